@@ -1,0 +1,146 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Owner is one identity that belongs to a tenant, with its role.
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? has(self.__namespace__) : !has(self.__namespace__)",message="namespace is required for a ServiceAccount and not allowed otherwise"
+type Owner struct {
+	// kind is User, Group or ServiceAccount.
+	// +required
+	Kind SubjectKind `json:"kind"`
+	// name is the user name, group name or service account name, as the API server authenticates it.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// namespace is the namespace of a ServiceAccount.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+	// role is admin, developer or viewer.
+	// +required
+	Role Role `json:"role"`
+}
+
+// NamingRules constrain the names of a tenant's namespaces.
+type NamingRules struct {
+	// prefix every namespace name of the tenant must start with, e.g. "payments-".
+	// +optional
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*)?$`
+	Prefix string `json:"prefix,omitempty"`
+	// forbiddenPatterns are regular expressions (RE2) that no namespace name of the tenant may match.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=256
+	ForbiddenPatterns []string `json:"forbiddenPatterns,omitempty"`
+}
+
+// TenantSpec is what a platform admin declares about a tenant.
+type TenantSpec struct {
+	// displayName is a human-friendly name for the portal.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	DisplayName string `json:"displayName,omitempty"`
+	// owners are the tenant's members and their roles.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	Owners []Owner `json:"owners,omitempty"`
+	// maxNamespaces caps how many namespaces the tenant may hold; unset means no cap.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxNamespaces *int32 `json:"maxNamespaces,omitempty"`
+	// allowedTemplates lists the templates the tenant may use; empty allows every template.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=63
+	AllowedTemplates []string `json:"allowedTemplates,omitempty"`
+	// allowedTiers lists the tiers the tenant may use; empty allows every tier.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=63
+	AllowedTiers []string `json:"allowedTiers,omitempty"`
+	// naming constrains the names of the tenant's namespaces.
+	// +optional
+	Naming NamingRules `json:"naming,omitempty"`
+	// namespaceLabels are stamped on every namespace of the tenant.
+	// +optional
+	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
+	// namespaceAnnotations are stamped on every namespace of the tenant.
+	// +optional
+	NamespaceAnnotations map[string]string `json:"namespaceAnnotations,omitempty"`
+	// costCenter is the chargeback code the tenant's spending is booked to.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CostCenter string `json:"costCenter,omitempty"`
+	// cordoned stops the tenant from creating new namespaces and workloads; what runs keeps running.
+	// +optional
+	Cordoned bool `json:"cordoned,omitempty"`
+	// quota caps the sum of resource usage over all the tenant's namespaces (tenant-wide quota).
+	// +optional
+	Quota corev1.ResourceList `json:"quota,omitempty"`
+	// allowedRegistries are image reference prefixes the tenant's pods may pull from, e.g. "ghcr.io/acme/"; empty allows any.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=253
+	AllowedRegistries []string `json:"allowedRegistries,omitempty"`
+}
+
+// TenantStatus is what naas observes about a tenant.
+type TenantStatus struct {
+	// observedGeneration is the generation last acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// namespaceCount is the number of namespace claims of the tenant.
+	// +optional
+	NamespaceCount int32 `json:"namespaceCount"`
+	// used is the tenant-wide usage of the resources in spec.quota.
+	// +optional
+	Used corev1.ResourceList `json:"used,omitempty"`
+	// conditions describe the tenant's state.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Tenant is a team or organisation unit that owns namespaces.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=tn
+// +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespaceCount`
+// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.maxNamespaces`
+// +kubebuilder:printcolumn:name="Cost Center",type=string,JSONPath=`.spec.costCenter`
+// +kubebuilder:printcolumn:name="Cordoned",type=boolean,JSONPath=`.spec.cordoned`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Tenant struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the desired state of the tenant.
+	// +required
+	Spec TenantSpec `json:"spec"`
+	// status is the observed state of the tenant.
+	// +optional
+	Status TenantStatus `json:"status,omitempty"`
+}
+
+// TenantList is a list of Tenants.
+// +kubebuilder:object:root=true
+type TenantList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Tenant `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Tenant{}, &TenantList{})
+}
