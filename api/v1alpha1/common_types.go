@@ -19,6 +19,9 @@ const (
 	// AnnotationDescription is a human-readable description copied from the template.
 	AnnotationDescription = "naas.dev/description"
 
+	// PlatformAdminGroupName is the group whose members are naas platform admins.
+	PlatformAdminGroupName = "naas:platform-admins"
+
 	// FinalizerNamespace holds a NamespaceClaim until its namespace is deleted.
 	FinalizerNamespace = "naas.dev/namespace"
 )

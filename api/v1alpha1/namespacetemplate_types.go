@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -129,6 +130,11 @@ type NamespaceTemplateSpec struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=32
 	Manifests []Manifest `json:"manifests,omitempty"`
+	// quotaAdditions are added to the tier's quota for namespaces of this template, e.g. GPUs and more
+	// memory for machine learning, or more volumes for data workloads. A resource the tier does not
+	// limit stays unlimited.
+	// +optional
+	QuotaAdditions corev1.ResourceList `json:"quotaAdditions,omitempty"`
 	// requiresApproval holds claims of this template until a tenant or platform admin approves them.
 	// +optional
 	RequiresApproval bool `json:"requiresApproval,omitempty"`

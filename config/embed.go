@@ -1,0 +1,15 @@
+// Package config embeds the generated CRDs and the default catalog and tiers, so
+// that the naas binary can install them without a checkout.
+package config
+
+import "embed"
+
+// CRDs are the naas CustomResourceDefinitions (crd/*.yaml).
+//
+//go:embed crd/*.yaml
+var CRDs embed.FS
+
+// Defaults are the default catalog and tiers (samples/*.yaml) that `naas up` seeds.
+//
+//go:embed samples/tiers.yaml samples/templates.yaml
+var Defaults embed.FS

@@ -1,0 +1,47 @@
+// Package cluster names the clusters naas provisions namespaces on. NamespaceClaims
+// live in one management cluster; each namespace lives on a target cluster. Today
+// the target is the management cluster itself; the code that applies a namespace's
+// objects always receives its Target explicitly, so that registering more clusters
+// later changes the Resolver, not the provisioning code.
+package cluster
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+)
+
+// Local is the name of the management cluster when it is also the target.
+const Local = "local"
+
+// Target is a cluster namespaces are provisioned on.
+type Target struct {
+	// Name identifies the cluster.
+	Name string
+	// Client writes to the cluster; its reads go to the informer cache for the
+	// kinds naas watches.
+	Client client.Client
+	// Reader reads the cluster directly, bypassing caches: for objects naas does not
+	// watch, such as a namespace it does not own.
+	Reader client.Reader
+}
+
+// Resolver decides which cluster a claim's namespace lives on.
+type Resolver interface {
+	Resolve(ctx context.Context, claim *naasv1alpha1.NamespaceClaim) (*Target, error)
+	// Targets lists every target cluster, for installing cluster-wide objects.
+	Targets() []*Target
+}
+
+// Static resolves every claim to one target.
+type Static struct{ Target *Target }
+
+// Resolve implements Resolver.
+func (s Static) Resolve(context.Context, *naasv1alpha1.NamespaceClaim) (*Target, error) {
+	return s.Target, nil
+}
+
+// Targets implements Resolver.
+func (s Static) Targets() []*Target { return []*Target{s.Target} }

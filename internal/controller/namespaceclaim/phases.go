@@ -1,0 +1,364 @@
+package namespaceclaim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/apply"
+	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/platform"
+	"github.com/naas-dev/naas/internal/tenancy"
+)
+
+// resolve finds the claim's tenant, template and tier and validates the claim against them.
+func (r *Reconciler) resolve(ctx context.Context, s *scope) (ctrl.Result, error) {
+	c := s.claim
+	var err error
+	if s.tenant, err = getOrNil(ctx, r.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
+		return ctrl.Result{}, err
+	}
+	if s.template, err = getOrNil(ctx, r.Client, c.Spec.Template, &naasv1alpha1.NamespaceTemplate{}); err != nil {
+		return ctrl.Result{}, err
+	}
+	tierName := c.Spec.Tier
+	if s.template != nil {
+		tierName = tenancy.EffectiveTier(c, s.template)
+	}
+	c.Status.Tier = tierName
+	if tierName != "" {
+		if s.tier, err = getOrNil(ctx, r.Client, tierName, &naasv1alpha1.Tier{}); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if errs := tenancy.ValidateClaim(c, s.tenant, s.template, s.tier); len(errs) > 0 {
+		msg := errs.ToAggregate().Error()
+		if hint := r.choices(ctx, tenancy.Reason(errs)); hint != "" {
+			msg += "; " + hint
+		}
+		setCondition(s, naasv1alpha1.ConditionValid, metav1.ConditionFalse, tenancy.Reason(errs), msg)
+		s.done = true
+		return ctrl.Result{}, nil
+	}
+	s.params, _ = tenancy.ResolveParameters(s.template, c)
+	setCondition(s, naasv1alpha1.ConditionValid, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled,
+		"the tenant, template, tier and parameters are valid")
+	return ctrl.Result{}, nil
+}
+
+// choices tells which names exist, for an unknown tenant, template or tier.
+func (r *Reconciler) choices(ctx context.Context, reason string) string {
+	var list client.ObjectList
+	var kind string
+	switch reason {
+	case naasv1alpha1.ReasonUnknownTenant:
+		list, kind = &naasv1alpha1.TenantList{}, "tenants"
+	case naasv1alpha1.ReasonUnknownTemplate:
+		list, kind = &naasv1alpha1.NamespaceTemplateList{}, "templates"
+	case naasv1alpha1.ReasonUnknownTier:
+		list, kind = &naasv1alpha1.TierList{}, "tiers"
+	default:
+		return ""
+	}
+	if err := r.Client.List(ctx, list); err != nil {
+		return ""
+	}
+	items, _ := meta.ExtractList(list)
+	names := make([]string, 0, len(items))
+	for _, it := range items {
+		if o, ok := it.(client.Object); ok {
+			names = append(names, o.GetName())
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "there are no " + kind + " yet: ask a platform admin to create one"
+	}
+	return "existing " + kind + ": " + strings.Join(names, ", ")
+}
+
+func getOrNil[T client.Object](ctx context.Context, c client.Reader, name string, obj T) (T, error) {
+	var zero T
+	if name == "" {
+		return zero, nil
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return zero, nil
+		}
+		return zero, fmt.Errorf("get %T %q: %w", obj, name, err)
+	}
+	return obj, nil
+}
+
+// authorize checks, before the namespace is first made, that the requester may create
+// namespaces in the tenant. Admission checks this too; checking here as well keeps a
+// namespace from being made when the webhook was bypassed or down.
+func (r *Reconciler) authorize(_ context.Context, s *scope) (ctrl.Result, error) {
+	req := s.claim.Spec.Requester
+	if req == nil || meta.IsStatusConditionTrue(s.claim.Status.Conditions, naasv1alpha1.ConditionNamespace) {
+		return ctrl.Result{}, nil
+	}
+	d := tenancy.Authorize(tenancy.User{Name: req.Username, Groups: req.Groups}, s.tenant, tenancy.ActionCreateNamespace, s.claim)
+	if !d.Allowed {
+		setCondition(s, naasv1alpha1.ConditionValid, metav1.ConditionFalse, naasv1alpha1.ReasonForbidden, d.Reason)
+		s.done = true
+	}
+	return ctrl.Result{}, nil
+}
+
+// approve holds claims of templates that require approval until one is given.
+func (r *Reconciler) approve(_ context.Context, s *scope) (ctrl.Result, error) {
+	c := s.claim
+	if !s.template.Spec.RequiresApproval || meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionNamespace) {
+		meta.RemoveStatusCondition(&c.Status.Conditions, naasv1alpha1.ConditionApproved)
+		return ctrl.Result{}, nil
+	}
+	if c.Status.Approval == nil {
+		c.Status.Approval = &naasv1alpha1.Approval{State: naasv1alpha1.ApprovalPending}
+	}
+	a := c.Status.Approval
+	switch a.State {
+	case naasv1alpha1.ApprovalApproved:
+		setCondition(s, naasv1alpha1.ConditionApproved, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled,
+			fmt.Sprintf("approved by %s: %s", a.By, a.Reason))
+		return ctrl.Result{}, nil
+	case naasv1alpha1.ApprovalRejected:
+		setCondition(s, naasv1alpha1.ConditionApproved, metav1.ConditionFalse, naasv1alpha1.ReasonRejected,
+			fmt.Sprintf("rejected by %s: %s", a.By, a.Reason))
+	default:
+		setCondition(s, naasv1alpha1.ConditionApproved, metav1.ConditionFalse, naasv1alpha1.ReasonPendingApproval,
+			fmt.Sprintf("template %q requires approval: waiting for an admin of tenant %q or a platform admin to approve or reject it", c.Spec.Template, c.Spec.Tenant))
+	}
+	s.done = true
+	return ctrl.Result{}, nil
+}
+
+// ownNamespace refuses to touch a namespace that exists and is not this claim's.
+func (r *Reconciler) ownNamespace(ctx context.Context, s *scope) (ctrl.Result, error) {
+	ns, err := r.getNamespace(ctx, s)
+	if err != nil || ns == nil {
+		return ctrl.Result{}, err
+	}
+	if !owns(s.claim, ns) {
+		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonNamespaceConflict,
+			fmt.Sprintf("namespace %q already exists and is not managed by naas for tenant %q; naas never adopts or changes "+
+				"a namespace it did not create: choose another name, or have a cluster admin remove the existing namespace", ns.Name, s.claim.Spec.Tenant))
+		s.done = true
+		return ctrl.Result{}, nil
+	}
+	if !ns.DeletionTimestamp.IsZero() {
+		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonWaiting,
+			fmt.Sprintf("namespace %q is being deleted; it is made again once the deletion finishes", ns.Name))
+		s.done = true
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// getNamespace returns the claim's namespace on its target cluster, nil if there is none.
+// The cache holds only naas-managed namespaces, so a miss is confirmed with a direct read.
+func (r *Reconciler) getNamespace(ctx context.Context, s *scope) (*corev1.Namespace, error) {
+	ns := &corev1.Namespace{}
+	key := client.ObjectKey{Name: s.claim.Name}
+	err := s.target.Client.Get(ctx, key, ns)
+	if apierrors.IsNotFound(err) {
+		err = s.target.Reader.Get(ctx, key, ns)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get namespace %s on cluster %s: %w", key.Name, s.target.Name, err)
+	}
+	return ns, nil
+}
+
+func owns(c *naasv1alpha1.NamespaceClaim, ns *corev1.Namespace) bool {
+	l := ns.Labels
+	return l[naasv1alpha1.LabelManagedBy] == naasv1alpha1.ManagedByValue &&
+		l[naasv1alpha1.LabelClaim] == c.Name && l[naasv1alpha1.LabelTenant] == c.Spec.Tenant
+}
+
+// applyBundle applies the namespace's objects step by step, in dependency order.
+func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, error) {
+	c := s.claim
+	steps, err := bundle.Build(bundle.Input{
+		Claim: c, Tenant: s.tenant, Template: s.template, Tier: s.tier, Parameters: s.params, Config: r.Bundle,
+	})
+	if err != nil {
+		var te *bundle.TemplateError
+		reason := naasv1alpha1.ReasonFailed
+		if errors.As(err, &te) {
+			reason = naasv1alpha1.ReasonTemplateError
+		}
+		setCondition(s, naasv1alpha1.ConditionManifests, metav1.ConditionFalse, reason,
+			fmt.Sprintf("the namespace's objects could not be built, nothing was changed: %v; fix template %q", err, c.Spec.Template))
+		s.done = true
+		return ctrl.Result{}, nil
+	}
+	if c.Spec.DeletionProtection {
+		for _, step := range steps {
+			for _, o := range step.Objects {
+				if o.GetKind() == "Namespace" {
+					labels := o.GetLabels()
+					labels[platform.LabelDeletionProtection] = "true"
+					o.SetLabels(labels)
+				}
+			}
+		}
+	}
+
+	ready := map[string]bool{}
+	var errs []error
+	for _, step := range steps {
+		if waiting := notReady(step.DependsOn, ready); len(waiting) > 0 {
+			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonWaiting, "waiting for "+strings.Join(waiting, ", "))
+			continue
+		}
+		if err := r.applyStep(ctx, s, step); err != nil {
+			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed, err.Error())
+			errs = append(errs, err)
+			continue
+		}
+		ready[step.Name] = true
+		setCondition(s, step.Name, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled, stepMessage(step))
+	}
+	if err := r.prune(ctx, s, steps); err != nil {
+		errs = append(errs, err)
+	}
+	return ctrl.Result{}, errors.Join(errs...)
+}
+
+func stepMessage(step bundle.Step) string {
+	if len(step.Objects) == 0 {
+		return "nothing to create"
+	}
+	names := make([]string, 0, len(step.Objects))
+	for _, o := range step.Objects {
+		names = append(names, o.GetKind()+"/"+o.GetName())
+	}
+	return strings.Join(names, ", ") + " in place"
+}
+
+func notReady(deps []string, ready map[string]bool) []string {
+	var out []string
+	for _, d := range deps {
+		if !ready[d] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (r *Reconciler) applyStep(ctx context.Context, s *scope, step bundle.Step) error {
+	for _, obj := range step.Objects {
+		res, err := apply.Apply(ctx, s.target.Client, s.target.Client, obj)
+		if err != nil {
+			return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
+		}
+		if res != apply.Unchanged {
+			ctrl.LoggerFrom(ctx).V(1).Info("Applied object", "kind", obj.GetKind(), "name", obj.GetName(), "created", res == apply.Created)
+		}
+	}
+	return nil
+}
+
+// prune deletes naas objects of the kinds naas manages that the bundle no longer
+// wants: a role binding for a role that lost its last member, a network policy
+// the template turned off, a limit range the tier dropped.
+func (r *Reconciler) prune(ctx context.Context, s *scope, steps []bundle.Step) error {
+	want := sets.New[string]()
+	for _, step := range steps {
+		for _, o := range step.Objects {
+			want.Insert(o.GetKind() + "/" + o.GetName())
+		}
+	}
+	sel := client.MatchingLabels{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue, naasv1alpha1.LabelClaim: s.claim.Name}
+	in := client.InNamespace(s.claim.Name)
+	var stale []client.Object
+	rbs := &rbacv1.RoleBindingList{}
+	nps := &networkingv1.NetworkPolicyList{}
+	lrs := &corev1.LimitRangeList{}
+	for _, l := range []struct {
+		kind string
+		list client.ObjectList
+	}{{"RoleBinding", rbs}, {"NetworkPolicy", nps}, {"LimitRange", lrs}} {
+		if err := s.target.Client.List(ctx, l.list, in, sel); err != nil {
+			return fmt.Errorf("list %s to prune: %w", l.kind, err)
+		}
+		items, _ := meta.ExtractList(l.list)
+		for _, it := range items {
+			o := it.(client.Object)
+			if !want.Has(l.kind + "/" + o.GetName()) {
+				stale = append(stale, o)
+			}
+		}
+	}
+	var errs []error
+	for _, o := range stale {
+		if err := s.target.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete stale %s: %w", o.GetName(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// reconcileDelete deletes the namespace, then releases the claim.
+func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
+	c := s.claim
+	if !controllerutil.ContainsFinalizer(c, naasv1alpha1.FinalizerNamespace) {
+		return ctrl.Result{}, nil
+	}
+	if c.Spec.DeletionProtection {
+		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionTrue, naasv1alpha1.ReasonWaiting,
+			"deletion of the claim is blocked by deletion protection: set spec.deletionProtection to false to delete the namespace")
+		return ctrl.Result{}, nil
+	}
+	ns, err := r.getNamespace(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if ns != nil && owns(c, ns) {
+		if ns.Labels[platform.LabelDeletionProtection] == "true" {
+			patch := client.MergeFrom(ns.DeepCopy())
+			delete(ns.Labels, platform.LabelDeletionProtection)
+			if err := s.target.Client.Patch(ctx, ns, patch); err != nil {
+				return ctrl.Result{}, fmt.Errorf("lift deletion protection of namespace %s: %w", ns.Name, err)
+			}
+		}
+		if ns.DeletionTimestamp.IsZero() {
+			if err := s.target.Client.Delete(ctx, ns); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("delete namespace %s: %w", ns.Name, err)
+			}
+			ctrl.LoggerFrom(ctx).Info("Deleting namespace", "namespace", ns.Name)
+		}
+		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonWaiting,
+			fmt.Sprintf("namespace %q is being deleted", ns.Name))
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	// The namespace is gone, or it was never ours: release the claim.
+	patch := client.MergeFrom(c.DeepCopy())
+	controllerutil.RemoveFinalizer(c, naasv1alpha1.FinalizerNamespace)
+	if err := r.Client.Patch(ctx, c, patch); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
+	}
+	s.skipStatus = true // the claim may be gone now
+	return ctrl.Result{}, nil
+}
+

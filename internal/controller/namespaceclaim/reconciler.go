@@ -1,0 +1,155 @@
+// Package namespaceclaim provisions namespaces: it turns each NamespaceClaim into a
+// namespace with the bundle of its tenant, template and tier, keeps that bundle as
+// declared (drift heals, an idle resync writes nothing) and deletes the namespace
+// with the claim.
+package namespaceclaim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/cluster"
+)
+
+// Reconciler reconciles NamespaceClaims.
+type Reconciler struct {
+	// Client reads and writes the management cluster (claims, tenants, catalog).
+	Client client.Client
+	// Clusters says which cluster each claim's namespace lives on.
+	Clusters cluster.Resolver
+	// Bundle configures the objects of a namespace.
+	Bundle bundle.Config
+	// Metrics records provisioning outcomes; nil records nothing.
+	Metrics *Metrics
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// OnOutcome, when set, is told of every provisioning outcome (for the audit log).
+	OnOutcome func(ctx context.Context, claim *naasv1alpha1.NamespaceClaim, ready bool, reason, message string)
+}
+
+var _ reconcile.Reconciler = (*Reconciler)(nil)
+
+// scope is the state of one reconcile pass.
+type scope struct {
+	claim    *naasv1alpha1.NamespaceClaim
+	original *naasv1alpha1.NamespaceClaim
+	target   *cluster.Target
+	tenant   *naasv1alpha1.Tenant
+	template *naasv1alpha1.NamespaceTemplate
+	tier     *naasv1alpha1.Tier
+	params   map[string]string
+	// done stops the phases after the current one.
+	done bool
+	// skipStatus skips the status patch at the end of the pass.
+	skipStatus bool
+}
+
+type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
+	claim := &naasv1alpha1.NamespaceClaim{}
+	if err := r.Client.Get(ctx, req.NamespacedName, claim); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("claim", klog.KObj(claim), "tenant", claim.Spec.Tenant))
+	target, err := r.Clusters.Resolve(ctx, claim)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("resolve the target cluster of claim %s: %w", claim.Name, err)
+	}
+	s := &scope{claim: claim, original: claim.DeepCopy(), target: target}
+	defer func() { err = errors.Join(err, r.patchStatus(ctx, s)) }()
+
+	if !claim.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
+	if controllerutil.AddFinalizer(claim, naasv1alpha1.FinalizerNamespace) {
+		// The finalizer is on before anything exists that it must clean up.
+		if err := r.Client.Patch(ctx, claim, client.MergeFrom(s.original)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
+		}
+		s.original = claim.DeepCopy()
+	}
+	for _, p := range []phase{r.resolve, r.authorize, r.approve, r.ownNamespace, r.applyBundle} {
+		res, err := p(ctx, s)
+		if err != nil || s.done {
+			return res, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// setCondition sets one condition, keeping its transition time when only the message changes.
+func setCondition(s *scope, typ string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&s.claim.Status.Conditions, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: s.claim.Generation,
+	})
+}
+
+// patchStatus writes the status when it changed, and summarises Ready and the phase.
+func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
+	if s.skipStatus {
+		return nil
+	}
+	c := s.claim
+	c.Status.ObservedGeneration = c.Generation
+	summarize(c)
+	if apiequality.Semantic.DeepEqual(s.original.Status, c.Status) {
+		return nil
+	}
+	wasReady := meta.IsStatusConditionTrue(s.original.Status.Conditions, naasv1alpha1.ConditionReady)
+	wasFailed := s.original.Status.Phase == naasv1alpha1.PhaseFailed
+	if err := r.Client.Status().Patch(ctx, c, client.MergeFrom(s.original)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patch status: %w", err)
+	}
+	r.recordOutcome(ctx, c, wasReady, wasFailed)
+	return nil
+}
+
+func (r *Reconciler) recordOutcome(ctx context.Context, c *naasv1alpha1.NamespaceClaim, wasReady, wasFailed bool) {
+	ready := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionReady)
+	switch {
+	case ready != nil && ready.Status == metav1.ConditionTrue && !wasReady:
+		if r.Metrics != nil {
+			r.Metrics.Provisions.WithLabelValues("success").Inc()
+			r.Metrics.Duration.Observe(r.now().Sub(c.CreationTimestamp.Time).Seconds())
+		}
+		ctrl.LoggerFrom(ctx).Info("Namespace ready", "namespace", c.Name)
+		if r.OnOutcome != nil {
+			r.OnOutcome(ctx, c, true, ready.Reason, ready.Message)
+		}
+	case c.Status.Phase == naasv1alpha1.PhaseFailed && !wasFailed:
+		if r.Metrics != nil {
+			r.Metrics.Provisions.WithLabelValues("failure").Inc()
+		}
+		ctrl.LoggerFrom(ctx).Info("Namespace provisioning failed", "reason", ready.Reason, "message", ready.Message)
+		if r.OnOutcome != nil {
+			r.OnOutcome(ctx, c, false, ready.Reason, ready.Message)
+		}
+	}
+}
+

@@ -1,0 +1,41 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/naas-dev/naas/internal/apply"
+)
+
+// Objects returns every cluster-wide object naas installs on a target cluster.
+func Objects(cfg Config) []runtime.Object {
+	var objs []runtime.Object
+	for _, cr := range ClusterRoles() {
+		objs = append(objs, cr)
+	}
+	objs = append(objs, RequesterBinding())
+	return append(objs, Policies(cfg)...)
+}
+
+// Install applies the cluster-wide objects to a target cluster, writing only what
+// differs from what is there.
+func Install(ctx context.Context, c client.Client, cfg Config) error {
+	var errs []error
+	for _, obj := range Objects(cfg) {
+		u, err := apply.ToUnstructured(obj)
+		if err != nil {
+			return err
+		}
+		if _, err := apply.Apply(ctx, c, c, u); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("install cluster-wide naas objects: %w", err)
+	}
+	return nil
+}

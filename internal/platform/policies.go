@@ -1,0 +1,149 @@
+package platform
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+)
+
+// Config says who may change what naas manages.
+type Config struct {
+	// Controllers are the user names naas itself acts as (its service account, or the
+	// local admin); they may change naas-managed objects.
+	Controllers []string
+}
+
+// LabelDeletionProtection on a namespace mirrors its claim's deletion protection.
+const LabelDeletionProtection = "naas.dev/deletion-protection"
+
+// Admission policy names.
+const (
+	PolicyProtectManagedObjects = "naas-protect-managed-objects"
+	PolicyProtectNamespaces     = "naas-protect-namespace-labels"
+	PolicyDeletionProtection    = "naas-deletion-protection"
+)
+
+func exemptExpression(cfg Config) string {
+	users := append([]string{"system:kube-controller-manager"}, cfg.Controllers...)
+	sort.Strings(users)
+	quoted := make([]string, 0, len(users))
+	for _, u := range users {
+		quoted = append(quoted, fmt.Sprintf("%q", u))
+	}
+	// Platform admins and the cluster's own controllers (the namespace controller
+	// empties terminating namespaces) are exempt; tenant users never are.
+	return fmt.Sprintf("!(request.userInfo.username in [%s] || "+
+		"request.userInfo.username.startsWith('system:serviceaccount:kube-system:') || "+
+		"('system:masters' in request.userInfo.groups) || (%q in request.userInfo.groups))",
+		strings.Join(quoted, ", "), naasv1alpha1.PlatformAdminGroupName)
+}
+
+func vap(name string, constraints *admissionregistrationv1.MatchResources, matchConditions []admissionregistrationv1.MatchCondition, validations []admissionregistrationv1.Validation) *admissionregistrationv1.ValidatingAdmissionPolicy {
+	return &admissionregistrationv1.ValidatingAdmissionPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: merge(managedLabels, nil)},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy:    ptr.To(admissionregistrationv1.Fail),
+			MatchConstraints: constraints,
+			MatchConditions:  matchConditions,
+			Validations:      validations,
+		},
+	}
+}
+
+func binding(policy string) *admissionregistrationv1.ValidatingAdmissionPolicyBinding {
+	return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicyBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: policy, Labels: merge(managedLabels, nil)},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName:        policy,
+			ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
+		},
+	}
+}
+
+func rule(group string, ops []admissionregistrationv1.OperationType, resources ...string) admissionregistrationv1.NamedRuleWithOperations {
+	return admissionregistrationv1.NamedRuleWithOperations{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+		Operations: ops,
+		Rule: admissionregistrationv1.Rule{
+			APIGroups: []string{group}, APIVersions: []string{"*"}, Resources: resources,
+			Scope: ptr.To(admissionregistrationv1.AllScopes),
+		},
+	}}
+}
+
+var allWrites = []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}
+
+const managedByNaas = `has(%[1]s.metadata.labels) && ('app.kubernetes.io/managed-by' in %[1]s.metadata.labels) && %[1]s.metadata.labels['app.kubernetes.io/managed-by'] == 'naas'`
+
+// Policies returns the admission policies and their bindings.
+func Policies(cfg Config) []runtime.Object {
+	managedNamespaces := &metav1.LabelSelector{MatchLabels: map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue}}
+	exempt := []admissionregistrationv1.MatchCondition{{Name: "not-exempt", Expression: exemptExpression(cfg)}}
+
+	protectObjects := vap(PolicyProtectManagedObjects, &admissionregistrationv1.MatchResources{
+		NamespaceSelector: managedNamespaces,
+		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
+			rule("", allWrites, "resourcequotas", "limitranges"),
+			rule("networking.k8s.io", allWrites, "networkpolicies"),
+			rule("rbac.authorization.k8s.io", allWrites, "rolebindings", "roles"),
+		},
+	}, exempt, []admissionregistrationv1.Validation{
+		{
+			Expression: "request.operation == 'CREATE' || !(" + fmt.Sprintf(managedByNaas, "oldObject") + ")",
+			MessageExpression: "request.resource.resource + ' ' + request.name + ' in namespace ' + request.namespace + " +
+				"' is managed by naas and cannot be changed or deleted by tenant users: ask a platform admin to change the tier, template or tenant instead'",
+			Reason: ptr.To(metav1.StatusReasonForbidden),
+		},
+		{
+			Expression: "request.operation == 'DELETE' || !(" + fmt.Sprintf(managedByNaas, "object") + ")",
+			MessageExpression: "'the label app.kubernetes.io/managed-by=naas is reserved for naas; remove it from ' + " +
+				"request.resource.resource + ' ' + request.name",
+			Reason: ptr.To(metav1.StatusReasonForbidden),
+		},
+	})
+
+	naasLabel := "(k.startsWith('naas.dev/') || k.startsWith('pod-security.kubernetes.io/') || k == 'app.kubernetes.io/managed-by')"
+	protectNamespaces := vap(PolicyProtectNamespaces, &admissionregistrationv1.MatchResources{
+		ObjectSelector: managedNamespaces,
+		ResourceRules:  []admissionregistrationv1.NamedRuleWithOperations{rule("", []admissionregistrationv1.OperationType{admissionregistrationv1.Update}, "namespaces")},
+	}, exempt, []admissionregistrationv1.Validation{{
+		Expression: "oldObject.metadata.labels.all(k, !" + naasLabel + " || (has(object.metadata.labels) && k in object.metadata.labels && object.metadata.labels[k] == oldObject.metadata.labels[k])) && " +
+			"(!has(object.metadata.labels) || object.metadata.labels.all(k, !" + naasLabel + " || k in oldObject.metadata.labels))",
+		Message: "the naas labels of a managed namespace (naas.dev/*, pod-security.kubernetes.io/*, app.kubernetes.io/managed-by) " +
+			"cannot be changed: change the namespace's claim instead",
+		Reason: ptr.To(metav1.StatusReasonForbidden),
+	}})
+
+	deletionProtection := vap(PolicyDeletionProtection, &admissionregistrationv1.MatchResources{
+		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
+			rule(naasv1alpha1.GroupVersion.Group, []admissionregistrationv1.OperationType{admissionregistrationv1.Delete}, "namespaceclaims"),
+			rule("", []admissionregistrationv1.OperationType{admissionregistrationv1.Delete}, "namespaces"),
+		},
+	}, nil, []admissionregistrationv1.Validation{
+		{
+			Expression: "request.resource.resource != 'namespaceclaims' || !has(oldObject.spec.deletionProtection) || !oldObject.spec.deletionProtection",
+			MessageExpression: "'namespace claim ' + request.name + ' has deletion protection on: set spec.deletionProtection to false first'",
+			Reason:            ptr.To(metav1.StatusReasonForbidden),
+		},
+		{
+			Expression: "request.resource.resource != 'namespaces' || !has(oldObject.metadata.labels) || !('" + LabelDeletionProtection + "' in oldObject.metadata.labels) || " +
+				"oldObject.metadata.labels['" + LabelDeletionProtection + "'] != 'true'",
+			MessageExpression: "'namespace ' + request.name + ' has deletion protection on: set spec.deletionProtection to false on its NamespaceClaim, then delete the claim'",
+			Reason:            ptr.To(metav1.StatusReasonForbidden),
+		},
+	})
+
+	return []runtime.Object{
+		protectObjects, binding(PolicyProtectManagedObjects),
+		protectNamespaces, binding(PolicyProtectNamespaces),
+		deletionProtection, binding(PolicyDeletionProtection),
+	}
+}

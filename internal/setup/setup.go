@@ -1,0 +1,245 @@
+// Package setup wires the naas platform: it installs what naas needs in the
+// cluster, registers the controllers, webhooks and HTTP handlers with one manager,
+// and serves /healthz, /readyz and /metrics. `naas serve`, `naas up` and the
+// integration tests all start naas through it, so tests run what users run.
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/config"
+	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/cluster"
+	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/controller/tenant"
+	"github.com/naas-dev/naas/internal/platform"
+)
+
+// Options configure the platform.
+type Options struct {
+	// Config reaches the management cluster.
+	Config *rest.Config
+	// Addr is where the HTTP server listens (API, portal, metrics, health).
+	Addr string
+	// Workers is the number of concurrent claim reconciles.
+	Workers int
+	// InstallCRDs installs the naas CRDs before starting.
+	InstallCRDs bool
+	// SeedDefaults creates the default catalog and tiers where missing.
+	SeedDefaults bool
+	// ReadyChecks must all pass for /readyz to answer 200.
+	ReadyChecks []func() error
+	// Bundle configures the objects of every namespace.
+	Bundle bundle.Config
+	// Progress, when set, receives one line per start-up step.
+	Progress func(format string, args ...any)
+}
+
+// Platform is a configured, not yet started naas.
+type Platform struct {
+	Manager manager.Manager
+	// Mux serves the HTTP API; handlers may be added before Start.
+	Mux *http.ServeMux
+	// Target is the cluster namespaces are provisioned on.
+	Target *cluster.Target
+	// Identity is the user name naas acts as.
+	Identity string
+
+	opts     Options
+	listener net.Listener
+	ready    atomic.Bool
+}
+
+// Scheme returns a scheme with every type naas uses.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = apiextensionsv1.AddToScheme(s)
+	_ = naasv1alpha1.AddToScheme(s)
+	return s
+}
+
+// New installs the cluster-wide prerequisites and builds the manager.
+func New(ctx context.Context, opts Options) (*Platform, error) {
+	if opts.Progress == nil {
+		opts.Progress = func(string, ...any) {}
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 8
+	}
+	scheme := Scheme()
+	direct, err := client.New(opts.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	if opts.InstallCRDs {
+		if err := InstallCRDs(ctx, direct, config.CRDs, "crd"); err != nil {
+			return nil, err
+		}
+		opts.Progress("CRDs installed")
+	}
+	identity, err := WhoAmI(ctx, direct)
+	if err != nil {
+		return nil, err
+	}
+	if err := platform.Install(ctx, direct, platform.Config{Controllers: []string{identity}}); err != nil {
+		return nil, err
+	}
+	opts.Progress("cluster roles and admission policies installed")
+	if opts.SeedDefaults {
+		n, err := SeedDefaults(ctx, direct, config.Defaults, "samples")
+		if err != nil {
+			return nil, err
+		}
+		opts.Progress("default catalog and tiers seeded (%d new objects)", n)
+	}
+
+	managed := labels.SelectorFromSet(labels.Set{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue})
+	mgr, err := ctrl.NewManager(opts.Config, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"}, // served on our own mux
+		HealthProbeBindAddress: "0",
+		Cache: cache.Options{
+			DefaultTransform: cache.TransformStripManagedFields(),
+			// Only what naas manages is cached: memory stays flat however many
+			// namespaces and objects the cluster holds besides.
+			ByObject: map[client.Object]cache.ByObject{
+				&corev1.Namespace{}:           {Label: managed},
+				&corev1.ResourceQuota{}:       {Label: managed},
+				&corev1.LimitRange{}:          {Label: managed},
+				&rbacv1.RoleBinding{}:         {Label: managed},
+				&networkingv1.NetworkPolicy{}: {Label: managed},
+			},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	p := &Platform{
+		Manager:  mgr,
+		Mux:      http.NewServeMux(),
+		Identity: identity,
+		opts:     opts,
+		Target:   &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
+	}
+	if err := p.registerControllers(ctx); err != nil {
+		return nil, err
+	}
+	p.registerHTTP()
+	if opts.Addr != "" {
+		if p.listener, err = net.Listen("tcp", opts.Addr); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
+		}
+		if err := mgr.Add(manager.RunnableFunc(p.serveHTTP)); err != nil {
+			return nil, err
+		}
+	}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("caches did not sync")
+		}
+		p.ready.Store(true)
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Platform) registerControllers(ctx context.Context) error {
+	mgr := p.Manager
+	if err := namespaceclaim.SetupIndexes(ctx, mgr); err != nil {
+		return fmt.Errorf("index claims: %w", err)
+	}
+	claims := &namespaceclaim.Reconciler{
+		Client:   mgr.GetClient(),
+		Clusters: cluster.Static{Target: p.Target},
+		Bundle:   p.opts.Bundle,
+		Metrics:  namespaceclaim.NewMetrics(metrics.Registry),
+	}
+	if err := claims.SetupWithManager(mgr, p.opts.Workers); err != nil {
+		return fmt.Errorf("set up the namespace claim controller: %w", err)
+	}
+	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Namespaces: tenant.NewNamespacesGauge(metrics.Registry)}
+	if err := tenants.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the tenant controller: %w", err)
+	}
+	return nil
+}
+
+func (p *Platform) registerHTTP() {
+	p.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	p.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := p.Ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	p.Mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+}
+
+// Ready returns nil when naas is ready to serve: caches synced and every ready check passing.
+func (p *Platform) Ready() error {
+	if !p.ready.Load() {
+		return errors.New("caches are not synced yet")
+	}
+	for _, check := range p.opts.ReadyChecks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Addr returns the address the HTTP server listens on.
+func (p *Platform) Addr() string {
+	if p.listener == nil {
+		return ""
+	}
+	return p.listener.Addr().String()
+}
+
+func (p *Platform) serveHTTP(ctx context.Context) error {
+	srv := &http.Server{Handler: p.Mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(p.listener) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("HTTP server: %w", err)
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+// Start runs the platform until ctx ends.
+func (p *Platform) Start(ctx context.Context) error {
+	return p.Manager.Start(ctx)
+}
