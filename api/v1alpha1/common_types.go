@@ -14,7 +14,8 @@ const (
 	LabelTemplate = "naas.dev/template"
 	// LabelClaim names the NamespaceClaim a namespace belongs to (equal to the namespace name).
 	LabelClaim = "naas.dev/claim"
-	// LabelSharedServices marks namespaces whose workloads every tenant may reach on port 443.
+	// LabelSharedServices (value "true") marks namespaces of shared services, such as ingress controllers and
+	// monitoring, whose workloads may reach every tenant namespace on port 443.
 	LabelSharedServices = "naas.dev/shared-services"
 	// AnnotationDescription is a human-readable description copied from the template.
 	AnnotationDescription = "naas.dev/description"

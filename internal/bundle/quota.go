@@ -4,18 +4,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 )
 
-// quota is the tier's ResourceQuota, or nothing when the tier sets no quota.
+// quota is the tier's ResourceQuota plus the template's additions, or nothing when
+// the tier sets no quota.
 func (b *builder) quota() ([]*unstructured.Unstructured, error) {
-	hard := b.in.Tier.Spec.Quota
+	hard := QuotaHard(b.in.Tier, b.in.Template)
 	if len(hard) == 0 {
 		return nil, nil
 	}
 	rq := &corev1.ResourceQuota{
 		TypeMeta:   metav1.TypeMeta{APIVersion: corev1.SchemeGroupVersion.String(), Kind: "ResourceQuota"},
 		ObjectMeta: b.objectMeta(QuotaName),
-		Spec:       corev1.ResourceQuotaSpec{Hard: hard.DeepCopy()},
+		Spec:       corev1.ResourceQuotaSpec{Hard: hard},
 	}
 	u, err := toUnstructured(rq)
 	if err != nil {
@@ -55,4 +58,21 @@ func (b *builder) limitRange() ([]*unstructured.Unstructured, error) {
 // objectMeta is the metadata of a namespaced object of the bundle.
 func (b *builder) objectMeta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: b.namespace, Labels: b.labels()}
+}
+
+// QuotaHard is the quota of a namespace: the tier's, with the template's additions
+// added to the resources the tier limits. A resource the tier leaves unlimited
+// stays unlimited: an addition never introduces a limit the tier did not set.
+func QuotaHard(tier *naasv1alpha1.Tier, tpl *naasv1alpha1.NamespaceTemplate) corev1.ResourceList {
+	hard := tier.Spec.Quota.DeepCopy()
+	if tpl == nil {
+		return hard
+	}
+	for name, add := range tpl.Spec.QuotaAdditions {
+		if q, ok := hard[name]; ok {
+			q.Add(add)
+			hard[name] = q
+		}
+	}
+	return hard
 }

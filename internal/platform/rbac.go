@@ -5,13 +5,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/bundle"
 )
 
 // ClusterRole names that tenant RoleBindings refer to.
 const (
-	ClusterRoleTenantAdmin     = "naas:tenant-admin"
-	ClusterRoleTenantDeveloper = "naas:tenant-developer"
-	ClusterRoleTenantViewer    = "naas:tenant-viewer"
+	ClusterRoleTenantAdmin     = bundle.ClusterRoleAdmin
+	ClusterRoleTenantDeveloper = bundle.ClusterRoleDeveloper
+	ClusterRoleTenantViewer    = bundle.ClusterRoleViewer
 	// ClusterRoleRequester lets every authenticated user read the catalog and ask for
 	// namespaces; naas admission decides per tenant who may actually do what.
 	ClusterRoleRequester = "naas:requester"

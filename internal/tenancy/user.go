@@ -8,7 +8,7 @@ import (
 
 // PlatformAdminGroup is the group whose members administer the whole platform: they create tenants, templates
 // and tiers, and may act in every tenant.
-const PlatformAdminGroup = "naas:platform-admins"
+const PlatformAdminGroup = naasv1alpha1.PlatformAdminGroupName
 
 // SystemMastersGroup is the Kubernetes superuser group; its members are platform admins too, since they can
 // do anything in the cluster anyway.

@@ -1,0 +1,47 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Eventually polls f until it returns nil, failing the test with f's last error
+// after timeout. Tests poll for the state of the world instead of sleeping.
+func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		if err = f(); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Consistently checks that f keeps returning nil for the whole duration.
+func Consistently(t testing.TB, duration time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(duration)
+	for time.Now().Before(deadline) {
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Errorf is fmt.Errorf, for the conditions tests poll on.
+func Errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// Context returns a context that ends with the test.
+func Context(t testing.TB) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx
+}
