@@ -1,0 +1,6 @@
+// Package audit records who did what to which tenant or namespace, and with what result, in a durable store
+// that outlives the naas process. The REST API records every mutating request, allowed or denied, and the
+// controllers record every provisioning outcome; a record is on disk before the response that it describes is
+// sent. The default store is an embedded SQLite database (pure Go, no cgo) in the naas data directory, queryable
+// by tenant, namespace, user and time window, newest first, a page at a time.
+package audit

@@ -1,0 +1,78 @@
+package httpx
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// ProblemContentType is the media type of a problem document (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem document with two naas extensions: Errors lists what is wrong with individual
+// fields of the request, and RequestID ties the response to server logs and audit records.
+type Problem struct {
+	// Type is a URI reference that identifies the problem type. Empty means "about:blank": the problem is no
+	// more specific than its HTTP status.
+	Type string `json:"type,omitempty"`
+	// Title is a short, human-readable summary of the problem type. WriteProblem defaults it to the status text.
+	Title string `json:"title,omitempty"`
+	// Status is the HTTP status code. WriteProblem defaults it to 500.
+	Status int `json:"status"`
+	// Detail explains this occurrence of the problem, ideally saying what the client should change.
+	Detail string `json:"detail,omitempty"`
+	// Instance is a URI reference that identifies this occurrence, usually the request path.
+	Instance string `json:"instance,omitempty"`
+	// Errors lists the invalid fields of the request, if any.
+	Errors []FieldError `json:"errors,omitempty"`
+	// RequestID is the id of the request that failed.
+	RequestID string `json:"requestId,omitempty"`
+}
+
+// FieldError says what is wrong with one field of a request.
+type FieldError struct {
+	// Field is the path of the field, e.g. "spec.quota.cpu".
+	Field string `json:"field"`
+	// Rule names the rule the value broke, e.g. "required", "maxLength", "pattern".
+	Rule string `json:"rule,omitempty"`
+	// Message says what to change.
+	Message string `json:"message"`
+}
+
+// WriteProblem writes p as the response, with content type application/problem+json and p.Status as the
+// status code. Status defaults to 500 and Title to the status text. Headers the caller has already set (for
+// example Retry-After or WWW-Authenticate) are kept.
+func WriteProblem(w http.ResponseWriter, p Problem) {
+	if p.Status == 0 {
+		p.Status = http.StatusInternalServerError
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		// A Problem holds only strings and ints, so this cannot happen; fall back to a bare status.
+		http.Error(w, http.StatusText(p.Status), p.Status)
+		return
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", ProblemContentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(body) // The client hung up; there is no one left to tell.
+}
+
+// NewProblem returns the problem for status on request r: Instance is the request path and RequestID the id
+// carried in r's context (see WithRequestID).
+func NewProblem(r *http.Request, status int, detail string) Problem {
+	return Problem{
+		Status:    status,
+		Title:     http.StatusText(status),
+		Detail:    detail,
+		Instance:  r.URL.Path,
+		RequestID: RequestIDFrom(r.Context()),
+	}
+}
