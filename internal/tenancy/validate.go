@@ -171,13 +171,14 @@ func validateTier(claim *naasv1alpha1.NamespaceClaim, tenant *naasv1alpha1.Tenan
 			"template %q has no default tier; %s", tpl.Name, hint)).WithOrigin(originTierRequired)}
 	}
 	var errs field.ErrorList
+	// A tier that does not exist is reported first: it is the more basic mistake.
+	if tier == nil {
+		errs = append(errs, field.NotFound(pathTier(), name))
+	}
 	if tenant != nil && len(tenant.Spec.AllowedTiers) > 0 && !slices.Contains(tenant.Spec.AllowedTiers, name) {
 		errs = append(errs, field.Forbidden(pathTier(), fmt.Sprintf("tenant %q allows tiers %s; got %s%s",
 			tenant.Name, strings.Join(tenant.Spec.AllowedTiers, ", "), name, defaultTierNote(claim, tpl))).
 			WithOrigin(originAllowedTiers))
-	}
-	if tier == nil {
-		errs = append(errs, field.NotFound(pathTier(), name))
 	}
 	return errs
 }

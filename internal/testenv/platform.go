@@ -3,8 +3,12 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/naas-dev/naas/internal/setup"
 )
@@ -13,6 +17,11 @@ import (
 // against the environment, the way `naas serve` does, with the default catalog
 // and tiers seeded. It returns the platform and a function that stops it.
 func (e *Environment) StartPlatform(mutate ...func(*setup.Options)) (*setup.Platform, func(), error) {
+	logs := io.Discard
+	if os.Getenv("NAAS_TEST_LOGS") != "" {
+		logs = os.Stderr
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true)))
 	ctx, cancel := context.WithCancel(context.Background())
 	opts := setup.Options{
 		Config:       e.Config,

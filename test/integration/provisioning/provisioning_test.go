@@ -1,0 +1,589 @@
+package provisioning
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/testenv"
+)
+
+// restrictedPod is a pod that the restricted Pod Security level admits.
+func restrictedPod(ns, name, cpu string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"app": name}},
+		Spec: corev1.PodSpec{
+			SecurityContext: &corev1.PodSecurityContext{
+				RunAsNonRoot:   ptr.To(true),
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			},
+			Containers: []corev1.Container{{
+				Name: "app", Image: "registry.example/app:1", ImagePullPolicy: corev1.PullAlways,
+				SecurityContext: &corev1.SecurityContext{
+					AllowPrivilegeEscalation: ptr.To(false),
+					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+				},
+				Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("64Mi")},
+					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("64Mi")},
+				},
+			}},
+		},
+	}
+}
+
+func TestProvision_ClaimBecomesReadyWithCompleteBundle(t *testing.T) {
+	ctx := context.Background()
+	tn := tenant("acme").
+		owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).
+		owner(naasv1alpha1.SubjectGroup, "team-bob", naasv1alpha1.RoleDeveloper).
+		owner(naasv1alpha1.SubjectUser, "carol", naasv1alpha1.RoleViewer)
+	tn.t.Spec.NamespaceLabels = map[string]string{"cost-center": "cc-42", naasv1alpha1.LabelTier: "spoofed"}
+	tn.create(t)
+	createClaim(t, claim("acme-web", "acme", "standard", ""))
+	c := waitReady(t, "acme-web")
+
+	for _, step := range []string{naasv1alpha1.ConditionValid, naasv1alpha1.ConditionNamespace, naasv1alpha1.ConditionQuota,
+		naasv1alpha1.ConditionLimitRange, naasv1alpha1.ConditionRBAC, naasv1alpha1.ConditionNetworkPolicies, naasv1alpha1.ConditionManifests} {
+		waitCondition(t, "acme-web", step, metav1.ConditionTrue, "")
+	}
+	if c.Status.Tier != "dev" || c.Status.Phase != naasv1alpha1.PhaseReady {
+		t.Errorf("status tier/phase = %q/%q, want dev (the template's default)/Ready", c.Status.Tier, c.Status.Phase)
+	}
+
+	ns := &corev1.Namespace{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "acme-web"}, ns); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		naasv1alpha1.LabelTenant: "acme", naasv1alpha1.LabelTier: "dev", naasv1alpha1.LabelTemplate: "standard",
+		naasv1alpha1.LabelManagedBy: "naas", naasv1alpha1.LabelClaim: "acme-web", "cost-center": "cc-42",
+		"pod-security.kubernetes.io/enforce": "restricted",
+	} {
+		if got := ns.Labels[k]; got != want {
+			t.Errorf("namespace label %s = %q, want %q", k, got, want)
+		}
+	}
+
+	tier := &naasv1alpha1.Tier{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "dev"}, tier); err != nil {
+		t.Fatal(err)
+	}
+	rq := &corev1.ResourceQuota{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "acme-web", Name: bundle.QuotaName}, rq); err != nil {
+		t.Fatal(err)
+	}
+	if len(rq.Spec.Hard) != len(tier.Spec.Quota) {
+		t.Errorf("quota has %d resources, tier %d: %v", len(rq.Spec.Hard), len(tier.Spec.Quota), rq.Spec.Hard)
+	}
+	for name, want := range tier.Spec.Quota {
+		if got, ok := rq.Spec.Hard[name]; !ok || got.Cmp(want) != 0 {
+			t.Errorf("quota %s = %v, want %v", name, got.String(), want.String())
+		}
+	}
+	for name, want := range map[corev1.ResourceName]string{"limits.cpu": "2", "limits.memory": "4Gi", "requests.storage": "20Gi",
+		"persistentvolumeclaims": "5", "services.loadbalancers": "0"} {
+		if got := rq.Spec.Hard[name]; got.Cmp(resource.MustParse(want)) != 0 {
+			t.Errorf("dev quota %s = %s, want %s", name, got.String(), want)
+		}
+	}
+
+	lr := &corev1.LimitRange{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "acme-web", Name: bundle.LimitRangeName}, lr); err != nil {
+		t.Fatal(err)
+	}
+	if len(lr.Spec.Limits) != 1 || lr.Spec.Limits[0].Type != corev1.LimitTypeContainer {
+		t.Fatalf("limit range limits = %+v, want one Container item", lr.Spec.Limits)
+	}
+	if got := lr.Spec.Limits[0].Default[corev1.ResourceCPU]; got.Cmp(resource.MustParse("500m")) != 0 {
+		t.Errorf("default cpu limit = %s, want 500m", got.String())
+	}
+	if got := lr.Spec.Limits[0].DefaultRequest[corev1.ResourceMemory]; got.Cmp(resource.MustParse("128Mi")) != 0 {
+		t.Errorf("default memory request = %s, want 128Mi", got.String())
+	}
+
+	for name, want := range map[string]struct {
+		role    string
+		subject rbacv1.Subject
+	}{
+		bundle.AdminBindingName:     {bundle.ClusterRoleAdmin, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"}},
+		bundle.DeveloperBindingName: {bundle.ClusterRoleDeveloper, rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "team-bob"}},
+		bundle.ViewerBindingName:    {bundle.ClusterRoleViewer, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "carol"}},
+	} {
+		rb := &rbacv1.RoleBinding{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "acme-web", Name: name}, rb); err != nil {
+			t.Fatalf("role binding %s: %v", name, err)
+		}
+		if rb.RoleRef.Kind != "ClusterRole" || rb.RoleRef.Name != want.role {
+			t.Errorf("%s roleRef = %+v, want ClusterRole %s", name, rb.RoleRef, want.role)
+		}
+		if len(rb.Subjects) != 1 || rb.Subjects[0] != want.subject {
+			t.Errorf("%s subjects = %+v, want [%+v]", name, rb.Subjects, want.subject)
+		}
+	}
+
+	nps := &networkingv1.NetworkPolicyList{}
+	if err := env.Client.List(ctx, nps, client.InNamespace("acme-web")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, np := range nps.Items {
+		got[np.Name] = true
+	}
+	for _, name := range []string{bundle.PolicyDefaultDeny, bundle.PolicySameTenant, bundle.PolicySharedServices, bundle.PolicyDNS, bundle.PolicyHTTPSEgress} {
+		if !got[name] {
+			t.Errorf("network policy %s missing; have %v", name, got)
+		}
+	}
+}
+
+func TestProvision_TenantUsersGetTheirRoleAndNoMore(t *testing.T) {
+	ctx := context.Background()
+	tenant("globex").
+		owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).
+		owner(naasv1alpha1.SubjectUser, "bob", naasv1alpha1.RoleDeveloper).
+		owner(naasv1alpha1.SubjectUser, "carol", naasv1alpha1.RoleViewer).create(t)
+	tenant("initech").owner(naasv1alpha1.SubjectUser, "dave", naasv1alpha1.RoleAdmin).create(t)
+	createClaim(t, claim("globex-app", "globex", "standard", "dev"))
+	createClaim(t, claim("initech-app", "initech", "standard", "dev"))
+	waitReady(t, "globex-app")
+	waitReady(t, "initech-app")
+
+	bob := env.UserClient("bob")
+	// Role aggregation is asynchronous (kube-controller-manager), so the first write may need a moment.
+	testenv.Eventually(t, 30*time.Second, "developer creates a Deployment", func() error {
+		return bob.Create(ctx, &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "globex-app", Name: "web"},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+					Spec:       restrictedPod("", "web", "100m").Spec,
+				},
+			},
+		})
+	})
+	ownPolicy := &networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "globex-app", Name: "allow-web"},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{}},
+		},
+	}
+	if err := bob.Create(ctx, ownPolicy); err != nil {
+		t.Fatalf("developer creates own NetworkPolicy: %v", err)
+	}
+
+	forbidden := func(what string, err error) {
+		t.Helper()
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s: want Forbidden, got %v", what, err)
+		}
+	}
+	rq := &corev1.ResourceQuota{}
+	if err := bob.Get(ctx, client.ObjectKey{Namespace: "globex-app", Name: bundle.QuotaName}, rq); err != nil {
+		t.Fatalf("developer reads the quota: %v", err)
+	}
+	rq.Spec.Hard[corev1.ResourceLimitsCPU] = resource.MustParse("100")
+	forbidden("developer edits the ResourceQuota", bob.Update(ctx, rq))
+	forbidden("developer deletes the LimitRange", bob.Delete(ctx, &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: "globex-app", Name: bundle.LimitRangeName}}))
+	np := &networkingv1.NetworkPolicy{}
+	if err := bob.Get(ctx, client.ObjectKey{Namespace: "globex-app", Name: bundle.PolicyDefaultDeny}, np); err != nil {
+		t.Fatal(err)
+	}
+	np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+	forbidden("developer edits a naas NetworkPolicy", bob.Update(ctx, np))
+	forbidden("developer deletes a naas NetworkPolicy", bob.Delete(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "globex-app", Name: bundle.PolicyDNS}}))
+	forbidden("admin deletes a naas RoleBinding", env.UserClient("alice").Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "globex-app", Name: bundle.ViewerBindingName}}))
+	forbidden("developer reads another tenant's namespace", bob.List(ctx, &corev1.PodList{}, client.InNamespace("initech-app")))
+	forbidden("viewer creates a ConfigMap", env.UserClient("carol").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "globex-app", Name: "x"}}))
+	if err := env.UserClient("carol").List(ctx, &corev1.PodList{}, client.InNamespace("globex-app")); err != nil {
+		t.Errorf("viewer lists pods: %v", err)
+	}
+
+	// Quota is enforced by the API server: the dev tier allows 2 CPUs.
+	testenv.Eventually(t, 30*time.Second, "quota status and default service account", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "globex-app", Name: "default"}, &corev1.ServiceAccount{}); err != nil {
+			return err
+		}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "globex-app", Name: bundle.QuotaName}, rq); err != nil {
+			return err
+		}
+		if rq.Status.Hard == nil {
+			return testenv.Errorf("quota status not filled in yet")
+		}
+		return nil
+	})
+	testenv.Eventually(t, 30*time.Second, "a pod within quota", func() error {
+		err := bob.Create(ctx, restrictedPod("globex-app", "fits", "1500m"))
+		if apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		return err
+	})
+	err := bob.Create(ctx, restrictedPod("globex-app", "over", "1500m"))
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota") {
+		t.Fatalf("pod over quota: want Forbidden 'exceeded quota', got %v", err)
+	}
+}
+
+func TestProvision_DriftHeals(t *testing.T) {
+	ctx := context.Background()
+	tenant("drift").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).
+		owner(naasv1alpha1.SubjectUser, "bob", naasv1alpha1.RoleDeveloper).create(t)
+	createClaim(t, claim("drift-app", "drift", "standard", "dev"))
+	waitReady(t, "drift-app")
+
+	if err := env.Client.Delete(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: "drift-app", Name: bundle.QuotaName}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "drift-app", Name: bundle.PolicyDefaultDeny}}); err != nil {
+		t.Fatal(err)
+	}
+	rb := &rbacv1.RoleBinding{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "drift-app", Name: bundle.DeveloperBindingName}, rb); err != nil {
+		t.Fatal(err)
+	}
+	rb.Subjects = append(rb.Subjects, rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "mallory"})
+	if err := env.Client.Update(ctx, rb); err != nil {
+		t.Fatal(err)
+	}
+
+	testenv.Eventually(t, 5*time.Second, "drift healed", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "drift-app", Name: bundle.QuotaName}, &corev1.ResourceQuota{}); err != nil {
+			return fmt.Errorf("quota: %w", err)
+		}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "drift-app", Name: bundle.PolicyDefaultDeny}, &networkingv1.NetworkPolicy{}); err != nil {
+			return fmt.Errorf("default deny: %w", err)
+		}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "drift-app", Name: bundle.DeveloperBindingName}, rb); err != nil {
+			return err
+		}
+		if len(rb.Subjects) != 1 || rb.Subjects[0].Name != "bob" {
+			return testenv.Errorf("developer binding subjects = %v", rb.Subjects)
+		}
+		return nil
+	})
+}
+
+// resourceVersions returns the resource versions of every naas object of a namespace.
+func resourceVersions(t *testing.T, ns string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	nsObj := &corev1.Namespace{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
+		t.Fatal(err)
+	}
+	out["Namespace/"+ns] = nsObj.ResourceVersion
+	lists := map[string]client.ObjectList{
+		"ResourceQuota": &corev1.ResourceQuotaList{}, "LimitRange": &corev1.LimitRangeList{},
+		"RoleBinding": &rbacv1.RoleBindingList{}, "NetworkPolicy": &networkingv1.NetworkPolicyList{},
+	}
+	for kind, list := range lists {
+		if err := env.Client.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{naasv1alpha1.LabelManagedBy: "naas"}); err != nil {
+			t.Fatal(err)
+		}
+		switch l := list.(type) {
+		case *corev1.ResourceQuotaList:
+			for _, o := range l.Items {
+				out[kind+"/"+o.Name] = "spec" // quota status changes with usage; compare its spec below
+				_ = o
+			}
+		case *corev1.LimitRangeList:
+			for _, o := range l.Items {
+				out[kind+"/"+o.Name] = o.ResourceVersion
+			}
+		case *rbacv1.RoleBindingList:
+			for _, o := range l.Items {
+				out[kind+"/"+o.Name] = o.ResourceVersion
+			}
+		case *networkingv1.NetworkPolicyList:
+			for _, o := range l.Items {
+				out[kind+"/"+o.Name] = o.ResourceVersion
+			}
+		}
+	}
+	// The quota's status is written by kube-controller-manager; naas's writes show as a
+	// new generation.
+	rq := &corev1.ResourceQuota{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: bundle.QuotaName}, rq); err != nil {
+		t.Fatal(err)
+	}
+	out["ResourceQuota/"+bundle.QuotaName] = fmt.Sprint(rq.Generation)
+	return out
+}
+
+func TestProvision_IdleResyncWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	tenant("idle").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	idle := claim("idle-app", "idle", "microservice", "dev")
+	idle.Spec.Parameters = map[string]string{"service_name": "api"}
+	createClaim(t, idle)
+	c := waitReady(t, "idle-app")
+	_ = c
+	// Let kube-controller-manager settle the quota status and the service account.
+	time.Sleep(2 * time.Second)
+	before := resourceVersions(t, "idle-app")
+
+	// Each of these makes naas reconcile the claim again.
+	c = getClaim(t, "idle-app")
+	c.Annotations = map[string]string{"test/poke": "1"}
+	if err := env.Client.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	claimRV := c.ResourceVersion
+	ns := &corev1.Namespace{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "idle-app"}, ns); err != nil {
+		t.Fatal(err)
+	}
+	ns.Annotations = map[string]string{"test/poke": "1"}
+	if err := env.Client.Update(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	before["Namespace/idle-app"] = ns.ResourceVersion
+
+	testenv.Consistently(t, 3*time.Second, "no writes after resyncs", func() error {
+		after := resourceVersions(t, "idle-app")
+		for k, v := range before {
+			if after[k] != v {
+				return testenv.Errorf("%s was written: resourceVersion %s -> %s", k, v, after[k])
+			}
+		}
+		if got := getClaim(t, "idle-app").ResourceVersion; got != claimRV {
+			return testenv.Errorf("claim status was written on an idle resync: resourceVersion %s -> %s", claimRV, got)
+		}
+		return nil
+	})
+}
+
+func TestProvision_ChangingTierUpdatesBundleInPlace(t *testing.T) {
+	ctx := context.Background()
+	tenant("grow").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	createClaim(t, claim("grow-app", "grow", "standard", "dev"))
+	waitReady(t, "grow-app")
+	c := getClaim(t, "grow-app")
+	c.Spec.Tier = "staging"
+	if err := env.Client.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, "staging quota and label", func() error {
+		rq := &corev1.ResourceQuota{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "grow-app", Name: bundle.QuotaName}, rq); err != nil {
+			return err
+		}
+		if got := rq.Spec.Hard[corev1.ResourceLimitsCPU]; got.Cmp(resource.MustParse("4")) != 0 {
+			return testenv.Errorf("limits.cpu = %s, want 4", got.String())
+		}
+		if got := rq.Spec.Hard["services.loadbalancers"]; got.Cmp(resource.MustParse("1")) != 0 {
+			return testenv.Errorf("services.loadbalancers = %s, want 1", got.String())
+		}
+		ns := &corev1.Namespace{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "grow-app"}, ns); err != nil {
+			return err
+		}
+		if ns.Labels[naasv1alpha1.LabelTier] != "staging" {
+			return testenv.Errorf("tier label = %q", ns.Labels[naasv1alpha1.LabelTier])
+		}
+		return nil
+	})
+	waitReady(t, "grow-app")
+}
+
+func TestProvision_DeletingClaimDeletesNamespace(t *testing.T) {
+	ctx := context.Background()
+	tenant("gone").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	createClaim(t, claim("gone-app", "gone", "standard", "dev"))
+	waitReady(t, "gone-app")
+	if err := env.Client.Delete(ctx, getClaim(t, "gone-app")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 60*time.Second, "namespace and claim gone", func() error {
+		if ok, err := namespaceExists("gone-app"); err != nil || ok {
+			return testenv.Errorf("namespace still exists (%v)", err)
+		}
+		err := env.Client.Get(ctx, client.ObjectKey{Name: "gone-app"}, &naasv1alpha1.NamespaceClaim{})
+		if !apierrors.IsNotFound(err) {
+			return testenv.Errorf("claim still exists (%v)", err)
+		}
+		return nil
+	})
+}
+
+func TestProvision_DeletionProtectionIsHonoured(t *testing.T) {
+	ctx := context.Background()
+	tenant("safe").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	c := claim("safe-db", "safe", "standard", "dev")
+	c.Spec.DeletionProtection = true
+	createClaim(t, c)
+	waitReady(t, "safe-db")
+	testenv.Eventually(t, 10*time.Second, "namespace carries the protection label", func() error {
+		ns := &corev1.Namespace{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "safe-db"}, ns); err != nil {
+			return err
+		}
+		if ns.Labels["naas.dev/deletion-protection"] != "true" {
+			return testenv.Errorf("labels: %v", ns.Labels)
+		}
+		return nil
+	})
+
+	err := env.Client.Delete(ctx, getClaim(t, "safe-db"))
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "deletionProtection") {
+		t.Fatalf("deleting a protected claim: want Forbidden naming deletionProtection, got %v", err)
+	}
+	err = env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "safe-db"}})
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("deleting a protected namespace directly: want Forbidden, got %v", err)
+	}
+
+	c = getClaim(t, "safe-db")
+	c.Spec.DeletionProtection = false
+	if err := env.Client.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, "claim deletable once protection is off", func() error {
+		return env.Client.Delete(ctx, getClaim(t, "safe-db"))
+	})
+	testenv.Eventually(t, 60*time.Second, "namespace gone", func() error {
+		if ok, err := namespaceExists("safe-db"); err != nil || ok {
+			return testenv.Errorf("namespace still exists (%v)", err)
+		}
+		return nil
+	})
+}
+
+func TestProvision_ForeignNamespaceIsNeverAdopted(t *testing.T) {
+	ctx := context.Background()
+	tenant("squat").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "legacy-billing", Labels: map[string]string{"team": "legacy"}}}
+	if err := env.Client.Create(ctx, foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil {
+		t.Fatal(err)
+	}
+	createClaim(t, claim("legacy-billing", "squat", "standard", "dev"))
+	c := waitCondition(t, "legacy-billing", naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonNamespaceConflict)
+	if c.Status.Phase != naasv1alpha1.PhaseFailed {
+		t.Errorf("phase = %q, want Failed", c.Status.Phase)
+	}
+
+	after := &corev1.Namespace{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(foreign), after); err != nil {
+		t.Fatal(err)
+	}
+	if after.ResourceVersion != foreign.ResourceVersion {
+		t.Errorf("the foreign namespace was changed: labels now %v", after.Labels)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "legacy-billing", Name: bundle.QuotaName}, &corev1.ResourceQuota{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a quota was created in the foreign namespace: %v", err)
+	}
+
+	if err := env.Client.Delete(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, "claim released", func() error {
+		err := env.Client.Get(ctx, client.ObjectKey{Name: "legacy-billing"}, &naasv1alpha1.NamespaceClaim{})
+		if !apierrors.IsNotFound(err) {
+			return testenv.Errorf("claim still exists (%v)", err)
+		}
+		return nil
+	})
+	if ok, err := namespaceExists("legacy-billing"); err != nil || !ok {
+		t.Fatalf("the foreign namespace was deleted with the claim (%v)", err)
+	}
+}
+
+func TestProvision_BadInputIsReportedAndCreatesNothing(t *testing.T) {
+	tn := tenant("strict").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin)
+	tn.t.Spec.AllowedTiers = []string{"dev", "staging"}
+	tn.t.Spec.Naming.Prefix = "strict-"
+	tn.create(t)
+	tests := []struct {
+		name       string
+		claim      *naasv1alpha1.NamespaceClaim
+		reason     string
+		messageHas string
+	}{
+		{"unknown tenant", claim("strict-a", "nobody", "standard", "dev"), naasv1alpha1.ReasonUnknownTenant, "existing tenants:"},
+		{"unknown template", claim("strict-b", "strict", "mainframe", "dev"), naasv1alpha1.ReasonUnknownTemplate, "existing templates: data, microservice, ml, standard"},
+		{"unknown tier", claim("strict-c", "strict", "standard", "gold"), naasv1alpha1.ReasonUnknownTier, "existing tiers: dev, prod, staging"},
+		{"tier not allowed", claim("strict-d", "strict", "standard", "prod"), naasv1alpha1.ReasonNotAllowed, "dev, staging"},
+		{"naming rule", claim("other-e", "strict", "standard", "dev"), naasv1alpha1.ReasonNamingRules, "strict-"},
+		{"bad parameter", func() *naasv1alpha1.NamespaceClaim {
+			c := claim("strict-f", "strict", "standard", "dev")
+			c.Spec.Parameters = map[string]string{"owner_email": "not-an-email"}
+			return c
+		}(), naasv1alpha1.ReasonInvalidParameters, "owner_email"},
+		{"missing required parameter", claim("strict-g", "strict", "microservice", "dev"), naasv1alpha1.ReasonInvalidParameters, "service_name"},
+		{"unknown parameter", func() *naasv1alpha1.NamespaceClaim {
+			c := claim("strict-h", "strict", "standard", "dev")
+			c.Spec.Parameters = map[string]string{"colour": "blue"}
+			return c
+		}(), naasv1alpha1.ReasonInvalidParameters, "colour"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			createClaim(t, tt.claim)
+			t.Cleanup(func() { _ = env.Client.Delete(context.Background(), tt.claim) })
+			c := waitCondition(t, tt.claim.Name, naasv1alpha1.ConditionReady, metav1.ConditionFalse, tt.reason)
+			ready := c.Status.Conditions
+			msg := ""
+			for _, cond := range ready {
+				if cond.Type == naasv1alpha1.ConditionReady {
+					msg = cond.Message
+				}
+			}
+			if !strings.Contains(msg, tt.messageHas) {
+				t.Errorf("Ready message %q does not contain %q", msg, tt.messageHas)
+			}
+			if c.Status.Phase != naasv1alpha1.PhaseFailed {
+				t.Errorf("phase = %q, want Failed", c.Status.Phase)
+			}
+			if ok, err := namespaceExists(tt.claim.Name); err != nil || ok {
+				t.Errorf("namespace %s exists for an invalid claim (%v)", tt.claim.Name, err)
+			}
+		})
+	}
+}
+
+func TestProvision_MetricsAreExported(t *testing.T) {
+	tenant("metered").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	createClaim(t, claim("metered-app", "metered", "standard", "dev"))
+	waitReady(t, "metered-app")
+	testenv.Eventually(t, 10*time.Second, "metrics", func() error {
+		resp, err := http.Get("http://" + platformAddr + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, want := range []string{
+			`platform_namespace_provisions_total{status="success"}`,
+			`platform_namespace_provision_duration_seconds_bucket`,
+			`platform_tenant_namespaces{tenant="metered"} 1`,
+		} {
+			if !strings.Contains(string(body), want) {
+				return testenv.Errorf("/metrics has no %s", want)
+			}
+		}
+		return nil
+	})
+}
