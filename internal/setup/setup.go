@@ -56,6 +56,12 @@ type Options struct {
 	Bundle bundle.Config
 	// Progress, when set, receives one line per start-up step.
 	Progress func(format string, args ...any)
+	// DataDir holds naas's own state (the audit database).
+	DataDir string
+	// Webhook configures the admission webhooks.
+	Webhook WebhookOptions
+	// API configures the REST API and the portal.
+	API APIOptions
 }
 
 // Platform is a configured, not yet started naas.
@@ -148,7 +154,13 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if err := p.registerControllers(ctx); err != nil {
 		return nil, err
 	}
+	if err := p.registerWebhooks(ctx); err != nil {
+		return nil, fmt.Errorf("set up admission webhooks: %w", err)
+	}
 	p.registerHTTP()
+	if err := p.registerAPI(ctx); err != nil {
+		return nil, fmt.Errorf("set up the REST API: %w", err)
+	}
 	if opts.Addr != "" {
 		if p.listener, err = net.Listen("tcp", opts.Addr); err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)

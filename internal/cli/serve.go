@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/naas-dev/naas/internal/setup"
+)
+
+type serveOptions struct {
+	kubeconfig   string
+	addr         string
+	installCRDs  bool
+	seedDefaults bool
+	workers      int
+	dataDir      string
+	webhook      setup.WebhookOptions
+	api          setup.APIOptions
+}
+
+func newServeCommand() *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the naas platform against an existing cluster",
+		Long: `Run the naas controllers, admission webhooks, REST API and portal against an existing cluster.
+
+The cluster is reached with --kubeconfig, or in-cluster configuration when naas runs in a pod.
+The CRDs are installed unless --install-crds=false.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the management cluster (in-cluster configuration when empty)")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address of the HTTP server (REST API, portal, /metrics, /healthz, /readyz)")
+	f.BoolVar(&o.installCRDs, "install-crds", true, "install or upgrade the naas CRDs at start")
+	f.BoolVar(&o.seedDefaults, "seed-defaults", false, "create the default catalog and tiers where missing")
+	f.IntVar(&o.workers, "workers", 8, "concurrent namespace claim reconciles")
+	f.StringVar(&o.dataDir, "data-dir", ".naas", "directory for naas's own state (the audit database)")
+	o.webhook.AddFlags(f)
+	o.api.AddFlags(f)
+	return cmd
+}
+
+func (o *serveOptions) run(cmd *cobra.Command) error {
+	ctrl.SetLogger(zap.New())
+	var cfg, err = ctrl.GetConfig()
+	if o.kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	}
+	if err != nil {
+		return fmt.Errorf("load cluster configuration: %w (set --kubeconfig)", err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	ctx := ctrl.SetupSignalHandler()
+	p, err := setup.New(ctx, setup.Options{
+		Config:       cfg,
+		Addr:         o.addr,
+		Workers:      o.workers,
+		InstallCRDs:  o.installCRDs,
+		SeedDefaults: o.seedDefaults,
+		DataDir:      o.dataDir,
+		Webhook:      o.webhook,
+		API:          o.api,
+		Progress:     progress(cmd),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "naas is serving on http://%s\n", p.Addr())
+	return p.Start(ctx)
+}
+
+func progress(cmd *cobra.Command) func(string, ...any) {
+	return func(format string, args ...any) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "  ✓ "+format+"\n", args...)
+	}
+}

@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/naas-dev/naas/internal/localcp"
+	"github.com/naas-dev/naas/internal/setup"
+)
+
+type upOptions struct {
+	dataDir       string
+	addr          string
+	tokenFile     string
+	binDir        string
+	apiServerPort int
+	verbose       bool
+	webhook       setup.WebhookOptions
+	api           setup.APIOptions
+}
+
+func newUpCommand() *cobra.Command {
+	o := &upOptions{}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run a local control plane and the naas platform on it, in one command",
+		Long: `Start a real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager) with its
+state in --data-dir, install the naas CRDs, seed the default catalog and tiers, and run the platform:
+controllers, admission webhooks, REST API and portal on --addr.
+
+Writes <data-dir>/kubeconfig (cluster-admin) and <data-dir>/admin-token (a platform-admin token for the
+naas API and portal). State survives a restart. Ctrl-C stops everything.`,
+		Example: `  naas up
+  naas up --data-dir /tmp/naas --addr 127.0.0.1:9090 --token-file users.csv`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.dataDir, "data-dir", ".naas", "directory holding the control plane's and naas's state")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address of the HTTP server (REST API, portal, /metrics, /healthz, /readyz)")
+	f.StringVar(&o.tokenFile, "token-file", "", `static users, in kube-apiserver's token file format (token,user,uid,"group1,group2"), trusted by both kube-apiserver and the naas API`)
+	f.StringVar(&o.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kube-controller-manager (default: next to the naas binary)")
+	f.IntVar(&o.apiServerPort, "apiserver-port", 0, "port of the local kube-apiserver (default: the previous run's port, or a free one)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
+	o.webhook.AddFlags(f)
+	return cmd
+}
+
+func (o *upOptions) run(cmd *cobra.Command) error {
+	out := cmd.OutOrStdout()
+	dataDir, err := filepath.Abs(o.dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dataDir, "logs"), 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if err := o.setupLogging(dataDir); err != nil {
+		return err
+	}
+	binDir, err := o.resolveBinDir()
+	if err != nil {
+		return err
+	}
+	var users []localcp.TokenUser
+	if o.tokenFile != "" {
+		if users, err = localcp.ReadTokenFile(o.tokenFile); err != nil {
+			return err
+		}
+	}
+
+	ctx := ctrl.SetupSignalHandler()
+	start := time.Now()
+	fmt.Fprintf(out, "Starting the local control plane in %s\n", dataDir)
+	cp, err := localcp.Start(ctx, localcp.Options{
+		BinDir: binDir, DataDir: dataDir, Users: users, APIServerPort: o.apiServerPort, Progress: progress(cmd),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(out, "Stopping the local control plane")
+		cp.Stop()
+	}()
+
+	adminToken := filepath.Join(dataDir, "admin-token")
+	if err := os.WriteFile(adminToken, []byte(cp.AdminToken+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
+	}
+	apiTokens := filepath.Join(dataDir, "api-tokens.csv")
+	if err := localcp.WriteTokenFile(apiTokens, cp.Users); err != nil {
+		return fmt.Errorf("write API token file: %w", err)
+	}
+	o.api.TokenFile = apiTokens
+
+	fmt.Fprintln(out, "Starting naas")
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p, err := setup.New(pctx, setup.Options{
+		Config:       cp.Config,
+		Addr:         o.addr,
+		InstallCRDs:  true,
+		SeedDefaults: true,
+		DataDir:      dataDir,
+		ReadyChecks:  []func() error{cp.Healthy},
+		Webhook:      o.webhook,
+		API:          o.api,
+		Progress:     progress(cmd),
+	})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Start(pctx) }()
+	if err := waitReady(pctx, p, done); err != nil {
+		return err
+	}
+	o.printNextSteps(cmd, p.Addr(), cp, time.Since(start))
+
+	// Run until Ctrl-C, or until a component fails.
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("naas stopped: %w", err)
+		case <-tick.C:
+			if err := cp.Healthy(); err != nil {
+				cancel()
+				<-done
+				return err
+			}
+		case <-ctx.Done():
+			fmt.Fprintln(out, "\nShutting down")
+			cancel()
+			<-done
+			return nil
+		}
+	}
+}
+
+func waitReady(ctx context.Context, p *setup.Platform, done <-chan error) error {
+	for p.Ready() != nil {
+		select {
+		case err := <-done:
+			return fmt.Errorf("naas stopped before it was ready: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (o *upOptions) setupLogging(dataDir string) error {
+	f, err := os.OpenFile(filepath.Join(dataDir, "logs", "naas.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open log file: %w", err)
+	}
+	w := &multiWriter{f: f}
+	if o.verbose {
+		w.also = os.Stderr
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(w)))
+	return nil
+}
+
+type multiWriter struct {
+	f    *os.File
+	also *os.File
+}
+
+func (m *multiWriter) Write(b []byte) (int, error) {
+	if m.also != nil {
+		_, _ = m.also.Write(b)
+	}
+	return m.f.Write(b)
+}
+
+func (o *upOptions) resolveBinDir() (string, error) {
+	if o.binDir != "" {
+		return o.binDir, nil
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			dir := filepath.Dir(exe)
+			if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err == nil {
+				return dir, nil
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join("bin", "kube-apiserver")); err == nil {
+		return filepath.Abs("bin")
+	}
+	return "", fmt.Errorf("the control plane binaries (etcd, kube-apiserver, kube-controller-manager) were not found next to naas or in ./bin: run `make controlplane`, or pass --bin-dir")
+}
+
+func (o *upOptions) printNextSteps(cmd *cobra.Command, addr string, cp *localcp.ControlPlane, took time.Duration) {
+	rel := func(p string) string {
+		if r, err := filepath.Rel(".", p); err == nil && len(r) < len(p) {
+			return r
+		}
+		return p
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), `
+naas is up (%s).
+
+  Portal        http://%[2]s/
+  REST API      http://%[2]s/api/v1   (OpenAPI: /api/v1/openapi.json)
+  Kubernetes    %[3]s
+  kubectl       export KUBECONFIG=%[4]s
+  Admin token   %[5]s   (sign in to the portal with it, or use it as a bearer token)
+
+Next:
+  kubectl get tiers,namespacetemplates
+  kubectl apply -f config/samples/examples/tenant-payments.yaml
+  kubectl get namespaceclaims -w
+
+Press Ctrl-C to stop. State is kept in %[6]s; run naas up again to continue where you left off.
+`, took.Round(time.Millisecond), addr, cp.Host, cp.KubeconfigPath, rel(filepath.Join(filepath.Dir(cp.KubeconfigPath), "admin-token")), rel(filepath.Dir(cp.KubeconfigPath)))
+}
