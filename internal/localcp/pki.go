@@ -18,10 +18,10 @@ import (
 
 // pki holds the paths of the certificates and keys of a control plane.
 type pki struct {
-	CACert, CAKey             string
-	ServingCert, ServingKey   string
-	ServiceAccountKey         string
-	ServiceAccountPublicKey   string
+	CACert, CAKey           string
+	ServingCert, ServingKey string
+	ServiceAccountKey       string
+	ServiceAccountPublicKey string
 }
 
 func newPKI(dir string) pki {

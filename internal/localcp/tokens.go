@@ -25,7 +25,7 @@ const (
 	// AdminUser is the cluster-admin and naas platform admin of the local control plane.
 	AdminUser = "naas-admin"
 	// PlatformAdminGroup is the group naas treats as platform admins.
-	PlatformAdminGroup = "naas:platform-admins"
+	PlatformAdminGroup    = "naas:platform-admins"
 	controllerManagerUser = "system:kube-controller-manager"
 )
 

@@ -129,7 +129,7 @@ func Policies(cfg Config) []runtime.Object {
 		},
 	}, nil, []admissionregistrationv1.Validation{
 		{
-			Expression: "request.resource.resource != 'namespaceclaims' || !has(oldObject.spec.deletionProtection) || !oldObject.spec.deletionProtection",
+			Expression:        "request.resource.resource != 'namespaceclaims' || !has(oldObject.spec.deletionProtection) || !oldObject.spec.deletionProtection",
 			MessageExpression: "'namespace claim ' + request.name + ' has deletion protection on: set spec.deletionProtection to false first'",
 			Reason:            ptr.To(metav1.StatusReasonForbidden),
 		},

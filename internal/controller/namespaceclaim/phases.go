@@ -361,4 +361,3 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	s.skipStatus = true // the claim may be gone now
 	return ctrl.Result{}, nil
 }
-

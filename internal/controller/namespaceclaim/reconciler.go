@@ -152,4 +152,3 @@ func (r *Reconciler) recordOutcome(ctx context.Context, c *naasv1alpha1.Namespac
 		}
 	}
 }
-
