@@ -122,6 +122,11 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	done := make(chan error, 1)
 	go func() { done <- p.Start(pctx) }()
 	if err := waitReady(pctx, p, done); err != nil {
+		if ctx.Err() != nil { // Ctrl-C while starting: a clean stop.
+			cancel()
+			<-done
+			return nil
+		}
 		return err
 	}
 	o.printNextSteps(cmd, p.Addr(), cp, time.Since(start))
