@@ -46,6 +46,10 @@ type NamespaceClaimSpec struct {
 	// requester is who created the claim; set by naas admission, never by hand.
 	// +optional
 	Requester *Requester `json:"requester,omitempty"`
+	// alerting is where the namespace's alerts go, replacing the tenant's spec.alerting when set; set it to {}
+	// to send none of the tenant's receivers the namespace's alerts.
+	// +optional
+	Alerting *Alerting `json:"alerting,omitempty"`
 }
 
 // ApprovalState is where a claim is in the approval flow.
@@ -95,6 +99,10 @@ type NamespaceClaimStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// dashboardURL links to the namespace's Grafana dashboard, when the template turns monitoring on, the
+	// dashboard is in place and the platform knows its Grafana's address.
+	// +optional
+	DashboardURL string `json:"dashboardURL,omitempty"`
 }
 
 // Condition types of a NamespaceClaim: one per provisioning step, plus Ready.

@@ -92,6 +92,9 @@ type TenantSpec struct {
 	// +kubebuilder:validation:MaxItems=32
 	// +kubebuilder:validation:items:MaxLength=253
 	AllowedRegistries []string `json:"allowedRegistries,omitempty"`
+	// alerting is where the alerts of the tenant's monitored namespaces go, unless a claim sets its own.
+	// +optional
+	Alerting *Alerting `json:"alerting,omitempty"`
 }
 
 // TenantStatus is what naas observes about a tenant.
