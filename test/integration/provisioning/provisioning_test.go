@@ -587,3 +587,37 @@ func TestProvision_MetricsAreExported(t *testing.T) {
 		return nil
 	})
 }
+
+func TestProvision_TemplateManifestsFollowParameters(t *testing.T) {
+	ctx := context.Background()
+	tenant("params").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	c := claim("params-svc", "params", "microservice", "dev")
+	c.Spec.Parameters = map[string]string{"service_name": "checkout"}
+	createClaim(t, c)
+	waitReady(t, "params-svc")
+	sa := &corev1.ServiceAccount{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "params-svc", Name: "checkout"}, sa); err != nil {
+		t.Fatalf("the template's ServiceAccount named by the parameter: %v", err)
+	}
+	if got := sa.Annotations["naas.dev/replicas"]; got != "2" {
+		t.Errorf("replicas annotation = %q, want the parameter's default 2", got)
+	}
+	if sa.Labels[naasv1alpha1.LabelManagedBy] != "naas" || sa.Labels[naasv1alpha1.LabelClaim] != "params-svc" {
+		t.Errorf("manifest object labels = %v, want naas's labels", sa.Labels)
+	}
+
+	c = getClaim(t, "params-svc")
+	c.Spec.Parameters["replicas"] = "5"
+	if err := env.Client.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, "parameter change applied in place", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "params-svc", Name: "checkout"}, sa); err != nil {
+			return err
+		}
+		if got := sa.Annotations["naas.dev/replicas"]; got != "5" {
+			return testenv.Errorf("replicas annotation = %q", got)
+		}
+		return nil
+	})
+}
