@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/tenancy"
@@ -64,6 +65,15 @@ type Config struct {
 	SharedServicesLabel string
 	// DNSNamespace is the namespace of the cluster DNS. Default: DefaultDNSNamespace.
 	DNSNamespace string
+	// PortalURL is the base URL of the naas portal, e.g. https://naas.example.com: every alert links to its
+	// template's runbook there. Required for templates that turn monitoring on.
+	PortalURL string
+	// GrafanaURL is the base URL of the Grafana that loads the namespaces' dashboards; empty when there is
+	// none, and then claims link no dashboard.
+	GrafanaURL string
+	// MonitoringLabels are added to the labels of the monitoring objects, for the selectors of the cluster's
+	// Prometheus and Alertmanager, e.g. release: kube-prometheus-stack. naas's own labels win over these.
+	MonitoringLabels map[string]string
 }
 
 func (c Config) withDefaults() Config {
@@ -94,9 +104,33 @@ type Step struct {
 	Name string
 	// DependsOn names the steps that must be ready before this one is applied.
 	DependsOn []string
+	// Requires are the API kinds of the step's objects that a cluster may not serve: the kinds of an add-on's
+	// CustomResourceDefinitions, such as the prometheus-operator's. On a cluster that lacks one of them the step
+	// is not applicable: the controller applies none of its objects, reports reason NotApplicable naming the
+	// missing kinds, does not hold Ready back for it, and completes the step once the kinds appear.
+	Requires []schema.GroupVersionKind
 	// Objects are the desired objects of the step, in a stable order. An empty list means the step wants no
 	// objects: any the controller made for it before should be removed.
 	Objects []*unstructured.Unstructured
+	// Remove are objects the step makes only for some inputs (a feature turned on, a list that is not empty)
+	// and that must not exist otherwise. The controller deletes those that exist and carry the claim's labels;
+	// objects of a kind the cluster does not serve cannot exist and are skipped.
+	Remove []ObjectRef
+	// Off marks the step of a feature the template does not turn on: it wants no objects, the controller
+	// deletes those in Remove, and the claim shows no condition for it.
+	Off bool
+}
+
+// ObjectRef identifies one object of the bundle.
+type ObjectRef struct {
+	GVK       schema.GroupVersionKind
+	Namespace string
+	Name      string
+}
+
+// String returns kind/name, as condition messages name objects.
+func (r ObjectRef) String() string {
+	return r.GVK.Kind + "/" + r.Name
 }
 
 // Build computes the objects of the claim's namespace, grouped in steps. The Namespace step comes first and
@@ -138,6 +172,10 @@ func Build(in Input) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	monitoring, err := b.monitoring()
+	if err != nil {
+		return nil, err
+	}
 
 	afterNamespace := []string{naasv1alpha1.ConditionNamespace}
 	return []Step{
@@ -154,6 +192,7 @@ func Build(in Input) ([]Step, error) {
 			},
 			Objects: manifests,
 		},
+		monitoring,
 	}, nil
 }
 

@@ -57,6 +57,8 @@ func TestBuild_StepsFormTheDependencyGraph(t *testing.T) {
 			},
 			Objects: []string{"v1 ConfigMap/settings"},
 		},
+		// The template does not turn monitoring on: the step is there, off, to remove what it made before.
+		{Name: naasv1alpha1.ConditionMonitoring, DependsOn: ns},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("steps mismatch (-want +got):\n%s", diff)

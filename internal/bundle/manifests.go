@@ -16,6 +16,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/monitoring"
 )
 
 // maxRenderedBytes bounds the output of one manifest template, so a runaway loop in a template fails the claim
@@ -211,7 +212,8 @@ func forbiddenKind(kind string) bool {
 }
 
 // reservedName reports whether kind/name is one of the objects Build makes itself, whatever the template
-// says: a manifest must not overwrite the quota, limits, bindings or network policies of the namespace.
+// says: a manifest must not overwrite the quota, limits, bindings, network policies or monitoring objects of the
+// namespace.
 func reservedName(kind, name string) bool {
 	switch kind {
 	case "ResourceQuota":
@@ -223,6 +225,12 @@ func reservedName(kind, name string) bool {
 	case "NetworkPolicy":
 		return name == PolicyDefaultDeny || name == PolicySameTenant || name == PolicySharedServices ||
 			name == PolicyDNS || name == PolicyHTTPSEgress
+	case "ConfigMap":
+		return name == monitoring.DashboardConfigMapName
+	case monitoring.PrometheusRuleKind:
+		return name == monitoring.PrometheusRuleName
+	case monitoring.AlertmanagerConfigKind:
+		return name == monitoring.AlertmanagerConfigName
 	default:
 		return false
 	}
