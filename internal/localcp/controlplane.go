@@ -65,6 +65,8 @@ type Options struct {
 	NoControllerManager bool
 	// Ephemeral trades durability for speed (etcd without fsync): for tests.
 	Ephemeral bool
+	// ExtraAPIServerArgs are appended to kube-apiserver's flags, e.g. an audit policy for the benchmarks.
+	ExtraAPIServerArgs []string
 	// Progress, when set, receives one line per step of the start-up.
 	Progress func(format string, args ...any)
 }
@@ -263,6 +265,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, st state, tokenFile 
 		"--profiling=false",
 		"--v=0",
 	}
+	args = append(args, cp.opts.ExtraAPIServerArgs...)
 	p, err := startProcess("kube-apiserver", binPath(cp.opts.BinDir, "kube-apiserver"), args, cp.logPath("kube-apiserver"))
 	if err != nil {
 		return err

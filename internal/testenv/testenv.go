@@ -53,6 +53,8 @@ type Options struct {
 	NoControllerManager bool
 	// CRDPaths are extra CRD files or directories to install besides config/crd.
 	CRDPaths []string
+	// APIServerArgs are extra kube-apiserver flags (localcp.Options.ExtraAPIServerArgs).
+	APIServerArgs []string
 }
 
 // Environment is a running local control plane for tests.
@@ -101,6 +103,7 @@ func Start(opts Options) (*Environment, error) {
 		Users:               users,
 		NoControllerManager: opts.NoControllerManager,
 		Ephemeral:           true,
+		ExtraAPIServerArgs:  opts.APIServerArgs,
 	})
 	if err != nil {
 		_ = os.RemoveAll(dir)
