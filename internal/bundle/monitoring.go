@@ -3,10 +3,15 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/monitoring"
@@ -105,4 +110,32 @@ func toMonitoringReceivers(in []naasv1alpha1.AlertReceiver) []monitoring.Receive
 		out = append(out, mr)
 	}
 	return out
+}
+
+// Validate checks the monitoring settings, so that a mistyped flag fails at start instead of in every alert.
+func (c Config) Validate() error {
+	var errs []error
+	for name, u := range map[string]string{"portal URL": c.PortalURL, "Grafana URL": c.GrafanaURL} {
+		if u == "" {
+			continue
+		}
+		parsed, err := url.Parse(u)
+		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			errs = append(errs, fmt.Errorf("%s %q is not an absolute http or https URL, such as https://naas.example.com", name, u))
+		}
+	}
+	keys := slices.Sorted(maps.Keys(c.MonitoringLabels))
+	for _, k := range keys {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, fmt.Errorf("monitoring label key %q: %s", k, msg))
+		}
+		for _, msg := range validation.IsValidLabelValue(c.MonitoringLabels[k]) {
+			errs = append(errs, fmt.Errorf("monitoring label %s=%q: %s", k, c.MonitoringLabels[k], msg))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("bundle configuration: %w", err)
+	}
+	return nil
 }

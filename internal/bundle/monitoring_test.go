@@ -264,3 +264,30 @@ func TestBuild_MonitoringRequirementsAreThePrometheusOperatorKinds(t *testing.T)
 		t.Errorf("GVKs mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestConfig_ValidateSaysWhichSettingIsWrong(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{name: "empty is fine", cfg: Config{}},
+		{name: "complete", cfg: Config{PortalURL: "https://naas.example.com", GrafanaURL: "http://grafana:3000/",
+			MonitoringLabels: map[string]string{"release": "kube-prometheus-stack", "example.com/team": ""}}},
+		{name: "relative portal URL", cfg: Config{PortalURL: "naas.example.com"}, wantErr: `portal URL "naas.example.com" is not an absolute http or https URL`},
+		{name: "Grafana URL without host", cfg: Config{GrafanaURL: "https://"}, wantErr: `Grafana URL "https://"`},
+		{name: "bad label key", cfg: Config{MonitoringLabels: map[string]string{"not a key": "x"}}, wantErr: `monitoring label key "not a key"`},
+		{name: "bad label value", cfg: Config{MonitoringLabels: map[string]string{"release": "has space"}}, wantErr: `monitoring label release="has space"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Validate() = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
