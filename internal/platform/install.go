@@ -18,7 +18,8 @@ func Objects(cfg Config) []runtime.Object {
 		objs = append(objs, cr)
 	}
 	objs = append(objs, RequesterBinding())
-	return append(objs, Policies(cfg)...)
+	objs = append(objs, Policies(cfg)...)
+	return append(objs, WorkloadPolicies(cfg)...)
 }
 
 // Install applies the cluster-wide objects to a target cluster, writing only what
