@@ -5,10 +5,12 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/naas-dev/naas/internal/bundle"
 	"github.com/naas-dev/naas/internal/setup"
 )
 
@@ -21,6 +23,7 @@ type serveOptions struct {
 	dataDir      string
 	webhook      setup.WebhookOptions
 	api          setup.APIOptions
+	bundle       bundle.Config
 }
 
 func newServeCommand() *cobra.Command {
@@ -46,7 +49,15 @@ The CRDs are installed unless --install-crds=false.`,
 	f.StringVar(&o.dataDir, "data-dir", ".naas", "directory for naas's own state (the audit database)")
 	o.webhook.AddFlags(f)
 	o.api.AddFlags(f)
+	addMonitoringFlags(f, &o.bundle)
 	return cmd
+}
+
+// addMonitoringFlags registers the flags of the namespaces' monitoring objects.
+func addMonitoringFlags(f *pflag.FlagSet, cfg *bundle.Config) {
+	f.StringVar(&cfg.PortalURL, "portal-url", "", "base URL of the naas portal as users reach it; alerts link to their template's runbook there (default http://<addr>)")
+	f.StringVar(&cfg.GrafanaURL, "grafana-url", "", "base URL of the Grafana that loads the namespaces' dashboards; claims then link theirs in status.dashboardURL")
+	f.StringToStringVar(&cfg.MonitoringLabels, "monitoring-label", nil, "label for the namespaces' PrometheusRules, AlertmanagerConfigs and dashboards, matching the selectors of the cluster's Prometheus and Alertmanager, e.g. release=kube-prometheus-stack (repeatable)")
 }
 
 func (o *serveOptions) run(cmd *cobra.Command) error {
@@ -72,6 +83,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		DataDir:      o.dataDir,
 		Webhook:      o.webhook,
 		API:          o.api,
+		Bundle:       o.bundle,
 		Progress:     progress(cmd),
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/naas-dev/naas/internal/bundle"
 	"github.com/naas-dev/naas/internal/localcp"
 	"github.com/naas-dev/naas/internal/setup"
 )
@@ -24,6 +25,7 @@ type upOptions struct {
 	verbose       bool
 	webhook       setup.WebhookOptions
 	api           setup.APIOptions
+	bundle        bundle.Config
 }
 
 func newUpCommand() *cobra.Command {
@@ -52,6 +54,7 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 	f.IntVar(&o.apiServerPort, "apiserver-port", 0, "port of the local kube-apiserver (default: the previous run's port, or a free one)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
 	o.webhook.AddFlags(f)
+	addMonitoringFlags(f, &o.bundle)
 	return cmd
 }
 
@@ -115,6 +118,10 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		Webhook:      o.webhook,
 		API:          o.api,
 		Progress:     progress(cmd),
+
+		// The local platform shows the namespaces' monitoring objects end to end.
+		InstallThirdPartyCRDs: true,
+		Bundle:                o.bundle,
 	})
 	if err != nil {
 		return err

@@ -48,11 +48,15 @@ type Options struct {
 	Workers int
 	// InstallCRDs installs the naas CRDs before starting.
 	InstallCRDs bool
+	// InstallThirdPartyCRDs installs the CRDs of the add-ons naas writes objects of (the prometheus-operator's,
+	// config.ThirdPartyCRDs), for a local control plane. Never on a real cluster, whose add-ons own their CRDs.
+	InstallThirdPartyCRDs bool
 	// SeedDefaults creates the default catalog and tiers where missing.
 	SeedDefaults bool
 	// ReadyChecks must all pass for /readyz to answer 200.
 	ReadyChecks []func() error
-	// Bundle configures the objects of every namespace.
+	// Bundle configures the objects of every namespace, including the portal URL alerts link their runbooks
+	// to (default http://<Addr>), the Grafana URL of dashboards and extra labels of the monitoring objects.
 	Bundle bundle.Config
 	// Progress, when set, receives one line per start-up step.
 	Progress func(format string, args ...any)
@@ -96,6 +100,12 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 8
 	}
+	if opts.Bundle.PortalURL == "" && opts.Addr != "" {
+		opts.Bundle.PortalURL = "http://" + opts.Addr
+	}
+	if err := opts.Bundle.Validate(); err != nil {
+		return nil, err
+	}
 	scheme := Scheme()
 	direct, err := client.New(opts.Config, client.Options{Scheme: scheme})
 	if err != nil {
@@ -106,6 +116,12 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 			return nil, err
 		}
 		opts.Progress("CRDs installed")
+	}
+	if opts.InstallThirdPartyCRDs {
+		if err := InstallCRDs(ctx, direct, config.ThirdPartyCRDs, config.PrometheusOperatorCRDDir); err != nil {
+			return nil, fmt.Errorf("install the prometheus-operator CRDs: %w", err)
+		}
+		opts.Progress("prometheus-operator CRDs installed")
 	}
 	identity, err := WhoAmI(ctx, direct)
 	if err != nil {

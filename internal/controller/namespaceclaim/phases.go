@@ -14,6 +14,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -204,11 +206,12 @@ func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, er
 	if err != nil {
 		var te *bundle.TemplateError
 		reason := naasv1alpha1.ReasonFailed
+		msg := fmt.Sprintf("the namespace's objects could not be built, nothing was changed: %v", err)
 		if errors.As(err, &te) {
 			reason = naasv1alpha1.ReasonTemplateError
+			msg += fmt.Sprintf("; fix template %q", c.Spec.Template)
 		}
-		setCondition(s, naasv1alpha1.ConditionManifests, metav1.ConditionFalse, reason,
-			fmt.Sprintf("the namespace's objects could not be built, nothing was changed: %v; fix template %q", err, c.Spec.Template))
+		setCondition(s, naasv1alpha1.ConditionManifests, metav1.ConditionFalse, reason, msg)
 		s.done = true
 		return ctrl.Result{}, nil
 	}
@@ -227,6 +230,29 @@ func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, er
 	ready := map[string]bool{}
 	var errs []error
 	for _, step := range steps {
+		if step.Off {
+			if err := r.remove(ctx, s, step.Remove); err != nil {
+				setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed, err.Error())
+				errs = append(errs, err)
+				continue
+			}
+			meta.RemoveStatusCondition(&c.Status.Conditions, step.Name)
+			continue
+		}
+		missing, err := r.missingKinds(ctx, step.Requires)
+		if err != nil {
+			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed,
+				fmt.Sprintf("could not tell whether cluster %s serves %s: %v", s.target.Name, formatKinds(step.Requires), err))
+			errs = append(errs, err)
+			continue
+		}
+		if len(missing) > 0 {
+			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonNotApplicable, fmt.Sprintf(
+				"cluster %s does not serve %s: install the CustomResourceDefinitions that define them (for the monitoring "+
+					"step, the prometheus-operator's); the step completes by itself once they are served, and does not hold "+
+					"Ready back meanwhile", s.target.Name, formatKinds(missing)))
+			continue
+		}
 		if waiting := notReady(step.DependsOn, ready); len(waiting) > 0 {
 			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonWaiting, "waiting for "+strings.Join(waiting, ", "))
 			continue
@@ -236,13 +262,66 @@ func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, er
 			errs = append(errs, err)
 			continue
 		}
+		if err := r.remove(ctx, s, step.Remove); err != nil {
+			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed, err.Error())
+			errs = append(errs, err)
+			continue
+		}
 		ready[step.Name] = true
 		setCondition(s, step.Name, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled, stepMessage(step))
+	}
+	c.Status.DashboardURL = ""
+	if meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionMonitoring) {
+		c.Status.DashboardURL = r.Bundle.DashboardURL(c.Name)
 	}
 	if err := r.prune(ctx, s, steps); err != nil {
 		errs = append(errs, err)
 	}
 	return ctrl.Result{}, errors.Join(errs...)
+}
+
+// missingKinds returns the kinds of the target cluster that it does not serve. Every kind counts as served
+// when the reconciler has no ServedKinds.
+func (r *Reconciler) missingKinds(ctx context.Context, kinds []schema.GroupVersionKind) ([]schema.GroupVersionKind, error) {
+	if r.Kinds == nil || len(kinds) == 0 {
+		return nil, nil
+	}
+	return r.Kinds.Missing(ctx, kinds)
+}
+
+// remove deletes the objects a step no longer wants. It reads them directly from the API server (they may be of
+// kinds no informer watches) and deletes only those carrying this claim's labels, never what naas did not make.
+func (r *Reconciler) remove(ctx context.Context, s *scope, refs []bundle.ObjectRef) error {
+	var errs []error
+	for _, ref := range refs {
+		missing, err := r.missingKinds(ctx, []schema.GroupVersionKind{ref.GVK})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", ref, err))
+			continue
+		}
+		if len(missing) > 0 {
+			continue // a kind the cluster does not serve has no objects
+		}
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(ref.GVK)
+		key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
+		if err := s.target.Reader.Get(ctx, key, obj); err != nil {
+			if !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("read %s in %s on cluster %s to remove it: %w", ref, ref.Namespace, s.target.Name, err))
+			}
+			continue
+		}
+		if l := obj.GetLabels(); l[naasv1alpha1.LabelManagedBy] != naasv1alpha1.ManagedByValue || l[naasv1alpha1.LabelClaim] != s.claim.Name {
+			continue
+		}
+		uid := obj.GetUID()
+		if err := s.target.Client.Delete(ctx, obj, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove %s from %s on cluster %s: %w", ref, ref.Namespace, s.target.Name, err))
+			continue
+		}
+		ctrl.LoggerFrom(ctx).Info("Removed object", "kind", ref.GVK.Kind, "name", ref.Name, "namespace", ref.Namespace)
+	}
+	return errors.Join(errs...)
 }
 
 func stepMessage(step bundle.Step) string {

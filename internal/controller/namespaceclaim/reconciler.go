@@ -33,6 +33,9 @@ type Reconciler struct {
 	Clusters cluster.Resolver
 	// Bundle configures the objects of a namespace.
 	Bundle bundle.Config
+	// Kinds tells which API kinds the target cluster serves, for steps that require an add-on's CRDs; nil
+	// treats every kind as served. SetupWithManager sets it from the manager's cluster when nil.
+	Kinds *ServedKinds
 	// Metrics records provisioning outcomes; nil records nothing.
 	Metrics *Metrics
 	// Now is the clock; time.Now when nil.

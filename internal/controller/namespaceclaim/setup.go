@@ -2,14 +2,21 @@ package namespaceclaim
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -22,7 +29,14 @@ const (
 	IndexTenant   = "spec.tenant"
 	IndexTemplate = "spec.template"
 	IndexTier     = "status.tier"
+	// IndexNotApplicable is "true" for claims with a step the cluster could not do for lack of an API kind:
+	// the claims a new CRD may complete.
+	IndexNotApplicable = "status.notApplicable"
 )
+
+// recheckAfter is when claims are looked at again after a CRD event, in case the API server's discovery
+// served the new kinds only after the event.
+const recheckAfter = 5 * time.Second
 
 // SetupIndexes registers the claim field indexes with the manager's cache.
 func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
@@ -31,6 +45,14 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		IndexTenant:   func(c *naasv1alpha1.NamespaceClaim) string { return c.Spec.Tenant },
 		IndexTemplate: func(c *naasv1alpha1.NamespaceClaim) string { return c.Spec.Template },
 		IndexTier:     func(c *naasv1alpha1.NamespaceClaim) string { return c.Status.Tier },
+		IndexNotApplicable: func(c *naasv1alpha1.NamespaceClaim) string {
+			for _, cond := range c.Status.Conditions {
+				if cond.Reason == naasv1alpha1.ReasonNotApplicable {
+					return "true"
+				}
+			}
+			return ""
+		},
 	} {
 		if err := idx.IndexField(ctx, &naasv1alpha1.NamespaceClaim{}, name, func(o client.Object) []string {
 			return []string{f(o.(*naasv1alpha1.NamespaceClaim))}
@@ -43,7 +65,17 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 
 // SetupWithManager registers the controller. Objects in namespaces are mapped back to
 // their claim by the naas.dev/claim label, so any change to them is healed at once.
+// CustomResourceDefinitions are watched (metadata only) so that a step waiting for an
+// add-on's kinds completes as soon as they are installed.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	if r.Kinds == nil {
+		// The management cluster is the only target cluster today.
+		d, err := discovery.NewDiscoveryClientForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+		if err != nil {
+			return fmt.Errorf("create a discovery client: %w", err)
+		}
+		r.Kinds = NewServedKinds(d)
+	}
 	byClaimLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name, ok := o.GetLabels()[naasv1alpha1.LabelClaim]
 		if !ok {
@@ -62,6 +94,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexTenant), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.NamespaceTemplate{}, r.claimsBy(IndexTemplate), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.Tier{}, r.claimsBy(IndexTier), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&apiextensionsv1.CustomResourceDefinition{}, r.crdChanged()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
 }
@@ -80,4 +113,50 @@ func (r *Reconciler) claimsBy(index string) handler.EventHandler {
 		}
 		return reqs
 	})
+}
+
+// crdChanged reacts to CustomResourceDefinitions of the API groups some step requires: it forgets what
+// discovery said about the group, and enqueues the claims it may affect. A new or changed CRD may complete the
+// claims with a step not applicable for lack of its kinds; a deleted one may make any claim's step not
+// applicable. CRDs of other groups are ignored.
+func (r *Reconciler) crdChanged() handler.EventHandler {
+	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+	changed := func(ctx context.Context, o client.Object, q queue, deleted bool) {
+		group := crdGroup(o.GetName())
+		if r.Kinds == nil || !r.Kinds.Asked(group) {
+			return
+		}
+		r.Kinds.Invalidate(group)
+		opts := []client.ListOption{client.MatchingFields{IndexNotApplicable: "true"}}
+		if deleted {
+			opts = nil
+		}
+		claims := &naasv1alpha1.NamespaceClaimList{}
+		if err := r.Client.List(ctx, claims, opts...); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "List claims to requeue after a CRD change", "crd", o.GetName())
+			return
+		}
+		for _, c := range claims.Items {
+			req := reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}}
+			q.Add(req)
+			q.AddAfter(req, recheckAfter)
+		}
+	}
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[client.Object], q queue) {
+			changed(ctx, e.Object, q, false)
+		},
+		UpdateFunc: func(ctx context.Context, e event.TypedUpdateEvent[client.Object], q queue) {
+			changed(ctx, e.ObjectNew, q, false)
+		},
+		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[client.Object], q queue) {
+			changed(ctx, e.Object, q, true)
+		},
+	}
+}
+
+// crdGroup is the API group of a CustomResourceDefinition, from its name <plural>.<group>.
+func crdGroup(name string) string {
+	_, group, _ := strings.Cut(name, ".")
+	return group
 }

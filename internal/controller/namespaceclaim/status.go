@@ -61,7 +61,7 @@ func summarize(c *naasv1alpha1.NamespaceClaim) {
 		set(metav1.ConditionFalse, cond.Reason, cond.Message, phase)
 		return
 	}
-	var pending []string
+	var pending, skipped []string
 	steps := 0
 	for _, cond := range c.Status.Conditions {
 		if gates[cond.Type] {
@@ -69,6 +69,11 @@ func summarize(c *naasv1alpha1.NamespaceClaim) {
 		}
 		steps++
 		if cond.Status == metav1.ConditionTrue {
+			continue
+		}
+		// A step this cluster cannot do (an add-on's CRDs are missing) never fails provisioning.
+		if cond.Reason == naasv1alpha1.ReasonNotApplicable {
+			skipped = append(skipped, cond.Type)
 			continue
 		}
 		if terminal[cond.Reason] {
@@ -82,6 +87,9 @@ func summarize(c *naasv1alpha1.NamespaceClaim) {
 		set(metav1.ConditionFalse, naasv1alpha1.ReasonProgressing, "provisioning has not started", naasv1alpha1.PhasePending)
 	case len(pending) > 0:
 		set(metav1.ConditionFalse, naasv1alpha1.ReasonProgressing, "waiting for "+strings.Join(pending, ", "), naasv1alpha1.PhaseProvisioning)
+	case len(skipped) > 0:
+		set(metav1.ConditionTrue, naasv1alpha1.ReasonReconciled, fmt.Sprintf("namespace %q is ready; not applicable on this cluster: %s",
+			c.Name, strings.Join(skipped, ", ")), naasv1alpha1.PhaseReady)
 	default:
 		set(metav1.ConditionTrue, naasv1alpha1.ReasonReconciled, fmt.Sprintf("namespace %q is ready", c.Name), naasv1alpha1.PhaseReady)
 	}
