@@ -1,0 +1,245 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/naas-dev/naas/internal/httpx"
+)
+
+// Problem type URIs of the naas API. A client can switch on them; the detail says what to change.
+const (
+	problemBase        = "https://naas.dev/problems/"
+	ProblemValidation  = problemBase + "validation"
+	ProblemMalformed   = problemBase + "malformed-request"
+	ProblemForbidden   = problemBase + "forbidden"
+	ProblemNotFound    = problemBase + "not-found"
+	ProblemConflict    = problemBase + "conflict"
+	ProblemNoRoute     = problemBase + "no-such-route"
+	ProblemMethod      = problemBase + "method-not-allowed"
+	ProblemTooLarge    = problemBase + "request-too-large"
+	ProblemMediaType   = problemBase + "unsupported-media-type"
+	ProblemUnavailable = problemBase + "unavailable"
+	ProblemInternal    = problemBase + "internal"
+)
+
+// apiError is an error a handler answers with: a status, a problem type, a detail that says what to change and,
+// for validation errors, the fields at fault.
+type apiError struct {
+	status int
+	typ    string
+	detail string
+	fields []httpx.FieldError
+}
+
+func (e *apiError) Error() string { return e.detail }
+
+func errorf(status int, typ, format string, args ...any) *apiError {
+	return &apiError{status: status, typ: typ, detail: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *apiError {
+	return errorf(http.StatusNotFound, ProblemNotFound, format, args...)
+}
+
+func forbidden(format string, args ...any) *apiError {
+	return errorf(http.StatusForbidden, ProblemForbidden, format, args...)
+}
+
+func conflict(format string, args ...any) *apiError {
+	return errorf(http.StatusConflict, ProblemConflict, format, args...)
+}
+
+// invalid is a 422 naming the fields at fault. errs use the API's field names (see apiFieldPath).
+func invalid(errs field.ErrorList) *apiError {
+	return &apiError{
+		status: http.StatusUnprocessableEntity,
+		typ:    ProblemValidation,
+		detail: summarize(errs),
+		fields: fieldErrors(errs),
+	}
+}
+
+// malformed is a 400 for a body that is not the JSON the endpoint takes.
+func malformed(fieldName, rule, format string, args ...any) *apiError {
+	e := errorf(http.StatusBadRequest, ProblemMalformed, format, args...)
+	if fieldName != "" {
+		e.fields = []httpx.FieldError{{Field: fieldName, Rule: rule, Message: e.detail}}
+	}
+	return e
+}
+
+// summarize is the detail of a validation problem: every message, on one line.
+func summarize(errs field.ErrorList) string {
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	if len(msgs) == 1 {
+		return msgs[0]
+	}
+	return fmt.Sprintf("%d fields are invalid: %s", len(msgs), strings.Join(msgs, "; "))
+}
+
+// fieldErrors maps validation errors to the problem document's field errors.
+func fieldErrors(errs field.ErrorList) []httpx.FieldError {
+	out := make([]httpx.FieldError, 0, len(errs))
+	for _, e := range errs {
+		msg := e.Detail
+		if msg == "" {
+			msg = e.ErrorBody()
+		}
+		out = append(out, httpx.FieldError{Field: e.Field, Rule: ruleOf(e), Message: msg})
+	}
+	return out
+}
+
+// ruleOf names the rule a field error broke: its origin where the validation set one (tenancy does, e.g.
+// "namingPrefix" or "allowedTiers"), otherwise its type.
+func ruleOf(e *field.Error) string {
+	if e.Origin != "" {
+		return e.Origin
+	}
+	switch e.Type {
+	case field.ErrorTypeRequired:
+		return "required"
+	case field.ErrorTypeNotFound:
+		return "notFound"
+	case field.ErrorTypeForbidden:
+		return "forbidden"
+	case field.ErrorTypeNotSupported:
+		return "enum"
+	case field.ErrorTypeTooLong:
+		return "maxLength"
+	case field.ErrorTypeTooMany:
+		return "maxItems"
+	case field.ErrorTypeDuplicate:
+		return "unique"
+	case field.ErrorTypeTypeInvalid:
+		return "type"
+	default:
+		return "invalid"
+	}
+}
+
+// indexOrKey matches one [key] or [0] of a field path.
+var indexOrKey = regexp.MustCompile(`\[([^\]]*)\]`)
+
+// apiFieldPath maps a field path of a naas object (as tenancy or the API server reports it) to the field of the
+// API's request body: metadata.name is "name", spec.tenant is "tenant", spec.owners[0].role is
+// "members[0].role", and map keys become path elements (spec.parameters[size] is "parameters.size").
+func apiFieldPath(path string) string {
+	p := strings.TrimPrefix(path, "metadata.")
+	p = strings.TrimPrefix(p, "spec.")
+	if strings.HasPrefix(p, "owners") {
+		p = "members" + strings.TrimPrefix(p, "owners")
+	}
+	return indexOrKey.ReplaceAllStringFunc(p, func(m string) string {
+		inner := m[1 : len(m)-1]
+		if inner != "" && strings.Trim(inner, "0123456789") == "" {
+			return m // A list index stays an index.
+		}
+		return "." + inner
+	})
+}
+
+// toAPIFields rewrites the paths of errs with apiFieldPath.
+func toAPIFields(errs field.ErrorList) field.ErrorList {
+	out := make(field.ErrorList, 0, len(errs))
+	for _, e := range errs {
+		c := *e
+		c.Field = apiFieldPath(e.Field)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// fromAPIStatus maps an error of the Kubernetes API server, met while writing on the caller's behalf, to the
+// problem the caller gets: admission and RBAC refusals keep their message, which says what to change, and
+// field causes become field errors.
+func fromAPIStatus(err error) *apiError {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return nil
+	}
+	s := status.Status()
+	detail := s.Message
+	switch {
+	case apierrors.IsInvalid(err):
+		e := &apiError{status: http.StatusUnprocessableEntity, typ: ProblemValidation, detail: detail}
+		if s.Details != nil {
+			for _, c := range s.Details.Causes {
+				e.fields = append(e.fields, httpx.FieldError{
+					Field: apiFieldPath(c.Field), Rule: causeRule(c.Type), Message: c.Message,
+				})
+			}
+		}
+		return e
+	case apierrors.IsForbidden(err):
+		return forbidden("the cluster refused the request: %s", detail)
+	case apierrors.IsNotFound(err):
+		return notFound("%s", detail)
+	case apierrors.IsAlreadyExists(err), apierrors.IsConflict(err):
+		return conflict("%s", detail)
+	case apierrors.IsBadRequest(err):
+		return errorf(http.StatusUnprocessableEntity, ProblemValidation, "%s", detail)
+	case apierrors.IsTooManyRequests(err), apierrors.IsServerTimeout(err), apierrors.IsTimeout(err),
+		apierrors.IsServiceUnavailable(err):
+		return errorf(http.StatusServiceUnavailable, ProblemUnavailable,
+			"the Kubernetes API server is busy or unavailable; retry later")
+	default:
+		return nil
+	}
+}
+
+func causeRule(t metav1.CauseType) string {
+	switch t {
+	case metav1.CauseTypeFieldValueRequired:
+		return "required"
+	case metav1.CauseTypeFieldValueNotFound:
+		return "notFound"
+	case metav1.CauseTypeFieldValueNotSupported:
+		return "enum"
+	case metav1.CauseTypeFieldValueDuplicate:
+		return "unique"
+	case metav1.CauseTypeTooLong:
+		return "maxLength"
+	case metav1.CauseTypeTooMany:
+		return "maxItems"
+	case metav1.CauseTypeForbidden:
+		return "forbidden"
+	default:
+		return "invalid"
+	}
+}
+
+// problemFor turns any error a handler returns into the problem the client gets. Errors the API does not
+// expect are logged by the caller and answered with a detail that leaks nothing internal.
+func problemFor(r *http.Request, err error) (httpx.Problem, bool) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = fromAPIStatus(err)
+	}
+	expected := ae != nil
+	switch {
+	case ae != nil:
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		ae = errorf(http.StatusServiceUnavailable, ProblemUnavailable, "the request timed out or was cancelled; retry")
+		expected = true
+	default:
+		ae = errorf(http.StatusInternalServerError, ProblemInternal,
+			"internal error; report the request id to the platform team")
+	}
+	p := httpx.NewProblem(r, ae.status, ae.detail)
+	p.Type = ae.typ
+	p.Errors = ae.fields
+	return p, expected
+}

@@ -1,0 +1,328 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/tenancy"
+)
+
+// Limits of a namespace request, as the CRD sets them; checked here too so that the caller learns of every
+// problem at once, with the API's field names.
+const (
+	maxNameLength       = 63
+	maxParameters       = 64
+	maxRequesterGroups  = 256
+	maxParamValueLength = 1024
+)
+
+func statusURL(name string) string { return Prefix + "/namespaces/" + name + "/status" }
+
+func (s *Server) listNamespaces(w http.ResponseWriter, r *http.Request) {
+	claims, _, err := s.visibleClaims(r.Context(), callerOf(r), r.URL.Query().Get("tenant"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := NamespaceList{Items: make([]Namespace, 0, len(claims))}
+	for i := range claims {
+		out.Items = append(out.Items, namespaceOf(&claims[i]))
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getNamespaceStatus(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.claimFor(w, r, tenancy.ActionView)
+	if !ok {
+		return
+	}
+	s.writeJSON(w, http.StatusOK, namespaceOf(c))
+}
+
+// validateNamespaceRequest checks what can be checked without the tenant, template and tier: required fields,
+// the shape of the name, and the size limits the CRD sets.
+func validateNamespaceRequest(req NamespaceRequest) field.ErrorList {
+	var errs field.ErrorList
+	name := field.NewPath("name")
+	switch {
+	case req.Name == "":
+		errs = append(errs, field.Required(name, "name the namespace, e.g. \"payments-api\""))
+	default:
+		for _, msg := range validation.IsDNS1123Label(req.Name) {
+			errs = append(errs, field.Invalid(name, req.Name, "must be a valid namespace name: "+msg).WithOrigin("format=k8s-short-name"))
+		}
+	}
+	for _, f := range []struct {
+		path  string
+		value string
+		hint  string
+	}{
+		{"tenant", req.Tenant, "name the tenant that will own the namespace (see GET /api/v1/me)"},
+		{"template", req.Template, "name a template of the catalog (see GET /api/v1/catalog/templates)"},
+	} {
+		p := field.NewPath(f.path)
+		switch {
+		case f.value == "":
+			errs = append(errs, field.Required(p, f.hint))
+		case len(f.value) > maxNameLength:
+			errs = append(errs, field.TooLong(p, "", maxNameLength))
+		}
+	}
+	if len(req.Tier) > maxNameLength {
+		errs = append(errs, field.TooLong(field.NewPath("tier"), "", maxNameLength))
+	}
+	params := field.NewPath("parameters")
+	if len(req.Parameters) > maxParameters {
+		errs = append(errs, field.TooMany(params, len(req.Parameters), maxParameters))
+	}
+	for _, k := range sortedKeys(req.Parameters) {
+		if len(req.Parameters[k]) > maxParamValueLength {
+			errs = append(errs, field.TooLong(params.Key(k), "", maxParamValueLength))
+		}
+	}
+	return toAPIFields(errs)
+}
+
+// sameRequest reports whether claim c is what req asks for, by the same user: a retried request.
+func sameRequest(c *naasv1alpha1.NamespaceClaim, req NamespaceRequest, user string) bool {
+	requester := ""
+	if c.Spec.Requester != nil {
+		requester = c.Spec.Requester.Username
+	}
+	params := req.Parameters
+	if params == nil {
+		params = map[string]string{}
+	}
+	have := c.Spec.Parameters
+	if have == nil {
+		have = map[string]string{}
+	}
+	return c.DeletionTimestamp == nil && requester == user && c.Spec.Tenant == req.Tenant &&
+		c.Spec.Template == req.Template && c.Spec.Tier == req.Tier && maps.Equal(have, params)
+}
+
+func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
+	var req NamespaceRequest
+	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := stateOf(r)
+	st.namespace = req.Name
+	st.tenant = req.Tenant
+	st.detail("template", req.Template)
+	if req.Tier != "" {
+		st.detail("tier", req.Tier)
+	}
+	if errs := validateNamespaceRequest(req); len(errs) > 0 {
+		s.fail(w, r, invalid(errs))
+		return
+	}
+	if !s.allowTenant(w, r, req.Tenant) {
+		return
+	}
+	ctx := r.Context()
+	tn, err := s.tenant(ctx, req.Tenant)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u := callerOf(r)
+	if tn == nil {
+		s.fail(w, r, invalid(field.ErrorList{field.NotFound(field.NewPath("tenant"), req.Tenant).
+			WithOrigin("notFound")}))
+		return
+	}
+	caller := stateOf(r).user
+	claim := &naasv1alpha1.NamespaceClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: req.Name},
+		Spec: naasv1alpha1.NamespaceClaimSpec{
+			Tenant: req.Tenant, Template: req.Template, Tier: req.Tier, Parameters: req.Parameters,
+			Requester: &naasv1alpha1.Requester{Username: caller.Name, Groups: limitGroups(caller.Groups)},
+		},
+	}
+	if d := tenancy.Authorize(u, tn, tenancy.ActionCreateNamespace, claim); !d.Allowed {
+		s.fail(w, r, forbidden("%s", d.Reason))
+		return
+	}
+
+	existing, err := s.claim(ctx, req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if existing != nil {
+		if sameRequest(existing, req, caller.Name) {
+			st.reason = "the same request was made before; nothing changed"
+			s.writeJSON(w, http.StatusOK, namespaceOf(existing))
+			return
+		}
+		s.fail(w, r, conflict("namespace %q is already claimed%s; choose another name", req.Name, claimedBy(u, existing, tn)))
+		return
+	}
+
+	tpl, err := s.template(ctx, req.Template)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var tier *naasv1alpha1.Tier
+	if name := tenancy.EffectiveTier(claim, tpl); name != "" {
+		if tier, err = s.tier(ctx, name); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	current, err := s.countClaims(ctx, tn.Name, req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if errs := tenancy.ValidateCreate(claim, tn, tpl, tier, current); len(errs) > 0 {
+		s.fail(w, r, invalid(toAPIFields(errs)))
+		return
+	}
+
+	if err := s.cfg.AsCaller.Create(withCaller(ctx, caller), claim); err != nil {
+		s.fail(w, r, fmt.Errorf("create namespace claim %s as %s: %w", claim.Name, caller.Name, err))
+		return
+	}
+	if tpl != nil && tpl.Spec.RequiresApproval {
+		st.detail("requiresApproval", "true")
+	}
+	w.Header().Set("Location", statusURL(claim.Name))
+	s.writeJSON(w, http.StatusAccepted, namespaceOf(claim))
+}
+
+// claimedBy says, to a caller who may see it, which tenant holds a name already.
+func claimedBy(u tenancy.User, c *naasv1alpha1.NamespaceClaim, requested *naasv1alpha1.Tenant) string {
+	if c.Spec.Tenant == requested.Name {
+		return fmt.Sprintf(" by tenant %q", c.Spec.Tenant)
+	}
+	if tenancy.IsPlatformAdmin(u) {
+		return fmt.Sprintf(" by tenant %q", c.Spec.Tenant)
+	}
+	return ""
+}
+
+// limitGroups keeps the requester's groups within what the claim can record.
+func limitGroups(groups []string) []string {
+	if len(groups) > maxRequesterGroups {
+		return slices.Clone(groups[:maxRequesterGroups])
+	}
+	return slices.Clone(groups)
+}
+
+// countClaims is the number of tenant's claims other than the one named except.
+func (s *Server) countClaims(ctx context.Context, tenant, except string) (int, error) {
+	list := &naasv1alpha1.NamespaceClaimList{}
+	if err := s.cfg.Cache.List(ctx, list); err != nil {
+		return 0, fmt.Errorf("list namespace claims: %w", err)
+	}
+	n := 0
+	for _, c := range list.Items {
+		if c.Spec.Tenant == tenant && c.Name != except {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
+	var req QuotaUpdate
+	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := stateOf(r)
+	st.detail("tier", req.Tier)
+	var errs field.ErrorList
+	switch {
+	case req.Tier == "":
+		errs = append(errs, field.Required(field.NewPath("tier"), "name the tier to move the namespace to (see GET /api/v1/tiers)"))
+	case len(req.Tier) > maxNameLength:
+		errs = append(errs, field.TooLong(field.NewPath("tier"), "", maxNameLength))
+	}
+	if len(errs) > 0 {
+		s.fail(w, r, invalid(errs))
+		return
+	}
+	c, tn, ok := s.claimFor(w, r, tenancy.ActionUpdateNamespace)
+	if !ok {
+		return
+	}
+	st.detail("previousTier", c.Status.Tier)
+	if c.DeletionTimestamp != nil {
+		s.fail(w, r, conflict("namespace %q is being deleted; its tier cannot change", c.Name))
+		return
+	}
+	if c.Spec.Tier == req.Tier {
+		st.reason = "the namespace already has that tier; nothing changed"
+		s.writeJSON(w, http.StatusOK, namespaceOf(c))
+		return
+	}
+	ctx := r.Context()
+	updated := c.DeepCopy()
+	updated.Spec.Tier = req.Tier
+	tpl, err := s.template(ctx, c.Spec.Template)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	tier, err := s.tier(ctx, req.Tier)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Only the tier is this request's business: other problems of the claim (a naming rule added since it was
+	// made, say) must not block a tier change.
+	var tierErrs field.ErrorList
+	for _, e := range tenancy.ValidateClaim(updated, tn, tpl, tier) {
+		if e.Field == field.NewPath("spec", "tier").String() {
+			tierErrs = append(tierErrs, e)
+		}
+	}
+	if len(tierErrs) > 0 {
+		s.fail(w, r, invalid(toAPIFields(tierErrs)))
+		return
+	}
+	caller := st.user
+	if err := s.cfg.AsCaller.Patch(withCaller(ctx, caller), updated, client.MergeFrom(c)); err != nil {
+		s.fail(w, r, fmt.Errorf("change the tier of namespace claim %s as %s: %w", c.Name, caller.Name, err))
+		return
+	}
+	w.Header().Set("Location", statusURL(c.Name))
+	s.writeJSON(w, http.StatusAccepted, namespaceOf(updated))
+}
+
+func (s *Server) deleteNamespace(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.claimFor(w, r, tenancy.ActionDeleteNamespace)
+	if !ok {
+		return
+	}
+	st := stateOf(r)
+	if c.DeletionTimestamp == nil {
+		caller := st.user
+		err := s.cfg.AsCaller.Delete(withCaller(r.Context(), caller), c, client.Preconditions{UID: &c.UID})
+		if err != nil && !apierrors.IsNotFound(err) {
+			s.fail(w, r, fmt.Errorf("delete namespace claim %s as %s: %w", c.Name, caller.Name, err))
+			return
+		}
+		now := metav1.NewTime(s.cfg.Now())
+		c.DeletionTimestamp = &now
+	} else {
+		st.reason = "the namespace was already being deleted"
+	}
+	w.Header().Set("Location", statusURL(c.Name))
+	s.writeJSON(w, http.StatusAccepted, namespaceOf(c))
+}
