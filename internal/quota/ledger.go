@@ -169,8 +169,28 @@ func (l *Ledger) CountClaims(existing map[string]types.UID, now time.Time) int {
 	return n
 }
 
+// ReleaseClaim forgets an admitted claim, e.g. before it is counted again on a retried create.
+func (l *Ledger) ReleaseClaim(name string) {
+	l.Claims = slices.DeleteFunc(l.Claims, func(c ClaimReservation) bool { return c.Name == name })
+}
+
 // AddClaim records an admitted claim.
 func (l *Ledger) AddClaim(name string, uid types.UID, now time.Time) {
 	l.Claims = slices.DeleteFunc(l.Claims, func(c ClaimReservation) bool { return c.Name == name })
 	l.Claims = append(l.Claims, ClaimReservation{Name: name, UID: uid, At: metav1.NewTime(now)})
+}
+
+// DeepCopy returns a copy of l that shares nothing with it.
+func (l *Ledger) DeepCopy() *Ledger {
+	out := &Ledger{Counted: l.Counted.DeepCopy(), Claims: slices.Clone(l.Claims)}
+	if l.CountedAt != nil {
+		t := *l.CountedAt
+		out.CountedAt = &t
+	}
+	for _, r := range l.Pending {
+		r.Charge = r.Charge.DeepCopy()
+		r.Target = r.Target.DeepCopy()
+		out.Pending = append(out.Pending, r)
+	}
+	return out
 }

@@ -1,0 +1,217 @@
+package namespaceclaim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/quota"
+	"github.com/naas-dev/naas/internal/tenancy"
+	"github.com/naas-dev/naas/internal/webhook"
+	"github.com/naas-dev/naas/internal/webhook/ledger"
+)
+
+// Defaulter records who created a claim in spec.requester, from the user the API server authenticated, so
+// that a developer may later delete the claims they asked for. Only privileged users (naas's REST API acting
+// for a user, platform admins) may set another requester.
+type Defaulter struct {
+	Privileged func(tenancy.User) bool
+	Decoder    admission.Decoder
+}
+
+var _ admission.Handler = (*Defaulter)(nil)
+
+// Handle implements admission.Handler.
+func (d *Defaulter) Handle(_ context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create {
+		return admission.Allowed("")
+	}
+	claim := &naasv1alpha1.NamespaceClaim{}
+	if err := d.Decoder.Decode(req, claim); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	user := webhook.User(req)
+	if claim.Spec.Requester != nil && d.Privileged(user) {
+		return admission.Allowed("requester given by a privileged user")
+	}
+	return admission.Patched("requester recorded", jsonpatch.Operation{
+		Operation: "add", Path: "/spec/requester",
+		Value: naasv1alpha1.Requester{Username: user.Name, Groups: user.Groups},
+	})
+}
+
+// Validator admits creates, updates and deletes of claims (see Validate).
+type Validator struct {
+	// Client reads tenants, templates, tiers, claims (by the tenant index) and naas namespaces, from the
+	// manager's cache.
+	Client client.Client
+	// Reader reads namespaces naas does not manage (they are not cached).
+	Reader client.Reader
+	// Ledgers count tenants' namespaces exactly under concurrency.
+	Ledgers    *ledger.Store
+	Privileged func(tenancy.User) bool
+	Decoder    admission.Decoder
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+var _ admission.Handler = (*Validator)(nil)
+
+func (v *Validator) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// Handle implements admission.Handler.
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	user := webhook.User(req)
+	r := Request{Operation: req.Operation, User: user, Privileged: v.Privileged(user)}
+	if req.Operation != admissionv1.Delete {
+		r.Claim = &naasv1alpha1.NamespaceClaim{}
+		if err := v.Decoder.Decode(req, r.Claim); err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+	}
+	if req.Operation == admissionv1.Update || req.Operation == admissionv1.Delete {
+		r.Old = &naasv1alpha1.NamespaceClaim{}
+		if err := v.Decoder.DecodeRaw(req.OldObject, r.Old); err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+	}
+	subject := r.Claim
+	if subject == nil {
+		subject = r.Old
+	}
+	if err := v.resolve(ctx, &r, subject); err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	var res Result
+	if req.Operation == admissionv1.Create {
+		var err error
+		if res, err = v.create(ctx, r, req.DryRun != nil && *req.DryRun); err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+	} else {
+		res = Validate(r)
+	}
+	if res.Err != nil {
+		return webhook.Deny(res.Err)
+	}
+	return admission.Allowed("").WithWarnings(res.Warnings...)
+}
+
+// resolve reads the tenant, template and tiers the claim names.
+func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.NamespaceClaim) error {
+	var err error
+	if r.Tenant, err = get(ctx, v.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
+		return err
+	}
+	if r.Template, err = get(ctx, v.Client, c.Spec.Template, &naasv1alpha1.NamespaceTemplate{}); err != nil {
+		return err
+	}
+	if r.Tier, err = get(ctx, v.Client, tenancy.EffectiveTier(c, r.Template), &naasv1alpha1.Tier{}); err != nil {
+		return err
+	}
+	if r.Old != nil && r.Claim != nil {
+		if r.OldTier, err = get(ctx, v.Client, tenancy.EffectiveTier(r.Old, r.Template), &naasv1alpha1.Tier{}); err != nil {
+			return err
+		}
+	}
+	if r.Operation != admissionv1.Create {
+		return nil
+	}
+	if r.Tenant == nil && !r.Privileged {
+		tenants := &naasv1alpha1.TenantList{}
+		if err := v.Client.List(ctx, tenants); err != nil {
+			return fmt.Errorf("list tenants: %w", err)
+		}
+		for i := range tenants.Items {
+			if _, ok := tenancy.RoleOf(r.User, &tenants.Items[i]); ok {
+				r.MemberOf = append(r.MemberOf, tenants.Items[i].Name)
+			}
+		}
+		sort.Strings(r.MemberOf)
+	}
+	// The cache holds naas namespaces only; a miss is confirmed with the API server.
+	ns, err := get(ctx, v.Client, c.Name, &corev1.Namespace{})
+	if err == nil && ns == nil {
+		ns, err = get(ctx, v.Reader, c.Name, &corev1.Namespace{})
+	}
+	r.Namespace = ns
+	return err
+}
+
+// create decides a create and, for a tenant with a namespace cap, reserves the claim's slot in the tenant's
+// ledger in the same compare-and-swap that counted the tenant's namespaces.
+func (v *Validator) create(ctx context.Context, r Request, dryRun bool) (Result, error) {
+	if r.Tenant == nil || r.Tenant.Spec.MaxNamespaces == nil {
+		n, err := v.countClaims(ctx, r)
+		if err != nil {
+			return Result{}, err
+		}
+		r.Current = len(n)
+		return Validate(r), nil
+	}
+	var res Result
+	err := v.Ledgers.Change(ctx, r.Tenant, dryRun, func(l *quota.Ledger) (bool, error) {
+		existing, err := v.countClaims(ctx, r)
+		if err != nil {
+			return false, err
+		}
+		now := v.now()
+		l.ReleaseClaim(r.Claim.Name)
+		r.Current = l.CountClaims(existing, now)
+		if res = Validate(r); !res.Allowed() {
+			return false, nil
+		}
+		l.AddClaim(r.Claim.Name, r.Claim.UID, now)
+		return true, nil
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("count the namespaces of tenant %s: %w", r.Tenant.Name, err)
+	}
+	return res, nil
+}
+
+// countClaims returns the tenant's claims other than the one being created, by name.
+func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]types.UID, error) {
+	claims := &naasv1alpha1.NamespaceClaimList{}
+	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: r.Claim.Spec.Tenant}); err != nil {
+		return nil, fmt.Errorf("list the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
+	}
+	out := make(map[string]types.UID, len(claims.Items))
+	for _, c := range claims.Items {
+		if c.Name != r.Claim.Name {
+			out[c.Name] = c.UID
+		}
+	}
+	return out, nil
+}
+
+func get[T client.Object](ctx context.Context, c client.Reader, name string, obj T) (T, error) {
+	var zero T
+	if name == "" {
+		return zero, nil
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return zero, nil
+		}
+		return zero, fmt.Errorf("get %T %s: %w", obj, name, err)
+	}
+	return obj, nil
+}

@@ -1,0 +1,201 @@
+// Package namespaceclaim admits NamespaceClaims: a mutating webhook records who asked for the claim, and a
+// validating webhook decides with tenancy.Authorize (the same role matrix the REST API and the provisioning
+// controller use) and tenancy.ValidateCreate / ValidateClaim, counting the tenant's namespaces exactly through
+// its ledger. Validate is the pure decision; the handlers only gather its inputs.
+package namespaceclaim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/tenancy"
+)
+
+// Request is one admission request on a NamespaceClaim, with the objects its decision needs.
+type Request struct {
+	Operation admissionv1.Operation
+	User      tenancy.User
+	// Privileged users (platform admins, naas itself and the cluster's own controllers) are not held to the
+	// tenant's roles and guardrails: what would deny anyone else is returned to them as warnings, and the
+	// provisioning controller reports it in the claim's status. Platform GitOps applies tenants, templates and
+	// claims in one unordered batch, so a claim may arrive before what it names.
+	Privileged bool
+	// Claim is the claim as it would be stored (nil on DELETE); Old is the stored claim (UPDATE, DELETE).
+	Claim, Old *naasv1alpha1.NamespaceClaim
+	// Tenant, Template and Tier are the objects the claim names (Tier: its effective tier), nil if missing.
+	Tenant   *naasv1alpha1.Tenant
+	Template *naasv1alpha1.NamespaceTemplate
+	Tier     *naasv1alpha1.Tier
+	// OldTier is the effective tier of Old (UPDATE), so that an update is held only to problems it adds.
+	OldTier *naasv1alpha1.Tier
+	// Namespace is the existing namespace named as the claim (CREATE), nil if there is none.
+	Namespace *corev1.Namespace
+	// Current is the number of the tenant's namespaces other than this claim's, reserved ones included
+	// (CREATE).
+	Current int
+	// MemberOf are the tenants the user holds a role in, for the message about a tenant that does not exist.
+	MemberOf []string
+}
+
+// Result is the decision on a request.
+type Result struct {
+	// Err is the denial, nil when the request is allowed.
+	Err error
+	// Warnings are shown to the client (kubectl prints them) on an allowed request.
+	Warnings []string
+}
+
+// Allowed reports whether the request is allowed.
+func (r Result) Allowed() bool { return r.Err == nil }
+
+var claimResource = naasv1alpha1.GroupVersion.WithResource("namespaceclaims").GroupResource()
+var claimKind = naasv1alpha1.GroupVersion.WithKind("NamespaceClaim").GroupKind()
+
+// Validate decides a request on a claim:
+//
+//   - CREATE takes the admin or developer role in the tenant; the claim must satisfy tenancy.ValidateCreate
+//     (template, tier, naming rules, parameters, cordon, maxNamespaces) and must not name a namespace that
+//     exists and is not this tenant's naas namespace.
+//   - UPDATE takes the admin or developer role; it may not add validation problems, set spec.requester, or
+//     remove naas's finalizer.
+//   - DELETE takes the admin role, or the developer role for a claim the user requested.
+func Validate(r Request) Result {
+	switch r.Operation {
+	case admissionv1.Create:
+		return validateCreate(r)
+	case admissionv1.Update:
+		return validateUpdate(r)
+	case admissionv1.Delete:
+		return validateDelete(r)
+	default:
+		return Result{}
+	}
+}
+
+func validateCreate(r Request) Result {
+	c := r.Claim
+	if !r.Privileged {
+		if r.Tenant == nil {
+			return Result{Err: apierrors.NewInvalid(claimKind, c.Name, field.ErrorList{field.Invalid(
+				field.NewPath("spec", "tenant"), c.Spec.Tenant, tenantNotFound(c.Spec.Tenant, r.MemberOf)).WithOrigin("tenantNotFound")})}
+		}
+		if d := tenancy.Authorize(r.User, r.Tenant, tenancy.ActionCreateNamespace, c); !d.Allowed {
+			return Result{Err: apierrors.NewForbidden(claimResource, c.Name, errors.New(d.Reason))}
+		}
+	}
+	errs := tenancy.ValidateCreate(c, r.Tenant, r.Template, r.Tier, r.Current)
+	if err := checkNamespace(c, r.Namespace); err != nil {
+		errs = append(errs, err)
+	}
+	return decide(r, c.Name, errs)
+}
+
+func validateUpdate(r Request) Result {
+	c, old := r.Claim, r.Old
+	if r.Privileged {
+		return decide(r, c.Name, newProblems(r))
+	}
+	if d := authorize(r, tenancy.ActionUpdateNamespace, old); !d.Allowed {
+		return Result{Err: apierrors.NewForbidden(claimResource, c.Name, errors.New(d.Reason))}
+	}
+	var errs field.ErrorList
+	if !apiequality.Semantic.DeepEqual(old.Spec.Requester, c.Spec.Requester) {
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "requester"),
+			"is set by naas to the user who created the claim and cannot be set or changed"))
+	}
+	if slices.Contains(old.Finalizers, naasv1alpha1.FinalizerNamespace) && !slices.Contains(c.Finalizers, naasv1alpha1.FinalizerNamespace) {
+		errs = append(errs, field.Forbidden(field.NewPath("metadata", "finalizers"), fmt.Sprintf(
+			"%s is removed by naas once the namespace is deleted; removing it would leave the namespace behind: delete the claim instead",
+			naasv1alpha1.FinalizerNamespace)))
+	}
+	return decide(r, c.Name, append(errs, newProblems(r)...))
+}
+
+func validateDelete(r Request) Result {
+	if r.Privileged {
+		return Result{}
+	}
+	if d := authorize(r, tenancy.ActionDeleteNamespace, r.Old); !d.Allowed {
+		return Result{Err: apierrors.NewForbidden(claimResource, r.Old.Name, errors.New(d.Reason))}
+	}
+	return Result{}
+}
+
+// authorize decides action on an existing claim; a claim whose tenant is gone is left to platform admins.
+func authorize(r Request, action tenancy.Action, claim *naasv1alpha1.NamespaceClaim) tenancy.Decision {
+	if r.Tenant == nil {
+		return tenancy.Decision{Reason: fmt.Sprintf("tenant %q of namespace %q no longer exists, so no tenant role applies to it: ask a platform admin",
+			claim.Spec.Tenant, claim.Name)}
+	}
+	return tenancy.Authorize(r.User, r.Tenant, action, claim)
+}
+
+// newProblems returns the validation problems of the updated claim that the stored claim did not have: an
+// update is held to what it changes, so that a claim made invalid by a later tenant change can still have its
+// deletion protection turned off.
+func newProblems(r Request) field.ErrorList {
+	if apiequality.Semantic.DeepEqual(r.Old.Spec, r.Claim.Spec) {
+		return nil
+	}
+	before := tenancy.ValidateClaim(r.Old, r.Tenant, r.Template, r.OldTier)
+	var out field.ErrorList
+	for _, e := range tenancy.ValidateClaim(r.Claim, r.Tenant, r.Template, r.Tier) {
+		if !slices.ContainsFunc(before, func(b *field.Error) bool { return b.Error() == e.Error() }) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// checkNamespace refuses a claim for a namespace that exists and is not a naas namespace of the claim's
+// tenant: a claim never takes over someone else's namespace.
+func checkNamespace(c *naasv1alpha1.NamespaceClaim, ns *corev1.Namespace) *field.Error {
+	if ns == nil {
+		return nil
+	}
+	l := ns.Labels
+	path := field.NewPath("metadata", "name")
+	switch {
+	case l[naasv1alpha1.LabelManagedBy] != naasv1alpha1.ManagedByValue:
+		return field.Forbidden(path, fmt.Sprintf(
+			"namespace %q already exists and is not managed by naas; naas never takes over a namespace it did not make: choose another name",
+			ns.Name)).WithOrigin("namespaceExists")
+	case l[naasv1alpha1.LabelTenant] != c.Spec.Tenant:
+		return field.Forbidden(path, fmt.Sprintf(
+			"namespace %q belongs to tenant %q; a namespace never moves between tenants: choose another name",
+			ns.Name, l[naasv1alpha1.LabelTenant])).WithOrigin("namespaceOfAnotherTenant")
+	}
+	return nil
+}
+
+// decide denies with errs, or for a privileged user turns them into warnings.
+func decide(r Request, name string, errs field.ErrorList) Result {
+	if len(errs) == 0 {
+		return Result{}
+	}
+	if !r.Privileged {
+		return Result{Err: apierrors.NewInvalid(claimKind, name, errs)}
+	}
+	warnings := make([]string, 0, len(errs))
+	for _, e := range errs {
+		warnings = append(warnings, fmt.Sprintf("naas will not provision namespace %q until this is fixed: %s", name, e.Error()))
+	}
+	return Result{Warnings: warnings}
+}
+
+func tenantNotFound(tenant string, memberOf []string) string {
+	msg := fmt.Sprintf("tenant %q does not exist", tenant)
+	if len(memberOf) == 0 {
+		return msg + "; you hold a role in no tenant: ask a platform admin to add you to one"
+	}
+	return msg + "; you hold a role in: " + strings.Join(memberOf, ", ")
+}
