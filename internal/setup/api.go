@@ -2,18 +2,235 @@ package setup
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/apiserver"
+	"github.com/naas-dev/naas/internal/audit"
+	"github.com/naas-dev/naas/internal/authn"
+	"github.com/naas-dev/naas/internal/ratelimit"
 )
 
 // APIOptions configure the REST API and the portal.
 type APIOptions struct {
 	// TokenFile is a static token file (kube-apiserver's format) whose users may use the API.
 	TokenFile string
+
+	// OIDCIssuerURL is the https URL of an OpenID Connect issuer whose tokens authenticate API callers; empty
+	// turns OIDC off. The other OIDC settings mirror kube-apiserver's --oidc-* flags (see authn.OIDCConfig).
+	OIDCIssuerURL string
+	// OIDCAudience is the "aud" a token must carry (the client id, or the API's identifier). Required with an
+	// issuer.
+	OIDCAudience string
+	// OIDCUsernameClaim names the claim holding the user name; "sub" when empty.
+	OIDCUsernameClaim string
+	// OIDCGroupsClaim names the claim holding the groups; "groups" when empty.
+	OIDCGroupsClaim string
+	// OIDCUsernamePrefix and OIDCGroupsPrefix are put in front of OIDC user and group names.
+	OIDCUsernamePrefix, OIDCGroupsPrefix string
+	// OIDCCAFile holds the certificate authorities of the issuer's serving certificate; the host's roots when
+	// empty.
+	OIDCCAFile string
+
+	// RateLimit limits requests per user and per tenant. The zero value means ratelimit.DefaultConfig(); to turn
+	// one kind of limit off, set its rate to rate.Inf. Set through AddFlags, the values are taken as given, and
+	// a rate of 0 turns that kind off.
+	RateLimit ratelimit.Config
+	// AuditDB is the path of the audit database; <DataDir>/audit.db when empty.
+	AuditDB string
+	// MaxBodyBytes bounds request bodies; apiserver.DefaultMaxBodyBytes when zero.
+	MaxBodyBytes int64
+
+	// rateLimitFromFlags says RateLimit came from flags, zeros included.
+	rateLimitFromFlags bool
 }
 
 // AddFlags registers the API flags.
-func (o *APIOptions) AddFlags(_ *pflag.FlagSet) {}
+func (o *APIOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.TokenFile, "token-file", o.TokenFile,
+		`static API users, in kube-apiserver's token file format (token,user,uid,"group1,group2")`)
+	o.AddServingFlags(fs)
+}
+
+// AddServingFlags registers every API flag but --token-file, for commands that define that flag themselves
+// (naas up writes the API's token file from its own).
+func (o *APIOptions) AddServingFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.OIDCIssuerURL, "oidc-issuer-url", o.OIDCIssuerURL,
+		"https URL of an OpenID Connect issuer (Azure AD, Keycloak, Dex...) whose tokens authenticate API callers; it must equal the tokens' \"iss\"")
+	fs.StringVar(&o.OIDCAudience, "oidc-audience", o.OIDCAudience,
+		`the "aud" OIDC tokens must carry: the client id, or the API identifier (Azure AD: api://<app-id>)`)
+	fs.StringVar(&o.OIDCUsernameClaim, "oidc-username-claim", authn.DefaultUsernameClaim,
+		`OIDC claim holding the user name, e.g. email (Dex), preferred_username (Keycloak, Azure AD)`)
+	fs.StringVar(&o.OIDCGroupsClaim, "oidc-groups-claim", authn.DefaultGroupsClaim,
+		`OIDC claim holding the groups (a dotted path such as realm_access.roles reaches into nested claims)`)
+	fs.StringVar(&o.OIDCUsernamePrefix, "oidc-username-prefix", o.OIDCUsernamePrefix, `prefix of OIDC user names, e.g. "oidc:"`)
+	fs.StringVar(&o.OIDCGroupsPrefix, "oidc-groups-prefix", o.OIDCGroupsPrefix, `prefix of OIDC group names, e.g. "oidc:"`)
+	fs.StringVar(&o.OIDCCAFile, "oidc-ca-file", o.OIDCCAFile, "PEM certificate authorities of the OIDC issuer's serving certificate (default: the host's roots)")
+
+	def := ratelimit.DefaultConfig()
+	o.RateLimit, o.rateLimitFromFlags = def, true
+	fs.Float64Var((*float64)(&o.RateLimit.PerUser), "rate-limit-per-user", float64(def.PerUser),
+		"sustained API requests per second of one user; 0 turns per-user limits off")
+	fs.IntVar(&o.RateLimit.UserBurst, "rate-limit-user-burst", def.UserBurst, "API requests one user may make at once")
+	fs.Float64Var((*float64)(&o.RateLimit.PerTenant), "rate-limit-per-tenant", float64(def.PerTenant),
+		"sustained API requests per second of all users of one tenant together; 0 turns per-tenant limits off")
+	fs.IntVar(&o.RateLimit.TenantBurst, "rate-limit-tenant-burst", def.TenantBurst, "API requests a tenant's users may make at once")
+
+	fs.StringVar(&o.AuditDB, "audit-db", o.AuditDB, "path of the audit database, SQLite (default <data-dir>/audit.db)")
+	fs.Int64Var(&o.MaxBodyBytes, "api-max-body-bytes", apiserver.DefaultMaxBodyBytes, "largest API request body accepted, in bytes")
+}
+
+func (o *APIOptions) rateLimitConfig() ratelimit.Config {
+	if !o.rateLimitFromFlags && o.RateLimit == (ratelimit.Config{}) {
+		return ratelimit.DefaultConfig()
+	}
+	return o.RateLimit
+}
+
+// authenticator builds the union of the configured authenticators; nil when none is configured.
+func (o *APIOptions) authenticator(ctx context.Context) (authn.Authenticator, []string, error) {
+	var (
+		union   authn.Union
+		methods []string
+	)
+	if o.TokenFile != "" {
+		tf, err := authn.LoadTokenFile(o.TokenFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("API authentication (--token-file): %w", err)
+		}
+		union = append(union, tf)
+		methods = append(methods, "token file "+o.TokenFile)
+	}
+	if o.OIDCIssuerURL != "" {
+		oidc, err := authn.NewOIDC(ctx, authn.OIDCConfig{
+			IssuerURL:      o.OIDCIssuerURL,
+			Audience:       o.OIDCAudience,
+			UsernameClaim:  o.OIDCUsernameClaim,
+			UsernamePrefix: o.OIDCUsernamePrefix,
+			GroupsClaim:    o.OIDCGroupsClaim,
+			GroupsPrefix:   o.OIDCGroupsPrefix,
+			CAFile:         o.OIDCCAFile,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("API authentication (--oidc-*): %w", err)
+		}
+		union = append(union, oidc)
+		methods = append(methods, "OIDC issuer "+o.OIDCIssuerURL)
+	} else if o.OIDCAudience != "" {
+		return nil, nil, errors.New("API authentication: --oidc-audience is set but --oidc-issuer-url is not; set both, or neither")
+	}
+	if len(union) == 0 {
+		return nil, nil, nil
+	}
+	return union, methods, nil
+}
+
+// apiState is what registerAPI sets up that the rest of the platform uses.
+type apiState struct {
+	// audit is the audit store; nil when the API has neither authentication nor a data directory.
+	audit audit.Store
+}
+
+// apiMetrics are registered once per process: the registry is process-global, and a process may start the
+// platform more than once (the integration tests restart it).
+var apiMetrics = sync.OnceValue(func() *apiserver.Metrics { return apiserver.NewMetrics(metrics.Registry) })
 
 // registerAPI registers the REST API and portal handlers on p.Mux.
-func (p *Platform) registerAPI(_ context.Context) error { return nil }
+func (p *Platform) registerAPI(ctx context.Context) error {
+	o := p.opts.API
+	auth, methods, err := o.authenticator(ctx)
+	if err != nil {
+		return err
+	}
+	dbPath := o.AuditDB
+	if dbPath == "" && p.opts.DataDir != "" {
+		dbPath = filepath.Join(p.opts.DataDir, "audit.db")
+	}
+	switch {
+	case dbPath != "":
+		store, err := audit.OpenSQLite(dbPath)
+		if err != nil {
+			return err
+		}
+		p.api.audit = store
+	case auth != nil:
+		return errors.New("the REST API needs an audit database: set --audit-db or --data-dir")
+	}
+	limiter, err := ratelimit.New(o.rateLimitConfig())
+	if err != nil {
+		return fmt.Errorf("API rate limits: %w", err)
+	}
+	mgr := p.Manager
+	asCaller, err := apiserver.NewImpersonatingClient(p.opts.Config, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return fmt.Errorf("create the impersonating client: %w", err)
+	}
+	cfg := apiserver.Config{
+		Cache:         mgr.GetClient(),
+		Reader:        mgr.GetAPIReader(),
+		AsCaller:      asCaller,
+		AsNaas:        mgr.GetClient(),
+		Limiter:       limiter,
+		Log:           ctrl.Log.WithName("api"),
+		Metrics:       apiMetrics(),
+		MaxBodyBytes:  o.MaxBodyBytes,
+		Authenticator: auth,
+		Audit:         p.api.audit,
+	}
+	srv, err := apiserver.New(cfg)
+	if err != nil {
+		return err
+	}
+	p.Mux.Handle(apiserver.Prefix+"/", srv.Handler())
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Drain(drainCtx)
+		if p.api.audit != nil {
+			return p.api.audit.Close()
+		}
+		return nil
+	})); err != nil {
+		return err
+	}
+	if len(methods) == 0 {
+		p.opts.Progress("REST API on %s answers 401: no authentication configured (--token-file, --oidc-issuer-url)", apiserver.Prefix)
+	} else {
+		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", apiserver.Prefix, strings.Join(methods, " and "), dbPath)
+	}
+	return nil
+}
+
+// recordOutcome audits a provisioning outcome of the namespace claim controller.
+func (p *Platform) recordOutcome(ctx context.Context, claim *naasv1alpha1.NamespaceClaim, ready bool, reason, message string) {
+	if p.api.audit == nil {
+		return
+	}
+	e := audit.Event{
+		User:      p.Identity,
+		Action:    audit.ActionProvisionReady,
+		Tenant:    claim.Spec.Tenant,
+		Namespace: claim.Name,
+		Result:    audit.ResultSuccess,
+		Reason:    reason + ": " + message,
+		Details:   map[string]string{"template": claim.Spec.Template, "tier": claim.Status.Tier, "phase": claim.Status.Phase},
+	}
+	if !ready {
+		e.Action, e.Result = audit.ActionProvisionFailed, audit.ResultFailure
+	}
+	if err := p.api.audit.Record(ctx, e); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Cannot audit a provisioning outcome", "namespace", claim.Name, "ready", ready)
+	}
+}

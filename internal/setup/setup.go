@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -22,9 +24,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -81,6 +85,7 @@ type Platform struct {
 	opts     Options
 	listener net.Listener
 	ready    atomic.Bool
+	api      apiState
 }
 
 // Scheme returns a scheme with every type naas uses.
@@ -144,6 +149,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"}, // served on our own mux
 		HealthProbeBindAddress: "0",
+		// A process may start the platform more than once (the integration tests restart it); only one runs at
+		// a time, so the controller names stay unique where it matters, in the metrics.
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),
 			// Only what naas manages is cached: memory stays flat however many
@@ -197,6 +205,13 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	return p, nil
 }
 
+// The controllers' metrics are registered once per process: the registry is process-global, and a process may
+// start the platform more than once (the integration tests restart it).
+var (
+	claimMetrics          = sync.OnceValue(func() *namespaceclaim.Metrics { return namespaceclaim.NewMetrics(metrics.Registry) })
+	tenantNamespacesGauge = sync.OnceValue(func() *prometheus.GaugeVec { return tenant.NewNamespacesGauge(metrics.Registry) })
+)
+
 func (p *Platform) registerControllers(ctx context.Context) error {
 	mgr := p.Manager
 	if err := namespaceclaim.SetupIndexes(ctx, mgr); err != nil {
@@ -206,12 +221,14 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 		Client:   mgr.GetClient(),
 		Clusters: cluster.Static{Target: p.Target},
 		Bundle:   p.opts.Bundle,
-		Metrics:  namespaceclaim.NewMetrics(metrics.Registry),
+		Metrics:  claimMetrics(),
+		// Provisioning outcomes go to the audit log (api.go).
+		OnOutcome: p.recordOutcome,
 	}
 	if err := claims.SetupWithManager(mgr, p.opts.Workers); err != nil {
 		return fmt.Errorf("set up the namespace claim controller: %w", err)
 	}
-	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Namespaces: tenant.NewNamespacesGauge(metrics.Registry)}
+	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Namespaces: tenantNamespacesGauge()}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the tenant controller: %w", err)
 	}
