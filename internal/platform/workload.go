@@ -216,7 +216,7 @@ func TierBinding(t *naasv1alpha1.Tier) *admissionregistrationv1.ValidatingAdmiss
 // ownerRef lets the garbage collector delete a binding with its Tenant or Tier (both cluster-scoped).
 func ownerRef(o metav1.Object, kind string) metav1.OwnerReference {
 	return metav1.OwnerReference{
-		APIVersion: naasv1alpha1.GroupVersion.String(), Kind: kind, Name: o.GetName(), UID: o.GetUID(),
+		APIVersion: naasv1alpha1.GroupVersion.String(), Kind: kind, Name: o.GetName(), UID: o.GetUID(), Controller: ptr.To(true),
 	}
 }
 

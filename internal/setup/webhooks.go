@@ -2,15 +2,419 @@ package setup
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/pflag"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/apply"
+	"github.com/naas-dev/naas/internal/certs"
+	"github.com/naas-dev/naas/internal/controller/workloadpolicy"
+	"github.com/naas-dev/naas/internal/webhook"
+	"github.com/naas-dev/naas/internal/webhook/ledger"
+	"github.com/naas-dev/naas/internal/webhook/namespaceclaim"
+	"github.com/naas-dev/naas/internal/webhook/tenant"
+	"github.com/naas-dev/naas/internal/webhook/tenantquota"
+)
+
+// Names of what the webhooks install.
+const (
+	// WebhookConfigurationName names both naas's MutatingWebhookConfiguration and its
+	// ValidatingWebhookConfiguration.
+	WebhookConfigurationName = "naas"
+	// WebhookCertSecretName is the Secret, in the system namespace, that holds the webhook server's CA and
+	// serving certificate.
+	WebhookCertSecretName = "naas-webhook-certs"
+	// DefaultSystemNamespace holds naas's own state when neither --system-namespace nor POD_NAMESPACE says
+	// otherwise.
+	DefaultSystemNamespace = "naas-system"
+	// WebhookTimeoutSeconds bounds every call of the API server to naas: a slow naas slows requests on what naas
+	// manages by at most this much.
+	WebhookTimeoutSeconds = 3
+
+	defaultInClusterWebhookAddr = ":9443"
+	defaultLocalWebhookAddr     = "127.0.0.1:0"
+)
+
+// Webhook paths.
+const (
+	pathMutateClaims   = "/mutate/namespaceclaims"
+	pathValidateClaims = "/validate/namespaceclaims"
+	pathValidateTenant = "/validate/tenants"
+	pathTenantQuota    = "/validate/tenant-quota"
 )
 
 // WebhookOptions configure the admission webhooks.
-type WebhookOptions struct{}
+type WebhookOptions struct {
+	// Addr is where the webhook server listens: 127.0.0.1 on a free port by default, which is what a local
+	// API server (naas up) reaches; ":9443" by default with Service.
+	Addr string
+	// Service is the namespace/name of the Service in front of naas's pods, for naas serve in the cluster:
+	// the API server calls the webhooks through it (on port 443), and the serving certificate names it.
+	Service string
+	// URL is the base URL the API server calls the webhooks at, when naas runs outside the cluster on an address
+	// the API server reaches by another name than Addr, e.g. https://naas.example.com:9443. The serving
+	// certificate names its host.
+	URL string
+	// SystemNamespace holds naas's own state: the webhook certificates and the tenants' ledgers. Default: the
+	// namespace of the Service, else POD_NAMESPACE, else naas-system. It is created when missing.
+	SystemNamespace string
+	// CertCheckInterval is how often the serving certificate is checked for renewal (and the webhook
+	// configurations healed); certs.DefaultCheckInterval when zero.
+	CertCheckInterval time.Duration
+	// QuotaSyncPeriod is how often tenants' usage is counted afresh; workloadpolicy.DefaultQuotaSyncPeriod when
+	// zero.
+	QuotaSyncPeriod time.Duration
+}
 
 // AddFlags registers the webhook flags.
-func (o *WebhookOptions) AddFlags(_ *pflag.FlagSet) {}
+func (o *WebhookOptions) AddFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.Addr, "webhook-addr", "", `address of the admission webhook server (default "127.0.0.1:0", a free local port; ":9443" with --webhook-service)`)
+	f.StringVar(&o.Service, "webhook-service", "", "namespace/name of the Service through which the API server reaches naas's pods (naas running in the cluster)")
+	f.StringVar(&o.URL, "webhook-url", "", "base URL the API server calls the webhooks at, when it reaches naas by another name than --webhook-addr (e.g. https://naas.example.com:9443)")
+	f.StringVar(&o.SystemNamespace, "system-namespace", "", `namespace for naas's own state: webhook certificates and tenant ledgers (default: the --webhook-service namespace, else $POD_NAMESPACE, else "naas-system")`)
+	f.DurationVar(&o.CertCheckInterval, "webhook-cert-check-interval", certs.DefaultCheckInterval, "how often the webhook serving certificate is checked for renewal")
+}
 
-// registerWebhooks registers the admission webhooks with the manager.
-func (p *Platform) registerWebhooks(_ context.Context) error { return nil }
+// webhookEndpoint is how the API server reaches the webhook server.
+type webhookEndpoint struct {
+	addr      string
+	service   *types.NamespacedName
+	baseURL   string
+	hosts     certs.Hosts
+	namespace string
+}
+
+// resolve works out the listen address, how the API server reaches it, what the certificate names and the
+// system namespace.
+func (o WebhookOptions) resolve() (webhookEndpoint, error) {
+	e := webhookEndpoint{addr: o.Addr, namespace: o.SystemNamespace}
+	if o.Service != "" {
+		ns, name, ok := strings.Cut(o.Service, "/")
+		if !ok || ns == "" || name == "" {
+			return e, fmt.Errorf("--webhook-service %q must be namespace/name, e.g. naas-system/naas-webhook", o.Service)
+		}
+		e.service = &types.NamespacedName{Namespace: ns, Name: name}
+		e.hosts.DNSNames = []string{name + "." + ns + ".svc", name + "." + ns + ".svc.cluster.local"}
+		if e.addr == "" {
+			e.addr = defaultInClusterWebhookAddr
+		}
+		if e.namespace == "" {
+			e.namespace = ns
+		}
+	}
+	if e.addr == "" {
+		e.addr = defaultLocalWebhookAddr
+	}
+	if e.namespace == "" {
+		e.namespace = os.Getenv("POD_NAMESPACE")
+	}
+	if e.namespace == "" {
+		e.namespace = DefaultSystemNamespace
+	}
+	if o.URL != "" {
+		if e.service != nil {
+			return e, errors.New("--webhook-url and --webhook-service are alternatives: give one")
+		}
+		host, ok := strings.CutPrefix(strings.TrimSuffix(o.URL, "/"), "https://")
+		if !ok {
+			return e, fmt.Errorf("--webhook-url %q must start with https://: the API server calls webhooks over TLS only", o.URL)
+		}
+		e.baseURL = "https://" + host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		e.hosts = hostsFor(host)
+	}
+	return e, nil
+}
+
+func hostsFor(host string) certs.Hosts {
+	if ip := net.ParseIP(host); ip != nil {
+		return certs.Hosts{IPs: []net.IP{ip}}
+	}
+	return certs.Hosts{DNSNames: []string{host}}
+}
+
+// listening completes the endpoint with the address the server actually listens on.
+func (e *webhookEndpoint) listening(addr net.Addr) {
+	if e.service != nil || e.baseURL != "" {
+		return
+	}
+	tcp, _ := addr.(*net.TCPAddr)
+	host := "127.0.0.1"
+	if tcp != nil && !tcp.IP.IsUnspecified() {
+		host = tcp.IP.String()
+	}
+	port := 0
+	if tcp != nil {
+		port = tcp.Port
+	}
+	e.baseURL = "https://" + net.JoinHostPort(host, strconv.Itoa(port))
+	e.hosts = hostsFor(host)
+	if host == "127.0.0.1" {
+		e.hosts.DNSNames = []string{"localhost"}
+	}
+}
+
+func (e webhookEndpoint) clientConfig(path string) admissionregistrationv1.WebhookClientConfig {
+	if e.service != nil {
+		return admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{
+			Namespace: e.service.Namespace, Name: e.service.Name, Path: ptr.To(path), Port: ptr.To[int32](443),
+		}}
+	}
+	return admissionregistrationv1.WebhookClientConfig{URL: ptr.To(e.baseURL + path)}
+}
+
+// registerWebhooks starts the admission webhook server on its own port with a certificate naas manages,
+// registers the webhook configurations pointing at it, and the controllers that the admission policies and
+// the tenant quota need.
+func (p *Platform) registerWebhooks(ctx context.Context) error {
+	o := p.opts.Webhook
+	e, err := o.resolve()
+	if err != nil {
+		return err
+	}
+	// The certificates and ledgers must not be read through the manager's cache: it would cache every
+	// Secret and ConfigMap of the cluster, and ledger writes must see the latest resourceVersion.
+	direct, err := client.New(p.opts.Config, client.Options{Scheme: p.Manager.GetScheme()})
+	if err != nil {
+		return err
+	}
+	if err := ensureNamespace(ctx, direct, e.namespace); err != nil {
+		return err
+	}
+	listener, err := net.Listen("tcp", e.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for admission webhooks: %w (set --webhook-addr)", e.addr, err)
+	}
+	e.listening(listener.Addr())
+
+	mgr := p.Manager
+	decoder := admission.NewDecoder(mgr.GetScheme())
+	privileged := webhook.Privileged([]string{p.Identity})
+	ledgers := ledger.NewStore(direct, e.namespace)
+	counter := &ledger.Counter{Reader: mgr.GetAPIReader()}
+	mux := http.NewServeMux()
+	for path, h := range map[string]admission.Handler{
+		pathMutateClaims: &namespaceclaim.Defaulter{Privileged: privileged, Decoder: decoder},
+		pathValidateClaims: &namespaceclaim.Validator{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
+		},
+		pathValidateTenant: &tenant.Validator{Client: mgr.GetClient(), Decoder: decoder},
+		pathTenantQuota: &tenantquota.Validator{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Counter: counter, Decoder: decoder,
+		},
+	} {
+		handler, err := admission.StandaloneWebhook(&admission.Webhook{Handler: h}, admission.StandaloneOptions{MetricsPath: path})
+		if err != nil {
+			return err
+		}
+		mux.Handle(path, handler)
+	}
+
+	certManager := &certs.Manager{
+		Client:   direct,
+		Secret:   types.NamespacedName{Namespace: e.namespace, Name: WebhookCertSecretName},
+		Policy:   certs.Policy{Hosts: e.hosts},
+		Interval: o.CertCheckInterval,
+		Publish: func(ctx context.Context, caBundle []byte) error {
+			return applyObjects(ctx, direct, webhookConfigurations(e, caBundle)...)
+		},
+	}
+	// The first certificate is made, and the configurations registered, before anything is served.
+	if err := certManager.Check(ctx); err != nil {
+		_ = listener.Close()
+		return fmt.Errorf("set up the webhook serving certificate: %w", err)
+	}
+	server := &webhookServer{listener: listener, handler: mux, getCertificate: certManager.GetCertificate}
+	p.opts.ReadyChecks = append(p.opts.ReadyChecks, server.ready)
+	for _, r := range []manager.Runnable{server, certManager} {
+		if err := mgr.Add(r); err != nil {
+			return err
+		}
+	}
+
+	for _, kind := range []string{"Tenant", "Tier"} {
+		if err := (&workloadpolicy.BindingReconciler{Client: mgr.GetClient(), Kind: kind}).SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("set up the %s workload policy binding controller: %w", kind, err)
+		}
+	}
+	quotaReconciler := &workloadpolicy.QuotaReconciler{Client: mgr.GetClient(), Ledgers: ledgers, Counter: counter, SyncPeriod: o.QuotaSyncPeriod}
+	if err := quotaReconciler.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the tenant quota controller: %w", err)
+	}
+	p.opts.Progress("admission webhooks serving on %s", listener.Addr())
+	return nil
+}
+
+func ensureNamespace(ctx context.Context, c client.Client, name string) error {
+	err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create the system namespace %s (set --system-namespace to use another): %w", name, err)
+	}
+	return nil
+}
+
+func applyObjects(ctx context.Context, c client.Client, objs ...runtime.Object) error {
+	for _, obj := range objs {
+		u, err := apply.ToUnstructured(obj)
+		if err != nil {
+			return err
+		}
+		if _, err := apply.Apply(ctx, c, c, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// webhookConfigurations are naas's webhook configurations. Every webhook fails closed, so that nothing naas
+// guards gets through while naas is down, and is scoped so that nothing else waits for naas: naas's own kinds,
+// and objects in namespaces labelled app.kubernetes.io/managed-by=naas.
+func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object {
+	fail := ptr.To(admissionregistrationv1.Fail)
+	equivalent := ptr.To(admissionregistrationv1.Equivalent)
+	timeout := ptr.To[int32](WebhookTimeoutSeconds)
+	rule := func(group string, ops []admissionregistrationv1.OperationType, resources ...string) admissionregistrationv1.RuleWithOperations {
+		return admissionregistrationv1.RuleWithOperations{Operations: ops, Rule: admissionregistrationv1.Rule{
+			APIGroups: []string{group}, APIVersions: []string{"*"}, Resources: resources,
+		}}
+	}
+	create := []admissionregistrationv1.OperationType{admissionregistrationv1.Create}
+	update := []admissionregistrationv1.OperationType{admissionregistrationv1.Update}
+	createUpdate := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
+	all := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}
+	cc := func(path string) admissionregistrationv1.WebhookClientConfig {
+		c := e.clientConfig(path)
+		c.CABundle = caBundle
+		return c
+	}
+	meta := metav1.ObjectMeta{Name: WebhookConfigurationName, Labels: map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue}}
+	group := naasv1alpha1.GroupVersion.Group
+	managedNamespaces := &metav1.LabelSelector{MatchLabels: map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue}}
+
+	mutating := &admissionregistrationv1.MutatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingWebhookConfiguration"},
+		ObjectMeta: meta,
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name:                    "namespaceclaims.mutate.naas.dev",
+			ClientConfig:            cc(pathMutateClaims),
+			Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, create, "namespaceclaims")},
+			FailurePolicy:           fail,
+			MatchPolicy:             equivalent,
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			TimeoutSeconds:          timeout,
+			AdmissionReviewVersions: []string{"v1"},
+			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
+		}},
+	}
+	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: meta,
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{
+			{
+				Name:                    "namespaceclaims.validate.naas.dev",
+				ClientConfig:            cc(pathValidateClaims),
+				Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, all, "namespaceclaims")},
+				FailurePolicy:           fail,
+				MatchPolicy:             equivalent,
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves namespace slots
+				TimeoutSeconds:          timeout,
+				AdmissionReviewVersions: []string{"v1"},
+			},
+			{
+				Name:                    "tenants.validate.naas.dev",
+				ClientConfig:            cc(pathValidateTenant),
+				Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, createUpdate, "tenants")},
+				FailurePolicy:           fail,
+				MatchPolicy:             equivalent,
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+				TimeoutSeconds:          timeout,
+				AdmissionReviewVersions: []string{"v1"},
+			},
+			{
+				Name:         "tenant-quota.validate.naas.dev",
+				ClientConfig: cc(pathTenantQuota),
+				Rules: []admissionregistrationv1.RuleWithOperations{
+					rule("", create, "pods"),
+					rule("", update, "pods/resize"),
+					rule("", createUpdate, "persistentvolumeclaims", "services"),
+				},
+				NamespaceSelector:       managedNamespaces,
+				FailurePolicy:           fail,
+				MatchPolicy:             equivalent,
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves tenant quota
+				TimeoutSeconds:          timeout,
+				AdmissionReviewVersions: []string{"v1"},
+			},
+		},
+	}
+	return []runtime.Object{mutating, validating}
+}
+
+// webhookServer serves the admission webhooks over TLS on their own listener, on every replica.
+type webhookServer struct {
+	listener       net.Listener
+	handler        http.Handler
+	getCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	serving        atomic.Bool
+}
+
+var (
+	_ manager.Runnable               = (*webhookServer)(nil)
+	_ manager.LeaderElectionRunnable = (*webhookServer)(nil)
+)
+
+// Start serves until ctx ends.
+func (s *webhookServer) Start(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig:         &tls.Config{GetCertificate: s.getCertificate, MinVersion: tls.VersionTLS12},
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(tls.NewListener(s.listener, srv.TLSConfig)) }()
+	s.serving.Store(true)
+	ctrl.LoggerFrom(ctx).Info("Serving admission webhooks", "addr", s.listener.Addr().String())
+	select {
+	case err := <-errc:
+		s.serving.Store(false)
+		return fmt.Errorf("admission webhook server: %w", err)
+	case <-ctx.Done():
+		s.serving.Store(false)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+// NeedLeaderElection is false: the API server may call any replica.
+func (s *webhookServer) NeedLeaderElection() bool { return false }
+
+func (s *webhookServer) ready() error {
+	if !s.serving.Load() {
+		return errors.New("the admission webhook server is not serving yet")
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+// Package tenant admits Tenants: their quota must name resources tenant quota enforces and their naming rules
+// must compile, so that a platform admin's typo is refused when applied rather than found later in every
+// claim's status. Lowering a cap below what the tenant holds is allowed, with a warning that says so.
+package tenant
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/quota"
+	"github.com/naas-dev/naas/internal/webhook"
+)
+
+// Validate checks a tenant's spec.
+func Validate(t *naasv1alpha1.Tenant) field.ErrorList {
+	spec := field.NewPath("spec")
+	errs := quota.ValidateHard(t.Spec.Quota, spec.Child("quota"))
+	for i, p := range t.Spec.Naming.ForbiddenPatterns {
+		if _, err := regexp.Compile(p); err != nil {
+			errs = append(errs, field.Invalid(spec.Child("naming", "forbiddenPatterns").Index(i), p,
+				fmt.Sprintf("is not a valid regular expression (RE2): %v", err)))
+		}
+	}
+	for i, r := range t.Spec.AllowedRegistries {
+		if strings.TrimSpace(r) == "" || strings.ContainsAny(r, " \t") {
+			errs = append(errs, field.Invalid(spec.Child("allowedRegistries").Index(i), r,
+				`must be an image reference prefix without spaces, e.g. "ghcr.io/acme/"`))
+		}
+	}
+	return errs
+}
+
+// Warnings tells a platform admin what a change means for what the tenant already has: namespaces and usage
+// above a lowered cap stay, and new ones are refused until the tenant is back under it.
+func Warnings(t *naasv1alpha1.Tenant, namespaces int) []string {
+	var out []string
+	if m := t.Spec.MaxNamespaces; m != nil && namespaces > int(*m) {
+		out = append(out, fmt.Sprintf("tenant %q has %d namespaces, more than spec.maxNamespaces %d: they keep working, and new ones are refused until it has fewer than %d",
+			t.Name, namespaces, *m, *m))
+	}
+	names := make([]string, 0, len(t.Spec.Quota))
+	for name := range t.Spec.Quota {
+		names = append(names, string(name))
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		hard, used := t.Spec.Quota[corev1.ResourceName(n)], t.Status.Used[corev1.ResourceName(n)]
+		if used.Cmp(hard) > 0 {
+			out = append(out, fmt.Sprintf("tenant %q uses %s=%s, more than the new spec.quota %s: what runs keeps running, and new workloads needing %s are refused until usage is below it",
+				t.Name, n, used.String(), hard.String(), n))
+		}
+	}
+	return out
+}
+
+// Validator admits creates and updates of tenants.
+type Validator struct {
+	// Client lists the tenant's claims from the manager's cache (for the warnings).
+	Client  client.Client
+	Decoder admission.Decoder
+}
+
+var _ admission.Handler = (*Validator)(nil)
+
+// Handle implements admission.Handler.
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	t := &naasv1alpha1.Tenant{}
+	if err := v.Decoder.Decode(req, t); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if errs := Validate(t); len(errs) > 0 {
+		return webhook.Deny(apierrors.NewInvalid(naasv1alpha1.GroupVersion.WithKind("Tenant").GroupKind(), t.Name, errs))
+	}
+	claims := &naasv1alpha1.NamespaceClaimList{}
+	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: t.Name}); err != nil {
+		return admission.Allowed("") // the warnings are a courtesy; never refuse a valid tenant over them
+	}
+	return admission.Allowed("").WithWarnings(Warnings(t, len(claims.Items))...)
+}

@@ -1,0 +1,172 @@
+// Package tenantquota enforces a Tenant's spec.quota, the cap on the sum of usage over all its namespaces. Each
+// create of a pod, persistent volume claim or service in a naas namespace, and each update that grows one,
+// reserves its charge in the tenant's ledger with compare-and-swap, as Kubernetes' ResourceQuota admission
+// reserves in quota status: concurrent creates in different namespaces can never together overrun the cap.
+// When a charge does not fit, the tenant's usage is counted afresh first, so that deleted objects free their
+// share at once.
+package tenantquota
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/quota"
+	"github.com/naas-dev/naas/internal/webhook"
+	"github.com/naas-dev/naas/internal/webhook/ledger"
+)
+
+// Validator reserves tenant quota for pods, persistent volume claims and services.
+type Validator struct {
+	// Client reads naas namespaces and tenants from the manager's cache.
+	Client client.Client
+	// Reader reads a namespace the cache does not hold yet.
+	Reader  client.Reader
+	Ledgers *ledger.Store
+	Counter *ledger.Counter
+	Decoder admission.Decoder
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+var _ admission.Handler = (*Validator)(nil)
+
+func (v *Validator) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// Handle implements admission.Handler.
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	tenant, err := v.tenantOf(ctx, req.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	if tenant == nil || len(tenant.Spec.Quota) == 0 {
+		return admission.Allowed("")
+	}
+	kind := quota.Kind(req.Resource.Resource)
+	obj, old, err := v.decode(req, kind)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	now := v.now()
+	usage, err := quota.Usage(obj, now)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	hard := tenant.Spec.Quota
+	r := quota.Reservation{Key: quota.Key(kind, req.Namespace, obj.GetName()), UID: obj.GetUID(), Charge: usage}
+	if req.Operation == admissionv1.Update {
+		oldUsage, err := quota.Usage(old, now)
+		if err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+		r.Charge, r.Target = quota.Increase(oldUsage, usage), quota.Mask(usage, hard)
+	}
+	if quota.IsZero(quota.Mask(r.Charge, hard)) {
+		return admission.Allowed("")
+	}
+
+	var exceeded *quota.Exceeded
+	err = v.Ledgers.Change(ctx, tenant, req.DryRun != nil && *req.DryRun, func(l *quota.Ledger) (bool, error) {
+		counted := false
+		if l.NeedsCount(hard) {
+			if err := v.settle(ctx, l, tenant, now); err != nil {
+				return false, err
+			}
+			counted = true
+		}
+		exceeded = l.Reserve(hard, r, now)
+		if exceeded != nil && !counted {
+			// Objects may have gone since the last count: count again before refusing.
+			if err := v.settle(ctx, l, tenant, now); err != nil {
+				return false, err
+			}
+			counted = true
+			exceeded = l.Reserve(hard, r, now)
+		}
+		return exceeded == nil || counted, nil
+	})
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("reserve tenant quota of tenant %s: %w", tenant.Name, err))
+	}
+	if exceeded != nil {
+		return webhook.Deny(apierrors.NewForbidden(schema.GroupResource{Resource: req.Resource.Resource}, obj.GetName(), fmt.Errorf(
+			"tenant %q would exceed its tenant-wide quota (spec.quota, the sum over all its namespaces): %s; "+
+				"free capacity in any of the tenant's namespaces, or ask a platform admin to raise the tenant's quota",
+			tenant.Name, exceeded.Error())))
+	}
+	return admission.Allowed("")
+}
+
+func (v *Validator) settle(ctx context.Context, l *quota.Ledger, tenant *naasv1alpha1.Tenant, now time.Time) error {
+	counted, seen, err := v.Counter.Count(ctx, tenant.Name, tenant.Spec.Quota, now)
+	if err != nil {
+		return err
+	}
+	l.Settle(tenant.Spec.Quota, counted, seen, now)
+	return nil
+}
+
+// tenantOf returns the tenant of a naas namespace, nil for a namespace of no tenant or a tenant that is gone.
+func (v *Validator) tenantOf(ctx context.Context, namespace string) (*naasv1alpha1.Tenant, error) {
+	ns := &corev1.Namespace{}
+	err := v.Client.Get(ctx, client.ObjectKey{Name: namespace}, ns)
+	if apierrors.IsNotFound(err) {
+		err = v.Reader.Get(ctx, client.ObjectKey{Name: namespace}, ns)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
+	}
+	name := ns.Labels[naasv1alpha1.LabelTenant]
+	if name == "" || ns.Labels[naasv1alpha1.LabelManagedBy] != naasv1alpha1.ManagedByValue {
+		return nil, nil
+	}
+	t := &naasv1alpha1.Tenant{}
+	if err := v.Client.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get tenant %s: %w", name, err)
+	}
+	return t, nil
+}
+
+func (v *Validator) decode(req admission.Request, kind quota.Kind) (client.Object, runtime.Object, error) {
+	var obj, old client.Object
+	switch kind {
+	case quota.KindPods:
+		obj, old = &corev1.Pod{}, &corev1.Pod{}
+	case quota.KindPVCs:
+		obj, old = &corev1.PersistentVolumeClaim{}, &corev1.PersistentVolumeClaim{}
+	case quota.KindServices:
+		obj, old = &corev1.Service{}, &corev1.Service{}
+	default:
+		return nil, nil, fmt.Errorf("tenant quota does not admit %s", kind)
+	}
+	if err := v.Decoder.Decode(req, obj); err != nil {
+		return nil, nil, err
+	}
+	if req.Operation == admissionv1.Update {
+		if err := v.Decoder.DecodeRaw(req.OldObject, old); err != nil {
+			return nil, nil, err
+		}
+	}
+	return obj, old, nil
+}
