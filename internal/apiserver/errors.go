@@ -177,6 +177,9 @@ func fromAPIStatus(err error) *apiError {
 		e := &apiError{status: http.StatusUnprocessableEntity, typ: ProblemValidation, detail: detail}
 		if s.Details != nil {
 			for _, c := range s.Details.Causes {
+				if c.Field == "" {
+					continue // A cause of the whole object (an admission policy's denial) is in the detail.
+				}
 				e.fields = append(e.fields, httpx.FieldError{
 					Field: apiFieldPath(c.Field), Rule: causeRule(c.Type), Message: c.Message,
 				})

@@ -1,0 +1,292 @@
+// Package api tests the REST API end to end over HTTP, against the real local control plane and a loopback
+// OIDC issuer: authentication, authorization, validation, rate limits, approvals and the audit log.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/authn/oidctest"
+	"github.com/naas-dev/naas/internal/httpx"
+	"github.com/naas-dev/naas/internal/setup"
+	"github.com/naas-dev/naas/internal/testenv"
+)
+
+var env *testenv.Environment
+
+func TestMain(m *testing.M) {
+	e, err := testenv.Start(testenv.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	env = e
+	if err := grantPlatformAdmins(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		env.Stop()
+		os.Exit(1)
+	}
+	code := m.Run()
+	env.Stop()
+	os.Exit(code)
+}
+
+// grantPlatformAdmins gives the platform admin group the RBAC a platform admin needs on naas's objects, as
+// docs/api.md tells operators to: the API writes tenants as the caller, so the cluster must allow it.
+func grantPlatformAdmins(ctx context.Context) error {
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "naas:platform-admin"},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{naasv1alpha1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"*"},
+		}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "naas:platform-admin"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: naasv1alpha1.PlatformAdminGroupName}},
+	}
+	for _, o := range []client.Object{role, binding} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			return fmt.Errorf("grant platform admins RBAC: %w", err)
+		}
+	}
+	return nil
+}
+
+// platform is naas running for one test, with its API on base.
+type platform struct {
+	base   string
+	issuer *oidctest.Issuer
+	stop   func()
+}
+
+// platformConfig tunes a test's platform.
+type platformConfig struct {
+	auditDB string
+	issuer  *oidctest.Issuer
+	mutate  func(*setup.Options)
+}
+
+// startPlatform starts naas with its API authenticating the environment's token users (same tokens as the
+// kube-apiserver) and OIDC tokens of a loopback issuer (user name from "email", groups from "groups").
+func startPlatform(t *testing.T, cfg platformConfig) *platform {
+	t.Helper()
+	if cfg.issuer == nil {
+		cfg.issuer = oidctest.New(t)
+	}
+	if cfg.auditDB == "" {
+		cfg.auditDB = filepath.Join(t.TempDir(), "audit.db")
+	}
+	tokens := filepath.Join(t.TempDir(), "api-tokens.csv")
+	var lines []string
+	for _, u := range testenv.DefaultUsers {
+		lines = append(lines, fmt.Sprintf("%s,%s,%s,%q", env.Token(u.Name), u.Name, u.Name, strings.Join(u.Groups, ",")))
+	}
+	if err := os.WriteFile(tokens, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caFile := cfg.issuer.CAFile()
+	p, stop, err := env.StartPlatform(func(o *setup.Options) {
+		o.API = setup.APIOptions{
+			TokenFile:         tokens,
+			OIDCIssuerURL:     cfg.issuer.URL(),
+			OIDCAudience:      oidctest.Audience,
+			OIDCUsernameClaim: "email",
+			OIDCGroupsClaim:   "groups",
+			OIDCCAFile:        caFile,
+			AuditDB:           cfg.auditDB,
+		}
+		if cfg.mutate != nil {
+			cfg.mutate(o)
+		}
+	})
+	if err != nil {
+		t.Fatalf("start naas: %v", err)
+	}
+	stopOnce := false
+	pl := &platform{base: "http://" + p.Addr(), issuer: cfg.issuer, stop: func() {
+		if !stopOnce {
+			stopOnce = true
+			stop()
+		}
+	}}
+	t.Cleanup(pl.stop)
+	return pl
+}
+
+// response is an API response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
+
+// decode decodes the body into v, failing the test if it is not JSON of that shape.
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("response %s is not the expected JSON: %v", r, err)
+	}
+}
+
+// problem decodes a problem document, checking its content type and status.
+func (r response) problem(t *testing.T) httpx.Problem {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != httpx.ProblemContentType {
+		t.Errorf("Content-Type = %q, want %s (response %s)", ct, httpx.ProblemContentType, r)
+	}
+	var p httpx.Problem
+	r.decode(t, &p)
+	if p.Status != r.status || p.Detail == "" {
+		t.Errorf("problem %+v: want status %d and a detail", p, r.status)
+	}
+	return p
+}
+
+// call makes a request with a bearer token (none when empty) and a JSON body (none when nil; a string is sent
+// as is).
+func (p *platform) call(t *testing.T, token, method, path string, body any) response {
+	t.Helper()
+	return p.callWith(t, token, method, path, body, nil)
+}
+
+func (p *platform) callWith(t *testing.T, token, method, path string, body any, header http.Header) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, p.base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: raw}
+}
+
+// as returns the token of a user of the environment.
+func as(user string) string { return env.Token(user) }
+
+// expect fails the test unless the response has the status.
+func expect(t *testing.T, r response, status int, what string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("%s: got %s, want status %d", what, r, status)
+	}
+}
+
+// createTenant creates a tenant directly in the cluster, as a platform admin's GitOps would.
+func createTenant(t *testing.T, name string, mutate func(*naasv1alpha1.TenantSpec), owners ...naasv1alpha1.Owner) {
+	t.Helper()
+	tn := &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: naasv1alpha1.TenantSpec{Owners: owners}}
+	if mutate != nil {
+		mutate(&tn.Spec)
+	}
+	if err := env.Client.Create(context.Background(), tn); err != nil {
+		t.Fatalf("create tenant %s: %v", name, err)
+	}
+}
+
+func user(name string, role naasv1alpha1.Role) naasv1alpha1.Owner {
+	return naasv1alpha1.Owner{Kind: naasv1alpha1.SubjectUser, Name: name, Role: role}
+}
+
+func group(name string, role naasv1alpha1.Role) naasv1alpha1.Owner {
+	return naasv1alpha1.Owner{Kind: naasv1alpha1.SubjectGroup, Name: name, Role: role}
+}
+
+// namespaceStatus is the part of the API's Namespace the tests read.
+type namespaceStatus struct {
+	Name       string `json:"name"`
+	Tenant     string `json:"tenant"`
+	Tier       string `json:"tier"`
+	Phase      string `json:"phase"`
+	Ready      bool   `json:"ready"`
+	Requester  *struct{ Username string } `json:"requester"`
+	Conditions []struct {
+		Type, Status, Reason, Message string
+	} `json:"conditions"`
+	Approval *struct {
+		State, By, Reason string
+		At                *time.Time
+	} `json:"approval"`
+}
+
+func (n namespaceStatus) condition(typ string) (status, reason string) {
+	for _, c := range n.Conditions {
+		if c.Type == typ {
+			return c.Status, c.Reason
+		}
+	}
+	return "", ""
+}
+
+// waitPhase polls the status endpoint until the namespace reaches phase.
+func (p *platform) waitPhase(t *testing.T, token, name, phase string) namespaceStatus {
+	t.Helper()
+	var ns namespaceStatus
+	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("namespace %s %s", name, phase), func() error {
+		r := p.call(t, token, http.MethodGet, "/api/v1/namespaces/"+name+"/status", nil)
+		if r.status != http.StatusOK {
+			return fmt.Errorf("status: %s", r)
+		}
+		ns = namespaceStatus{}
+		r.decode(t, &ns)
+		if ns.Phase != phase {
+			return fmt.Errorf("phase %s, conditions %+v", ns.Phase, ns.Conditions)
+		}
+		return nil
+	})
+	return ns
+}
+
+// claimExists reports whether the cluster holds a claim named name.
+func claimExists(t *testing.T, name string) bool {
+	t.Helper()
+	err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, &naasv1alpha1.NamespaceClaim{})
+	if err != nil && client.IgnoreNotFound(err) != nil {
+		t.Fatal(err)
+	}
+	return err == nil
+}
