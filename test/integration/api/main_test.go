@@ -238,11 +238,11 @@ func group(name string, role naasv1alpha1.Role) naasv1alpha1.Owner {
 
 // namespaceStatus is the part of the API's Namespace the tests read.
 type namespaceStatus struct {
-	Name       string `json:"name"`
-	Tenant     string `json:"tenant"`
-	Tier       string `json:"tier"`
-	Phase      string `json:"phase"`
-	Ready      bool   `json:"ready"`
+	Name       string                     `json:"name"`
+	Tenant     string                     `json:"tenant"`
+	Tier       string                     `json:"tier"`
+	Phase      string                     `json:"phase"`
+	Ready      bool                       `json:"ready"`
 	Requester  *struct{ Username string } `json:"requester"`
 	Conditions []struct {
 		Type, Status, Reason, Message string
