@@ -122,7 +122,7 @@ func tenantWorkloadPolicy(cfg Config) *admissionregistrationv1.ValidatingAdmissi
 		ResourceRules:     podRules(),
 	}, nil, []admissionregistrationv1.Validation{
 		{
-			Expression: "request.operation != 'CREATE' || request.subResource != '' || !has(params.spec.cordoned) || !params.spec.cordoned || !(" + exemptExpression(cfg) + ")",
+			Expression: "request.operation != 'CREATE' || !has(params.spec.cordoned) || !params.spec.cordoned || !(" + exemptExpression(cfg) + ")",
 			Message:    "the tenant is cordoned and starts no new workloads; what runs keeps running: ask a platform admin to uncordon it",
 			MessageExpression: "'tenant ' + params.metadata.name + ' is cordoned (spec.cordoned): it starts no new workloads, and what runs keeps running; " +
 				"' + variables.what + ' was not created: ask a platform admin to uncordon the tenant'",

@@ -1,0 +1,332 @@
+package admission
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/testenv"
+)
+
+func TestClaims_OnlyAdminsAndDevelopersOfTheTenantMayCreate(t *testing.T) {
+	ctx := context.Background()
+	tenant("roles").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).
+		user("carol", naasv1alpha1.RoleViewer).create(t)
+	tenant("others").user("dave", naasv1alpha1.RoleAdmin).create(t)
+
+	mustCreate(t, "alice", claim("roles-admin", "roles", "dev"))
+	mustCreate(t, "bob", claim("roles-dev", "roles", "dev"))
+	mustCreate(t, "platform-admin", claim("roles-platform", "roles", "dev"))
+
+	denied(t, "viewer creates a claim", as("carol").Create(ctx, claim("roles-viewer", "roles", "dev")), metav1.StatusReasonForbidden,
+		`user "carol" has role viewer in tenant "roles"`, "creating namespaces takes the admin or developer role")
+	denied(t, "admin of another tenant creates a claim", as("dave").Create(ctx, claim("roles-dave", "roles", "dev")), metav1.StatusReasonForbidden,
+		`user "dave" is not a member of tenant "roles"`)
+	denied(t, "claim naming a tenant that does not exist", as("bob").Create(ctx, claim("roles-typo", "rolse", "dev")), metav1.StatusReasonInvalid,
+		`tenant "rolse" does not exist; you hold a role in: roles`)
+	for _, name := range []string{"roles-viewer", "roles-dave", "roles-typo"} {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, &naasv1alpha1.NamespaceClaim{}); !apierrors.IsNotFound(err) {
+			t.Errorf("denied claim %s exists: %v", name, err)
+		}
+	}
+	waitReady(t, "roles-dev")
+}
+
+func TestClaims_RequesterIsWhoTheAPIServerAuthenticated(t *testing.T) {
+	tenant("who").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).create(t)
+	forged := claim("who-app", "who", "dev")
+	forged.Spec.Requester = &naasv1alpha1.Requester{Username: "alice", Groups: []string{"team-alice"}}
+	mustCreate(t, "bob", forged)
+	got := &naasv1alpha1.NamespaceClaim{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "who-app"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if r := got.Spec.Requester; r == nil || r.Username != "bob" || !contains(r.Groups, "team-bob") {
+		t.Fatalf("requester = %+v, want bob (who created it), not the forged alice", r)
+	}
+
+	// A platform admin (or naas's REST API acting for a user) may record someone else as the requester.
+	onBehalf := claim("who-api", "who", "dev")
+	onBehalf.Spec.Requester = &naasv1alpha1.Requester{Username: "bob"}
+	mustCreate(t, "platform-admin", onBehalf)
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "who-api"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.Requester.Username != "bob" {
+		t.Errorf("requester set by a platform admin = %q, want bob", got.Spec.Requester.Username)
+	}
+}
+
+func TestClaims_DeleteTakesTheAdminRoleOrBeingTheRequester(t *testing.T) {
+	ctx := context.Background()
+	tenant("del").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).
+		user("erin", naasv1alpha1.RoleDeveloper).user("carol", naasv1alpha1.RoleViewer).create(t)
+	for _, c := range []struct{ name, user string }{{"del-bob", "bob"}, {"del-bob2", "bob"}, {"del-erin", "erin"}} {
+		mustCreate(t, c.user, claim(c.name, "del", "dev"))
+	}
+	get := func(name string) *naasv1alpha1.NamespaceClaim {
+		c := &naasv1alpha1.NamespaceClaim{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	denied(t, "developer deletes another developer's claim", as("bob").Delete(ctx, get("del-erin")), metav1.StatusReasonForbidden,
+		`did not request namespace "del-erin" (requested by "erin")`, "deleting namespaces takes the admin role")
+	denied(t, "viewer deletes a claim", as("carol").Delete(ctx, get("del-bob")), metav1.StatusReasonForbidden, "has role viewer")
+	denied(t, "non-member deletes a claim", as("mallory").Delete(ctx, get("del-bob")), metav1.StatusReasonForbidden, "is not a member")
+
+	if err := as("bob").Delete(ctx, get("del-bob")); err != nil {
+		t.Errorf("developer deletes the claim they requested: %v", err)
+	}
+	if err := as("alice").Delete(ctx, get("del-erin")); err != nil {
+		t.Errorf("tenant admin deletes a developer's claim: %v", err)
+	}
+	testenv.Eventually(t, 60*time.Second, "deleted claims gone", func() error {
+		for _, name := range []string{"del-bob", "del-erin"} {
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, &naasv1alpha1.NamespaceClaim{}); !apierrors.IsNotFound(err) {
+				return testenv.Errorf("claim %s still there (%v)", name, err)
+			}
+		}
+		return nil
+	})
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "del-bob2"}, &naasv1alpha1.NamespaceClaim{}); err != nil {
+		t.Errorf("a claim nobody deleted is gone: %v", err)
+	}
+}
+
+func TestClaims_UpdatesTakeARoleAndKeepTheRules(t *testing.T) {
+	ctx := context.Background()
+	tenant("upd").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).user("carol", naasv1alpha1.RoleViewer).
+		with(func(s *naasv1alpha1.TenantSpec) { s.AllowedTiers = []string{"dev", "staging"} }).create(t)
+	mustCreate(t, "bob", claim("upd-app", "upd", "dev"))
+	waitReady(t, "upd-app")
+	update := func(user string, f func(*naasv1alpha1.NamespaceClaim)) error {
+		c := &naasv1alpha1.NamespaceClaim{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "upd-app"}, c); err != nil {
+			t.Fatal(err)
+		}
+		f(c)
+		return as(user).Update(ctx, c)
+	}
+	denied(t, "developer moves to a tier the tenant does not allow", update("bob", func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Tier = "prod" }),
+		metav1.StatusReasonInvalid, `tenant "upd" allows tiers dev, staging; got prod`)
+	denied(t, "viewer labels a claim", update("carol", func(c *naasv1alpha1.NamespaceClaim) { c.Labels = map[string]string{"x": "y"} }),
+		metav1.StatusReasonForbidden, "updating namespaces takes the admin or developer role")
+	denied(t, "admin removes naas's finalizer", update("alice", func(c *naasv1alpha1.NamespaceClaim) { c.Finalizers = nil }),
+		metav1.StatusReasonInvalid, "naas.dev/namespace is removed by naas")
+	if err := update("bob", func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Tier = "staging" }); err != nil {
+		t.Fatalf("developer moves to an allowed tier: %v", err)
+	}
+	testenv.Eventually(t, 30*time.Second, "namespace on the staging tier", func() error {
+		ns := &corev1.Namespace{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "upd-app"}, ns); err != nil {
+			return err
+		}
+		if ns.Labels[naasv1alpha1.LabelTier] != "staging" {
+			return testenv.Errorf("tier label %q", ns.Labels[naasv1alpha1.LabelTier])
+		}
+		return nil
+	})
+}
+
+func TestClaims_TenantGuardrails(t *testing.T) {
+	ctx := context.Background()
+	tenant("rails").user("bob", naasv1alpha1.RoleDeveloper).with(func(s *naasv1alpha1.TenantSpec) {
+		s.AllowedTiers = []string{"dev", "staging"}
+		s.AllowedTemplates = []string{"standard", "data"}
+		s.Naming = naasv1alpha1.NamingRules{Prefix: "rails-", ForbiddenPatterns: []string{"-tmp$"}}
+	}).create(t)
+	withTemplate := func(c *naasv1alpha1.NamespaceClaim, tpl string) *naasv1alpha1.NamespaceClaim {
+		c.Spec.Template = tpl
+		return c
+	}
+	withParam := func(c *naasv1alpha1.NamespaceClaim, k, v string) *naasv1alpha1.NamespaceClaim {
+		c.Spec.Parameters = map[string]string{k: v}
+		return c
+	}
+	tests := []struct {
+		name  string
+		claim *naasv1alpha1.NamespaceClaim
+		want  []string
+	}{
+		{"tier not allowed", claim("rails-a", "rails", "prod"), []string{`tenant "rails" allows tiers dev, staging; got prod`}},
+		{"template not allowed", withTemplate(claim("rails-b", "rails", "dev"), "ml"), []string{`tenant "rails" allows templates standard, data; got ml`}},
+		{"name without the prefix", claim("other-c", "rails", "dev"), []string{`tenant "rails" requires namespace names to start with "rails-"`}},
+		{"forbidden name pattern", claim("rails-d-tmp", "rails", "dev"), []string{`matches pattern "-tmp$"`}},
+		{"unknown tier", claim("rails-e", "rails", "gold"), []string{`spec.tier: Not found: "gold"`}},
+		{"parameter that does not match its pattern", withParam(claim("rails-f", "rails", "dev"), "owner_email", "nope"), []string{"spec.parameters[owner_email]", "must match the regular expression"}},
+		{"unknown parameter", withParam(claim("rails-g", "rails", "dev"), "colour", "blue"), []string{`template "standard" has no parameter "colour"; it takes owner_email`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			denied(t, tt.name, as("bob").Create(ctx, tt.claim), metav1.StatusReasonInvalid, tt.want...)
+		})
+	}
+	mustCreate(t, "bob", withParam(claim("rails-ok", "rails", "staging"), "owner_email", "bob@example.com"))
+}
+
+func TestClaims_CordonedTenantTakesNoNewNamespacesOrWorkloads(t *testing.T) {
+	ctx := context.Background()
+	tn := tenant("frozen").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).create(t)
+	provision(t, claim("frozen-app", "frozen", "dev"))
+	if err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, restrictedPod("frozen-app", "before")) }); err != nil {
+		t.Fatalf("pod before the cordon: %v", err)
+	}
+
+	setCordon := func(on bool) {
+		t.Helper()
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(tn), tn); err != nil {
+			t.Fatal(err)
+		}
+		tn.Spec.Cordoned = on
+		if err := env.Client.Update(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setCordon(true)
+	denied(t, "claim in a cordoned tenant", as("alice").Create(ctx, claim("frozen-new", "frozen", "dev")), metav1.StatusReasonInvalid,
+		`tenant "frozen" is cordoned and accepts no new namespaces; ask a platform admin to uncordon it`)
+	// The admission policy reads the Tenant as its parameter: the API server sees the change within moments.
+	testenv.Eventually(t, 10*time.Second, "pod refused in a cordoned tenant", func() error {
+		err := as("bob").Create(ctx, restrictedPod("frozen-app", "during"))
+		if err == nil {
+			_ = env.Client.Delete(ctx, restrictedPod("frozen-app", "during"))
+			return testenv.Errorf("pod created in a cordoned tenant")
+		}
+		if !apierrors.IsForbidden(err) {
+			return err
+		}
+		denied(t, "pod in a cordoned tenant", err, metav1.StatusReasonForbidden, `tenant frozen is cordoned (spec.cordoned)`, "ask a platform admin to uncordon")
+		return nil
+	})
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "frozen-app", Name: "before"}, &corev1.Pod{}); err != nil {
+		t.Errorf("what ran before the cordon is gone: %v", err)
+	}
+
+	setCordon(false)
+	testenv.Eventually(t, 10*time.Second, "pod allowed after uncordon", func() error {
+		return as("bob").Create(ctx, restrictedPod("frozen-app", "after"))
+	})
+	mustCreate(t, "alice", claim("frozen-new", "frozen", "dev"))
+}
+
+func TestClaims_ProtectedClaimCannotBeDeletedByItsTenant(t *testing.T) {
+	ctx := context.Background()
+	tenant("vault").user("alice", naasv1alpha1.RoleAdmin).create(t)
+	c := claim("vault-db", "vault", "dev")
+	c.Spec.DeletionProtection = true
+	mustCreate(t, "alice", c)
+	denied(t, "tenant admin deletes a protected claim", as("alice").Delete(ctx, c), metav1.StatusReasonForbidden,
+		"has deletion protection on: set spec.deletionProtection to false first")
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(c), c); err != nil {
+		t.Fatal(err)
+	}
+	c.Spec.DeletionProtection = false
+	if err := as("alice").Update(ctx, c); err != nil {
+		t.Fatalf("tenant admin turns protection off: %v", err)
+	}
+	if err := as("alice").Delete(ctx, c); err != nil {
+		t.Errorf("tenant admin deletes the unprotected claim: %v", err)
+	}
+}
+
+func TestClaims_NamespaceIsNeverTakenOverOrMovedBetweenTenants(t *testing.T) {
+	ctx := context.Background()
+	tenant("red").user("alice", naasv1alpha1.RoleAdmin).create(t)
+	tenant("blue").user("bob", naasv1alpha1.RoleAdmin).create(t)
+	provision(t, claim("red-db", "red", "dev"))
+
+	// A namespace nobody claimed, and one of another tenant whose claim is gone while the namespace stays
+	// (here: held by a finalizer of someone else's).
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "legacy-db"}}); err != nil {
+		t.Fatal(err)
+	}
+	denied(t, "claim for a namespace naas does not manage", as("bob").Create(ctx, claim("legacy-db", "blue", "dev")), metav1.StatusReasonInvalid,
+		`namespace "legacy-db" already exists and is not managed by naas`)
+	denied(t, "claim for kube-system", as("bob").Create(ctx, claim("kube-system", "blue", "dev")), metav1.StatusReasonInvalid,
+		`namespace "kube-system" already exists and is not managed by naas`)
+	orphan := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "red-orphan", Labels: map[string]string{
+		naasv1alpha1.LabelManagedBy: "naas", naasv1alpha1.LabelTenant: "red", naasv1alpha1.LabelClaim: "red-orphan",
+	}}}
+	if err := env.Client.Create(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, orphan) })
+	denied(t, "claim for a namespace of another tenant", as("bob").Create(ctx, claim("red-orphan", "blue", "dev")), metav1.StatusReasonInvalid,
+		`namespace "red-orphan" belongs to tenant "red"; a namespace never moves between tenants`)
+
+	// erin runs the cluster's namespaces (she may create and edit any) but is no naas platform admin.
+	operator := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "test-namespace-operator"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "create", "update", "patch"}}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "test-namespace-operator"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: operator.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "erin"}},
+	}
+	for _, o := range []client.Object{operator, binding} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(ctx, o) })
+	}
+	ns := &corev1.Namespace{}
+	testenv.Eventually(t, 10*time.Second, "erin reads namespaces", func() error {
+		return as("erin").Get(ctx, client.ObjectKey{Name: "red-db"}, ns)
+	})
+	ns.Labels[naasv1alpha1.LabelTenant] = "blue"
+	denied(t, "moving a namespace to another tenant", as("erin").Update(ctx, ns), metav1.StatusReasonForbidden,
+		"the naas labels of a managed namespace", "cannot be changed")
+
+	squat := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "blue-squat", Labels: map[string]string{
+		naasv1alpha1.LabelManagedBy: "naas", naasv1alpha1.LabelTenant: "blue",
+	}}}
+	denied(t, "creating a namespace that poses as a naas namespace", as("erin").Create(ctx, squat), metav1.StatusReasonForbidden,
+		"namespace blue-squat carries", "naas.dev/tenant", "reserved for namespaces naas makes")
+	plain := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "erin-plain", Labels: map[string]string{"team": "ops"}}}
+	if err := as("erin").Create(ctx, plain); err != nil {
+		t.Errorf("creating an ordinary namespace: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, plain) })
+}
+
+func TestClaims_TenantUsersCannotChangeWhatNaasManages(t *testing.T) {
+	ctx := context.Background()
+	tenant("locked").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).create(t)
+	provision(t, claim("locked-app", "locked", "dev"))
+	rq := &corev1.ResourceQuota{}
+	testenv.Eventually(t, 30*time.Second, "developer reads the quota", func() error {
+		return as("bob").Get(ctx, client.ObjectKey{Namespace: "locked-app", Name: bundle.QuotaName}, rq)
+	})
+	rq.Spec.Hard[corev1.ResourceLimitsCPU] = resource.MustParse("64")
+	denied(t, "tenant admin raises the quota", as("alice").Update(ctx, rq), metav1.StatusReasonForbidden)
+	denied(t, "tenant admin deletes the limit range", as("alice").Delete(ctx, &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: "locked-app", Name: bundle.LimitRangeName}}),
+		metav1.StatusReasonForbidden) // by RBAC: limit ranges are read-only to tenants
+	denied(t, "tenant admin deletes naas's role binding", as("alice").Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "locked-app", Name: bundle.AdminBindingName}}),
+		metav1.StatusReasonForbidden, "is managed by naas and cannot be changed or deleted by tenant users")
+	if err := eventuallyAs(t, "bob", func(c client.Client) error {
+		return c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "locked-app", Name: "mine"}})
+	}); err != nil {
+		t.Errorf("developer creates their own ConfigMap: %v", err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
