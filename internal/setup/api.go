@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
@@ -139,7 +138,22 @@ func (o *APIOptions) authenticator(ctx context.Context) (authn.Authenticator, []
 // apiState is what registerAPI sets up that the rest of the platform uses.
 type apiState struct {
 	// audit is the audit store; nil when the API has neither authentication nor a data directory.
-	audit audit.Store
+	audit  audit.Store
+	server *apiserver.Server
+}
+
+// closeAPI closes the audit store once the requests in flight are answered. It runs after the manager stopped,
+// so that nothing is left to audit.
+func (p *Platform) closeAPI() error {
+	if p.api.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p.api.server.Drain(ctx)
+	}
+	if p.api.audit == nil {
+		return nil
+	}
+	return p.api.audit.Close()
 }
 
 // apiMetrics are registered once per process: the registry is process-global, and a process may start the
@@ -193,18 +207,7 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		return err
 	}
 	p.Mux.Handle(apiserver.Prefix+"/", srv.Handler())
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		<-ctx.Done()
-		drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Drain(drainCtx)
-		if p.api.audit != nil {
-			return p.api.audit.Close()
-		}
-		return nil
-	})); err != nil {
-		return err
-	}
+	p.api.server = srv
 	if len(methods) == 0 {
 		p.opts.Progress("REST API on %s answers 401: no authentication configured (--token-file, --oidc-issuer-url)", apiserver.Prefix)
 	} else {

@@ -286,5 +286,7 @@ func (p *Platform) serveHTTP(ctx context.Context) error {
 
 // Start runs the platform until ctx ends.
 func (p *Platform) Start(ctx context.Context) error {
-	return p.Manager.Start(ctx)
+	err := p.Manager.Start(ctx)
+	// The audit store closes last: the controllers audit outcomes until they stop.
+	return errors.Join(err, p.closeAPI())
 }

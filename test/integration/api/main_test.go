@@ -69,9 +69,11 @@ func grantPlatformAdmins(ctx context.Context) error {
 
 // platform is naas running for one test, with its API on base.
 type platform struct {
-	base   string
-	issuer *oidctest.Issuer
-	stop   func()
+	base string
+	// identity is the user name naas acts as, which provisioning outcomes are audited under.
+	identity string
+	issuer   *oidctest.Issuer
+	stop     func()
 }
 
 // platformConfig tunes a test's platform.
@@ -118,7 +120,7 @@ func startPlatform(t *testing.T, cfg platformConfig) *platform {
 		t.Fatalf("start naas: %v", err)
 	}
 	stopOnce := false
-	pl := &platform{base: "http://" + p.Addr(), issuer: cfg.issuer, stop: func() {
+	pl := &platform{base: "http://" + p.Addr(), identity: p.Identity, issuer: cfg.issuer, stop: func() {
 		if !stopOnce {
 			stopOnce = true
 			stop()
