@@ -152,6 +152,23 @@ func (ms Metrics) Histogram(name string, sel Labels) (Histogram, bool) {
 	return h, true
 }
 
+// Add returns the observations of both histograms together.
+func (h Histogram) Add(o Histogram) Histogram {
+	byBound := map[float64]float64{}
+	for _, b := range h.Buckets {
+		byBound[b.UpperBound] += b.Count
+	}
+	for _, b := range o.Buckets {
+		byBound[b.UpperBound] += b.Count
+	}
+	out := Histogram{Count: h.Count + o.Count, Sum: h.Sum + o.Sum}
+	for ub, c := range byBound {
+		out.Buckets = append(out.Buckets, Bucket{UpperBound: ub, Count: c})
+	}
+	sort.Slice(out.Buckets, func(i, j int) bool { return out.Buckets[i].UpperBound < out.Buckets[j].UpperBound })
+	return out
+}
+
 // Sub returns the observations made between an earlier scrape, prev, and h.
 func (h Histogram) Sub(prev Histogram) Histogram {
 	before := map[float64]float64{}

@@ -132,3 +132,16 @@ func TestHistogram_SumsSeriesAcrossLabels(t *testing.T) {
 		t.Error("a gauge was read as a histogram")
 	}
 }
+
+func TestHistogramAdd_EqualsOneHistogramOfBoth(t *testing.T) {
+	ms := mustParse(t, apiserverText)
+	a, _ := ms.Histogram("admission_duration_seconds", Labels{"name": "a.naas.dev"})
+	o, _ := ms.Histogram("admission_duration_seconds", Labels{"name": "other"})
+	both, _ := ms.Histogram("admission_duration_seconds", nil)
+	if diff := cmp.Diff(both, a.Add(o)); diff != "" {
+		t.Errorf("Add (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(a, (Histogram{}).Add(a)); diff != "" {
+		t.Errorf("Add to empty (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/naas-dev/naas/bench/report"
+)
+
+var reportDir = flag.String("report-dir", "results", "directory BenchmarkSuite writes results.md and results.json to")
+
+// TestBenchSmoke runs the whole harness at small sizes and checks that the report holds every
+// figure, measured or with the reason why not: the harness must not rot between full runs.
+func TestBenchSmoke(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	start := time.Now()
+	rep, err := Run(ctx, t.TempDir(), "smoke", SmokeSizes(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("smoke run took %s", time.Since(start).Round(time.Millisecond))
+	if err := rep.Check(FigureIDs); err != nil {
+		t.Fatalf("the report is incomplete:\n%v", err)
+	}
+
+	dir := t.TempDir()
+	if err := rep.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back report.Report
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	if err := back.Check(FigureIDs); err != nil {
+		t.Errorf("results.json, read back, is incomplete:\n%v", err)
+	}
+	if back.Machine.CPUs == 0 || back.Versions.Go == "" || back.Versions.Naas == "" || back.Versions.Kubernetes == "" {
+		t.Errorf("results.json lacks the machine or versions: %+v %+v", back.Machine, back.Versions)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "results.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range FigureIDs {
+		if !strings.Contains(string(md), "| "+id+" | ") {
+			t.Errorf("results.md has no summary row for figure %s", id)
+		}
+	}
+	// Figures measured on every build must have been measured, not excused.
+	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap"} {
+		if f := back.Figure(id); f == nil || f.NotAvailable != "" {
+			t.Errorf("figure %s was not measured: %+v", id, f)
+		}
+	}
+	t.Logf("smoke report:\n%s", back.SummaryTable())
+}
+
+// BenchmarkSuite runs the full suite once (make bench: -benchtime 1x) and writes the report to
+// -report-dir.
+func BenchmarkSuite(b *testing.B) {
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, b.TempDir(), "full", FullSizes(), logf)
+	if err != nil {
+		if rep != nil {
+			rep.Finish()
+			_ = rep.WriteFiles(filepath.Join(b.TempDir(), "partial"))
+		}
+		b.Fatal(err)
+	}
+	if err := rep.WriteFiles(*reportDir); err != nil {
+		b.Fatal(err)
+	}
+	logf("wrote %s and %s", filepath.Join(*reportDir, "results.md"), filepath.Join(*reportDir, "results.json"))
+	if err := rep.Check(FigureIDs); err != nil {
+		b.Fatalf("the report is incomplete:\n%v", err)
+	}
+	for _, id := range []string{"1a", "2", "4-pass", "4-rss"} {
+		if f := rep.Figure(id); f != nil && f.Value != nil {
+			b.ReportMetric(f.Value.P99, id+"-p99-"+f.Unit)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"debug/buildinfo"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/naas-dev/naas/bench/report"
+	"github.com/naas-dev/naas/bench/scrape"
+)
+
+// DetectMachine describes the computer from /proc.
+func DetectMachine() report.Machine {
+	m := report.Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+		_ = f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if v, ok := strings.CutPrefix(s.Text(), "MemTotal:"); ok {
+				kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				m.MemoryBytes = kb * 1024
+				break
+			}
+		}
+		_ = f.Close()
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			m.LoadAverage = f[0]
+		}
+	}
+	if m.CPUModel == "" {
+		m.CPUModel = "unknown CPU"
+	}
+	return m
+}
+
+// DetectVersions names naas's revision, Go, and the Kubernetes libraries and control plane.
+func DetectVersions(root, binDir string) report.Versions {
+	v := report.Versions{Go: runtime.Version(), Naas: gitRevision(root)}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			switch d.Path {
+			case "sigs.k8s.io/controller-runtime":
+				v.ControllerRuntime = d.Version
+			case "k8s.io/client-go":
+				v.ClientGo = d.Version
+			}
+		}
+	}
+	// The control plane is built from the Kubernetes modules: its k8s.io/kubernetes version is the
+	// Kubernetes version.
+	if bi, err := buildinfo.ReadFile(filepath.Join(binDir, "kube-apiserver")); err == nil {
+		for _, d := range bi.Deps {
+			if d.Path == "k8s.io/kubernetes" {
+				v.Kubernetes = d.Version
+			}
+		}
+	}
+	if v.Kubernetes == "" {
+		v.Kubernetes = "unknown (client-go " + v.ClientGo + ")"
+	}
+	return v
+}
+
+func gitRevision(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	if err := exec.Command("git", "-C", root, "diff", "--quiet", "HEAD", "--", ".").Run(); err != nil {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+// APIServerMetrics scrapes kube-apiserver's /metrics with the admin's credentials.
+func APIServerMetrics(ctx context.Context, cfg *rest.Config) (scrape.Metrics, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scrape kube-apiserver metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("scrape kube-apiserver metrics: %s: %s", resp.Status, body)
+	}
+	return scrape.Parse(resp.Body)
+}

@@ -1,0 +1,193 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/bench/report"
+	"github.com/naas-dev/naas/internal/testenv"
+)
+
+// scaleAdmin is the admin of the first scale tenant, whose REST API calls figure 6 times: a
+// user with a tenant of ordinary size in a cluster of ScaleNamespaces namespaces.
+const scaleAdmin = "dave"
+
+// topUp brings the cluster to ScaleNamespaces naas namespaces across ScaleTenants tenants, the
+// existing ones included, and waits until every claim is Ready.
+func (s *Suite) topUp(ctx context.Context) error {
+	var tenants []string
+	for i := 0; len(s.tenants) < s.Sizes.ScaleTenants; i++ {
+		name := fmt.Sprintf("scale-%04d", i)
+		admin := fmt.Sprintf("owner-%04d", i)
+		if i == 0 {
+			admin = scaleAdmin
+		}
+		if _, err := s.tenant(ctx, name, admin); err != nil {
+			return err
+		}
+		tenants = append(tenants, name)
+	}
+	if len(tenants) == 0 {
+		return fmt.Errorf("the earlier figures already use %d tenants, as many as the scale figure's %d: raise ScaleTenants", len(s.tenants), s.Sizes.ScaleTenants)
+	}
+	var names, owners []string
+	for i := 0; s.claims.Len()+len(names) < s.Sizes.ScaleNamespaces; i++ {
+		t := tenants[i%len(tenants)]
+		names = append(names, fmt.Sprintf("%s-%03d", t, i/len(tenants)))
+		owners = append(owners, t)
+	}
+	start := time.Now()
+	if err := parallel(ctx, len(names), 16, func(ctx context.Context, i int) error {
+		return s.c.CreateClaim(ctx, names[i], owners[i])
+	}); err != nil {
+		return err
+	}
+	s.claims.Insert(names...)
+	if err := s.watch.Wait(ctx, 60*time.Minute, names...); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	s.Log("scale: %d more claims in %d new tenants Ready in %s (%.0f claims/s)", len(names), len(tenants), took.Round(time.Second),
+		float64(len(names))/took.Seconds())
+	return nil
+}
+
+// syncFloor times a bare informer cache of everything naas reads, with naas's client settings:
+// the least any controller of these objects pays at start.
+func (s *Suite) syncFloor(ctx context.Context) (time.Duration, error) {
+	managed := labels.SelectorFromSet(labels.Set{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue})
+	c, err := cache.New(s.c.FloorConfig(), cache.Options{
+		Scheme:           testenv.NewScheme(),
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Namespace{}:           {Label: managed},
+			&corev1.ResourceQuota{}:       {Label: managed},
+			&corev1.LimitRange{}:          {Label: managed},
+			&rbacv1.RoleBinding{}:         {Label: managed},
+			&networkingv1.NetworkPolicy{}: {Label: managed},
+		},
+	})
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, obj := range []client.Object{
+		&naasv1alpha1.NamespaceClaim{}, &naasv1alpha1.Tenant{}, &naasv1alpha1.NamespaceTemplate{}, &naasv1alpha1.Tier{},
+		&corev1.Namespace{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{},
+	} {
+		if _, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false)); err != nil {
+			return 0, err
+		}
+	}
+	start := time.Now()
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		return 0, fmt.Errorf("the floor's cache did not sync")
+	}
+	return time.Since(start), nil
+}
+
+func (s *Suite) figureScale(ctx context.Context) error {
+	if err := s.topUp(ctx); err != nil {
+		return err
+	}
+	if err := s.settle(ctx); err != nil {
+		return err
+	}
+	claims := s.claims.Len()
+	var syncs, passes, writes, floors []float64
+	var last Tally
+	for r := 1; r <= s.Sizes.Restarts; r++ {
+		if err := s.naas.Stop(); err != nil {
+			return err
+		}
+		floor, err := s.syncFloor(ctx)
+		if err != nil {
+			return err
+		}
+		floors = append(floors, floor.Seconds())
+		mark, err := s.c.Audit.Mark()
+		if err != nil {
+			return err
+		}
+		if s.naas, err = s.c.StartNaas(s.bin); err != nil {
+			return err
+		}
+		synced, err := s.naas.WaitReady(ctx, 5*time.Minute)
+		if err != nil {
+			return err
+		}
+		pass, err := s.naas.WaitIdle(ctx, claims, 10*time.Minute)
+		if err != nil {
+			return err
+		}
+		events, err := s.c.Audit.Since(mark)
+		if err != nil {
+			return err
+		}
+		last = Count(events, naasUser)
+		syncs, passes, writes = append(syncs, synced.Seconds()), append(passes, pass.Seconds()), append(writes, float64(last.Writes))
+		s.Log("restart %d: caches synced after %s, first pass done after %s, %d writes (%d refused), %d reads; floor synced in %s",
+			r, synced.Round(time.Millisecond), pass.Round(time.Millisecond), last.Writes, last.Refused, last.Reads, floor.Round(time.Millisecond))
+	}
+	floorBase := &report.Baseline{
+		Name:  "a bare informer cache of the same objects with naas's client settings, started in the benchmark (the floor)",
+		Value: report.Summarize(floors),
+	}
+	sync := report.Summarize(syncs)
+	s.add(report.Figure{
+		ID: "4-sync", Title: fmt.Sprintf("Restart to caches synced, %d namespaces in %d tenants", claims, len(s.tenants)), Unit: "s",
+		Method: fmt.Sprintf("naas serve is stopped with SIGTERM and started again, %d times; timed from the start of the process "+
+			"until /readyz answers 200, which it does once the caches have synced.", s.Sizes.Restarts),
+		Value: &sync, Baseline: floorBase,
+	})
+	pass := report.Summarize(passes)
+	s.add(report.Figure{
+		ID: "4-pass", Title: fmt.Sprintf("Restart to first full pass done, %d namespaces", claims), Unit: "s",
+		Method: "From the start of the process until every controller's queue is empty, no reconcile is running and the claim " +
+			"controller has reconciled at least as often as there are claims (naas's /metrics).",
+		Value: &pass, Baseline: floorBase,
+		Target: &report.Target{Text: "under 30 s", Stat: report.StatP99, Max: 30},
+	})
+	w := report.Summarize(writes)
+	s.add(report.Figure{
+		ID: "4-writes", Title: fmt.Sprintf("Writes during the restart pass, %d namespaces", claims), Unit: "count",
+		Method: "naas's mutating calls that kube-apiserver accepted, in its audit log, from the start of the process until " +
+			"the pass is done. Refused ones (a create of what exists, 409) change nothing and are listed in the notes.",
+		Value:  &w,
+		Target: &report.Target{Text: "none", Stat: report.StatP99, Max: 0},
+		Notes: []string{
+			fmt.Sprintf("Last restart: %d writes and %d refused mutating calls (%s); %d reads (%s).",
+				last.Writes, last.Refused, last.WritesString(), last.Reads, last.String()),
+			"No baseline: the target is an absolute zero.",
+		},
+	})
+	rss, heap, err := s.sampleMemory(ctx)
+	if err != nil {
+		return err
+	}
+	rs, hs := report.Summarize(rss), report.Summarize(heap)
+	startName := "the same naas right after its first start, with no namespaces yet"
+	s.add(report.Figure{
+		ID: "4-rss", Title: fmt.Sprintf("Manager RSS in steady state, %d namespaces", claims), Unit: "MiB",
+		Method: fmt.Sprintf("VmRSS of the naas serve process (/proc), once a second for %s after the last restart's pass.", s.Sizes.SteadyWindow),
+		Value:  &rs, Baseline: &report.Baseline{Name: startName, Value: report.Summarize(s.startRSS)},
+		Target: &report.Target{Text: "at most 150 MiB", Stat: report.StatP99, Max: 150},
+	})
+	s.add(report.Figure{
+		ID: "4-heap", Title: fmt.Sprintf("Manager Go heap in steady state, %d namespaces", claims), Unit: "MiB",
+		Method: "go_memstats_heap_alloc_bytes from naas's /metrics, sampled with the RSS.",
+		Value:  &hs, Baseline: &report.Baseline{Name: startName, Value: report.Summarize(s.startHeap)},
+	})
+	return nil
+}
