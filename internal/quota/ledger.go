@@ -46,6 +46,9 @@ type Reservation struct {
 	Target corev1.ResourceList `json:"target,omitempty"`
 	// At is when the charge was admitted.
 	At metav1.Time `json:"at"`
+	// Persisted is set once the object is known to have been written (its deletion was requested): a count
+	// that does not see it then knows it is gone, not still on its way.
+	Persisted bool `json:"persisted,omitempty"`
 }
 
 // ClaimReservation is one admitted namespace claim.
@@ -135,7 +138,8 @@ type Seen func(key string, uid types.UID) (usage corev1.ResourceList, ok bool)
 
 // Settle records a fresh count (the tenant's usage of the resources of hard, as counted at now) and drops the
 // pending charges it accounts for: creates whose object it saw, updates whose object it saw using their target,
-// and charges that expired. A charge it did not see stays pending: its object may not be written yet.
+// charges of objects known to be written that it did not see (they were deleted), and charges that expired. Any
+// other charge it did not see stays pending: its object may not be written yet.
 func (l *Ledger) Settle(hard, counted corev1.ResourceList, seen Seen, now time.Time) {
 	l.Counted = corev1.ResourceList{}
 	for name := range hard {
@@ -148,8 +152,24 @@ func (l *Ledger) Settle(hard, counted corev1.ResourceList, seen Seen, now time.T
 			return true
 		}
 		usage, ok := seen(r.Key, r.UID)
-		return ok && (r.Target == nil || Covers(usage, Mask(r.Target, hard)))
+		if !ok {
+			return r.Persisted
+		}
+		return r.Target == nil || Covers(usage, Mask(r.Target, hard))
 	})
+}
+
+// MarkPersisted records that the object of key and uid was written (its deletion is being requested), and
+// reports whether a pending charge was marked.
+func (l *Ledger) MarkPersisted(key string, uid types.UID) bool {
+	changed := false
+	for i := range l.Pending {
+		if r := &l.Pending[i]; r.Key == key && r.UID == uid && !r.Persisted {
+			r.Persisted = true
+			changed = true
+		}
+	}
+	return changed
 }
 
 // CountClaims returns how many namespaces the tenant holds: its existing claims (name to UID) together with the

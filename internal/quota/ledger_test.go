@@ -88,6 +88,12 @@ func TestLedger_SettleKeepsWhatTheCountDidNotSee(t *testing.T) {
 	if ex := l.Reserve(hard, Reservation{Key: "pods/a/old", UID: "u6", Charge: charge}, now.Add(-2*ReservationTTL)); ex != nil {
 		t.Fatal(ex)
 	}
+	if ex := l.Reserve(hard, Reservation{Key: "pods/a/deleted", UID: "u7", Charge: charge}, now); ex != nil {
+		t.Fatal(ex)
+	}
+	if !l.MarkPersisted("pods/a/deleted", "u7") || l.MarkPersisted("pods/a/deleted", "u7") || l.MarkPersisted("pods/a/in-flight", "other") {
+		t.Error("MarkPersisted must mark the charge of that object once, and only it")
+	}
 
 	objects := map[string]struct {
 		uid   types.UID
@@ -104,6 +110,7 @@ func TestLedger_SettleKeepsWhatTheCountDidNotSee(t *testing.T) {
 	}
 	l.Settle(hard, list("requests.cpu", "5", "pods", "4"), seen, now.Add(time.Second))
 
+	// pods/a/deleted was written and is gone: released. pods/a/in-flight may not be written yet: kept.
 	if diff := cmp.Diff([]string{"pods/a/in-flight", "pods/a/recreated", "pods/a/resized"}, pending(l)); diff != "" {
 		t.Errorf("pending after settle mismatch (-want +got):\n%s", diff)
 	}

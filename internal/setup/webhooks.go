@@ -304,6 +304,7 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object 
 	create := []admissionregistrationv1.OperationType{admissionregistrationv1.Create}
 	update := []admissionregistrationv1.OperationType{admissionregistrationv1.Update}
 	createUpdate := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
+	del := []admissionregistrationv1.OperationType{admissionregistrationv1.Delete}
 	all := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}
 	cc := func(path string) admissionregistrationv1.WebhookClientConfig {
 		c := e.clientConfig(path)
@@ -366,6 +367,19 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object 
 				MatchPolicy:             equivalent,
 				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves tenant quota
 				TimeoutSeconds:          timeout,
+				AdmissionReviewVersions: []string{"v1"},
+			},
+			{
+				// Deletions only tell naas that a charged object was written; they are never refused, and
+				// while naas is down they go ahead (the charge is released when it expires instead).
+				Name:                    "tenant-quota-deletions.validate.naas.dev",
+				ClientConfig:            cc(pathTenantQuota),
+				Rules:                   []admissionregistrationv1.RuleWithOperations{rule("", del, "pods", "persistentvolumeclaims", "services")},
+				NamespaceSelector:       managedNamespaces,
+				FailurePolicy:           ptr.To(admissionregistrationv1.Ignore),
+				MatchPolicy:             equivalent,
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
+				TimeoutSeconds:          ptr.To[int32](1),
 				AdmissionReviewVersions: []string{"v1"},
 			},
 		},

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -108,6 +109,9 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	} else {
 		res = Validate(r)
 	}
+	if res.Err == nil && req.Operation == admissionv1.Delete && (req.DryRun == nil || !*req.DryRun) {
+		v.release(ctx, r)
+	}
 	if res.Err != nil {
 		return webhook.Deny(res.Err)
 	}
@@ -187,7 +191,24 @@ func (v *Validator) create(ctx context.Context, r Request, dryRun bool) (Result,
 	return res, nil
 }
 
-// countClaims returns the tenant's claims other than the one being created, by name.
+// release drops the slot a claim being deleted may still hold in its tenant's ledger: the claim was written,
+// and a claim being deleted no longer counts. A failure only delays the release until the slot expires.
+func (v *Validator) release(ctx context.Context, r Request) {
+	if r.Tenant == nil || r.Tenant.Spec.MaxNamespaces == nil {
+		return
+	}
+	if err := v.Ledgers.Change(ctx, r.Tenant, false, func(l *quota.Ledger) (bool, error) {
+		n := len(l.Claims)
+		l.ReleaseClaim(r.Old.Name)
+		return len(l.Claims) != n, nil
+	}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Release the namespace slot of a deleted claim", "claim", r.Old.Name)
+	}
+}
+
+// countClaims returns the tenant's live claims other than the one being created, by name: a claim being
+// deleted no longer counts, so that a tenant at its cap may ask for a new namespace while an old one is
+// still being emptied.
 func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]types.UID, error) {
 	claims := &naasv1alpha1.NamespaceClaimList{}
 	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: r.Claim.Spec.Tenant}); err != nil {
@@ -195,7 +216,7 @@ func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]type
 	}
 	out := make(map[string]types.UID, len(claims.Items))
 	for _, c := range claims.Items {
-		if c.Name != r.Claim.Name {
+		if c.Name != r.Claim.Name && c.DeletionTimestamp.IsZero() {
 			out[c.Name] = c.UID
 		}
 	}

@@ -3,7 +3,8 @@
 // reserves its charge in the tenant's ledger with compare-and-swap, as Kubernetes' ResourceQuota admission
 // reserves in quota status: concurrent creates in different namespaces can never together overrun the cap.
 // When a charge does not fit, the tenant's usage is counted afresh first, so that deleted objects free their
-// share at once.
+// share at once. Deletions are seen too (through a webhook that never blocks them): a charge whose object was
+// written and deleted before any count saw it is released by the next count instead of when it expires.
 package tenantquota
 
 import (
@@ -15,8 +16,10 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -58,6 +61,9 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("")
 	}
 	kind := quota.Kind(req.Resource.Resource)
+	if req.Operation == admissionv1.Delete {
+		return v.deleted(ctx, req, tenant, kind)
+	}
 	obj, old, err := v.decode(req, kind)
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
@@ -108,6 +114,25 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 			"tenant %q would exceed its tenant-wide quota (spec.quota, the sum over all its namespaces): %s; "+
 				"free capacity in any of the tenant's namespaces, or ask a platform admin to raise the tenant's quota",
 			tenant.Name, exceeded.Error())))
+	}
+	return admission.Allowed("")
+}
+
+// deleted marks the charge of an object being deleted as written, so that the next count releases it when the
+// object is gone. Deletion is never refused.
+func (v *Validator) deleted(ctx context.Context, req admission.Request, tenant *naasv1alpha1.Tenant, kind quota.Kind) admission.Response {
+	if req.DryRun != nil && *req.DryRun {
+		return admission.Allowed("")
+	}
+	old := &metav1.PartialObjectMetadata{}
+	if err := v.Decoder.DecodeRaw(req.OldObject, old); err != nil || old.UID == "" {
+		return admission.Allowed("")
+	}
+	key := quota.Key(kind, req.Namespace, old.Name)
+	if err := v.Ledgers.Change(ctx, tenant, false, func(l *quota.Ledger) (bool, error) {
+		return l.MarkPersisted(key, old.UID), nil
+	}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Mark a deleted object's tenant quota charge", "key", key)
 	}
 	return admission.Allowed("")
 }
