@@ -71,13 +71,17 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
 // it. Deciding again the same way changes nothing; a decision is never reversed.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, state naasv1alpha1.ApprovalState) {
 	var req ApprovalDecision
-	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &req, state == naasv1alpha1.ApprovalApproved); err != nil {
+	// An empty body is a decision without a reason: fine to approve, and a 422 naming the field to reject.
+	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &req, true); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	st := stateOf(r)
-	st.namespace = r.PathValue("namespace")
 	st.detail("reason", req.Reason)
+	c, _, ok := s.claimFor(w, r, tenancy.ActionApprove)
+	if !ok {
+		return
+	}
 	reason := field.NewPath("reason")
 	switch {
 	case state == naasv1alpha1.ApprovalRejected && req.Reason == "":
@@ -85,10 +89,6 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, state naasv1alph
 		return
 	case len(req.Reason) > maxReasonLength:
 		s.fail(w, r, invalid(field.ErrorList{field.TooLong(reason, "", maxReasonLength)}))
-		return
-	}
-	c, _, ok := s.claimFor(w, r, tenancy.ActionApprove)
-	if !ok {
 		return
 	}
 	u := callerOf(r)
@@ -118,7 +118,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, state naasv1alph
 		if err := s.cfg.Reader.Get(ctx, client.ObjectKeyFromObject(c), fresh); err != nil {
 			return err
 		}
-		if a := fresh.Status.Approval; a != nil && a.State != naasv1alpha1.ApprovalPending {
+		a := fresh.Status.Approval
+		if a != nil && a.State != naasv1alpha1.ApprovalPending {
 			if a.State == state {
 				unchanged, c = true, fresh
 				return nil
@@ -128,6 +129,11 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, state naasv1alph
 		}
 		if !awaitsApproval(fresh, tpl) {
 			return conflict("namespace %q is not waiting for an approval (it is being deleted or was provisioned already)", fresh.Name)
+		}
+		if a == nil {
+			// The controller marks a claim Pending on its first pass; a decision written before that could be
+			// overwritten by that very pass.
+			return retryLater("naas has not yet processed namespace %q; retry in a moment", fresh.Name)
 		}
 		now := metav1.NewTime(s.cfg.Now().UTC().Truncate(time.Second))
 		decided := fresh.DeepCopy()

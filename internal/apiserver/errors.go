@@ -38,6 +38,8 @@ type apiError struct {
 	typ    string
 	detail string
 	fields []httpx.FieldError
+	// retryAfter, in seconds, is sent as Retry-After when set.
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.detail }
@@ -56,6 +58,13 @@ func forbidden(format string, args ...any) *apiError {
 
 func conflict(format string, args ...any) *apiError {
 	return errorf(http.StatusConflict, ProblemConflict, format, args...)
+}
+
+// retryLater is a 409 for a request that will succeed once naas has caught up; Retry-After says when to retry.
+func retryLater(format string, args ...any) *apiError {
+	e := conflict(format, args...)
+	e.retryAfter = 1
+	return e
 }
 
 // invalid is a 422 naming the fields at fault. errs use the API's field names (see apiFieldPath).

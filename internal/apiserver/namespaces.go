@@ -246,6 +246,10 @@ func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
 	}
 	st := stateOf(r)
 	st.detail("tier", req.Tier)
+	c, tn, ok := s.claimFor(w, r, tenancy.ActionUpdateNamespace)
+	if !ok {
+		return
+	}
 	var errs field.ErrorList
 	switch {
 	case req.Tier == "":
@@ -255,10 +259,6 @@ func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(errs) > 0 {
 		s.fail(w, r, invalid(errs))
-		return
-	}
-	c, tn, ok := s.claimFor(w, r, tenancy.ActionUpdateNamespace)
-	if !ok {
 		return
 	}
 	st.detail("previousTier", c.Status.Tier)

@@ -355,7 +355,7 @@ func routeTable() []*route {
 			method: http.MethodPost, pattern: Prefix + "/approvals/{namespace}/reject", operationID: "rejectNamespace", tag: tagApprovals,
 			action: "approval.reject", summary: "Reject a pending namespace (tenant or platform admins)",
 			description: "Records who rejected, when and why (the reason is required); the claim fails and no namespace is made.",
-			params:      paramNamespace, body: typeOf[ApprovalDecision](),
+			params:      paramNamespace, body: typeOf[ApprovalDecision](), optionalBody: true,
 			responses: []response{{status: 200, description: "Rejected.", body: typeOf[Namespace]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).reject,

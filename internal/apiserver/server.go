@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -373,6 +374,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !expected {
 		s.cfg.Log.Error(err, "Request failed", "requestId", p.RequestID, "path", r.URL.Path)
 		stateOf(r).reason = "internal error: " + err.Error()
+	}
+	var ae *apiError
+	if errors.As(err, &ae) && ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	s.writeProblem(w, r, &apiError{status: p.Status, typ: p.Type, detail: p.Detail, fields: p.Errors})
 }

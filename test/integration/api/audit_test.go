@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // auditEvent is the part of the API's AuditEvent the tests read.
@@ -83,7 +82,7 @@ func TestAPI_AuditRecordsEveryStepAndSurvivesARestart(t *testing.T) {
 	p.waitPhase(t, as("bob"), "aud-web", naasv1alpha1.PhaseReady)
 	// The controller audits the outcome just after it writes the status the API shows: wait for it, so that
 	// the order of the events below is the order of the steps.
-	testenv.Eventually(t, 10*time.Second, "provisioning outcome audited", func() error {
+	poll(t, 10*time.Second, "provisioning outcome audited", func() error {
 		for _, e := range p.auditOf(t, as("platform-admin"), url.Values{"namespace": {"aud-web"}}) {
 			if e.Action == "provision.ready" {
 				return nil
@@ -104,7 +103,7 @@ func TestAPI_AuditRecordsEveryStepAndSurvivesARestart(t *testing.T) {
 	}
 	byNamespace := url.Values{"namespace": {"aud-web"}}
 	var events []auditEvent
-	testenv.Eventually(t, 10*time.Second, "the flow in the audit log", func() error {
+	poll(t, 10*time.Second, "the flow in the audit log", func() error {
 		events = p.auditOf(t, as("platform-admin"), byNamespace)
 		if diff := cmp.Diff(want, steps(events)); diff != "" {
 			return fmt.Errorf("audit steps (-want +got):\n%s", diff)

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // usageOf reads the quota of one namespace from GET /api/v1/analytics/usage.
@@ -97,7 +96,7 @@ func TestAPI_TenantDeveloperRequestsFollowsResizesAndDeletesANamespace(t *testin
 	}
 
 	// Analytics show the quota the cluster holds, with usage counted by kube-controller-manager.
-	testenv.Eventually(t, 60*time.Second, "usage of flow-web", func() error {
+	poll(t, 60*time.Second, "usage of flow-web", func() error {
 		u := p.usageOf(t, as("bob"), "flow-web")
 		if u["limits.cpu"].Hard != "2" || u["configmaps"].Used == "" || u["configmaps"].Used == "0" {
 			return fmt.Errorf("usage %v: want limits.cpu hard 2 and configmaps used (kube-root-ca.crt)", u)
@@ -108,7 +107,7 @@ func TestAPI_TenantDeveloperRequestsFollowsResizesAndDeletesANamespace(t *testin
 	// Quota update: moving to staging resizes the namespace's quota in place.
 	r = p.call(t, as("bob"), http.MethodPut, "/api/v1/namespaces/flow-web/quotas", map[string]string{"tier": "staging"})
 	expect(t, r, http.StatusAccepted, "bob moves flow-web to staging")
-	testenv.Eventually(t, 60*time.Second, "staging quota", func() error {
+	poll(t, 60*time.Second, "staging quota", func() error {
 		if hard := p.usageOf(t, as("bob"), "flow-web")["limits.cpu"].Hard; hard != "4" {
 			return fmt.Errorf("limits.cpu hard = %q, want 4", hard)
 		}
@@ -170,7 +169,7 @@ func TestAPI_TenantDeveloperRequestsFollowsResizesAndDeletesANamespace(t *testin
 	// Delete: 202, then the namespace and its claim go.
 	r = p.call(t, as("bob"), http.MethodDelete, "/api/v1/namespaces/flow-web", nil)
 	expect(t, r, http.StatusAccepted, "bob deletes flow-web")
-	testenv.Eventually(t, 90*time.Second, "flow-web gone", func() error {
+	poll(t, 90*time.Second, "flow-web gone", func() error {
 		r := p.call(t, as("bob"), http.MethodGet, "/api/v1/namespaces/flow-web/status", nil)
 		if r.status != http.StatusNotFound {
 			return fmt.Errorf("status: %s", r)

@@ -264,11 +264,30 @@ func (n namespaceStatus) condition(typ string) (status, reason string) {
 	return "", ""
 }
 
+// poll calls f until it returns nil, failing the test with f's last error after timeout. It polls the API at a
+// client's pace, 4 requests a second, well within the default rate limits.
+func poll(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		<-tick.C
+	}
+}
+
 // waitPhase polls the status endpoint until the namespace reaches phase.
 func (p *platform) waitPhase(t *testing.T, token, name, phase string) namespaceStatus {
 	t.Helper()
 	var ns namespaceStatus
-	testenv.Eventually(t, 60*time.Second, fmt.Sprintf("namespace %s %s", name, phase), func() error {
+	poll(t, 60*time.Second, fmt.Sprintf("namespace %s %s", name, phase), func() error {
 		r := p.call(t, token, http.MethodGet, "/api/v1/namespaces/"+name+"/status", nil)
 		if r.status != http.StatusOK {
 			return fmt.Errorf("status: %s", r)

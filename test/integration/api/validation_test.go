@@ -13,7 +13,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/testenv"
 )
 
 func TestAPI_BadRequestsAreProblemsNamingTheFieldAndCreateNothing(t *testing.T) {
@@ -162,7 +161,7 @@ func TestAPI_WritesAreAdmittedAsTheCaller(t *testing.T) {
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, binding) })
 
 	attempt := 0
-	testenv.Eventually(t, 30*time.Second, "erin's request refused by the admission policy", func() error {
+	poll(t, 30*time.Second, "erin's request refused by the admission policy", func() error {
 		attempt++
 		name := fmt.Sprintf("adm-erin-%d", attempt)
 		r := p.call(t, as("erin"), http.MethodPost, "/api/v1/namespaces/request", map[string]any{"name": name, "tenant": "adm", "template": "standard"})
