@@ -11,6 +11,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -135,6 +136,16 @@ func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.Nam
 			return err
 		}
 	}
+	if r.Template == nil {
+		if r.Templates, err = names(ctx, v.Client, &naasv1alpha1.NamespaceTemplateList{}); err != nil {
+			return err
+		}
+	}
+	if r.Template != nil && r.Tier == nil {
+		if r.Tiers, err = names(ctx, v.Client, &naasv1alpha1.TierList{}); err != nil {
+			return err
+		}
+	}
 	if r.Operation != admissionv1.Create {
 		return nil
 	}
@@ -220,6 +231,25 @@ func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]type
 			out[c.Name] = c.UID
 		}
 	}
+	return out, nil
+}
+
+// names returns the sorted names of the objects of a list kind.
+func names(ctx context.Context, c client.Reader, list client.ObjectList) ([]string, error) {
+	if err := c.List(ctx, list); err != nil {
+		return nil, fmt.Errorf("list %T: %w", list, err)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if o, ok := it.(client.Object); ok {
+			out = append(out, o.GetName())
+		}
+	}
+	sort.Strings(out)
 	return out, nil
 }
 

@@ -44,6 +44,8 @@ type Request struct {
 	Current int
 	// MemberOf are the tenants the user holds a role in, for the message about a tenant that does not exist.
 	MemberOf []string
+	// Templates and Tiers are the names that exist, for the messages about a template or tier that does not.
+	Templates, Tiers []string
 }
 
 // Result is the decision on a request.
@@ -96,7 +98,7 @@ func validateCreate(r Request) Result {
 	if err := checkNamespace(c, r.Namespace); err != nil {
 		errs = append(errs, err)
 	}
-	return decide(r, c.Name, errs)
+	return decide(r, c.Name, withChoices(errs, r))
 }
 
 func validateUpdate(r Request) Result {
@@ -117,7 +119,7 @@ func validateUpdate(r Request) Result {
 			"%s is removed by naas once the namespace is deleted; removing it would leave the namespace behind: delete the claim instead",
 			naasv1alpha1.FinalizerNamespace)))
 	}
-	return decide(r, c.Name, append(errs, newProblems(r)...))
+	return decide(r, c.Name, withChoices(append(errs, newProblems(r)...), r))
 }
 
 func validateDelete(r Request) Result {
@@ -175,6 +177,32 @@ func checkNamespace(c *naasv1alpha1.NamespaceClaim, ns *corev1.Namespace) *field
 			ns.Name, l[naasv1alpha1.LabelTenant])).WithOrigin("namespaceOfAnotherTenant")
 	}
 	return nil
+}
+
+// withChoices says which templates or tiers exist when the claim names one that does not.
+func withChoices(errs field.ErrorList, r Request) field.ErrorList {
+	for i, e := range errs {
+		if e.Type != field.ErrorTypeNotFound {
+			continue
+		}
+		var kind string
+		var names []string
+		var path *field.Path
+		switch e.Field {
+		case "spec.template":
+			kind, names, path = "templates", r.Templates, field.NewPath("spec", "template")
+		case "spec.tier":
+			kind, names, path = "tiers", r.Tiers, field.NewPath("spec", "tier")
+		default:
+			continue
+		}
+		if len(names) == 0 {
+			continue
+		}
+		errs[i] = field.Invalid(path, e.BadValue,
+			fmt.Sprintf("no such %s; existing %s: %s", strings.TrimSuffix(kind, "s"), kind, strings.Join(names, ", "))).WithOrigin(e.Origin)
+	}
+	return errs
 }
 
 // decide denies with errs, or for a privileged user turns them into warnings.

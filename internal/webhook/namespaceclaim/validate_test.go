@@ -177,6 +177,11 @@ func TestValidate_Create(t *testing.T) {
 				Namespace: namespace("pay-db", managed("payments"))},
 		},
 		{
+			name: "unknown tier names the tiers that exist",
+			r:    Request{User: bob, Claim: claim("pay-api", "payments").tier("gold").obj(), Tenant: payments(), Tiers: []string{"dev", "staging"}},
+			want: want{reason: metav1.StatusReasonInvalid, message: []string{`spec.tier: Invalid value: "gold": no such tier; existing tiers: dev, staging`}},
+		},
+		{
 			name: "platform admin gets warnings instead of denials",
 			r: Request{User: admin, Privileged: true, Claim: claim("api", "payments").tier("prod").obj(), Tenant: cordoned(), Tier: tier("prod"),
 				Namespace: namespace("api", nil)},

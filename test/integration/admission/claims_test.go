@@ -163,7 +163,7 @@ func TestClaims_TenantGuardrails(t *testing.T) {
 		{"template not allowed", withTemplate(claim("rails-b", "rails", "dev"), "ml"), []string{`tenant "rails" allows templates standard, data; got ml`}},
 		{"name without the prefix", claim("other-c", "rails", "dev"), []string{`tenant "rails" requires namespace names to start with "rails-"`}},
 		{"forbidden name pattern", claim("rails-d-tmp", "rails", "dev"), []string{`matches pattern "-tmp$"`}},
-		{"unknown tier", claim("rails-e", "rails", "gold"), []string{`spec.tier: Not found: "gold"`}},
+		{"unknown tier", claim("rails-e", "rails", "gold"), []string{`spec.tier: Invalid value: "gold": no such tier; existing tiers: dev, prod, staging`}},
 		{"parameter that does not match its pattern", withParam(claim("rails-f", "rails", "dev"), "owner_email", "nope"), []string{"spec.parameters[owner_email]", "must match the regular expression"}},
 		{"unknown parameter", withParam(claim("rails-g", "rails", "dev"), "colour", "blue"), []string{`template "standard" has no parameter "colour"; it takes owner_email`}},
 	}

@@ -109,6 +109,7 @@ func denied(t *testing.T, what string, err error, reason metav1.StatusReason, wa
 		t.Errorf("%s: allowed, want %s", what, reason)
 		return
 	}
+	t.Logf("%s: refused: %v", what, err)
 	if got := apierrors.ReasonForError(err); got != reason {
 		t.Errorf("%s: reason %s, want %s: %v", what, got, reason, err)
 	}

@@ -1,0 +1,205 @@
+package admission
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/testenv"
+)
+
+// waitDenied retries create as bob until the API server refuses it (admission policies and their bindings
+// reach the API server within moments of being written), then checks the refusal.
+func waitDenied(t *testing.T, what string, obj client.Object, reason metav1.StatusReason, want ...string) {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	testenv.Eventually(t, 20*time.Second, what+" refused", func() error {
+		err = eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, obj.DeepCopyObject().(client.Object)) })
+		if err == nil {
+			_ = env.Client.Delete(ctx, obj, client.GracePeriodSeconds(0))
+			return testenv.Errorf("%s was admitted", what)
+		}
+		return nil
+	})
+	denied(t, what, err, reason, want...)
+}
+
+// admitted creates obj as bob and fails the test if the API server refuses it.
+func admitted(t *testing.T, what string, obj client.Object) {
+	t.Helper()
+	if err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(context.Background(), obj) }); err != nil {
+		t.Errorf("%s: refused: %v", what, err)
+	}
+}
+
+func deployment(ns, name string, pod *corev1.Pod) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: pod.Spec},
+		},
+	}
+}
+
+func service(ns, name string, typ corev1.ServiceType) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: corev1.ServiceSpec{
+			Type:     typ,
+			Selector: map[string]string{"app": name},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80}},
+		},
+	}
+}
+
+func workloadTenant(t *testing.T, name string, spec func(*naasv1alpha1.TenantSpec)) {
+	t.Helper()
+	tenant(name).user("bob", naasv1alpha1.RoleDeveloper).with(spec).create(t)
+}
+
+func TestWorkload_PodSecurityFromTheTier(t *testing.T) {
+	workloadTenant(t, "psa", func(*naasv1alpha1.TenantSpec) {})
+	provision(t, claim("psa-app", "psa", "dev"))
+	privileged := restrictedPod("psa-app", "root")
+	privileged.Spec.SecurityContext.RunAsNonRoot = nil
+	privileged.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
+	waitDenied(t, "privileged pod in a restricted tier", privileged, metav1.StatusReasonForbidden,
+		`violates PodSecurity "restricted:latest"`, "privileged")
+	admitted(t, "pod meeting the restricted level", restrictedPod("psa-app", "ok"))
+}
+
+func TestWorkload_ImagesOnlyFromTheTenantsRegistries(t *testing.T) {
+	workloadTenant(t, "reg", func(s *naasv1alpha1.TenantSpec) {
+		s.AllowedRegistries = []string{"registry.example/", "ghcr.io/reg/"}
+	})
+	provision(t, claim("reg-app", "reg", "dev"))
+	elsewhere := restrictedPod("reg-app", "hub")
+	elsewhere.Spec.Containers[0].Image = "docker.io/library/nginx:1.27"
+	waitDenied(t, "pod pulling from another registry", elsewhere, metav1.StatusReasonForbidden,
+		"pod hub: image docker.io/library/nginx:1.27 is not from a registry tenant reg allows",
+		"images must start with one of: registry.example/, ghcr.io/reg/")
+
+	initElsewhere := restrictedPod("reg-app", "init")
+	initElsewhere.Spec.InitContainers = []corev1.Container{*initElsewhere.Spec.Containers[0].DeepCopy()}
+	initElsewhere.Spec.InitContainers[0].Name = "migrate"
+	initElsewhere.Spec.InitContainers[0].Image = "quay.io/other/migrate:1"
+	denied(t, "init container from another registry", as("bob").Create(context.Background(), initElsewhere), metav1.StatusReasonForbidden,
+		"image quay.io/other/migrate:1 is not from a registry")
+	denied(t, "deployment pulling from another registry", as("bob").Create(context.Background(), deployment("reg-app", "hub", elsewhere)),
+		metav1.StatusReasonForbidden, "deployment hub: image docker.io/library/nginx:1.27")
+
+	admitted(t, "pod from an allowed registry", restrictedPod("reg-app", "ok"))
+	fromGHCR := restrictedPod("reg-app", "ghcr")
+	fromGHCR.Spec.Containers[0].Image = "ghcr.io/reg/api:2"
+	admitted(t, "deployment from an allowed registry", deployment("reg-app", "ghcr", fromGHCR))
+}
+
+func TestWorkload_ImagePullPolicyAlwaysUnlessTheTierTurnsItOff(t *testing.T) {
+	createTier(t, "test-pull-relaxed", naasv1alpha1.TierSpec{
+		Quota:          corev1.ResourceList{corev1.ResourcePods: resource.MustParse("10")},
+		PodSecurity:    naasv1alpha1.PodSecurityRestricted,
+		WorkloadPolicy: naasv1alpha1.WorkloadPolicy{ImagePullPolicyAlways: ptr.To(false)},
+	})
+	workloadTenant(t, "pull", func(*naasv1alpha1.TenantSpec) {})
+	provision(t, claim("pull-dev", "pull", "dev"))
+	provision(t, claim("pull-relaxed", "pull", "test-pull-relaxed"))
+
+	cached := func(ns, name string) *corev1.Pod {
+		p := restrictedPod(ns, name)
+		p.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent
+		return p
+	}
+	waitDenied(t, "pod with imagePullPolicy IfNotPresent in the dev tier", cached("pull-dev", "cached"), metav1.StatusReasonForbidden,
+		"pod cached: container app has imagePullPolicy IfNotPresent; tier dev requires imagePullPolicy: Always", "set imagePullPolicy: Always")
+	// Kubernetes defaults the pull policy of a tagged image to IfNotPresent: the rule holds for it too.
+	defaulted := restrictedPod("pull-dev", "defaulted")
+	defaulted.Spec.Containers[0].ImagePullPolicy = ""
+	denied(t, "pod whose pull policy defaults to IfNotPresent", as("bob").Create(context.Background(), defaulted), metav1.StatusReasonForbidden,
+		"has imagePullPolicy IfNotPresent")
+	admitted(t, "pod pulling always", restrictedPod("pull-dev", "always"))
+	admitted(t, "pod with IfNotPresent where the tier turns the rule off", cached("pull-relaxed", "cached"))
+}
+
+func TestWorkload_ResourceRequestsWhereTheTierRequiresThem(t *testing.T) {
+	createTier(t, "test-requests", naasv1alpha1.TierSpec{
+		Quota:          corev1.ResourceList{corev1.ResourcePods: resource.MustParse("10")},
+		PodSecurity:    naasv1alpha1.PodSecurityRestricted,
+		WorkloadPolicy: naasv1alpha1.WorkloadPolicy{RequireResourceRequests: true},
+	})
+	workloadTenant(t, "req", func(*naasv1alpha1.TenantSpec) {})
+	provision(t, claim("req-strict", "req", "test-requests"))
+	provision(t, claim("req-dev", "req", "dev"))
+
+	bare := func(ns, name string) *corev1.Pod {
+		p := restrictedPod(ns, name)
+		p.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
+		return p
+	}
+	waitDenied(t, "pod without requests in a tier that requires them", bare("req-strict", "bare"), metav1.StatusReasonForbidden,
+		"pod bare: container app sets no cpu or memory request; tier test-requests requires both", "set resources.requests.cpu and resources.requests.memory")
+	denied(t, "deployment without requests", as("bob").Create(context.Background(), deployment("req-strict", "bare", bare("", "bare"))),
+		metav1.StatusReasonForbidden, "deployment bare: container app sets no cpu or memory request")
+	admitted(t, "pod with requests", restrictedPod("req-strict", "sized"))
+	// The dev tier does not require requests (and its LimitRange gives defaults).
+	admitted(t, "pod without requests in the dev tier", bare("req-dev", "bare"))
+}
+
+func TestWorkload_ServicesNoNodePortsAndLoadBalancersByTier(t *testing.T) {
+	ctx := context.Background()
+	workloadTenant(t, "svc", func(*naasv1alpha1.TenantSpec) {})
+	provision(t, claim("svc-dev", "svc", "dev"))
+	provision(t, claim("svc-staging", "svc", "staging"))
+
+	waitDenied(t, "NodePort service", service("svc-dev", "np", corev1.ServiceTypeNodePort), metav1.StatusReasonForbidden,
+		"service np has type NodePort, which naas namespaces do not allow", "use type ClusterIP behind the platform gateway")
+	admitted(t, "ClusterIP service", service("svc-dev", "web", corev1.ServiceTypeClusterIP))
+
+	denied(t, "LoadBalancer in the dev tier", as("bob").Create(ctx, service("svc-dev", "lb", corev1.ServiceTypeLoadBalancer)), metav1.StatusReasonForbidden,
+		"service lb has type LoadBalancer, but tier dev allows no load balancers (spec.quota services.loadbalancers: 0)")
+
+	// Staging allows one load balancer, counted exactly by the namespace's ResourceQuota. (Its quota has no
+	// node ports either, so the load balancers allocate none.)
+	lb := func(name string) *corev1.Service {
+		s := service("svc-staging", name, corev1.ServiceTypeLoadBalancer)
+		s.Spec.AllocateLoadBalancerNodePorts = ptr.To(false)
+		return s
+	}
+	admitted(t, "first LoadBalancer in the staging tier", lb("lb-1"))
+	denied(t, "second LoadBalancer in the staging tier", as("bob").Create(ctx, lb("lb-2")), metav1.StatusReasonForbidden,
+		"exceeded quota", "services.loadbalancers=1")
+}
+
+func TestWorkload_NoHostPorts(t *testing.T) {
+	// Pod Security baseline and restricted forbid host ports already; naas forbids them in privileged tiers too.
+	createTier(t, "test-privileged", naasv1alpha1.TierSpec{
+		Quota:       corev1.ResourceList{corev1.ResourcePods: resource.MustParse("10")},
+		PodSecurity: naasv1alpha1.PodSecurityPrivileged,
+	})
+	workloadTenant(t, "hp", func(*naasv1alpha1.TenantSpec) {})
+	provision(t, claim("hp-app", "hp", "test-privileged"))
+	hostPort := restrictedPod("hp-app", "hp")
+	hostPort.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080, HostPort: 8080}}
+	waitDenied(t, "pod with a host port", hostPort, metav1.StatusReasonForbidden,
+		"pod hp: container app asks for a host port, which naas namespaces do not allow", "remove hostPort and expose the pod with a Service")
+	denied(t, "daemonset with a host port", as("bob").Create(context.Background(), &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "hp-app", Name: "agent"},
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "agent"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}}, Spec: hostPort.Spec},
+		},
+	}), metav1.StatusReasonForbidden, "daemonset agent: container app asks for a host port")
+	containerPort := restrictedPod("hp-app", "cp")
+	containerPort.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080}}
+	admitted(t, "pod with a container port only", containerPort)
+}
