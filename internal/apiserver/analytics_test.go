@@ -90,7 +90,11 @@ func TestImpersonator(t *testing.T) {
 	rt := &impersonator{next: http.DefaultTransport}
 
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
-	if _, err := rt.RoundTrip(req); !errors.Is(err, errNoCaller) {
+	resp, err := rt.RoundTrip(req)
+	if !errors.Is(err, errNoCaller) {
+		if resp != nil {
+			resp.Body.Close()
+		}
 		t.Fatalf("a request without a caller: error %v, want errNoCaller", err)
 	}
 
@@ -99,7 +103,7 @@ func TestImpersonator(t *testing.T) {
 	req.Header.Set("Impersonate-User", "admin")
 	req.Header.Add("Impersonate-Group", "system:masters")
 	req.Header.Set("Impersonate-Extra-Scopes", "all")
-	resp, err := rt.RoundTrip(req)
+	resp, err = rt.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,10 +54,9 @@ func (s *Server) getNamespaceStatus(w http.ResponseWriter, r *http.Request) {
 func validateNamespaceRequest(req NamespaceRequest) field.ErrorList {
 	var errs field.ErrorList
 	name := field.NewPath("name")
-	switch {
-	case req.Name == "":
+	if req.Name == "" {
 		errs = append(errs, field.Required(name, "name the namespace, e.g. \"payments-api\""))
-	default:
+	} else {
 		for _, msg := range validation.IsDNS1123Label(req.Name) {
 			errs = append(errs, field.Invalid(name, req.Name, "must be a valid namespace name: "+msg).WithOrigin("format=k8s-short-name"))
 		}
@@ -139,8 +138,7 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	u := callerOf(r)
 	if tn == nil {
-		s.fail(w, r, invalid(field.ErrorList{field.NotFound(field.NewPath("tenant"), req.Tenant).
-			WithOrigin("notFound")}))
+		s.fail(w, r, invalid(withHints(field.ErrorList{field.NotFound(field.NewPath("tenant"), req.Tenant)})))
 		return
 	}
 	caller := stateOf(r).user
@@ -189,7 +187,7 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errs := tenancy.ValidateCreate(claim, tn, tpl, tier, current); len(errs) > 0 {
-		s.fail(w, r, invalid(toAPIFields(errs)))
+		s.fail(w, r, invalid(withHints(toAPIFields(errs))))
 		return
 	}
 
@@ -202,6 +200,21 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", statusURL(claim.Name))
 	s.writeJSON(w, http.StatusAccepted, namespaceOf(claim))
+}
+
+// withHints says, for a tenant, template or tier that does not exist, where to find the ones that do.
+func withHints(errs field.ErrorList) field.ErrorList {
+	hints := map[string]string{
+		"tenant":   "GET /api/v1/me lists the tenants you belong to",
+		"template": "GET /api/v1/catalog/templates lists the catalog",
+		"tier":     "GET /api/v1/tiers lists the tiers",
+	}
+	for _, e := range errs {
+		if hint, ok := hints[e.Field]; ok && e.Type == field.ErrorTypeNotFound && e.Detail == "" {
+			e.Detail = fmt.Sprintf("%s %q does not exist; %s", e.Field, e.BadValue, hint)
+		}
+	}
+	return errs
 }
 
 // claimedBy says, to a caller who may see it, which tenant holds a name already.
@@ -293,7 +306,7 @@ func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(tierErrs) > 0 {
-		s.fail(w, r, invalid(toAPIFields(tierErrs)))
+		s.fail(w, r, invalid(withHints(toAPIFields(tierErrs))))
 		return
 	}
 	caller := st.user

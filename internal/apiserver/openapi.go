@@ -188,10 +188,10 @@ var (
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
-	switch {
-	case t == timeType:
+	switch t {
+	case timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
-	case t == anyType:
+	case anyType:
 		return map[string]any{}
 	}
 	switch t.Kind() {

@@ -152,7 +152,7 @@ func TestOpenAPI_UndocumentedMethodsAndPathsAreProblems(t *testing.T) {
 	}
 }
 
-func assertProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) httpx.Problem {
+func assertProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 	t.Helper()
 	if ct := rec.Header().Get("Content-Type"); ct != httpx.ProblemContentType {
 		t.Errorf("Content-Type = %q, want %s", ct, httpx.ProblemContentType)
@@ -164,7 +164,6 @@ func assertProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) htt
 	if p.Status != status || p.Detail == "" || p.RequestID == "" || p.RequestID != rec.Header().Get(RequestIDHeader) {
 		t.Errorf("problem = %+v, want status %d, a detail and the request id of the X-Request-Id header", p, status)
 	}
-	return p
 }
 
 func TestOpenAPI_EveryReferenceResolvesAndEveryParameterIsDescribed(t *testing.T) {
@@ -353,7 +352,7 @@ func TestRequestID(t *testing.T) {
 			t.Errorf("requestID(%q) = %q, want a fresh 32-character id", bad, got)
 		}
 	}
-	if requestID("") == requestID("") {
+	if first, second := requestID(""), requestID(""); first == second {
 		t.Error("two fresh request ids are equal")
 	}
 }

@@ -221,7 +221,7 @@ func (w *recorder) WriteHeader(code int) {
 	if isMutating(w.r.Method) {
 		if err := w.s.recordRequest(w.r, w.st, code); err != nil && code < http.StatusBadRequest {
 			w.s.cfg.Log.Error(err, "Cannot audit a request that was carried out; answering 500",
-				"requestId", httpx.RequestIDFrom(w.r.Context()), "action", w.st.action(w.r), "user", w.st.userName())
+				"requestId", httpx.RequestIDFrom(w.r.Context()), "action", w.st.action(), "user", w.st.userName())
 			if w.s.cfg.Metrics != nil {
 				w.s.cfg.Metrics.AuditFailures.Inc()
 			}
@@ -273,7 +273,7 @@ func (st *requestState) userName() string {
 }
 
 // action is the audit action of the request: its route's, or a generic one for a request that matched none.
-func (st *requestState) action(r *http.Request) string {
+func (st *requestState) action() string {
 	if st.route != nil && st.route.action != "" {
 		return st.route.action
 	}
@@ -286,7 +286,7 @@ func (s *Server) recordRequest(r *http.Request, st *requestState, status int) er
 		Time:      s.cfg.Now(),
 		RequestID: httpx.RequestIDFrom(r.Context()),
 		User:      st.userName(),
-		Action:    st.action(r),
+		Action:    st.action(),
 		Tenant:    st.tenant,
 		Namespace: st.namespace,
 		Target:    st.target,

@@ -104,6 +104,26 @@ func TestValidateCreate_ErrorsNameTheRequestFields(t *testing.T) {
 	}
 }
 
+func TestWithHints_SaysWhereToFindWhatExists(t *testing.T) {
+	errs := withHints(field.ErrorList{
+		field.NotFound(field.NewPath("template"), "nope"),
+		field.NotFound(field.NewPath("tier"), "gold"),
+		field.Invalid(field.NewPath("name"), "x", "bad"),
+	})
+	want := []string{
+		`template: Not found: "nope": template "nope" does not exist; GET /api/v1/catalog/templates lists the catalog`,
+		`tier: Not found: "gold": tier "gold" does not exist; GET /api/v1/tiers lists the tiers`,
+		`name: Invalid value: "x": bad`,
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
 func TestFromAPIStatus(t *testing.T) {
 	gk := schema.GroupKind{Group: "naas.dev", Kind: "NamespaceClaim"}
 	gr := schema.GroupResource{Group: "naas.dev", Resource: "namespaceclaims"}

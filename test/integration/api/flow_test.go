@@ -176,7 +176,7 @@ func TestAPI_TenantDeveloperRequestsFollowsResizesAndDeletesANamespace(t *testin
 		}
 		err := env.Client.Get(context.Background(), client.ObjectKey{Name: "flow-web"}, &corev1.Namespace{})
 		if !apierrors.IsNotFound(err) {
-			return fmt.Errorf("namespace still there (%v)", err)
+			return fmt.Errorf("namespace still there: %w", err)
 		}
 		return nil
 	})
