@@ -157,7 +157,7 @@ type NamingRules struct {
 // TenantInput is the body of POST /api/v1/tenants and PUT /api/v1/tenants/{name}. A PUT replaces the whole
 // tenant: fields left out are cleared.
 type TenantInput struct {
-	Name                 string            `json:"name" required:"true" doc:"DNS-1123 label of at most 63 characters. On PUT it must equal the path's name."`
+	Name                 string            `json:"name,omitempty" doc:"DNS-1123 label of at most 63 characters. Required on POST; on PUT, when given, it must equal the path's name."`
 	DisplayName          string            `json:"displayName,omitempty"`
 	Members              []Member          `json:"members,omitempty"`
 	MaxNamespaces        *int32            `json:"maxNamespaces,omitempty" doc:"Cap on the tenant's namespaces; none when absent."`
