@@ -6,6 +6,7 @@
 package webhook
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -20,7 +21,8 @@ import (
 // see a Forbidden or Invalid error as if the API server itself had returned it.
 func Deny(err error) admission.Response {
 	status := apierrors.NewInternalError(err).ErrStatus
-	if se, ok := err.(apierrors.APIStatus); ok { //nolint:errorlint // APIStatus is implemented by the error itself
+	var se apierrors.APIStatus
+	if errors.As(err, &se) {
 		status = se.Status()
 	}
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &status}}
