@@ -96,6 +96,7 @@ type Exceeded struct {
 	Requested, Used, Hard corev1.ResourceList
 }
 
+// Error says what was requested, used and limited, for the resources exceeded.
 func (e *Exceeded) Error() string {
 	return fmt.Sprintf("requested %s; already used %s; limited to %s",
 		describe(e.Requested), describe(e.Used), describe(e.Hard))
