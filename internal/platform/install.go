@@ -17,7 +17,7 @@ func Objects(cfg Config) []runtime.Object {
 	for _, cr := range ClusterRoles() {
 		objs = append(objs, cr)
 	}
-	objs = append(objs, RequesterBinding())
+	objs = append(objs, RequesterBinding(), PlatformAdminRole(), PlatformAdminBinding())
 	objs = append(objs, Policies(cfg)...)
 	return append(objs, WorkloadPolicies(cfg)...)
 }

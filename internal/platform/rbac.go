@@ -16,6 +16,9 @@ const (
 	// ClusterRoleRequester lets every authenticated user read the catalog and ask for
 	// namespaces; naas admission decides per tenant who may actually do what.
 	ClusterRoleRequester = "naas:requester"
+	// ClusterRolePlatformAdmin gives the platform admin group full rights on naas's own
+	// objects (tenants, catalog, tiers, claims) and read access to namespaces.
+	ClusterRolePlatformAdmin = "naas:platform-admin"
 
 	aggregateLabelPrefix = "naas.dev/aggregate-to-tenant-"
 )
@@ -77,6 +80,24 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 				Verbs:     []string{"get", "list", "watch"},
 			},
 		}, nil, nil),
+	}
+}
+
+// PlatformAdminRole is ClusterRolePlatformAdmin.
+func PlatformAdminRole() *rbacv1.ClusterRole {
+	return clusterRole(ClusterRolePlatformAdmin, []rbacv1.PolicyRule{
+		{APIGroups: []string{naasv1alpha1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"*"}},
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+	}, nil, nil)
+}
+
+// PlatformAdminBinding grants ClusterRolePlatformAdmin to the platform admin group.
+func PlatformAdminBinding() *rbacv1.ClusterRoleBinding {
+	return &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: ClusterRolePlatformAdmin, Labels: merge(managedLabels, nil)},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRolePlatformAdmin},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: naasv1alpha1.PlatformAdminGroupName}},
 	}
 }
 

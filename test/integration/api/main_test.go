@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -35,36 +34,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	env = e
-	if err := grantPlatformAdmins(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		env.Stop()
-		os.Exit(1)
-	}
 	code := m.Run()
 	env.Stop()
 	os.Exit(code)
-}
-
-// grantPlatformAdmins gives the platform admin group the RBAC a platform admin needs on naas's objects, as
-// docs/api.md tells operators to: the API writes tenants as the caller, so the cluster must allow it.
-func grantPlatformAdmins(ctx context.Context) error {
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "naas:platform-admin"},
-		Rules: []rbacv1.PolicyRule{{
-			APIGroups: []string{naasv1alpha1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"*"},
-		}},
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "naas:platform-admin"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: naasv1alpha1.PlatformAdminGroupName}},
-	}
-	for _, o := range []client.Object{role, binding} {
-		if err := env.Client.Create(ctx, o); err != nil {
-			return fmt.Errorf("grant platform admins RBAC: %w", err)
-		}
-	}
-	return nil
 }
 
 // platform is naas running for one test, with its API on base.
