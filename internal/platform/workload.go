@@ -93,16 +93,17 @@ func WorkloadPolicies(cfg Config) []runtime.Object {
 	})
 	guardrails.Spec.Variables = podVariables
 
-	naasLabel := "(k.startsWith('naas.dev/') || (k == 'app.kubernetes.io/managed-by' && object.metadata.labels[k] == 'naas'))"
+	// A naas label is new when the namespace is created with it, or an update adds or changes it. Labels the
+	// namespace already had may stay (naas's own namespaces are guarded by naas-protect-namespace-labels).
+	newNaasLabel := "(k.startsWith('naas.dev/') || (k == 'app.kubernetes.io/managed-by' && object.metadata.labels[k] == 'naas')) && " +
+		"!(request.operation == 'UPDATE' && has(oldObject.metadata.labels) && k in oldObject.metadata.labels && oldObject.metadata.labels[k] == object.metadata.labels[k])"
 	reservedLabels := vap(PolicyReservedNamespaceLabels, &admissionregistrationv1.MatchResources{
-		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
-			rule("", []admissionregistrationv1.OperationType{admissionregistrationv1.Create}, "namespaces"),
-		},
+		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{rule("", createUpdate, "namespaces")},
 	}, []admissionregistrationv1.MatchCondition{{Name: "not-exempt", Expression: exemptExpression(cfg)}}, []admissionregistrationv1.Validation{{
-		Expression: "!has(object.metadata.labels) || !object.metadata.labels.exists(k, " + naasLabel + ")",
-		Message:    "the labels naas.dev/* and app.kubernetes.io/managed-by=naas are reserved for naas: ask for a namespace with a NamespaceClaim",
-		MessageExpression: "'namespace ' + object.metadata.name + ' carries ' + object.metadata.labels.filter(k, " + naasLabel + ").join(', ') + " +
-			"', reserved for namespaces naas makes: remove them, or ask for a namespace with a NamespaceClaim'",
+		Expression: "!has(object.metadata.labels) || !object.metadata.labels.exists(k, " + newNaasLabel + ")",
+		Message:    "the labels naas.dev/* and app.kubernetes.io/managed-by=naas are reserved for naas and platform admins: ask for a namespace with a NamespaceClaim",
+		MessageExpression: "'namespace ' + object.metadata.name + ' would carry ' + object.metadata.labels.filter(k, " + newNaasLabel + ").join(', ') + " +
+			"', reserved for naas and platform admins (they mark naas namespaces and shared services): remove them, or ask for a namespace with a NamespaceClaim'",
 		Reason: forbidden(),
 	}})
 

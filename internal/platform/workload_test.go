@@ -80,8 +80,8 @@ func TestWorkloadPolicies_ScopeAndParameters(t *testing.T) {
 	}
 	reserved := policies[PolicyReservedNamespaceLabels]
 	if got := resources(reserved); !cmp.Equal(got, []string{"namespaces"}) ||
-		!cmp.Equal(reserved.Spec.MatchConstraints.ResourceRules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create}) {
-		t.Errorf("reserved labels policy must check namespace creation only, got %v", reserved.Spec.MatchConstraints.ResourceRules)
+		!cmp.Equal(reserved.Spec.MatchConstraints.ResourceRules[0].Operations, createUpdate) {
+		t.Errorf("reserved labels policy must check namespace creates and updates, got %v", reserved.Spec.MatchConstraints.ResourceRules)
 	}
 	if len(reserved.Spec.MatchConditions) != 1 || !strings.Contains(reserved.Spec.MatchConditions[0].Expression, "system:serviceaccount:naas-system:naas") {
 		t.Error("reserved labels policy must exempt naas itself")

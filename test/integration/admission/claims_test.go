@@ -293,12 +293,20 @@ func TestClaims_NamespaceIsNeverTakenOverOrMovedBetweenTenants(t *testing.T) {
 		naasv1alpha1.LabelManagedBy: "naas", naasv1alpha1.LabelTenant: "blue",
 	}}}
 	denied(t, "creating a namespace that poses as a naas namespace", as("erin").Create(ctx, squat), metav1.StatusReasonForbidden,
-		"namespace blue-squat carries", "naas.dev/tenant", "reserved for namespaces naas makes")
+		"namespace blue-squat would carry", "naas.dev/tenant", "reserved for naas and platform admins")
 	plain := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "erin-plain", Labels: map[string]string{"team": "ops"}}}
 	if err := as("erin").Create(ctx, plain); err != nil {
-		t.Errorf("creating an ordinary namespace: %v", err)
+		t.Fatalf("creating an ordinary namespace: %v", err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, plain) })
+	plain.Labels[naasv1alpha1.LabelSharedServices] = "true"
+	denied(t, "marking a namespace as shared services", as("erin").Update(ctx, plain), metav1.StatusReasonForbidden,
+		"namespace erin-plain would carry naas.dev/shared-services")
+	delete(plain.Labels, naasv1alpha1.LabelSharedServices)
+	plain.Labels["tier"] = "gold"
+	if err := as("erin").Update(ctx, plain); err != nil {
+		t.Errorf("relabelling an ordinary namespace: %v", err)
+	}
 }
 
 func TestClaims_TenantUsersCannotChangeWhatNaasManages(t *testing.T) {
