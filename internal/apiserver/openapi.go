@@ -113,7 +113,11 @@ func operation(g *schemaGen, rt *route, problem map[string]any) map[string]any {
 	for _, resp := range rt.responses {
 		r := map[string]any{"description": resp.description}
 		if resp.body != nil {
-			r["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(resp.body)}}
+			contentType := resp.contentType
+			if contentType == "" {
+				contentType = "application/json"
+			}
+			r["content"] = map[string]any{contentType: map[string]any{"schema": g.schema(resp.body)}}
 		}
 		if resp.location {
 			r["headers"] = map[string]any{"Location": map[string]any{

@@ -45,6 +45,7 @@ type response struct {
 	status      int
 	description string
 	body        reflect.Type // nil for no body
+	contentType string       // of the body; application/json when empty
 	location    bool         // sets a Location header
 }
 
@@ -194,6 +195,14 @@ func routeTable() []*route {
 			handle:    (*Server).getOpenAPI,
 		},
 		{
+			method: http.MethodGet, pattern: Prefix + "/auth/config", operationID: "getAuthConfig", tag: tagMeta, public: true,
+			summary: "How clients sign in to this API",
+			description: "The OIDC issuer and client id to get a token from (the naas CLI uses the device authorization " +
+				"grant), when the API accepts OIDC tokens. Without oidc, sign in with a static token.",
+			responses: []response{{status: 200, description: "The sign-in settings.", body: typeOf[AuthConfig]()}},
+			handle:    (*Server).getAuthConfig,
+		},
+		{
 			method: http.MethodGet, pattern: Prefix + "/me", operationID: "getMe", tag: tagMeta,
 			summary:   "Who the caller is, and their tenants and roles",
 			responses: []response{{status: 200, description: "The caller.", body: typeOf[Me]()}},
@@ -220,6 +229,24 @@ func routeTable() []*route {
 			},
 			errors: []int{403, 409},
 			handle: (*Server).requestNamespace,
+		},
+		{
+			method: http.MethodGet, pattern: ns + "/{namespace}/kubeconfig", operationID: "getNamespaceKubeconfig", tag: tagNamespaces,
+			summary: "A kubeconfig for the namespace, with the caller's own credentials",
+			description: "For anyone who may view the namespace: the cluster (server URL and CA), a context whose " +
+				"namespace is this one, and the caller's credentials, never naas's. A static token is embedded as is " +
+				"(the cluster trusts the same tokens); for an OIDC token the user entry runs kubelogin " +
+				"(kubectl oidc-login) to sign in and refresh, unless auth=token embeds the token itself. What the " +
+				"kubeconfig may do is up to the cluster's RBAC, which follows the caller's tenant role.",
+			params: paramNamespace,
+			query: []queryParam{{name: "auth", description: "How the kubeconfig authenticates an OIDC user: exec " +
+				"(kubelogin, the default) or token (the caller's current token, which expires with it)."}},
+			responses: []response{{
+				status: 200, description: "The kubeconfig (Content-Disposition: attachment; filename=<namespace>.kubeconfig).",
+				body: typeOf[string](), contentType: KubeconfigContentType,
+			}},
+			errors: []int{400, 404},
+			handle: (*Server).getKubeconfig,
 		},
 		{
 			method: http.MethodGet, pattern: ns + "/{namespace}/status", operationID: "getNamespaceStatus", tag: tagNamespaces,

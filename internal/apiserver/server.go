@@ -62,6 +62,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Now is the clock approvals are stamped with; time.Now when nil.
 	Now func() time.Time
+	// Client is what clients are told about the cluster and signing in: the kubeconfigs the API hands out and
+	// GET /auth/config.
+	Client ClientConfig
 }
 
 // Server serves the REST API.

@@ -60,7 +60,7 @@ func MiddlewareWithOptions(a Authenticator, opts Options, next http.Handler) htt
 			writeAuthError(w, r, realm, err)
 			return
 		}
-		r2 := r.WithContext(WithUser(r.Context(), user))
+		r2 := r.WithContext(withToken(WithUser(r.Context(), user), token))
 		r2.Header = r.Header.Clone()
 		r2.Header.Del("Authorization")
 		next.ServeHTTP(w, r2)
@@ -120,4 +120,19 @@ func writeAuthError(w http.ResponseWriter, r *http.Request, realm string, err er
 	w.Header().Set("WWW-Authenticate", challenge)
 	// Union joins the reasons of each authenticator with newlines; keep the detail on one line.
 	httpx.WriteProblem(w, httpx.NewProblem(r, http.StatusUnauthorized, strings.ReplaceAll(err.Error(), "\n", "; ")))
+}
+
+// tokenKey is the context key of the bearer token a request authenticated with.
+type tokenKey struct{}
+
+func withToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, tokenKey{}, token)
+}
+
+// TokenFrom returns the bearer token the request of ctx authenticated with (from its Authorization header or its
+// portal session), for the handlers that hand the caller their own credentials back, such as a kubeconfig. It
+// must never be logged or sent anywhere but to the caller.
+func TokenFrom(ctx context.Context) (string, bool) {
+	t, ok := ctx.Value(tokenKey{}).(string)
+	return t, ok && t != ""
 }

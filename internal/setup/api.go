@@ -1,9 +1,12 @@
 package setup
 
 import (
+	"cmp"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -42,6 +45,21 @@ type APIOptions struct {
 	// empty.
 	OIDCCAFile string
 
+	// OIDCClientID is the OAuth client id the CLI's device flow and the kubeconfigs' kubelogin sign in with;
+	// OIDCAudience when empty.
+	OIDCClientID string
+	// OIDCClientScopes are the scopes clients ask for besides "openid".
+	OIDCClientScopes []string
+
+	// ClusterServer is the URL users reach the cluster's API server at, for the kubeconfigs the API hands out;
+	// the URL naas itself uses when empty.
+	ClusterServer string
+	// ClusterCAFile holds the PEM certificate authorities of ClusterServer; with ClusterServer set and this
+	// empty, the host's roots; with both empty, the CA naas itself trusts.
+	ClusterCAFile string
+	// ClusterName names the cluster in those kubeconfigs; apiserver.DefaultClusterName when empty.
+	ClusterName string
+
 	// RateLimit limits requests per user and per tenant. The zero value means ratelimit.DefaultConfig(); to turn
 	// one kind of limit off, set its rate to rate.Inf. Set through AddFlags, the values are taken as given, and
 	// a rate of 0 turns that kind off.
@@ -76,6 +94,17 @@ func (o *APIOptions) AddServingFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.OIDCUsernamePrefix, "oidc-username-prefix", o.OIDCUsernamePrefix, `prefix of OIDC user names, e.g. "oidc:"`)
 	fs.StringVar(&o.OIDCGroupsPrefix, "oidc-groups-prefix", o.OIDCGroupsPrefix, `prefix of OIDC group names, e.g. "oidc:"`)
 	fs.StringVar(&o.OIDCCAFile, "oidc-ca-file", o.OIDCCAFile, "PEM certificate authorities of the OIDC issuer's serving certificate (default: the host's roots)")
+
+	fs.StringVar(&o.OIDCClientID, "oidc-client-id", o.OIDCClientID,
+		"OAuth client id the naas CLI (device flow) and kubeconfigs (kubelogin) sign in with; a public client (default: --oidc-audience)")
+	fs.StringSliceVar(&o.OIDCClientScopes, "oidc-client-scopes", o.OIDCClientScopes,
+		`scopes clients ask the OIDC issuer for besides "openid", e.g. email,groups,offline_access`)
+	fs.StringVar(&o.ClusterServer, "cluster-server", o.ClusterServer,
+		"URL users reach the cluster's API server at, written into the kubeconfigs naas hands out (default: the URL naas uses)")
+	fs.StringVar(&o.ClusterCAFile, "cluster-ca-file", o.ClusterCAFile,
+		"PEM certificate authorities of --cluster-server, written into those kubeconfigs (default: the CA naas trusts, or none with --cluster-server)")
+	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName,
+		"name of the cluster in those kubeconfigs, and prefix of their context and user names (default \"naas\")")
 
 	def := ratelimit.DefaultConfig()
 	o.RateLimit, o.rateLimitFromFlags = def, true
@@ -202,6 +231,9 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		Authenticator: auth,
 		Audit:         p.api.audit,
 	}
+	if cfg.Client, err = p.clientConfig(); err != nil {
+		return err
+	}
 	srv, err := apiserver.New(cfg)
 	if err != nil {
 		return err
@@ -214,6 +246,36 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", apiserver.Prefix, strings.Join(methods, " and "), dbPath)
 	}
 	return nil
+}
+
+// clientConfig is what the API tells clients about the cluster and signing in.
+func (p *Platform) clientConfig() (apiserver.ClientConfig, error) {
+	o := p.opts.API
+	cc := apiserver.ClientConfig{
+		ClusterServer: o.ClusterServer,
+		ClusterName:   o.ClusterName,
+		OIDCIssuerURL: o.OIDCIssuerURL,
+		OIDCClientID:  cmp.Or(o.OIDCClientID, o.OIDCAudience),
+		OIDCScopes:    o.OIDCClientScopes,
+	}
+	if cc.ClusterServer == "" {
+		cc.ClusterServer = p.opts.Config.Host
+		cc.ClusterCAData = p.opts.Config.CAData
+		if len(cc.ClusterCAData) == 0 && p.opts.Config.CAFile != "" && o.ClusterCAFile == "" {
+			o.ClusterCAFile = p.opts.Config.CAFile
+		}
+	}
+	if o.ClusterCAFile != "" {
+		data, err := os.ReadFile(o.ClusterCAFile)
+		if err != nil {
+			return cc, fmt.Errorf("--cluster-ca-file: %w", err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(data) {
+			return cc, fmt.Errorf("--cluster-ca-file %s holds no PEM certificate; give the CA bundle of the cluster's API server", o.ClusterCAFile)
+		}
+		cc.ClusterCAData = data
+	}
+	return cc, nil
 }
 
 // recordOutcome audits a provisioning outcome of the namespace claim controller.

@@ -1,0 +1,184 @@
+package apiserver
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/naas-dev/naas/internal/authn"
+	"github.com/naas-dev/naas/internal/tenancy"
+)
+
+// DefaultClusterName names the cluster in the kubeconfigs the API hands out when ClientConfig.ClusterName is
+// empty.
+const DefaultClusterName = "naas"
+
+// KubeconfigContentType is the media type of a kubeconfig answer.
+const KubeconfigContentType = "application/yaml"
+
+// Values of the auth query parameter of GET /namespaces/{namespace}/kubeconfig.
+const (
+	// KubeconfigAuthExec gives OIDC callers an exec credential plugin (kubelogin) that signs them in and
+	// refreshes their token: the default.
+	KubeconfigAuthExec = "exec"
+	// KubeconfigAuthToken embeds the token the caller authenticated with, as is; an OIDC token expires with it.
+	KubeconfigAuthToken = "token"
+)
+
+// ClientConfig is what the API tells its clients about how to reach the cluster and how to sign in: the
+// kubeconfigs of GET /namespaces/{namespace}/kubeconfig and the public GET /auth/config.
+type ClientConfig struct {
+	// ClusterServer is the URL users reach the target cluster's API server at. Kubeconfigs cannot be made
+	// without it (503 saying how to set it).
+	ClusterServer string
+	// ClusterCAData are the PEM certificate authorities of ClusterServer's serving certificate; none means the
+	// client host's roots.
+	ClusterCAData []byte
+	// ClusterName names the cluster in kubeconfigs, and prefixes their context and user names, so that
+	// kubeconfigs of several naas installations merge without clashes. DefaultClusterName when empty.
+	ClusterName string
+	// OIDCIssuerURL is the issuer of the OIDC tokens the API accepts; empty when OIDC is off.
+	OIDCIssuerURL string
+	// OIDCClientID is the OAuth client id clients sign in with (the CLI's device flow, kubelogin).
+	OIDCClientID string
+	// OIDCScopes are the scopes clients ask for besides "openid"; e.g. "email", "groups", "offline_access".
+	OIDCScopes []string
+}
+
+func (c ClientConfig) clusterName() string {
+	if c.ClusterName == "" {
+		return DefaultClusterName
+	}
+	return c.ClusterName
+}
+
+// AuthConfig is the body of GET /api/v1/auth/config: how a client signs in to this API.
+type AuthConfig struct {
+	// OIDC is set when the API accepts OIDC tokens.
+	OIDC *OIDCClient `json:"oidc,omitempty" doc:"Set when the API accepts tokens of an OpenID Connect issuer; absent otherwise (use a static token)."`
+}
+
+// OIDCClient is how a client gets an OIDC token the API accepts.
+type OIDCClient struct {
+	IssuerURL string   `json:"issuerURL" required:"true" doc:"The issuer; its discovery document is at issuerURL + /.well-known/openid-configuration."`
+	ClientID  string   `json:"clientID" required:"true" doc:"The OAuth client id to sign in with (a public client, e.g. with the device authorization grant)."`
+	Scopes    []string `json:"scopes,omitempty" doc:"Scopes to ask for besides openid."`
+}
+
+func (s *Server) getAuthConfig(w http.ResponseWriter, _ *http.Request) {
+	out := AuthConfig{}
+	if c := s.cfg.Client; c.OIDCIssuerURL != "" {
+		out.OIDC = &OIDCClient{IssuerURL: c.OIDCIssuerURL, ClientID: c.OIDCClientID, Scopes: c.OIDCScopes}
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// getKubeconfig answers a kubeconfig for the namespace: the target cluster, a context whose namespace is the
+// namespace, and the caller's own credentials, never naas's. Anyone who may view the namespace gets one; what
+// they may do with it is up to the cluster's RBAC, which naas sets up per tenant role.
+func (s *Server) getKubeconfig(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.claimFor(w, r, tenancy.ActionView)
+	if !ok {
+		return
+	}
+	mode := r.URL.Query().Get("auth")
+	switch mode {
+	case "", KubeconfigAuthExec, KubeconfigAuthToken:
+	default:
+		s.fail(w, r, malformed("auth", "enum", "query parameter auth must be %q or %q; got %q",
+			KubeconfigAuthExec, KubeconfigAuthToken, mode))
+		return
+	}
+	cc := s.cfg.Client
+	if cc.ClusterServer == "" {
+		s.fail(w, r, errorf(http.StatusServiceUnavailable, ProblemUnavailable,
+			"naas does not know the URL of the cluster's API server; the platform team must start naas with --cluster-server"))
+		return
+	}
+	token, found := authn.TokenFrom(r.Context())
+	if !found {
+		s.fail(w, r, fmt.Errorf("kubeconfig of %s: the request carries no bearer token", c.Name))
+		return
+	}
+	user := stateOf(r).userName()
+	cfg := s.kubeconfig(c.Name, user, token, mode)
+	body, err := clientcmd.Write(*cfg)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("encode the kubeconfig of %s: %w", c.Name, err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", KubeconfigContentType)
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", c.Name+".kubeconfig"))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store") // It holds the caller's credentials.
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// kubeconfig builds the kubeconfig of namespace for user, who authenticated with token. An OIDC token gets an
+// exec credential plugin unless mode asks for the token itself; any other token is embedded as is (the static
+// tokens of the token file are the kube-apiserver's too).
+func (s *Server) kubeconfig(namespace, user, token, mode string) *clientcmdapi.Config {
+	cc := s.cfg.Client
+	cluster := cc.clusterName()
+	userName := cluster + "-" + user
+	contextName := cluster + "-" + namespace
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[cluster] = &clientcmdapi.Cluster{Server: cc.ClusterServer, CertificateAuthorityData: cc.ClusterCAData}
+	auth := &clientcmdapi.AuthInfo{Token: token}
+	if mode != KubeconfigAuthToken && cc.OIDCIssuerURL != "" && issuerOf(token) == cc.OIDCIssuerURL {
+		auth = &clientcmdapi.AuthInfo{Exec: oidcExec(cc)}
+	}
+	cfg.AuthInfos[userName] = auth
+	cfg.Contexts[contextName] = &clientcmdapi.Context{Cluster: cluster, AuthInfo: userName, Namespace: namespace}
+	cfg.CurrentContext = contextName
+	return cfg
+}
+
+// oidcExec is the exec credential plugin of kubelogin (https://github.com/int128/kubelogin), which signs the
+// user in to the issuer in a browser (or with the device flow) and caches and refreshes their token.
+func oidcExec(cc ClientConfig) *clientcmdapi.ExecConfig {
+	args := []string{"oidc-login", "get-token", "--oidc-issuer-url=" + cc.OIDCIssuerURL, "--oidc-client-id=" + cc.OIDCClientID}
+	for _, scope := range cc.OIDCScopes {
+		args = append(args, "--oidc-extra-scope="+scope)
+	}
+	return &clientcmdapi.ExecConfig{
+		APIVersion:      "client.authentication.k8s.io/v1",
+		Command:         "kubectl",
+		Args:            args,
+		InteractiveMode: clientcmdapi.IfAvailableExecInteractiveMode,
+		InstallHint: "This kubeconfig signs you in with kubelogin, the kubectl oidc-login plugin: install it with " +
+			"`kubectl krew install oidc-login` (https://github.com/int128/kubelogin), or download a kubeconfig with an " +
+			"embedded token (naas kubeconfig --auth=token).",
+	}
+}
+
+// issuerOf returns the "iss" claim of token when it is a JWT, and "" otherwise. The token was verified by the
+// authenticator already; this only tells an OIDC token from a static one.
+func issuerOf(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Issuer string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Issuer
+}
