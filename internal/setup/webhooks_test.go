@@ -1,0 +1,119 @@
+package setup
+
+import (
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+)
+
+func TestWebhookOptions_Resolve(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      WebhookOptions
+		listen    string // the address the listener got
+		wantAddr  string
+		wantURL   string // URL of the claims webhook, or "service ns/name" for a Service
+		wantDNS   []string
+		wantIPs   []string
+		wantNS    string
+		wantError string
+	}{
+		{
+			name: "naas up: a free local port, called by IP", listen: "127.0.0.1:43210",
+			wantAddr: "127.0.0.1:0", wantURL: "https://127.0.0.1:43210/validate/namespaceclaims",
+			wantDNS: []string{"localhost"}, wantIPs: []string{"127.0.0.1"}, wantNS: "naas-system",
+		},
+		{
+			name: "in the cluster behind a Service", opts: WebhookOptions{Service: "platform/naas-webhook"}, listen: "[::]:9443",
+			wantAddr: ":9443", wantURL: "service platform/naas-webhook",
+			wantDNS: []string{"naas-webhook.platform.svc", "naas-webhook.platform.svc.cluster.local"}, wantNS: "platform",
+		},
+		{
+			name: "outside the cluster at a public name", opts: WebhookOptions{Addr: "0.0.0.0:9443", URL: "https://naas.example.com:9443/", SystemNamespace: "naas"},
+			listen: "0.0.0.0:9443", wantAddr: "0.0.0.0:9443", wantURL: "https://naas.example.com:9443/validate/namespaceclaims",
+			wantDNS: []string{"naas.example.com"}, wantNS: "naas",
+		},
+		{name: "service without a namespace", opts: WebhookOptions{Service: "naas-webhook"}, wantError: "must be namespace/name"},
+		{name: "plain HTTP URL", opts: WebhookOptions{URL: "http://naas:9443"}, wantError: "must start with https://"},
+		{name: "URL and service", opts: WebhookOptions{URL: "https://naas:9443", Service: "a/b"}, wantError: "alternatives"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := tt.opts.resolve()
+			if tt.wantError != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantError) {
+					t.Fatalf("resolve() error = %v, want one saying %q", err, tt.wantError)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.addr != tt.wantAddr || e.namespace != tt.wantNS {
+				t.Errorf("addr, namespace = %q, %q; want %q, %q", e.addr, e.namespace, tt.wantAddr, tt.wantNS)
+			}
+			addr, err := net.ResolveTCPAddr("tcp", tt.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.listening(addr)
+			cc := e.clientConfig(pathValidateClaims)
+			got := ""
+			switch {
+			case cc.Service != nil:
+				got = "service " + cc.Service.Namespace + "/" + cc.Service.Name
+				if *cc.Service.Port != 443 || *cc.Service.Path != pathValidateClaims {
+					t.Errorf("service reference %+v", cc.Service)
+				}
+			case cc.URL != nil:
+				got = *cc.URL
+			}
+			if got != tt.wantURL {
+				t.Errorf("client config = %q, want %q", got, tt.wantURL)
+			}
+			var ips []string
+			for _, ip := range e.hosts.IPs {
+				ips = append(ips, ip.String())
+			}
+			if diff := cmp.Diff(tt.wantDNS, e.hosts.DNSNames); diff != "" {
+				t.Errorf("certificate DNS names (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantIPs, ips); diff != "" {
+				t.Errorf("certificate IPs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWebhookConfigurations_CarryTheCABundleAndStayInScope(t *testing.T) {
+	e, err := WebhookOptions{}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.listening(&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 1234})
+	objs := webhookConfigurations(e, []byte("CA"))
+	m := objs[0].(*admissionregistrationv1.MutatingWebhookConfiguration)
+	v := objs[1].(*admissionregistrationv1.ValidatingWebhookConfiguration)
+	if len(m.Webhooks) != 1 || len(v.Webhooks) != 4 {
+		t.Fatalf("webhooks: %d mutating, %d validating", len(m.Webhooks), len(v.Webhooks))
+	}
+	for _, w := range v.Webhooks {
+		if string(w.ClientConfig.CABundle) != "CA" || *w.TimeoutSeconds > WebhookTimeoutSeconds {
+			t.Errorf("%s: CA bundle %q, timeout %d", w.Name, w.ClientConfig.CABundle, *w.TimeoutSeconds)
+		}
+		core := w.Rules[0].APIGroups[0] == ""
+		if core && (w.NamespaceSelector == nil || w.NamespaceSelector.MatchLabels["app.kubernetes.io/managed-by"] != "naas") {
+			t.Errorf("%s sees core objects outside naas namespaces", w.Name)
+		}
+		wantPolicy := admissionregistrationv1.Fail
+		if strings.HasPrefix(w.Name, "tenant-quota-deletions.") {
+			wantPolicy = admissionregistrationv1.Ignore
+		}
+		if *w.FailurePolicy != wantPolicy {
+			t.Errorf("%s: failure policy %s, want %s", w.Name, *w.FailurePolicy, wantPolicy)
+		}
+	}
+}
