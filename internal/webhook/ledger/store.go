@@ -82,7 +82,7 @@ func (s *Store) Change(ctx context.Context, tenant *naasv1alpha1.Tenant, dryRun 
 			return err
 		}
 		err = s.store(ctx, tenant, cm, l)
-		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+		if retryable(err) {
 			continue
 		}
 		return err
@@ -161,13 +161,19 @@ func (s *Store) store(ctx context.Context, tenant *naasv1alpha1.Tenant, cm *core
 	}
 	if err != nil {
 		s.remember(tenant.Name, nil)
-		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+		if retryable(err) {
 			return err
 		}
 		return fmt.Errorf("write the ledger of tenant %s: %w", tenant.Name, err)
 	}
 	s.remember(tenant.Name, cm)
 	return nil
+}
+
+// retryable tells a write that lost a race (someone else wrote, created or deleted the ledger first): it is
+// tried again on a fresh read.
+func retryable(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err)
 }
 
 // Forget drops what the store remembers of a tenant (after the tenant is deleted).
