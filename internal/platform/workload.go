@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"fmt"
+
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -99,7 +101,11 @@ func WorkloadPolicies(cfg Config) []runtime.Object {
 		"!(request.operation == 'UPDATE' && has(oldObject.metadata.labels) && k in oldObject.metadata.labels && oldObject.metadata.labels[k] == object.metadata.labels[k])"
 	reservedLabels := vap(PolicyReservedNamespaceLabels, &admissionregistrationv1.MatchResources{
 		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{rule("", createUpdate, "namespaces")},
-	}, []admissionregistrationv1.MatchCondition{{Name: "not-exempt", Expression: exemptExpression(cfg)}}, []admissionregistrationv1.Validation{{
+	}, []admissionregistrationv1.MatchCondition{
+		{Name: "not-exempt", Expression: exemptExpression(cfg)},
+		// Updates of naas's own namespaces are for naas-protect-namespace-labels, which says more.
+		{Name: "not-a-naas-namespace", Expression: "request.operation == 'CREATE' || !(" + fmt.Sprintf(managedByNaas, "oldObject") + ")"},
+	}, []admissionregistrationv1.Validation{{
 		Expression: "!has(object.metadata.labels) || !object.metadata.labels.exists(k, " + newNaasLabel + ")",
 		Message:    "the labels naas.dev/* and app.kubernetes.io/managed-by=naas are reserved for naas and platform admins: ask for a namespace with a NamespaceClaim",
 		MessageExpression: "'namespace ' + object.metadata.name + ' would carry ' + object.metadata.labels.filter(k, " + newNaasLabel + ").join(', ') + " +

@@ -83,7 +83,7 @@ func TestWorkloadPolicies_ScopeAndParameters(t *testing.T) {
 		!cmp.Equal(reserved.Spec.MatchConstraints.ResourceRules[0].Operations, createUpdate) {
 		t.Errorf("reserved labels policy must check namespace creates and updates, got %v", reserved.Spec.MatchConstraints.ResourceRules)
 	}
-	if len(reserved.Spec.MatchConditions) != 1 || !strings.Contains(reserved.Spec.MatchConditions[0].Expression, "system:serviceaccount:naas-system:naas") {
+	if len(reserved.Spec.MatchConditions) != 2 || !strings.Contains(reserved.Spec.MatchConditions[0].Expression, "system:serviceaccount:naas-system:naas") {
 		t.Error("reserved labels policy must exempt naas itself")
 	}
 }
