@@ -32,11 +32,15 @@ test: build controlplane ## Build what is needed and run every test (unit, integ
 	$(GO) test $(TEST_FLAGS) ./...
 
 .PHONY: build
-build: $(BIN)/naas ## Build bin/naas.
+build: $(BIN)/naas $(BIN)/kubectl-naas ## Build bin/naas and the kubectl plugin bin/kubectl-naas.
 
 $(BIN)/naas: $(GO_SOURCES)
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/naas
+
+$(BIN)/kubectl-naas: $(GO_SOURCES)
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/kubectl-naas
 
 .PHONY: controlplane
 controlplane: $(CP_BINS) ## Build etcd, kube-apiserver and kube-controller-manager into bin/ (no-op when up to date).
@@ -80,7 +84,7 @@ bench-smoke: build controlplane ## A small, quick run of the benchmark harness.
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps the control plane binaries: see clean-all).
-	rm -f $(BIN)/naas
+	rm -f $(BIN)/naas $(BIN)/kubectl-naas
 
 .PHONY: clean-all
 clean-all: ## Remove every build output, including the control plane binaries.

@@ -27,6 +27,7 @@ Run the platform locally with "naas up", or against a cluster with "naas serve".
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newUpCommand(), newServeCommand(), newVersionCommand())
 	for _, add := range clientCommands {
 		root.AddCommand(add())
@@ -53,8 +54,7 @@ func newVersionCommand() *cobra.Command {
 func Main() int {
 	root := NewRootCommand(os.Stdout, os.Stderr)
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		return 1
+		return reportError(os.Stderr, err) // One line, the fix, and the exit code (client.go).
 	}
 	return 0
 }
