@@ -88,6 +88,9 @@ type NamespaceClaimStatus struct {
 	// phase is a one-word summary for printer columns: Pending, Provisioning, Ready, Failed, Terminating.
 	// +optional
 	Phase string `json:"phase,omitempty"`
+	// provisionedAt is when the namespace first became Ready.
+	// +optional
+	ProvisionedAt *metav1.Time `json:"provisionedAt,omitempty"`
 	// tier is the effective tier (the template's default when spec.tier is empty).
 	// +optional
 	Tier string `json:"tier,omitempty"`

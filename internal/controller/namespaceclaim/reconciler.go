@@ -121,37 +121,52 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	if apiequality.Semantic.DeepEqual(s.original.Status, c.Status) {
 		return nil
 	}
-	wasReady := meta.IsStatusConditionTrue(s.original.Status.Conditions, naasv1alpha1.ConditionReady)
-	wasFailed := s.original.Status.Phase == naasv1alpha1.PhaseFailed
-	if err := r.Client.Status().Patch(ctx, c, client.MergeFrom(s.original)); err != nil {
+	// The first Ready is the provisioning outcome; later transitions (a healed
+	// drift, a tier change) are not new provisions.
+	firstReady := c.Status.ProvisionedAt == nil && meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionReady)
+	if firstReady {
+		c.Status.ProvisionedAt = &metav1.Time{Time: r.now()}
+	}
+	firstFailure := c.Status.ProvisionedAt == nil && c.Status.Phase == naasv1alpha1.PhaseFailed &&
+		s.original.Status.Phase != naasv1alpha1.PhaseFailed
+	// The optimistic lock keeps a pass that read a stale claim from overwriting a
+	// status field written meanwhile by someone else (an approval decision).
+	if err := r.Client.Status().Patch(ctx, c, client.MergeFromWithOptions(s.original, client.MergeFromWithOptimisticLock{})); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		return fmt.Errorf("patch status: %w", err)
 	}
-	r.recordOutcome(ctx, c, wasReady, wasFailed)
+	switch {
+	case firstReady:
+		r.recordOutcome(ctx, c, true)
+	case firstFailure:
+		r.recordOutcome(ctx, c, false)
+	}
 	return nil
 }
 
-func (r *Reconciler) recordOutcome(ctx context.Context, c *naasv1alpha1.NamespaceClaim, wasReady, wasFailed bool) {
-	ready := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionReady)
-	switch {
-	case ready != nil && ready.Status == metav1.ConditionTrue && !wasReady:
-		if r.Metrics != nil {
-			r.Metrics.Provisions.WithLabelValues("success").Inc()
-			r.Metrics.Duration.Observe(r.now().Sub(c.CreationTimestamp.Time).Seconds())
-		}
-		ctrl.LoggerFrom(ctx).Info("Namespace ready", "namespace", c.Name)
-		if r.OnOutcome != nil {
-			r.OnOutcome(ctx, c, true, ready.Reason, ready.Message)
-		}
-	case c.Status.Phase == naasv1alpha1.PhaseFailed && !wasFailed:
+// recordOutcome records the outcome of a claim's provisioning in the metrics, the log and OnOutcome.
+func (r *Reconciler) recordOutcome(ctx context.Context, c *naasv1alpha1.NamespaceClaim, ready bool) {
+	cond := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionReady)
+	if !ready {
 		if r.Metrics != nil {
 			r.Metrics.Provisions.WithLabelValues("failure").Inc()
 		}
-		ctrl.LoggerFrom(ctx).Info("Namespace provisioning failed", "reason", ready.Reason, "message", ready.Message)
-		if r.OnOutcome != nil {
-			r.OnOutcome(ctx, c, false, ready.Reason, ready.Message)
+		ctrl.LoggerFrom(ctx).Info("Namespace provisioning failed", "reason", cond.Reason, "message", cond.Message)
+	} else {
+		if r.Metrics != nil {
+			// Time spent waiting for a person's approval is not provisioning time.
+			start := c.CreationTimestamp.Time
+			if a := c.Status.Approval; a != nil && a.At != nil && a.At.After(start) {
+				start = a.At.Time
+			}
+			r.Metrics.Provisions.WithLabelValues("success").Inc()
+			r.Metrics.Duration.Observe(c.Status.ProvisionedAt.Sub(start).Seconds())
 		}
+		ctrl.LoggerFrom(ctx).Info("Namespace ready", "namespace", c.Name)
+	}
+	if r.OnOutcome != nil {
+		r.OnOutcome(ctx, c, ready, cond.Reason, cond.Message)
 	}
 }
