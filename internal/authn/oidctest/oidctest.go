@@ -1,6 +1,8 @@
 // Package oidctest runs an OpenID Connect issuer for tests: an httptest TLS server that serves a discovery
 // document and a key set, and signs RS256 tokens with whatever claims a test needs. It lets tests of anything
-// behind authn.OIDC (the REST API, the portal) authenticate real tokens without an identity provider.
+// behind authn.OIDC (the REST API, the portal) authenticate real tokens without an identity provider. For
+// browser sign-in, it also runs the authorization code flow with PKCE: an authorization endpoint that signs in
+// the user SignInAs names without asking, and a token endpoint that redeems the code for an ID token.
 //
 //	iss := oidctest.New(t)
 //	a, err := authn.NewOIDC(ctx, authn.OIDCConfig{
@@ -12,14 +14,19 @@ package oidctest
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +43,10 @@ type Issuer struct {
 	t   testing.TB
 	srv *httptest.Server
 
+	// login holds the claims of whoever the authorization endpoint signs in; codes the codes it issued.
+	login map[string]any
+	codes map[string]authCode
+
 	mu    sync.Mutex
 	key   *rsa.PrivateKey
 	keyID string
@@ -47,10 +58,12 @@ type Issuer struct {
 // New starts an issuer with one RS256 signing key; it stops when the test ends.
 func New(t testing.TB) *Issuer {
 	t.Helper()
-	iss := &Issuer{t: t}
+	iss := &Issuer{t: t, codes: map[string]authCode{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", iss.serveDiscovery)
 	mux.HandleFunc("GET /keys", iss.serveKeys)
+	mux.HandleFunc("GET /auth", iss.serveAuthorize)
+	mux.HandleFunc("POST /token", iss.serveToken)
 	iss.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(iss.srv.Close)
 	iss.RotateKey()
@@ -167,4 +180,102 @@ func writeJSON(w http.ResponseWriter, v any) {
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
+}
+
+// authCode is an authorization code the issuer handed out, and what redeeming it must match.
+type authCode struct {
+	clientID, redirectURI, challenge, nonce string
+	claims                                  map[string]any
+}
+
+// SignInAs makes the authorization endpoint sign in, without asking anything, a user whose ID token carries
+// claims (on top of Token's defaults, with "aud" the client id and "nonce" the request's). Until it is called,
+// the endpoint answers the redirect URI with error=access_denied, as an issuer does when the user cancels.
+func (i *Issuer) SignInAs(claims map[string]any) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.login = maps.Clone(claims)
+}
+
+// serveAuthorize is the authorization endpoint of the code flow with PKCE (S256 only, as OAuth 2.1 wants): it
+// redirects at once to the client's redirect URI with a code, or with an error.
+func (i *Issuer) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || !redirect.IsAbs() {
+		http.Error(w, "redirect_uri must be an absolute URL", http.StatusBadRequest)
+		return
+	}
+	back := redirect.Query()
+	back.Set("state", q.Get("state"))
+	i.mu.Lock()
+	claims := maps.Clone(i.login)
+	i.mu.Unlock()
+	switch {
+	case q.Get("response_type") != "code" || q.Get("client_id") == "":
+		back.Set("error", "invalid_request")
+	case q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "":
+		back.Set("error", "invalid_request")
+		back.Set("error_description", "PKCE with S256 is required")
+	case !slices.Contains(strings.Fields(q.Get("scope")), "openid"):
+		back.Set("error", "invalid_scope")
+	case claims == nil:
+		back.Set("error", "access_denied")
+	default:
+		code := rand.Text()
+		i.mu.Lock()
+		i.codes[code] = authCode{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"),
+			challenge: q.Get("code_challenge"), nonce: q.Get("nonce"), claims: claims}
+		i.mu.Unlock()
+		back.Set("code", code)
+	}
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// serveToken is the token endpoint: it redeems a code once, checking the client, the redirect URI and the PKCE
+// verifier, and answers with an ID token.
+func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		tokenError(w, "invalid_request")
+		return
+	}
+	clientID := r.PostForm.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok {
+		clientID = id
+	}
+	code := r.PostForm.Get("code")
+	i.mu.Lock()
+	c, ok := i.codes[code]
+	delete(i.codes, code)
+	i.mu.Unlock()
+	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+	switch {
+	case r.PostForm.Get("grant_type") != "authorization_code" || !ok:
+		tokenError(w, "invalid_grant")
+		return
+	case c.clientID != clientID || c.redirectURI != r.PostForm.Get("redirect_uri"):
+		tokenError(w, "invalid_grant")
+		return
+	case base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge:
+		tokenError(w, "invalid_grant")
+		return
+	}
+	claims := map[string]any{"aud": c.clientID}
+	if c.nonce != "" {
+		claims["nonce"] = c.nonce
+	}
+	maps.Copy(claims, c.claims)
+	writeJSON(w, map[string]any{
+		"access_token": rand.Text(),
+		"token_type":   "Bearer",
+		"expires_in":   3600,
+		"id_token":     i.Token(claims, time.Hour),
+	})
+}
+
+func tokenError(w http.ResponseWriter, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
 }

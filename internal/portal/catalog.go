@@ -1,0 +1,166 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+
+	"github.com/naas-dev/naas/internal/apiserver"
+)
+
+// homeView is the "My namespaces" page: the user's namespaces, grouped by tenant.
+type homeView struct {
+	Groups []tenantGroup
+	// Tenants is how many tenants the user belongs to; with none, the page says how to get into one.
+	Tenants       int
+	PlatformAdmin bool
+}
+
+type tenantGroup struct {
+	Tenant string
+	// Role is the user's role in the tenant; empty for a platform admin who is not a member.
+	Role       string
+	CanRequest bool
+	Namespaces []namespaceRow
+}
+
+type namespaceRow struct {
+	apiserver.Namespace
+	Usage []UsageRow
+}
+
+func (p *Portal) handleHome(w http.ResponseWriter, r *http.Request, sess *Session) {
+	ctx := r.Context()
+	me, err := p.me(r, sess)
+	if err != nil {
+		p.fail(w, r, sess, err)
+		return
+	}
+	var list apiserver.NamespaceList
+	if err := p.api.get(ctx, r, sess, "/namespaces", &list); err != nil {
+		p.fail(w, r, sess, err)
+		return
+	}
+	var usage apiserver.UsageReport
+	if err := p.api.get(ctx, r, sess, "/analytics/usage", &usage); err != nil {
+		p.fail(w, r, sess, err)
+		return
+	}
+	byNS := map[string]apiserver.Usage{}
+	for _, u := range usage.Namespaces {
+		byNS[u.Namespace] = u.Resources
+	}
+	v := homeView{Tenants: len(me.Tenants), PlatformAdmin: me.PlatformAdmin}
+	groups := map[string]*tenantGroup{}
+	var order []string
+	group := func(tenant string) *tenantGroup {
+		g := groups[tenant]
+		if g == nil {
+			g = &tenantGroup{Tenant: tenant}
+			groups[tenant] = g
+			order = append(order, tenant)
+		}
+		return g
+	}
+	for _, m := range me.Tenants {
+		g := group(m.Tenant)
+		g.Role = m.Role
+		g.CanRequest = m.Role == "admin" || m.Role == "developer"
+	}
+	for _, ns := range list.Items {
+		g := group(ns.Tenant)
+		if me.PlatformAdmin {
+			g.CanRequest = true
+		}
+		g.Namespaces = append(g.Namespaces, namespaceRow{Namespace: ns, Usage: usageRows(byNS[ns.Name], summaryResources)})
+	}
+	sort.Strings(order)
+	for _, t := range order {
+		v.Groups = append(v.Groups, *groups[t])
+	}
+	title := "My namespaces"
+	status := http.StatusOK
+	pg, err := p.newPage(r, sess, me, title, "home", v)
+	if err != nil {
+		p.fail(w, r, sess, err)
+		return
+	}
+	if d := r.URL.Query().Get("deleted"); d != "" {
+		pg.Flash = "Namespace " + d + " is being deleted. It disappears from this list once everything in it is gone."
+	}
+	p.render(w, r, status, "home", pg)
+}
+
+// catalogView is the catalog: templates and tiers.
+type catalogView struct {
+	Templates []apiserver.Template
+	Tiers     []tierView
+}
+
+type tierView struct {
+	apiserver.Tier
+	// Quota lists the tier's hard limits in a fixed, readable order.
+	Quota []quotaItem
+}
+
+type quotaItem struct{ Resource, Label, Value string }
+
+func tierViewOf(t apiserver.Tier) tierView {
+	v := tierView{Tier: t}
+	for _, name := range sortedKeys(t.Quota) {
+		label := name
+		if l, ok := resourceLabels[name]; ok {
+			label = l
+		}
+		v.Quota = append(v.Quota, quotaItem{Resource: name, Label: label, Value: t.Quota[name]})
+	}
+	return v
+}
+
+func (p *Portal) handleCatalog(w http.ResponseWriter, r *http.Request, sess *Session) {
+	ctx := r.Context()
+	var templates apiserver.TemplateList
+	if err := p.api.get(ctx, r, sess, "/catalog/templates", &templates); err != nil {
+		p.fail(w, r, sess, err)
+		return
+	}
+	var tiers apiserver.TierList
+	if err := p.api.get(ctx, r, sess, "/tiers", &tiers); err != nil {
+		p.fail(w, r, sess, err)
+		return
+	}
+	v := catalogView{Templates: templates.Items}
+	for _, t := range tiers.Items {
+		v.Tiers = append(v.Tiers, tierViewOf(t))
+	}
+	p.show(w, r, sess, nil, http.StatusOK, "catalog", "Catalog", "catalog", v)
+}
+
+// templateView is one catalog entry with its runbook.
+type templateView struct {
+	apiserver.Template
+	QuotaAdditions []quotaItem
+	RequestURL     string
+}
+
+func (p *Portal) handleTemplate(w http.ResponseWriter, r *http.Request, sess *Session) {
+	id := r.PathValue("template")
+	var t apiserver.Template
+	if err := p.api.get(r.Context(), r, sess, pathf("/catalog/templates/%s", id), &t); err != nil {
+		if hasStatus(err, http.StatusNotFound) {
+			p.errorPage(w, r, sess, http.StatusNotFound, "The catalog has no template "+id+". The catalog page lists the templates there are.")
+			return
+		}
+		p.fail(w, r, sess, err)
+		return
+	}
+	v := templateView{Template: t, RequestURL: "/request?template=" + url.QueryEscape(t.ID)}
+	for _, name := range sortedKeys(t.QuotaAdditions) {
+		label := name
+		if l, ok := resourceLabels[name]; ok {
+			label = l
+		}
+		v.QuotaAdditions = append(v.QuotaAdditions, quotaItem{Resource: name, Label: label, Value: t.QuotaAdditions[name]})
+	}
+	p.show(w, r, sess, nil, http.StatusOK, "template", t.DisplayName, "catalog", v)
+}
