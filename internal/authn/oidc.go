@@ -88,7 +88,7 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
 	client := cfg.HTTPClient
 	if client == nil {
 		var err error
-		if client, err = newIssuerClient(cfg.CAFile); err != nil {
+		if client, err = NewIssuerClient(cfg.CAFile); err != nil {
 			return nil, err
 		}
 	}
@@ -150,9 +150,9 @@ func validateOIDCConfig(cfg OIDCConfig) error {
 	return errors.Join(errs...)
 }
 
-// newIssuerClient returns the HTTP client for the issuer: bounded in time and, with a CA file, trusting only
-// the authorities in it.
-func newIssuerClient(caFile string) (*http.Client, error) {
+// NewIssuerClient returns an HTTP client for an OIDC issuer, as the authenticator uses: bounded in time and,
+// with a CA file, trusting only the authorities in it. The portal's sign-in reaches the issuer with it too.
+func NewIssuerClient(caFile string) (*http.Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)

@@ -15,12 +15,14 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/apiserver"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/authn"
+	"github.com/naas-dev/naas/internal/portal"
 	"github.com/naas-dev/naas/internal/ratelimit"
 )
 
@@ -50,6 +52,16 @@ type APIOptions struct {
 	OIDCClientID string
 	// OIDCClientScopes are the scopes clients ask for besides "openid".
 	OIDCClientScopes []string
+	// OIDCClientSecret is the portal's client secret at the issuer, for a confidential client; empty for a public
+	// one (PKCE protects the code either way). NAAS_OIDC_CLIENT_SECRET is read when the flag is not given.
+	OIDCClientSecret string
+	// OIDCRedirectURL is where the issuer sends browsers back after portal sign-in; <portal URL>/auth/oidc/callback
+	// when empty. The portal offers single sign-on when OIDCIssuerURL and OIDCClientID are set.
+	OIDCRedirectURL string
+
+	// PortalSessionTTL is how long a portal sign-in lasts; portal.DefaultSessionTTL when zero. OIDC sessions end
+	// at the ID token's expiry too.
+	PortalSessionTTL time.Duration
 
 	// ClusterServer is the URL users reach the cluster's API server at, for the kubeconfigs the API hands out;
 	// the URL naas itself uses when empty.
@@ -99,6 +111,12 @@ func (o *APIOptions) AddServingFlags(fs *pflag.FlagSet) {
 		"OAuth client id the naas CLI (device flow) and kubeconfigs (kubelogin) sign in with; a public client (default: --oidc-audience)")
 	fs.StringSliceVar(&o.OIDCClientScopes, "oidc-client-scopes", o.OIDCClientScopes,
 		`scopes clients ask the OIDC issuer for besides "openid", e.g. email,groups,offline_access`)
+	fs.StringVar(&o.OIDCClientSecret, "oidc-client-secret", o.OIDCClientSecret,
+		"the portal's OAuth client secret, for a confidential client (default: $NAAS_OIDC_CLIENT_SECRET; empty for a public client)")
+	fs.StringVar(&o.OIDCRedirectURL, "oidc-redirect-url", o.OIDCRedirectURL,
+		"where the OIDC issuer sends browsers back after portal sign-in; register it with the issuer (default <portal-url>/auth/oidc/callback)")
+	fs.DurationVar(&o.PortalSessionTTL, "portal-session-ttl", portal.DefaultSessionTTL,
+		"how long a portal sign-in lasts (OIDC sign-ins also end when the ID token expires)")
 	fs.StringVar(&o.ClusterServer, "cluster-server", o.ClusterServer,
 		"URL users reach the cluster's API server at, written into the kubeconfigs naas hands out (default: the URL naas uses)")
 	fs.StringVar(&o.ClusterCAFile, "cluster-ca-file", o.ClusterCAFile,
@@ -234,18 +252,91 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 	if cfg.Client, err = p.clientConfig(); err != nil {
 		return err
 	}
+	// The portal's session cookie authenticates API requests too (the kubeconfig download, say); writes so
+	// authenticated must carry the session's CSRF token (GuardAPI).
+	sessions, err := portal.NewSessions(portal.SessionOptions{TTL: o.PortalSessionTTL})
+	if err != nil {
+		return fmt.Errorf("portal sessions (--portal-session-ttl): %w", err)
+	}
+	cfg.AuthOptions = sessions.AuthOptions()
 	srv, err := apiserver.New(cfg)
 	if err != nil {
 		return err
 	}
-	p.Mux.Handle(apiserver.Prefix+"/", srv.Handler())
+	p.Mux.Handle(apiserver.Prefix+"/", sessions.GuardAPI(srv.Handler()))
 	p.api.server = srv
 	if len(methods) == 0 {
 		p.opts.Progress("REST API on %s answers 401: no authentication configured (--token-file, --oidc-issuer-url)", apiserver.Prefix)
 	} else {
 		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", apiserver.Prefix, strings.Join(methods, " and "), dbPath)
 	}
+	return p.registerPortal(ctx, srv, sessions, auth)
+}
+
+// registerPortal serves the portal at "/", over the API's handler.
+func (p *Platform) registerPortal(ctx context.Context, srv *apiserver.Server, sessions *portal.Sessions, auth authn.Authenticator) error {
+	o := p.opts.API
+	sso, err := o.portalOIDC(p.opts.Bundle.PortalURL)
+	if err != nil {
+		return err
+	}
+	mgr := p.Manager
+	pt, err := portal.New(ctx, portal.Config{
+		API:           srv.Handler(),
+		Sessions:      sessions,
+		Authenticator: auth,
+		Cache:         mgr.GetClient(),
+		Reader:        mgr.GetAPIReader(),
+		OIDC:          sso,
+		PublicURL:     p.opts.Bundle.PortalURL,
+		Log:           ctrl.Log.WithName("portal"),
+	})
+	if err != nil {
+		return err
+	}
+	p.Mux.Handle("/", pt.Handler())
+	// Progress streams stay open until provisioning ends; end them when naas stops, so the HTTP server can.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		pt.Shutdown()
+		return nil
+	})); err != nil {
+		return err
+	}
+	if sso != nil {
+		p.opts.Progress("portal on / : sign-in with %s (client %s, callback %s) or a token", o.OIDCIssuerURL, sso.ClientID, sso.RedirectURL)
+	}
 	return nil
+}
+
+// portalOIDC is the portal's single sign-on configuration: nil unless both an issuer and a client id are set.
+func (o *APIOptions) portalOIDC(portalURL string) (*portal.OIDCConfig, error) {
+	secret := cmp.Or(o.OIDCClientSecret, os.Getenv("NAAS_OIDC_CLIENT_SECRET"))
+	if o.OIDCIssuerURL == "" || o.OIDCClientID == "" {
+		if o.OIDCRedirectURL != "" || o.OIDCClientSecret != "" {
+			return nil, errors.New("portal sign-in: --oidc-redirect-url and --oidc-client-secret take effect with --oidc-issuer-url and --oidc-client-id; set those too, or neither")
+		}
+		return nil, nil
+	}
+	redirect := o.OIDCRedirectURL
+	if redirect == "" {
+		if portalURL == "" {
+			return nil, errors.New("portal sign-in: set --oidc-redirect-url (or --portal-url) to the URL browsers reach the portal's /auth/oidc/callback at")
+		}
+		redirect = strings.TrimSuffix(portalURL, "/") + "/auth/oidc/callback"
+	}
+	hc, err := authn.NewIssuerClient(o.OIDCCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("portal sign-in (--oidc-ca-file): %w", err)
+	}
+	scopes := o.OIDCClientScopes
+	if len(scopes) == 0 {
+		scopes = []string{"profile", "email"}
+	}
+	return &portal.OIDCConfig{
+		IssuerURL: o.OIDCIssuerURL, ClientID: o.OIDCClientID, ClientSecret: secret, RedirectURL: redirect,
+		Scopes: scopes, HTTPClient: hc,
+	}, nil
 }
 
 // clientConfig is what the API tells clients about the cluster and signing in.
