@@ -50,6 +50,22 @@ type NamespaceClaimSpec struct {
 	// to send none of the tenant's receivers the namespace's alerts.
 	// +optional
 	Alerting *Alerting `json:"alerting,omitempty"`
+	// hostnames are the DNS names the namespace serves, such as api.payments.apps.example.com, or a wildcard such as
+	// *.payments.apps.example.com. Each must lie under one of the tenant's domains, and no two namespaces may hold
+	// overlapping hostnames. When empty on create, naas sets <namespace>.<the tenant's base domain>.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=240
+	// +kubebuilder:validation:items:Pattern=`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Hostnames []string `json:"hostnames,omitempty"`
+	// collaborators are other tenants given access to the namespace, and optionally network ingress into it. Only
+	// the tenant's admins may change them.
+	// +optional
+	// +listType=map
+	// +listMapKey=tenant
+	// +kubebuilder:validation:MaxItems=16
+	Collaborators []Collaborator `json:"collaborators,omitempty"`
 }
 
 // ApprovalState is where a claim is in the approval flow.
@@ -106,6 +122,11 @@ type NamespaceClaimStatus struct {
 	// dashboard is in place and the platform knows its Grafana's address.
 	// +optional
 	DashboardURL string `json:"dashboardURL,omitempty"`
+	// hostnames are the hostnames the namespace holds: spec.hostnames (or the default) that lie under the
+	// tenant's domains.
+	// +optional
+	// +listType=atomic
+	Hostnames []string `json:"hostnames,omitempty"`
 }
 
 // Condition types of a NamespaceClaim: one per provisioning step, plus Ready.
@@ -155,6 +176,7 @@ const (
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Protected",type=boolean,JSONPath=`.spec.deletionProtection`,priority=1
 // +kubebuilder:printcolumn:name="Requester",type=string,JSONPath=`.spec.requester.username`,priority=1
+// +kubebuilder:printcolumn:name="Hostnames",type=string,JSONPath=`.status.hostnames`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="name must be a valid namespace name (DNS-1123 label, at most 63 characters)"
 type NamespaceClaim struct {

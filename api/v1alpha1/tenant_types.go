@@ -95,6 +95,15 @@ type TenantSpec struct {
 	// alerting is where the alerts of the tenant's monitored namespaces go, unless a claim sets its own.
 	// +optional
 	Alerting *Alerting `json:"alerting,omitempty"`
+	// domains are the DNS name suffixes the tenant owns, such as payments.apps.example.com: its namespaces may
+	// hold hostnames at or under them. The first is the tenant's base domain, under which each namespace gets
+	// <namespace>.<base domain> by default. Empty means <tenant>.<platform base domain> (naas --base-domain).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=200
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
+	Domains []string `json:"domains,omitempty"`
 }
 
 // TenantStatus is what naas observes about a tenant.
