@@ -1,0 +1,176 @@
+package domains
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// ReservationTTL is how long a reservation stands by itself. It covers the rest of the admission chain and the
+// write of the claim to etcd (the API server gives a request at most a minute); after it, a reservation stands
+// only while its claim exists and holds the hostname.
+const ReservationTTL = time.Minute
+
+// collectPerChange bounds how many expired reservations that overlap nothing a change checks and drops, so
+// that reservations of deleted namespaces do not pile up, at a bounded cost per admission.
+const collectPerChange = 4
+
+// Reservation is one hostname held by one namespace.
+type Reservation struct {
+	Hostname  string `json:"hostname"`
+	Namespace string `json:"namespace"`
+	// UID is the UID of the namespace's claim.
+	UID types.UID `json:"uid,omitempty"`
+	// At is when the hostname was last reserved.
+	At metav1.Time `json:"at"`
+}
+
+func (r Reservation) expired(now time.Time) bool { return now.Sub(r.At.Time) > ReservationTTL }
+
+// Ledger holds the reservations of the hostnames of one Bucket. It lives in one object per bucket written with
+// compare-and-swap, so that two admissions racing for overlapping hostnames cannot both win: every hostname that
+// could overlap a name is in that name's bucket.
+type Ledger struct {
+	Reservations []Reservation `json:"reservations,omitempty"`
+}
+
+// Holds tells whether the claim of an expired reservation still holds its hostname: the claim exists, has the
+// reservation's UID, and asks for the hostname.
+type Holds func(r Reservation) (bool, error)
+
+// Conflict is a hostname asked for that overlaps one another namespace holds.
+type Conflict struct {
+	// Hostname is the one asked for; Held overlaps it and is held by Namespace.
+	Hostname, Held, Namespace string
+}
+
+// Reserve reserves hosts (hostnames of this ledger's bucket) for the claim of namespace with uid, at now. If a
+// standing reservation of another namespace overlaps one of them, it returns the conflicts and changes nothing.
+// A reservation stands while it is younger than ReservationTTL, or while holds says its claim holds it; those
+// that no longer stand are dropped as they are found. The namespace's own reservations of hostnames it no longer
+// asks for are dropped once they expire.
+func (l *Ledger) Reserve(namespace string, uid types.UID, hosts []string, now time.Time, holds Holds) ([]Conflict, error) {
+	stale := map[int]bool{}
+	var conflicts []Conflict
+	for i, r := range l.Reservations {
+		if r.Namespace == namespace {
+			continue
+		}
+		overlapping := ""
+		for _, h := range hosts {
+			if Overlap(h, r.Hostname) {
+				overlapping = h
+				break
+			}
+		}
+		if overlapping == "" {
+			continue
+		}
+		standing, err := stands(r, now, holds)
+		if err != nil {
+			return nil, err
+		}
+		if !standing {
+			stale[i] = true
+			continue
+		}
+		conflicts = append(conflicts, Conflict{Hostname: overlapping, Held: r.Hostname, Namespace: r.Namespace})
+	}
+	if len(conflicts) > 0 {
+		slices.SortFunc(conflicts, func(a, b Conflict) int {
+			return strings.Compare(a.Hostname+"\x00"+a.Held, b.Hostname+"\x00"+b.Held)
+		})
+		return conflicts, nil
+	}
+	if err := l.collect(namespace, now, holds, stale); err != nil {
+		return nil, err
+	}
+	kept := make([]Reservation, 0, len(l.Reservations)+len(hosts))
+	for i, r := range l.Reservations {
+		switch {
+		case stale[i]:
+		case r.Namespace == namespace && (slices.Contains(hosts, r.Hostname) || r.expired(now)):
+		default:
+			kept = append(kept, r)
+		}
+	}
+	for _, h := range hosts {
+		kept = append(kept, Reservation{Hostname: h, Namespace: namespace, UID: uid, At: metav1.NewTime(now)})
+	}
+	slices.SortStableFunc(kept, func(a, b Reservation) int {
+		return strings.Compare(a.Hostname+"\x00"+a.Namespace, b.Hostname+"\x00"+b.Namespace)
+	})
+	l.Reservations = kept
+	return nil, nil
+}
+
+// collect marks as stale up to collectPerChange of the oldest expired reservations of other namespaces whose
+// claims no longer hold them.
+func (l *Ledger) collect(namespace string, now time.Time, holds Holds, stale map[int]bool) error {
+	var candidates []int
+	for i, r := range l.Reservations {
+		if r.Namespace != namespace && !stale[i] && r.expired(now) {
+			candidates = append(candidates, i)
+		}
+	}
+	slices.SortStableFunc(candidates, func(a, b int) int {
+		return l.Reservations[a].At.Compare(l.Reservations[b].At.Time)
+	})
+	for _, i := range candidates[:min(len(candidates), collectPerChange)] {
+		standing, err := stands(l.Reservations[i], now, holds)
+		if err != nil {
+			return err
+		}
+		if !standing {
+			stale[i] = true
+		}
+	}
+	return nil
+}
+
+func stands(r Reservation, now time.Time, holds Holds) (bool, error) {
+	if !r.expired(now) {
+		return true, nil
+	}
+	return holds(r)
+}
+
+// HeldBy returns the hostnames of claims (other than namespace's) that overlap hosts: the conflicts with what
+// namespaces hold already, whether or not a ledger knows of them (claims admitted before naas kept ledgers, or
+// while its webhook was bypassed). held maps namespaces to their hostnames.
+func HeldBy(namespace string, hosts []string, held map[string][]string) []Conflict {
+	var out []Conflict
+	for ns, theirs := range held {
+		if ns == namespace {
+			continue
+		}
+		for _, h := range hosts {
+			for _, t := range theirs {
+				if Overlap(h, t) {
+					out = append(out, Conflict{Hostname: h, Held: t, Namespace: ns})
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Conflict) int {
+		return strings.Compare(a.Hostname+"\x00"+a.Held+"\x00"+a.Namespace, b.Hostname+"\x00"+b.Held+"\x00"+b.Namespace)
+	})
+	return out
+}
+
+// ByBucket groups hostnames by Bucket, each group sorted.
+func ByBucket(hosts []string) map[string][]string {
+	out := map[string][]string{}
+	for _, h := range hosts {
+		b := Bucket(h)
+		out[b] = append(out[b], h)
+	}
+	for b := range out {
+		slices.Sort(out[b])
+		out[b] = slices.Compact(out[b])
+	}
+	return out
+}
