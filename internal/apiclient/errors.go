@@ -101,8 +101,16 @@ func (e *Error) Fix() string {
 		if e.RetryAfter > 0 {
 			return fmt.Sprintf("naas is still catching up: retry in %s", e.RetryAfter)
 		}
-		if strings.HasPrefix(e.Path, apiserver.Prefix+"/namespaces") || strings.HasPrefix(e.Path, apiserver.Prefix+"/approvals") {
+		p := strings.TrimPrefix(e.Path, apiserver.Prefix)
+		switch {
+		case strings.HasPrefix(p, "/namespaces"), strings.HasPrefix(p, "/approvals"):
 			return fmt.Sprintf("%s describe NAME shows the namespace's state", cmd)
+		case strings.HasPrefix(p, "/tenants/"):
+			tenant, _, _ := strings.Cut(strings.TrimPrefix(p, "/tenants/"), "/")
+			if e.Method == http.MethodDelete && !strings.Contains(strings.TrimPrefix(p, "/tenants/"), "/") {
+				return fmt.Sprintf("%s list --tenant %s shows the tenant's namespaces", cmd, tenant)
+			}
+			return fmt.Sprintf("%s tenant describe %s shows its members", cmd, tenant)
 		}
 		return ""
 	case http.StatusUnprocessableEntity:

@@ -45,8 +45,10 @@ The environment variables NAAS_SERVER and NAAS_TOKEN override the saved settings
 	f.StringVar(&token, "token", "", "a bearer token naas accepts (a static token, or an OIDC token)")
 	f.BoolVar(&tokenStdin, "token-stdin", false, "read the token from standard input (keeps it out of the shell history and ps)")
 	f.StringVar(&caFile, "ca-file", "", "PEM certificate authorities to trust for the server and its OIDC issuer, besides the host's")
-	cmd.MarkFlagsMutuallyExclusive("token", "token-stdin")
 	return newOfflineCommand(cmd, func(s *session, _ []string) error {
+		if tokenStdin && token != "" {
+			return usageErrorf(cmd, "give --token or --token-stdin, not both")
+		}
 		if tokenStdin {
 			raw, err := io.ReadAll(io.LimitReader(s.in, 64<<10))
 			if err != nil {
