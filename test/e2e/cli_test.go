@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,10 +25,10 @@ import (
 
 // Exit codes of the naas command (internal/cli).
 const (
-	exitError   = 1
-	exitUsage   = 2
-	exitFailed  = 3
-	exitTimeout = 4
+	cliExitError   = 1
+	cliExitUsage   = 2
+	cliExitFailed  = 3
+	cliExitTimeout = 4
 )
 
 // pluginBinary returns bin/kubectl-naas, failing the test with how to build it when missing.
@@ -59,21 +60,19 @@ func newCLIUser(t *testing.T, name string) *cliUser {
 	return u
 }
 
-// result is one run of a command.
-type result struct {
+// cliResult is one run of a command.
+type cliResult struct {
 	args           []string
 	stdout, stderr string
 	code           int
 }
 
-func (r result) String() string {
-	return strings.Join(r.args, " ") + " (exit " + itoa(r.code) + ")\nstdout:\n" + r.stdout + "stderr:\n" + r.stderr
+func (r cliResult) String() string {
+	return strings.Join(r.args, " ") + " (exit " + strconv.Itoa(r.code) + ")\nstdout:\n" + r.stdout + "stderr:\n" + r.stderr
 }
 
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
-
 // run runs bin with args as u, with standard input not a terminal (as in CI), and extra environment.
-func (u *cliUser) run(t *testing.T, bin string, args []string, extraEnv ...string) result {
+func (u *cliUser) run(t *testing.T, bin string, args []string, extraEnv ...string) cliResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -82,7 +81,7 @@ func (u *cliUser) run(t *testing.T, bin string, args []string, extraEnv ...strin
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errOut, strings.NewReader("")
 	err := cmd.Run()
-	r := result{args: append([]string{filepath.Base(bin)}, args...), stdout: out.String(), stderr: errOut.String()}
+	r := cliResult{args: append([]string{filepath.Base(bin)}, args...), stdout: out.String(), stderr: errOut.String()}
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
@@ -95,7 +94,7 @@ func (u *cliUser) run(t *testing.T, bin string, args []string, extraEnv ...strin
 }
 
 // naas runs bin/naas as u and fails the test unless it exits with code.
-func (u *cliUser) naas(t *testing.T, code int, args ...string) result {
+func (u *cliUser) naas(t *testing.T, code int, args ...string) cliResult {
 	t.Helper()
 	r := u.run(t, naasBinary(t), args)
 	if r.code != code {
@@ -104,8 +103,8 @@ func (u *cliUser) naas(t *testing.T, code int, args ...string) result {
 	return r
 }
 
-// contains fails the test unless s holds every want.
-func contains(t *testing.T, r result, s string, wants ...string) {
+// cliContains fails the test unless s holds every want.
+func cliContains(t *testing.T, r cliResult, s string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
 		if !strings.Contains(s, w) {
@@ -114,9 +113,9 @@ func contains(t *testing.T, r result, s string, wants ...string) {
 	}
 }
 
-// failsWithFix checks an error answer: exit code, one "error:" line and one "fix:" line on stderr, nothing on
+// cliFails checks an error answer: exit code, one "error:" line and one "fix:" line on stderr, nothing on
 // stdout.
-func failsWithFix(t *testing.T, r result, code int, wantError, wantFix string) {
+func cliFails(t *testing.T, r cliResult, code int, wantError, wantFix string) {
 	t.Helper()
 	if r.code != code {
 		t.Errorf("%s: want exit %d", r, code)
@@ -150,11 +149,11 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 	admin, alice, bob, mallory := newCLIUser(t, "admin"), newCLIUser(t, "alice"), newCLIUser(t, "bob"), newCLIUser(t, "mallory")
 
 	// Before signing in, every command says how to.
-	failsWithFix(t, bob.run(t, naasBinary(t), []string{"list"}), exitError, "you have not signed in", "login --server URL")
+	cliFails(t, bob.run(t, naasBinary(t), []string{"list"}), cliExitError, "you have not signed in", "login --server URL")
 
 	// Sign in; the configuration is in the XDG directory, readable by its owner only.
 	r := admin.naas(t, 0, "login", "--server", server, "--token", strings.TrimSpace(string(adminToken)))
-	contains(t, r, r.stdout, "Logged in to "+server, "(platform admin)")
+	cliContains(t, r, r.stdout, "Logged in to "+server, "(platform admin)")
 	cfgFile := filepath.Join(admin.home, ".config", "naas", "config.yaml")
 	if info, err := os.Stat(cfgFile); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("config %s: %v, %v; want mode 0600", cfgFile, info, err)
@@ -162,39 +161,39 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 	alice.naas(t, 0, "login", "--server", server, "--token", "tok-alice-0123456789")
 	bob.naas(t, 0, "login", "--server", server, "--token", "tok-bob-0123456789")
 	r = bob.naas(t, 0, "whoami")
-	contains(t, r, r.stdout, "bob", "team-bob", "Platform admin:   no")
-	failsWithFix(t, mallory.run(t, naasBinary(t), []string{"login", "--server", server, "--token", "wrong"}), exitError,
+	cliContains(t, r, r.stdout, "bob", "team-bob", "Platform admin:   no")
+	cliFails(t, mallory.run(t, naasBinary(t), []string{"login", "--server", server, "--token", "wrong"}), cliExitError,
 		"refused the token", "nothing was saved")
 
 	// The catalog and tiers, in every output format.
 	r = bob.naas(t, 0, "catalog")
-	contains(t, r, r.stdout, "TEMPLATE", "standard", "microservice")
+	cliContains(t, r, r.stdout, "TEMPLATE", "standard", "microservice")
 	r = bob.naas(t, 0, "catalog", "describe", "microservice")
-	contains(t, r, r.stdout, "service_name", "--set service_name=...")
+	cliContains(t, r, r.stdout, "service_name", "--set service_name=...")
 	r = bob.naas(t, 0, "tiers", "-o", "json")
 	var tiers struct{ Items []struct{ Name string } }
 	if err := json.Unmarshal([]byte(r.stdout), &tiers); err != nil || len(tiers.Items) != 3 {
 		t.Errorf("%s: want the 3 tiers as JSON (%v)", r, err)
 	}
 	r = bob.naas(t, 0, "tiers", "-o", "yaml")
-	contains(t, r, r.stdout, "items:", "name: dev")
+	cliContains(t, r, r.stdout, "items:", "name: dev")
 
 	// A platform admin creates the tenant; a developer may not.
-	failsWithFix(t, bob.run(t, naasBinary(t), []string{"tenant", "create", "shop", "--admin", "user:bob"}), exitError,
+	cliFails(t, bob.run(t, naasBinary(t), []string{"tenant", "create", "shop", "--admin", "user:bob"}), cliExitError,
 		"not a platform admin", "whoami")
 	r = admin.naas(t, 0, "tenant", "create", "shop", "--admin", "user:alice", "--developer", "user:bob",
 		"--viewer", "group:team-carol", "--max-namespaces", "5", "--tiers", "dev,staging", "--name-prefix", "shop-")
-	contains(t, r, r.stdout, "tenant shop created with 3 members")
+	cliContains(t, r, r.stdout, "tenant shop created with 3 members")
 	r = alice.naas(t, 0, "tenant", "describe", "shop")
-	contains(t, r, r.stdout, "user:alice", "admin", "user:bob", "developer", "group:team-carol", "viewer", "dev,staging", "shop-")
+	cliContains(t, r, r.stdout, "user:alice", "admin", "user:bob", "developer", "group:team-carol", "viewer", "dev,staging", "shop-")
 	alice.naas(t, 0, "tenant", "add-member", "shop", "--role", "viewer", "user:mallory")
 	r = alice.naas(t, 0, "tenant", "list")
-	contains(t, r, r.stdout, "shop", "admin")
+	cliContains(t, r, r.stdout, "shop", "admin")
 	alice.naas(t, 0, "tenant", "remove-member", "shop", "user:mallory")
 
 	// Bob requests a namespace and follows it: plain progress lines (stdout is not a terminal), exit 0.
 	r = bob.naas(t, 0, "request", "shop-web", "--template", "microservice", "--set", "service_name=web", "--wait")
-	contains(t, r, r.stdout, "namespace shop-web requested in tenant shop", "shop-web: Namespace: done", "shop-web: Resource quota: done",
+	cliContains(t, r, r.stdout, "namespace shop-web requested in tenant shop", "shop-web: Namespace: done", "shop-web: Resource quota: done",
 		"shop-web: phase Ready", "namespace shop-web is ready")
 	if strings.Contains(r.stdout, "\x1b[") {
 		t.Errorf("progress on a non-terminal holds terminal escapes:\n%s", r.stdout)
@@ -205,27 +204,27 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &ns); err != nil || ns.Phase != "Ready" || ns.Tenant != "shop" {
 		t.Errorf("%s: want the ready namespace as JSON on stdout (%v)", r, err)
 	}
-	contains(t, r, r.stderr, "phase Ready")
+	cliContains(t, r, r.stderr, "phase Ready")
 
 	r = bob.naas(t, 0, "list")
-	contains(t, r, r.stdout, "NAME", "shop-web", "shop", "microservice", "dev", "Ready", "bob")
+	cliContains(t, r, r.stdout, "NAME", "shop-web", "shop", "microservice", "dev", "Ready", "bob")
 	r = bob.naas(t, 0, "describe", "shop-web")
-	contains(t, r, r.stdout, "Phase:", "Ready", "Steps:", "Network policies", "service_name=web")
-	failsWithFix(t, mallory.run(t, naasBinary(t), []string{"describe", "shop-web"}, "NAAS_SERVER="+server, "NAAS_TOKEN=tok-mallory-0123456789"),
-		exitError, `namespace "shop-web" not found`, "naas list")
+	cliContains(t, r, r.stdout, "Phase:", "Ready", "Steps:", "Network policies", "service_name=web")
+	cliFails(t, mallory.run(t, naasBinary(t), []string{"describe", "shop-web"}, "NAAS_SERVER="+server, "NAAS_TOKEN=tok-mallory-0123456789"),
+		cliExitError, `namespace "shop-web" not found`, "naas list")
 
 	// Quota: tiers, not numbers.
 	r = bob.naas(t, 0, "quota", "set", "shop-web", "--tier", "staging")
-	contains(t, r, r.stdout, "moves to tier staging")
-	r = bob.naas(t, exitUsage, "quota", "set", "shop-web", "--cpu", "3", "--memory", "6Gi")
-	contains(t, r, r.stderr, "quotas per tier", "dev (cpu 2, memory 4Gi)", "quota set shop-web --tier staging")
-	failsWithFix(t, bob.run(t, naasBinary(t), []string{"quota", "set", "shop-web", "--tier", "prod"}), exitError,
+	cliContains(t, r, r.stdout, "moves to tier staging")
+	r = bob.naas(t, cliExitUsage, "quota", "set", "shop-web", "--cpu", "3", "--memory", "6Gi")
+	cliContains(t, r, r.stderr, "quotas per tier", "dev (cpu 2, memory 4Gi)", "quota set shop-web --tier staging")
+	cliFails(t, bob.run(t, naasBinary(t), []string{"quota", "set", "shop-web", "--tier", "prod"}), cliExitError,
 		`allows tiers dev, staging; got prod`, "correct tier")
 
 	// The kubeconfig works for the developer in the namespace, and nowhere else.
 	r = bob.naas(t, 0, "kubeconfig", "shop-web")
 	kubeconfig := filepath.Join(bob.home, ".kube", "config")
-	contains(t, r, r.stdout, "context naas-shop-web", kubeconfig, "made current")
+	cliContains(t, r, r.stdout, "context naas-shop-web", kubeconfig, "made current")
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		t.Fatal(err)
@@ -254,11 +253,11 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 
 	// Shell completion knows the names of namespaces, templates and tiers.
 	r = bob.naas(t, 0, "__complete", "describe", "shop-")
-	contains(t, r, r.stdout, "shop-web")
+	cliContains(t, r, r.stdout, "shop-web")
 	r = bob.naas(t, 0, "__complete", "request", "x", "--template", "micro")
-	contains(t, r, r.stdout, "microservice")
+	cliContains(t, r, r.stdout, "microservice")
 	r = bob.naas(t, 0, "__complete", "quota", "set", "shop-web", "--tier", "")
-	contains(t, r, r.stdout, "dev", "staging", "prod")
+	cliContains(t, r, r.stdout, "dev", "staging", "prod")
 
 	// The kubectl plugin is the same client.
 	r = bob.run(t, pluginBinary(t), []string{"list", "-o", "json"})
@@ -266,7 +265,7 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 		t.Errorf("%s: want shop-web listed by the plugin", r)
 	}
 	r = bob.run(t, pluginBinary(t), []string{"describe", "nope"})
-	failsWithFix(t, r, exitError, `namespace "nope" not found`, "kubectl naas list")
+	cliFails(t, r, cliExitError, `namespace "nope" not found`, "kubectl naas list")
 	if kubectl, err := exec.LookPath("kubectl"); err == nil {
 		r = bob.run(t, kubectl, []string{"naas", "whoami"}, "PATH="+filepath.Dir(pluginBinary(t))+":"+os.Getenv("PATH"))
 		if r.code != 0 || !strings.Contains(r.stdout, "bob") {
@@ -281,25 +280,25 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r = bob.naas(t, exitTimeout, "request", "shop-db", "--template", "gated", "--wait", "--timeout", "4s")
-	contains(t, r, r.stdout, "Approval: waiting for approval", "naas approve shop-db")
-	contains(t, r, r.stderr, "is not done after 4s")
+	r = bob.naas(t, cliExitTimeout, "request", "shop-db", "--template", "gated", "--wait", "--timeout", "4s")
+	cliContains(t, r, r.stdout, "Approval: waiting for approval", "naas approve shop-db")
+	cliContains(t, r, r.stderr, "is not done after 4s")
 	r = alice.naas(t, 0, "approvals")
-	contains(t, r, r.stdout, "shop-db", "bob")
+	cliContains(t, r, r.stdout, "shop-db", "bob")
 	alice.naas(t, 0, "approve", "shop-db", "--reason", "capacity planned")
 	r = bob.naas(t, 0, "request", "shop-db", "--template", "gated", "--wait")
-	contains(t, r, r.stdout, "namespace shop-db is ready")
+	cliContains(t, r, r.stdout, "namespace shop-db is ready")
 
 	// A rejected namespace ends the wait with exit 3 and says why.
 	bob.naas(t, 0, "request", "shop-cache", "--template", "gated")
-	alice.naas(t, exitUsage, "reject", "shop-cache") // No reason.
+	alice.naas(t, cliExitUsage, "reject", "shop-cache") // No reason.
 	alice.naas(t, 0, "reject", "shop-cache", "--reason", "use the shared cache")
-	failsWithFix(t, bob.run(t, naasBinary(t), []string{"request", "shop-cache", "--template", "gated", "--wait"}), exitFailed,
+	cliFails(t, bob.run(t, naasBinary(t), []string{"request", "shop-cache", "--template", "gated", "--wait"}), cliExitFailed,
 		"namespace shop-cache failed: Rejected", "rejection is final")
 
 	// The audit log shows it all to the tenant's admin.
 	r = alice.naas(t, 0, "audit", "--tenant", "shop", "--since", "1h")
-	contains(t, r, r.stdout, "namespace.request", "quota.update", "approval.approve", "approval.reject", "tenant.member.add", "bob", "alice")
+	cliContains(t, r, r.stdout, "namespace.request", "quota.update", "approval.approve", "approval.reject", "tenant.member.add", "bob", "alice")
 	r = bob.naas(t, 0, "audit", "-o", "json") // Bob's own events.
 	var page struct{ Items []struct{ User string } }
 	if err := json.Unmarshal([]byte(r.stdout), &page); err != nil || len(page.Items) == 0 {
@@ -312,11 +311,11 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 	}
 
 	// Delete: a script must say --yes; then the namespaces go, and the tenant with them.
-	failsWithFix(t, bob.run(t, naasBinary(t), []string{"delete", "shop-web"}), exitUsage, "without confirmation: pass --yes", "--help")
+	cliFails(t, bob.run(t, naasBinary(t), []string{"delete", "shop-web"}), cliExitUsage, "without confirmation: pass --yes", "--help")
 	r = bob.naas(t, 0, "delete", "shop-web", "--yes", "--wait")
-	contains(t, r, r.stdout, "namespace shop-web is gone")
+	cliContains(t, r, r.stdout, "namespace shop-web is gone")
 	bob.naas(t, 0, "delete", "shop-cache", "--yes", "--wait")
-	failsWithFix(t, admin.run(t, naasBinary(t), []string{"tenant", "delete", "shop", "--yes"}), exitError,
+	cliFails(t, admin.run(t, naasBinary(t), []string{"tenant", "delete", "shop", "--yes"}), cliExitError,
 		`tenant "shop" still has 1 namespaces (shop-db); delete them first`, "naas list --tenant shop")
 	alice.naas(t, 0, "delete", "shop-db", "--yes", "--wait")
 	testenv.Eventually(t, 30*time.Second, "tenant shop empty", func() error {
@@ -325,7 +324,7 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 		}
 		return nil
 	})
-	failsWithFix(t, alice.run(t, naasBinary(t), []string{"tenant", "describe", "shop"}), exitError, `not found`, "tenant list")
+	cliFails(t, alice.run(t, naasBinary(t), []string{"tenant", "describe", "shop"}), cliExitError, `not found`, "tenant list")
 }
 
 func TestCLI_BadCommandLinesAreUsageErrorsThatPointAtHelp(t *testing.T) {
@@ -358,8 +357,8 @@ func TestCLI_BadCommandLinesAreUsageErrorsThatPointAtHelp(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := u.run(t, naasBinary(t), tc.args, env...)
-			if r.code != exitUsage {
-				t.Fatalf("%s: want exit %d", r, exitUsage)
+			if r.code != cliExitUsage {
+				t.Fatalf("%s: want exit %d", r, cliExitUsage)
 			}
 			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 			if len(lines) != 2 || !strings.Contains(lines[0], tc.wantError) || !strings.Contains(lines[1], "--help") {
@@ -369,7 +368,7 @@ func TestCLI_BadCommandLinesAreUsageErrorsThatPointAtHelp(t *testing.T) {
 	}
 	// The plugin checks the same way, and names itself.
 	r := u.run(t, pluginBinary(t), []string{"describe"}, env...)
-	if r.code != exitUsage || !strings.Contains(r.stderr, "kubectl naas describe --help") {
+	if r.code != cliExitUsage || !strings.Contains(r.stderr, "kubectl naas describe --help") {
 		t.Errorf("%s: want a usage error naming kubectl naas", r)
 	}
 	// Shell completion scripts are there for the usual shells.
