@@ -74,6 +74,21 @@ type Config struct {
 	// MonitoringLabels are added to the labels of the monitoring objects, for the selectors of the cluster's
 	// Prometheus and Alertmanager, e.g. release: kube-prometheus-stack. naas's own labels win over these.
 	MonitoringLabels map[string]string
+
+	// BaseDomain is the platform's base domain, such as apps.example.com: a tenant that declares no spec.domains
+	// owns <tenant>.<BaseDomain>. Empty means such tenants own no domain, and their namespaces get no default
+	// hostname.
+	BaseDomain string
+	// GatewayClassName is the GatewayClass of the namespaces' Gateways. Default: DefaultGatewayClassName.
+	GatewayClassName string
+	// ClusterIssuer is the cert-manager ClusterIssuer that issues the certificates of the Gateways' HTTPS
+	// listeners. Default: DefaultClusterIssuer.
+	ClusterIssuer string
+	// MeshMode is how a namespace joins the Istio mesh: sidecar injection or ambient. Default: MeshSidecar.
+	MeshMode MeshMode
+	// MeshTrustDomain is the Istio trust domain of workload identities, used for the gateway's principal.
+	// Default: DefaultMeshTrustDomain.
+	MeshTrustDomain string
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +97,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DNSNamespace == "" {
 		c.DNSNamespace = DefaultDNSNamespace
+	}
+	if c.GatewayClassName == "" {
+		c.GatewayClassName = DefaultGatewayClassName
+	}
+	if c.ClusterIssuer == "" {
+		c.ClusterIssuer = DefaultClusterIssuer
+	}
+	if c.MeshMode == "" {
+		c.MeshMode = MeshSidecar
+	}
+	if c.MeshTrustDomain == "" {
+		c.MeshTrustDomain = DefaultMeshTrustDomain
 	}
 	return c
 }
@@ -96,6 +123,14 @@ type Input struct {
 	// Parameters are the effective template parameters, defaults applied (tenancy.ResolveParameters).
 	Parameters map[string]string
 	Config     Config
+	// Collaborators are the tenants the claim's spec.collaborators name, by name. A tenant that does not exist is
+	// absent, and gets no access.
+	Collaborators map[string]*naasv1alpha1.Tenant
+	// PeerNamespaces are the namespaces whose workloads the mesh lets call this namespace's, by tenant: the
+	// claim's own tenant's, and those of the collaborators allowed ingress. Istio's AuthorizationPolicy matches
+	// peers by namespace (from their mTLS identity), not by label, so the controller lists them. The namespace
+	// itself is always allowed.
+	PeerNamespaces map[string][]string
 }
 
 // Step is one provisioning step: a set of objects applied together and reported as one claim condition.
@@ -119,6 +154,15 @@ type Step struct {
 	// Off marks the step of a feature the template does not turn on: it wants no objects, the controller
 	// deletes those in Remove, and the claim shows no condition for it.
 	Off bool
+	// Err, when set, says why the step cannot be done for this claim as it stands (e.g. a gateway without
+	// hostnames): the controller applies none of its objects, deletes those in Remove, and reports Err with
+	// reason Failed, while the other steps go on.
+	Err error
+	// Message is what the step's condition says once it is done; empty lists the step's objects.
+	Message string
+	// Install says what provides the kinds in Requires, for the condition of a step not applicable, e.g. "the
+	// Gateway API CRDs".
+	Install string
 }
 
 // ObjectRef identifies one object of the bundle.
@@ -147,6 +191,7 @@ func Build(in Input) ([]Step, error) {
 		namespace: in.Claim.Name,
 		tenant:    in.Tenant.Name,
 	}
+	b.hostnames, b.notOwned = in.Config.Hostnames(in.Claim, in.Tenant)
 
 	namespace, err := b.namespaceObject()
 	if err != nil {
@@ -176,6 +221,7 @@ func Build(in Input) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	gateway, tls := b.gateway()
 
 	afterNamespace := []string{naasv1alpha1.ConditionNamespace}
 	return []Step{
@@ -193,6 +239,9 @@ func Build(in Input) ([]Step, error) {
 			Objects: manifests,
 		},
 		monitoring,
+		gateway,
+		tls,
+		b.mesh(),
 	}, nil
 }
 
@@ -236,6 +285,9 @@ type builder struct {
 	cfg       Config
 	namespace string
 	tenant    string
+	// hostnames are the claim's hostnames its tenant owns; notOwned those it asks for that the tenant no longer
+	// owns.
+	hostnames, notOwned []string
 }
 
 // labels are the labels every object of the bundle carries. Each call returns a new map.

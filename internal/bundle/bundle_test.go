@@ -48,6 +48,7 @@ func TestBuild_StepsFormTheDependencyGraph(t *testing.T) {
 			"networking.k8s.io/v1 NetworkPolicy/naas-allow-same-tenant",
 			"networking.k8s.io/v1 NetworkPolicy/naas-allow-shared-services",
 			"networking.k8s.io/v1 NetworkPolicy/naas-allow-dns",
+			"networking.k8s.io/v1 NetworkPolicy/naas-allow-egress-to-collaborations",
 		}},
 		{
 			Name: naasv1alpha1.ConditionManifests,
@@ -59,6 +60,10 @@ func TestBuild_StepsFormTheDependencyGraph(t *testing.T) {
 		},
 		// The template does not turn monitoring on: the step is there, off, to remove what it made before.
 		{Name: naasv1alpha1.ConditionMonitoring, DependsOn: ns},
+		// So are the gateway, its certificates and the mesh.
+		{Name: naasv1alpha1.ConditionGateway, DependsOn: ns},
+		{Name: naasv1alpha1.ConditionTLS, DependsOn: ns},
+		{Name: naasv1alpha1.ConditionMesh, DependsOn: ns},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("steps mismatch (-want +got):\n%s", diff)
@@ -466,6 +471,12 @@ func TestBuild_NetworkPolicies(t *testing.T) {
 		}},
 	})
 
+	// Every namespace may reach the namespaces that let its tenant in.
+	collaborationEgress := policy("naas-allow-egress-to-collaborations", networkingv1.NetworkPolicySpec{
+		PolicyTypes: egress,
+		Egress:      []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{nsSelector("ingress.naas.dev/"+testTenant, "allowed")}}},
+	})
+
 	tests := []struct {
 		name     string
 		features naasv1alpha1.Features
@@ -509,7 +520,8 @@ func TestBuild_NetworkPolicies(t *testing.T) {
 				in.Config = tt.config
 			})
 			objs := step(t, mustBuild(t, in), naasv1alpha1.ConditionNetworkPolicies).Objects
-			if diff := cmp.Diff(tt.want, typedAll[networkingv1.NetworkPolicy](t, objs)); diff != "" {
+			want := append(tt.want, collaborationEgress)
+			if diff := cmp.Diff(want, typedAll[networkingv1.NetworkPolicy](t, objs)); diff != "" {
 				t.Errorf("network policies mismatch (-want +got):\n%s", diff)
 			}
 			// podSelector {} selects every pod; an absent one would be rejected by the API server.

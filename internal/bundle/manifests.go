@@ -221,10 +221,18 @@ func reservedName(kind, name string) bool {
 	case "LimitRange":
 		return name == LimitRangeName
 	case "RoleBinding":
-		return name == AdminBindingName || name == DeveloperBindingName || name == ViewerBindingName
+		return name == AdminBindingName || name == DeveloperBindingName || name == ViewerBindingName ||
+			strings.HasPrefix(name, CollaboratorBindingPrefix)
 	case "NetworkPolicy":
 		return name == PolicyDefaultDeny || name == PolicySameTenant || name == PolicySharedServices ||
-			name == PolicyDNS || name == PolicyHTTPSEgress
+			name == PolicyDNS || name == PolicyHTTPSEgress || name == PolicyEgressToCollaborations ||
+			strings.HasPrefix(name, PolicyIngressFromTenantPrefix)
+	case GatewayGVK.Kind:
+		return name == GatewayName
+	case PeerAuthenticationGVK.Kind:
+		return name == PeerAuthenticationName
+	case AuthorizationPolicyGVK.Kind:
+		return name == AuthorizationPolicyName
 	case "ConfigMap":
 		return name == monitoring.DashboardConfigMapName
 	case monitoring.PrometheusRuleKind:

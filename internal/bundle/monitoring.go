@@ -112,7 +112,8 @@ func toMonitoringReceivers(in []naasv1alpha1.AlertReceiver) []monitoring.Receive
 	return out
 }
 
-// Validate checks the monitoring settings, so that a mistyped flag fails at start instead of in every alert.
+// Validate checks the monitoring and networking settings, so that a mistyped flag fails at start instead of in
+// every alert or Gateway.
 func (c Config) Validate() error {
 	var errs []error
 	for name, u := range map[string]string{"portal URL": c.PortalURL, "Grafana URL": c.GrafanaURL} {
@@ -133,6 +134,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("monitoring label %s=%q: %s", k, c.MonitoringLabels[k], msg))
 		}
 	}
+	errs = append(errs, c.validateNetworking()...)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("bundle configuration: %w", err)

@@ -14,7 +14,8 @@ import (
 const labelNamespaceName = "kubernetes.io/metadata.name"
 
 // networkPolicies isolate the namespace: deny everything, then allow the tenant's own namespaces, HTTPS from
-// shared services, DNS, and HTTPS egress when the template asks for it and its profile is not restricted.
+// shared services, DNS, HTTPS egress when the template asks for it and its profile is not restricted, and the
+// traffic of collaborations: in from collaborators allowed ingress, out to namespaces that let the tenant in.
 func (b *builder) networkPolicies() ([]*unstructured.Unstructured, error) {
 	policies := []*networkingv1.NetworkPolicy{
 		b.networkPolicy(PolicyDefaultDeny, networkingv1.NetworkPolicySpec{
@@ -56,6 +57,8 @@ func (b *builder) networkPolicies() ([]*unstructured.Unstructured, error) {
 			}},
 		}))
 	}
+
+	policies = append(policies, b.collaborationPolicies()...)
 
 	out := make([]*unstructured.Unstructured, 0, len(policies))
 	for _, p := range policies {

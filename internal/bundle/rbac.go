@@ -1,6 +1,8 @@
 package bundle
 
 import (
+	"slices"
+
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -45,15 +47,24 @@ func (b *builder) roleBindings() ([]*unstructured.Unstructured, error) {
 		}
 		out = append(out, u)
 	}
-	return out, nil
+	collaborators, err := b.collaboratorBindings()
+	if err != nil {
+		return nil, err
+	}
+	return append(out, collaborators...), nil
 }
 
 // subjects are the RBAC subjects of the tenant's owners with role, in owner order, without duplicates.
 func (b *builder) subjects(role naasv1alpha1.Role) []rbacv1.Subject {
+	return subjectsOf(b.in.Tenant, role)
+}
+
+// subjectsOf are the RBAC subjects of tenant t's owners with one of roles, in owner order, without duplicates.
+func subjectsOf(t *naasv1alpha1.Tenant, roles ...naasv1alpha1.Role) []rbacv1.Subject {
 	var out []rbacv1.Subject
 	seen := map[rbacv1.Subject]bool{}
-	for _, o := range b.in.Tenant.Spec.Owners {
-		if o.Role != role {
+	for _, o := range t.Spec.Owners {
+		if !slices.Contains(roles, o.Role) {
 			continue
 		}
 		var s rbacv1.Subject
