@@ -43,8 +43,12 @@ func collaboratorBindings(t *testing.T, in Input) []rbacv1.RoleBinding {
 }
 
 func TestBuild_CollaboratorAccess(t *testing.T) {
-	user := func(n string) rbacv1.Subject { return rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n} }
-	group := func(n string) rbacv1.Subject { return rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: n} }
+	user := func(n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n}
+	}
+	group := func(n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: "Group", APIGroup: rbacv1.GroupName, Name: n}
+	}
 	binding := func(name, clusterRole string, subjects ...rbacv1.Subject) rbacv1.RoleBinding {
 		m := meta(name)
 		m.Labels[LabelCollaborator] = "billing"
