@@ -58,9 +58,9 @@ func (b *builder) gateway() (gateway, tls Step) {
 		return gateway, tls
 	}
 	gateway.Requires = []schema.GroupVersionKind{GatewayGVK}
-	gateway.Install = "the Gateway API CRDs (https://gateway-api.sigs.k8s.io)"
+	gateway.Install = "the CustomResourceDefinitions of the Gateway API (https://gateway-api.sigs.k8s.io)"
 	tls.Requires = []schema.GroupVersionKind{GatewayGVK, CertificateGVK}
-	tls.Install = "the Gateway API CRDs and cert-manager (https://cert-manager.io), with its Gateway API support turned on"
+	tls.Install = "the CustomResourceDefinitions of the Gateway API and cert-manager (https://cert-manager.io), with its Gateway API support turned on"
 	tls.Message = fmt.Sprintf("cert-manager issues the certificate of the HTTPS listeners of Gateway/%s from ClusterIssuer %s into Secret %s",
 		GatewayName, b.cfg.ClusterIssuer, GatewayTLSSecretName)
 

@@ -69,7 +69,7 @@ func (b *builder) mesh() Step {
 		return step
 	}
 	step.Requires = []schema.GroupVersionKind{PeerAuthenticationGVK, AuthorizationPolicyGVK}
-	step.Install = "Istio's CRDs (https://istio.io)"
+	step.Install = "the CustomResourceDefinitions of Istio (https://istio.io)"
 
 	peers := []string{b.namespace}
 	for _, tenant := range slices.Sorted(maps.Keys(b.in.PeerNamespaces)) {

@@ -84,6 +84,7 @@ func (b *builder) monitoring() (Step, error) {
 	}
 
 	step.Requires = []schema.GroupVersionKind{PrometheusRuleGVK}
+	step.Install = "the CustomResourceDefinitions of the prometheus-operator"
 	step.Objects = []*unstructured.Unstructured{rule}
 	if amc != nil {
 		step.Requires = append(step.Requires, AlertmanagerConfigGVK)

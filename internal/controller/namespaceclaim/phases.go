@@ -200,8 +200,14 @@ func owns(c *naasv1alpha1.NamespaceClaim, ns *corev1.Namespace) bool {
 // applyBundle applies the namespace's objects step by step, in dependency order.
 func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, error) {
 	c := s.claim
+	collaborators, peers, err := r.neighbours(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	c.Status.Hostnames, _ = r.Bundle.Hostnames(c, s.tenant)
 	steps, err := bundle.Build(bundle.Input{
 		Claim: c, Tenant: s.tenant, Template: s.template, Tier: s.tier, Parameters: s.params, Config: r.Bundle,
+		Collaborators: collaborators, PeerNamespaces: peers,
 	})
 	if err != nil {
 		var te *bundle.TemplateError
@@ -247,10 +253,22 @@ func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, er
 			continue
 		}
 		if len(missing) > 0 {
+			install := step.Install
+			if install == "" {
+				install = "the CustomResourceDefinitions that define them"
+			}
 			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonNotApplicable, fmt.Sprintf(
-				"cluster %s does not serve %s: install the CustomResourceDefinitions that define them (for the monitoring "+
-					"step, the prometheus-operator's); the step completes by itself once they are served, and does not hold "+
-					"Ready back meanwhile", s.target.Name, formatKinds(missing)))
+				"cluster %s does not serve %s: install %s; the step completes by itself once they are served, and does "+
+					"not hold Ready back meanwhile", s.target.Name, formatKinds(missing), install))
+			continue
+		}
+		if step.Err != nil {
+			msg := step.Err.Error()
+			if err := r.remove(ctx, s, step.Remove); err != nil {
+				msg += "; " + err.Error()
+				errs = append(errs, err)
+			}
+			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonFailed, msg)
 			continue
 		}
 		if waiting := notReady(step.DependsOn, ready); len(waiting) > 0 {
@@ -325,6 +343,9 @@ func (r *Reconciler) remove(ctx context.Context, s *scope, refs []bundle.ObjectR
 }
 
 func stepMessage(step bundle.Step) string {
+	if step.Message != "" {
+		return step.Message
+	}
 	if len(step.Objects) == 0 {
 		return "nothing to create"
 	}

@@ -60,7 +60,7 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 			return err
 		}
 	}
-	return nil
+	return setupCollaboratorIndex(ctx, mgr)
 }
 
 // SetupWithManager registers the controller. Objects in namespaces are mapped back to
@@ -92,6 +92,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		Watches(&rbacv1.RoleBinding{}, byClaimLabel).
 		Watches(&networkingv1.NetworkPolicy{}, byClaimLabel).
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexTenant), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexCollaborator), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&naasv1alpha1.NamespaceClaim{}, r.namespacesChanged()).
 		Watches(&naasv1alpha1.NamespaceTemplate{}, r.claimsBy(IndexTemplate), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.Tier{}, r.claimsBy(IndexTier), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&apiextensionsv1.CustomResourceDefinition{}, r.crdChanged()).

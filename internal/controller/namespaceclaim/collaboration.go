@@ -1,0 +1,113 @@
+package namespaceclaim
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+)
+
+// IndexCollaborator indexes claims by the tenants their spec.collaborators name: the claims a change to such a
+// tenant (its members) or to its set of namespaces affects.
+const IndexCollaborator = "spec.collaborators.tenant"
+
+func setupCollaboratorIndex(ctx context.Context, mgr ctrl.Manager) error {
+	return mgr.GetFieldIndexer().IndexField(ctx, &naasv1alpha1.NamespaceClaim{}, IndexCollaborator, func(o client.Object) []string {
+		var out []string
+		for _, c := range o.(*naasv1alpha1.NamespaceClaim).Spec.Collaborators {
+			out = append(out, c.Tenant)
+		}
+		return out
+	})
+}
+
+// neighbours reads what the bundle needs to know of other tenants and namespaces: the tenants the claim's
+// collaborators name, and, for a template that turns the mesh on, the namespaces of the claim's tenant and of the
+// collaborators let in, which the mesh's AuthorizationPolicy names.
+func (r *Reconciler) neighbours(ctx context.Context, s *scope) (map[string]*naasv1alpha1.Tenant, map[string][]string, error) {
+	c := s.claim
+	var collaborators map[string]*naasv1alpha1.Tenant
+	peers := sets.New[string]()
+	if s.template.Spec.Features.Mesh {
+		peers.Insert(c.Spec.Tenant)
+	}
+	for _, col := range c.Spec.Collaborators {
+		t, err := getOrNil(ctx, r.Client, col.Tenant, &naasv1alpha1.Tenant{})
+		if err != nil {
+			return nil, nil, err
+		}
+		if t != nil {
+			if collaborators == nil {
+				collaborators = map[string]*naasv1alpha1.Tenant{}
+			}
+			collaborators[col.Tenant] = t
+		}
+		if col.AllowIngress && s.template.Spec.Features.Mesh {
+			peers.Insert(col.Tenant)
+		}
+	}
+	if peers.Len() == 0 {
+		return collaborators, nil, nil
+	}
+	namespaces := map[string][]string{}
+	for _, tenant := range sets.List(peers) {
+		claims := &naasv1alpha1.NamespaceClaimList{}
+		if err := r.Client.List(ctx, claims, client.MatchingFields{IndexTenant: tenant}); err != nil {
+			return nil, nil, fmt.Errorf("list the namespaces of tenant %s: %w", tenant, err)
+		}
+		for _, other := range claims.Items {
+			namespaces[tenant] = append(namespaces[tenant], other.Name)
+		}
+		slices.Sort(namespaces[tenant])
+	}
+	return collaborators, namespaces, nil
+}
+
+// namespacesChanged enqueues, when a claim is created or deleted, or its collaborators change, the claims whose
+// bundle names the namespaces of its tenant: the tenant's other claims and the claims that let the tenant in,
+// when their template turns the mesh on (only the mesh's AuthorizationPolicy lists namespaces).
+func (r *Reconciler) namespacesChanged() handler.EventHandler {
+	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+	enqueue := func(ctx context.Context, tenant string, q queue) {
+		seen := sets.New[string]()
+		for _, index := range []string{IndexTenant, IndexCollaborator} {
+			claims := &naasv1alpha1.NamespaceClaimList{}
+			if err := r.Client.List(ctx, claims, client.MatchingFields{index: tenant}); err != nil {
+				ctrl.LoggerFrom(ctx).Error(err, "List claims to requeue after a change of namespaces", "tenant", tenant)
+				continue
+			}
+			for i := range claims.Items {
+				c := &claims.Items[i]
+				if seen.Has(c.Name) || !r.meshOn(ctx, c) {
+					continue
+				}
+				seen.Insert(c.Name)
+				q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
+			}
+		}
+	}
+	tenantOf := func(o client.Object) string { return o.(*naasv1alpha1.NamespaceClaim).Spec.Tenant }
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[client.Object], q queue) {
+			enqueue(ctx, tenantOf(e.Object), q)
+		},
+		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[client.Object], q queue) {
+			enqueue(ctx, tenantOf(e.Object), q)
+		},
+	}
+}
+
+// meshOn reports whether the claim's template turns the mesh on.
+func (r *Reconciler) meshOn(ctx context.Context, c *naasv1alpha1.NamespaceClaim) bool {
+	tpl, err := getOrNil(ctx, r.Client, c.Spec.Template, &naasv1alpha1.NamespaceTemplate{})
+	return err == nil && tpl != nil && tpl.Spec.Features.Mesh
+}
