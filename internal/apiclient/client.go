@@ -17,22 +17,36 @@ import (
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
-// The API's bodies, under the names a client uses.
+// The API's bodies (package apiserver), under the names a client uses.
 type (
-	Namespace        = apiserver.Namespace
-	Condition        = apiserver.Condition
-	NamespaceList    = apiserver.NamespaceList
+	// Namespace is a namespace and how far its provisioning got.
+	Namespace = apiserver.Namespace
+	// Condition is one provisioning step of a Namespace.
+	Condition = apiserver.Condition
+	// NamespaceList is a list of namespaces.
+	NamespaceList = apiserver.NamespaceList
+	// NamespaceRequest asks for a namespace.
 	NamespaceRequest = apiserver.NamespaceRequest
-	Template         = apiserver.Template
-	Tier             = apiserver.Tier
-	Tenant           = apiserver.Tenant
-	TenantInput      = apiserver.TenantInput
-	Member           = apiserver.Member
-	NamingRules      = apiserver.NamingRules
-	Me               = apiserver.Me
-	AuditEvent       = apiserver.AuditEvent
-	AuditPage        = apiserver.AuditPage
-	AuthConfig       = apiserver.AuthConfig
+	// Template is a catalog entry.
+	Template = apiserver.Template
+	// Tier is a class of quota and policy.
+	Tier = apiserver.Tier
+	// Tenant is a tenant as the caller sees it.
+	Tenant = apiserver.Tenant
+	// TenantInput creates a tenant.
+	TenantInput = apiserver.TenantInput
+	// Member is a member of a tenant, with their role.
+	Member = apiserver.Member
+	// NamingRules constrain the names of a tenant's namespaces.
+	NamingRules = apiserver.NamingRules
+	// Me is the caller.
+	Me = apiserver.Me
+	// AuditEvent is one audit record.
+	AuditEvent = apiserver.AuditEvent
+	// AuditPage is one page of the audit log.
+	AuditPage = apiserver.AuditPage
+	// AuthConfig says how to sign in.
+	AuthConfig = apiserver.AuthConfig
 )
 
 // DefaultTimeout bounds one request, retries included.

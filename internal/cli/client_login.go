@@ -123,10 +123,11 @@ func (s *session) login(server, token, caFile string) error {
 	}
 	// Check the credentials before saving them.
 	s.cfg = cfg
-	var tokens apiclient.TokenSource = apiclient.StaticToken(cfg.Token)
+	token = cfg.Token
 	if cfg.OIDC != nil {
-		tokens = apiclient.StaticToken(cfg.OIDC.IDToken)
+		token = cfg.OIDC.IDToken
 	}
+	tokens := apiclient.StaticToken(token)
 	c, err := apiclient.New(apiclient.Options{Server: server, Token: tokens, HTTPClient: hc, Command: s.prog, UserAgent: "naas-cli/" + Version})
 	if err != nil {
 		return err
