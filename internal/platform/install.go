@@ -19,6 +19,7 @@ func Objects(cfg Config) []runtime.Object {
 	}
 	objs = append(objs, RequesterBinding(), PlatformAdminRole(), PlatformAdminBinding())
 	objs = append(objs, Policies(cfg)...)
+	objs = append(objs, networkingObjects(cfg)...)
 	return append(objs, WorkloadPolicies(cfg)...)
 }
 
