@@ -125,7 +125,9 @@ func RoutePolicies(cfg Config) []runtime.Object {
 		return fmt.Sprintf("(has(%[1]s.metadata.annotations) && '%[2]s' in %[1]s.metadata.annotations ? %[1]s.metadata.annotations['%[2]s'] : '')",
 			o, naasv1alpha1.AnnotationHostnames)
 	}
-	labelsOf := func(o string) string { return fmt.Sprintf("(has(%[1]s.metadata.labels) ? %[1]s.metadata.labels : {})", o) }
+	labelsOf := func(o string) string {
+		return fmt.Sprintf("(has(%[1]s.metadata.labels) ? %[1]s.metadata.labels : {})", o)
+	}
 	protectNamespaces := vap(PolicyProtectNamespaceNetworking, &admissionregistrationv1.MatchResources{
 		ObjectSelector: managedNamespaces,
 		ResourceRules:  []admissionregistrationv1.NamedRuleWithOperations{rule("", []admissionregistrationv1.OperationType{admissionregistrationv1.Update}, "namespaces")},
@@ -185,4 +187,3 @@ func networkingObjects(cfg Config) []runtime.Object {
 	}
 	return append(objs, RoutePolicies(cfg)...)
 }
-
