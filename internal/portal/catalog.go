@@ -99,9 +99,12 @@ type catalogView struct {
 
 type tierView struct {
 	apiserver.Tier
-	// Quota lists the tier's hard limits in a fixed, readable order.
-	Quota []quotaItem
+	// Key are the limits people compare tiers by; Quota is every hard limit, by resource name.
+	Key, Quota []quotaItem
 }
+
+// keyResources are the quota resources the catalog shows at a glance.
+var keyResources = []string{"limits.cpu", "limits.memory", "pods", "requests.storage", "services.loadbalancers"}
 
 type quotaItem struct{ Resource, Label, Value string }
 
@@ -113,6 +116,11 @@ func tierViewOf(t apiserver.Tier) tierView {
 			label = l
 		}
 		v.Quota = append(v.Quota, quotaItem{Resource: name, Label: label, Value: t.Quota[name]})
+	}
+	for _, name := range keyResources {
+		if val, ok := t.Quota[name]; ok {
+			v.Key = append(v.Key, quotaItem{Resource: name, Label: resourceLabels[name], Value: val})
+		}
 	}
 	return v
 }

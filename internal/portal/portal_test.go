@@ -87,26 +87,43 @@ func browser(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+// reply is a response, read and closed.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	cookies    []*http.Cookie
 }
 
-func postForm(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
+func (r *reply) Cookies() []*http.Cookie { return r.cookies }
+
+func do(t *testing.T, c *http.Client, req *http.Request) (*reply, string) {
 	t.Helper()
-	resp, err := c.PostForm(u, form)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return &reply{StatusCode: resp.StatusCode, Header: resp.Header, cookies: resp.Cookies()}, string(b)
+}
+
+func get(t *testing.T, c *http.Client, u string) (*reply, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return do(t, c, req)
+}
+
+func postForm(t *testing.T, c *http.Client, u string, form url.Values) (*reply, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return do(t, c, req)
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -120,7 +137,7 @@ func csrfOf(t *testing.T, body string) string {
 	return m[1]
 }
 
-func cookieOf(resp *http.Response, name string) *http.Cookie {
+func cookieOf(resp *reply, name string) *http.Cookie {
 	for _, c := range resp.Cookies() {
 		if c.Name == name {
 			return c
@@ -129,7 +146,7 @@ func cookieOf(resp *http.Response, name string) *http.Cookie {
 	return nil
 }
 
-func signIn(t *testing.T, tp *testPortal, c *http.Client, token, next string) *http.Response {
+func signIn(t *testing.T, tp *testPortal, c *http.Client, token, next string) *reply {
 	t.Helper()
 	_, body := get(t, c, tp.srv.URL+"/signin")
 	resp, _ := postForm(t, c, tp.srv.URL+"/signin", url.Values{"csrf": {csrfOf(t, body)}, "token": {token}, "next": {next}})
@@ -246,12 +263,7 @@ func TestForms_RefuseAPostWithoutTheSessionsCSRFToken(t *testing.T) {
 	}
 	// The API refuses a write that only the cookie authenticates, unless the CSRF header comes with it.
 	req, _ := http.NewRequest(http.MethodPost, tp.srv.URL+"/api/v1/anything", nil)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
+	if resp, _ := do(t, c, req); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cookie-authenticated API write without %s: %d, want 403", CSRFHeader, resp.StatusCode)
 	}
 }
@@ -311,7 +323,7 @@ func oidcPortal(t *testing.T) (*testPortal, *oidctest.Issuer) {
 
 // follow follows redirects by hand (through the issuer too) until one leaves for a path of the portal that is
 // not the OIDC callback, and returns that response.
-func follow(t *testing.T, c *http.Client, start string) (*http.Response, string) {
+func follow(t *testing.T, c *http.Client, start string) (*reply, string) {
 	t.Helper()
 	u := start
 	for range 10 {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // pageNames are the page templates; each is parsed with layout.html and defines "content".
@@ -29,6 +31,7 @@ func parsePages() (map[string]*template.Template, error) {
 			return *s
 		},
 		"fieldID": fieldID,
+		"amount":  amount,
 		"list":    func(s ...string) []string { return s },
 		"title":   titleCase,
 	}
@@ -101,4 +104,13 @@ func titleCase(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// amount shows a money amount, which the API gives as a Kubernetes quantity ("1k"), in plain digits ("1000").
+func amount(s string) string {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return s
+	}
+	return q.AsDec().String()
 }

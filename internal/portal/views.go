@@ -170,7 +170,8 @@ type UsageRow struct {
 	Hard     string
 	// Percent of the hard limit used, 0 to 100 (capped).
 	Percent int
-	// Level is "ok", "high" (80% or more) or "full" (100% or more, or any use of a zero limit).
+	// Level is "ok", "high" (80% or more), "full" (100% or more, or any use of a zero limit) or "none" (the
+	// tier allows none of it, and none is used).
 	Level string
 }
 
@@ -197,8 +198,11 @@ var resourceLabels = map[string]string{
 // summaryResources are the resources the namespace list shows, where the quota has them.
 var summaryResources = []string{"limits.cpu", "limits.memory", "pods"}
 
+// hiddenResources are left out of usage: the quota's own count of ResourceQuotas is always full, by design.
+var hiddenResources = map[string]bool{"resourcequotas": true}
+
 // usageRows turns quota usage into bars: only the resources in only when only is not empty (in that order),
-// otherwise every resource, most used first, then by name.
+// otherwise every resource, most used first, then by name, with those the tier allows none of last.
 func usageRows(u apiserver.Usage, only []string) []UsageRow {
 	var names []string
 	if len(only) > 0 {
@@ -209,7 +213,9 @@ func usageRows(u apiserver.Usage, only []string) []UsageRow {
 		}
 	} else {
 		for n := range u {
-			names = append(names, n)
+			if !hiddenResources[n] {
+				names = append(names, n)
+			}
 		}
 	}
 	rows := make([]UsageRow, 0, len(names))
@@ -218,6 +224,9 @@ func usageRows(u apiserver.Usage, only []string) []UsageRow {
 	}
 	if len(only) == 0 {
 		sort.SliceStable(rows, func(i, j int) bool {
+			if ni, nj := rows[i].Level == "none", rows[j].Level == "none"; ni != nj {
+				return nj
+			}
 			if rows[i].Percent != rows[j].Percent {
 				return rows[i].Percent > rows[j].Percent
 			}
@@ -239,6 +248,7 @@ func usageRow(name string, r apiserver.ResourceUsage) UsageRow {
 	}
 	switch {
 	case hard.Sign() <= 0:
+		row.Level = "none"
 		if used.Sign() > 0 {
 			row.Percent, row.Level = 100, "full"
 		}

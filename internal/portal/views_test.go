@@ -126,7 +126,7 @@ func TestProgress_UnknownStepIsLabelledByItsType(t *testing.T) {
 	}
 }
 
-func TestUsageRows_PercentLevelAndOrder(t *testing.T) {
+func TestUsageRows_MostUsedFirstAndWhatTheTierForbidsLast(t *testing.T) {
 	u := apiserver.Usage{
 		"limits.cpu":             {Hard: "2", Used: "500m"},
 		"limits.memory":          {Hard: "4Gi", Used: "3600Mi"},
@@ -134,6 +134,7 @@ func TestUsageRows_PercentLevelAndOrder(t *testing.T) {
 		"services.loadbalancers": {Hard: "0", Used: "0"},
 		"services.nodeports":     {Hard: "0", Used: "1"},
 		"custom":                 {Hard: "not-a-quantity", Used: "1"},
+		"resourcequotas":         {Hard: "1", Used: "1"},
 	}
 	got := usageRows(u, nil)
 	want := []UsageRow{
@@ -142,7 +143,7 @@ func TestUsageRows_PercentLevelAndOrder(t *testing.T) {
 		{Resource: "limits.memory", Label: "Memory (limits)", Used: "3600Mi", Hard: "4Gi", Percent: 88, Level: "high"},
 		{Resource: "limits.cpu", Label: "CPU (limits)", Used: "500m", Hard: "2", Percent: 25, Level: "ok"},
 		{Resource: "custom", Label: "custom", Used: "1", Hard: "not-a-quantity", Percent: 0, Level: "ok"},
-		{Resource: "services.loadbalancers", Label: "Load balancers", Used: "0", Hard: "0", Percent: 0, Level: "ok"},
+		{Resource: "services.loadbalancers", Label: "Load balancers", Used: "0", Hard: "0", Percent: 0, Level: "none"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
