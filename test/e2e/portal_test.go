@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -57,7 +58,7 @@ func TestPortal_DeveloperRequestsWatchesAndUsesANamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := startBrowser(t) // Before naas up: a missing Chromium fails the test at once.
-	p := startUp(t, filepath.Join(dir, "data"), "--token-file", tokenFile)
+	p := startUp(t, filepath.Join(dir, "data"), "--token-file", tokenFile, "--grafana-url", "https://grafana.example.com")
 	defer p.stop(t)
 	b.base = "http://" + p.addr
 	adminToken, err := os.ReadFile(filepath.Join(p.dir, "admin-token"))
@@ -228,6 +229,44 @@ func TestPortal_DeveloperRequestsWatchesAndUsesANamespace(t *testing.T) {
 			t.Errorf("the quota does not show the pod (1 of 50 pods, 250m of 2 CPUs):\n%s", quota)
 		}
 		b.checkPage(t, "namespace")
+	})
+
+	t.Run("namespace page links the dashboard and the hosts the namespace serves", func(t *testing.T) {
+		ctx := context.Background()
+		c := p.client(t)
+		ing := &networkingv1.Ingress{
+			ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop-web"},
+			Spec: networkingv1.IngressSpec{
+				TLS:   []networkingv1.IngressTLS{{Hosts: []string{"web.shop.example.com"}, SecretName: "web-tls"}},
+				Rules: []networkingv1.IngressRule{{Host: "web.shop.example.com"}},
+			},
+		}
+		if err := c.Create(ctx, ing); err != nil {
+			t.Fatal(err)
+		}
+		b.open(t, "/namespaces/shop-web")
+		if got := evalJS[string](t, b, `document.querySelector('section[aria-labelledby=endpoints] a')?.href ?? ""`); got != "https://web.shop.example.com/" {
+			t.Errorf("endpoint link = %q, want https://web.shop.example.com/", got)
+		}
+		// A template with monitoring gets a Grafana dashboard, which the page links.
+		claim := &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: "shop-metrics"},
+			Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: "shop", Template: "data"}}
+		if err := c.Create(ctx, claim); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 60*time.Second, "the dashboard URL of shop-metrics", func() error {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(claim), claim); err != nil {
+				return err
+			}
+			if claim.Status.DashboardURL == "" {
+				return fmt.Errorf("phase %s, no dashboard yet", claim.Status.Phase)
+			}
+			return nil
+		})
+		b.open(t, "/namespaces/shop-metrics")
+		if got := evalJS[string](t, b, `document.querySelector('section[aria-labelledby=endpoints] a')?.href ?? ""`); got != claim.Status.DashboardURL {
+			t.Errorf("dashboard link = %q, want %q", got, claim.Status.DashboardURL)
+		}
 	})
 
 	t.Run("another tenant's namespace is a 403 that says what to do", func(t *testing.T) {
