@@ -31,6 +31,7 @@ import (
 	"github.com/naas-dev/naas/internal/certs"
 	"github.com/naas-dev/naas/internal/controller/workloadpolicy"
 	"github.com/naas-dev/naas/internal/webhook"
+	"github.com/naas-dev/naas/internal/webhook/hostnames"
 	"github.com/naas-dev/naas/internal/webhook/ledger"
 	"github.com/naas-dev/naas/internal/webhook/namespaceclaim"
 	"github.com/naas-dev/naas/internal/webhook/tenant"
@@ -62,6 +63,9 @@ const (
 	pathValidateClaims = "/validate/namespaceclaims"
 	pathValidateTenant = "/validate/tenants"
 	pathTenantQuota    = "/validate/tenant-quota"
+	// The hostnames and collaborators of claims (package webhook/hostnames).
+	pathMutateHostnames   = "/mutate/namespaceclaims-hostnames"
+	pathValidateHostnames = "/validate/namespaceclaims-hostnames"
 )
 
 // WebhookOptions configure the admission webhooks.
@@ -225,6 +229,11 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		pathTenantQuota: &tenantquota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Counter: counter, Decoder: decoder,
 		},
+		pathMutateHostnames: &hostnames.Defaulter{Client: mgr.GetClient(), BaseDomain: p.opts.Bundle.BaseDomain, Decoder: decoder},
+		pathValidateHostnames: &hostnames.Validator{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: hostnames.NewStore(direct, e.namespace),
+			BaseDomain: p.opts.Bundle.BaseDomain, Privileged: privileged, Decoder: decoder,
+		},
 	} {
 		handler, err := admission.StandaloneWebhook(&admission.Webhook{Handler: h}, admission.StandaloneOptions{MetricsPath: path})
 		if err != nil {
@@ -328,6 +337,17 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object 
 			TimeoutSeconds:          timeout,
 			AdmissionReviewVersions: []string{"v1"},
 			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
+		}, {
+			// A claim without hostnames gets the default one, so that what it serves is explicit and reserved.
+			Name:                    "namespaceclaims-hostnames.mutate.naas.dev",
+			ClientConfig:            cc(pathMutateHostnames),
+			Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, create, "namespaceclaims")},
+			FailurePolicy:           fail,
+			MatchPolicy:             equivalent,
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			TimeoutSeconds:          timeout,
+			AdmissionReviewVersions: []string{"v1"},
+			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
 		}},
 	}
 	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
@@ -341,6 +361,16 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object 
 				FailurePolicy:           fail,
 				MatchPolicy:             equivalent,
 				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves namespace slots
+				TimeoutSeconds:          timeout,
+				AdmissionReviewVersions: []string{"v1"},
+			},
+			{
+				Name:                    "namespaceclaims-hostnames.validate.naas.dev",
+				ClientConfig:            cc(pathValidateHostnames),
+				Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, createUpdate, "namespaceclaims")},
+				FailurePolicy:           fail,
+				MatchPolicy:             equivalent,
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves hostnames
 				TimeoutSeconds:          timeout,
 				AdmissionReviewVersions: []string{"v1"},
 			},

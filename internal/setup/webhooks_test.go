@@ -97,7 +97,7 @@ func TestWebhookConfigurations_CarryTheCABundleAndStayInScope(t *testing.T) {
 	objs := webhookConfigurations(e, []byte("CA"))
 	m := objs[0].(*admissionregistrationv1.MutatingWebhookConfiguration)
 	v := objs[1].(*admissionregistrationv1.ValidatingWebhookConfiguration)
-	if len(m.Webhooks) != 1 || len(v.Webhooks) != 4 {
+	if len(m.Webhooks) != 2 || len(v.Webhooks) != 5 {
 		t.Fatalf("webhooks: %d mutating, %d validating", len(m.Webhooks), len(v.Webhooks))
 	}
 	for _, w := range v.Webhooks {

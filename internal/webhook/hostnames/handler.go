@@ -1,0 +1,233 @@
+package hostnames
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"time"
+
+	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/domains"
+	"github.com/naas-dev/naas/internal/tenancy"
+	"github.com/naas-dev/naas/internal/webhook"
+)
+
+// Defaulter gives a claim created without hostnames the default one, <namespace>.<tenant base domain>, so that
+// what a namespace serves is explicit in its claim and reserved when it is admitted; a later change of the
+// tenant's domains never moves it.
+type Defaulter struct {
+	// Client reads tenants, from the manager's cache.
+	Client client.Reader
+	// BaseDomain is the platform's base domain.
+	BaseDomain string
+	Decoder    admission.Decoder
+}
+
+var _ admission.Handler = (*Defaulter)(nil)
+
+// Handle implements admission.Handler.
+func (d *Defaulter) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create {
+		return admission.Allowed("")
+	}
+	c := &naasv1alpha1.NamespaceClaim{}
+	if err := d.Decoder.Decode(req, c); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if len(c.Spec.Hostnames) > 0 {
+		return admission.Allowed("hostnames given")
+	}
+	t, err := get(ctx, d.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{})
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	h := domains.Default(c.Name, t, d.BaseDomain)
+	if h == "" {
+		return admission.Allowed("the tenant has no domain to give a default hostname under")
+	}
+	return admission.Patched("default hostname", jsonpatch.Operation{Operation: "add", Path: "/spec/hostnames", Value: []string{h}})
+}
+
+// Validator admits the hostnames and collaborators of claims being created or updated (see Validate), and
+// reserves the hostnames the request adds in the hostname ledger of their bucket.
+type Validator struct {
+	// Client reads tenants, templates and claims from the manager's cache.
+	Client client.Reader
+	// Reader reads claims from the API server, to tell whether an expired reservation still stands.
+	Reader client.Reader
+	// Ledgers keep the hostname reservations.
+	Ledgers *Store
+	// BaseDomain is the platform's base domain.
+	BaseDomain string
+	Privileged func(tenancy.User) bool
+	Decoder    admission.Decoder
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+var _ admission.Handler = (*Validator)(nil)
+
+func (v *Validator) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// Handle implements admission.Handler.
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	user := webhook.User(req)
+	r := Request{Operation: req.Operation, User: user, Privileged: v.Privileged(user), BaseDomain: v.BaseDomain, Claim: &naasv1alpha1.NamespaceClaim{}}
+	if err := v.Decoder.Decode(req, r.Claim); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if req.Operation == admissionv1.Update {
+		r.Old = &naasv1alpha1.NamespaceClaim{}
+		if err := v.Decoder.DecodeRaw(req.OldObject, r.Old); err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+	}
+	if err := v.resolve(ctx, &r); err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	res := Validate(r)
+	if res.Err != nil {
+		return webhook.Deny(res.Err)
+	}
+	if len(res.Reserve) > 0 {
+		conflicts, err := v.reserve(ctx, r, res.Reserve, req.DryRun != nil && *req.DryRun)
+		if err != nil {
+			return admission.Errored(http.StatusInternalServerError, err)
+		}
+		if err := ConflictError(r.Claim, conflicts); err != nil {
+			return webhook.Deny(err)
+		}
+	}
+	return admission.Allowed("").WithWarnings(res.Warnings...)
+}
+
+// resolve reads the tenant, template and existing tenants the decision needs.
+func (v *Validator) resolve(ctx context.Context, r *Request) error {
+	var err error
+	if r.Tenant, err = get(ctx, v.Client, r.Claim.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
+		return err
+	}
+	if r.Template, err = get(ctx, v.Client, r.Claim.Spec.Template, &naasv1alpha1.NamespaceTemplate{}); err != nil {
+		return err
+	}
+	if len(r.Claim.Spec.Collaborators) > 0 {
+		tenants := &naasv1alpha1.TenantList{}
+		if err := v.Client.List(ctx, tenants); err != nil {
+			return fmt.Errorf("list tenants: %w", err)
+		}
+		for _, t := range tenants.Items {
+			r.Tenants = append(r.Tenants, t.Name)
+		}
+		sort.Strings(r.Tenants)
+	}
+	return nil
+}
+
+// reserve checks hosts against what other namespaces hold, then reserves them, bucket by bucket, each in one
+// compare-and-swap of its ledger. A conflict found in a later bucket leaves the earlier reservations to expire.
+func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryRun bool) ([]domains.Conflict, error) {
+	held, err := v.held(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if conflicts := domains.HeldBy(r.Claim.Name, hosts, held); len(conflicts) > 0 {
+		return conflicts, nil
+	}
+	byBucket := domains.ByBucket(hosts)
+	buckets := make([]string, 0, len(byBucket))
+	for b := range byBucket {
+		buckets = append(buckets, b)
+	}
+	sort.Strings(buckets)
+	for _, b := range buckets {
+		var conflicts []domains.Conflict
+		err := v.Ledgers.Change(ctx, b, dryRun, func(l *domains.Ledger) (bool, error) {
+			var err error
+			conflicts, err = l.Reserve(r.Claim.Name, r.Claim.UID, byBucket[b], v.now(), v.holds(ctx))
+			return err == nil && len(conflicts) == 0, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reserve hostnames %v for namespace %s: %w", byBucket[b], r.Claim.Name, err)
+		}
+		if len(conflicts) > 0 {
+			return conflicts, nil
+		}
+	}
+	return nil, nil
+}
+
+// held returns the hostnames every claim asks for, by namespace, from the cache: the claims admitted before
+// naas kept ledgers, or while its webhook was bypassed, hold their hostnames too.
+func (v *Validator) held(ctx context.Context) (map[string][]string, error) {
+	claims := &naasv1alpha1.NamespaceClaimList{}
+	if err := v.Client.List(ctx, claims); err != nil {
+		return nil, fmt.Errorf("list namespace claims: %w", err)
+	}
+	tenants := &naasv1alpha1.TenantList{}
+	if err := v.Client.List(ctx, tenants); err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	byName := map[string]*naasv1alpha1.Tenant{}
+	for i := range tenants.Items {
+		byName[tenants.Items[i].Name] = &tenants.Items[i]
+	}
+	out := make(map[string][]string, len(claims.Items))
+	for i := range claims.Items {
+		c := &claims.Items[i]
+		out[c.Name] = domains.Requested(c, byName[c.Spec.Tenant], v.BaseDomain)
+	}
+	return out, nil
+}
+
+// holds tells whether an expired reservation still stands: its claim exists, with the reservation's UID, and
+// asks for the hostname. It reads the claim from the API server, not the cache, which may lag.
+func (v *Validator) holds(ctx context.Context) domains.Holds {
+	return func(res domains.Reservation) (bool, error) {
+		c := &naasv1alpha1.NamespaceClaim{}
+		err := v.Reader.Get(ctx, client.ObjectKey{Name: res.Namespace}, c)
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read namespace claim %s to tell whether it holds %s: %w", res.Namespace, res.Hostname, err)
+		}
+		if res.UID != "" && c.UID != res.UID {
+			return false, nil
+		}
+		t, err := get(ctx, v.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{})
+		if err != nil {
+			return false, err
+		}
+		return slices.Contains(domains.Requested(c, t, v.BaseDomain), res.Hostname), nil
+	}
+}
+
+func get[T client.Object](ctx context.Context, c client.Reader, name string, obj T) (T, error) {
+	var zero T
+	if name == "" {
+		return zero, nil
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return zero, nil
+		}
+		return zero, fmt.Errorf("get %T %s: %w", obj, name, err)
+	}
+	return obj, nil
+}
