@@ -50,6 +50,7 @@ The CRDs are installed unless --install-crds=false.`,
 	o.webhook.AddFlags(f)
 	o.api.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
+	addNetworkingFlags(f, &o.bundle, "")
 	return cmd
 }
 
@@ -58,6 +59,16 @@ func addMonitoringFlags(f *pflag.FlagSet, cfg *bundle.Config) {
 	f.StringVar(&cfg.PortalURL, "portal-url", "", "base URL of the naas portal as users reach it; alerts link to their template's runbook there (default http://<addr>)")
 	f.StringVar(&cfg.GrafanaURL, "grafana-url", "", "base URL of the Grafana that loads the namespaces' dashboards; claims then link theirs in status.dashboardURL")
 	f.StringToStringVar(&cfg.MonitoringLabels, "monitoring-label", nil, "label for the namespaces' PrometheusRules, AlertmanagerConfigs and dashboards, matching the selectors of the cluster's Prometheus and Alertmanager, e.g. release=kube-prometheus-stack (repeatable)")
+}
+
+// addNetworkingFlags registers the flags of the namespaces' hostnames, gateways and mesh; baseDomain is the
+// default of --base-domain.
+func addNetworkingFlags(f *pflag.FlagSet, cfg *bundle.Config, baseDomain string) {
+	f.StringVar(&cfg.BaseDomain, "base-domain", baseDomain, "the platform's base domain: a tenant without spec.domains owns <tenant>.<base-domain>, and its namespaces get <namespace>.<tenant>.<base-domain> by default (empty: such tenants own no domain)")
+	f.StringVar(&cfg.GatewayClassName, "gateway-class", bundle.DefaultGatewayClassName, "GatewayClass of the namespaces' Gateways, for templates that turn the gateway on")
+	f.StringVar(&cfg.ClusterIssuer, "cluster-issuer", bundle.DefaultClusterIssuer, "cert-manager ClusterIssuer of the certificates of the Gateways' HTTPS listeners")
+	f.StringVar((*string)(&cfg.MeshMode), "mesh-mode", string(bundle.MeshSidecar), "how namespaces of templates that turn the mesh on join Istio: sidecar (istio-injection=enabled) or ambient (istio.io/dataplane-mode=ambient)")
+	f.StringVar(&cfg.MeshTrustDomain, "mesh-trust-domain", bundle.DefaultMeshTrustDomain, "Istio trust domain of workload identities, for the gateway's principal in the namespaces' AuthorizationPolicies")
 }
 
 func (o *serveOptions) run(cmd *cobra.Command) error {

@@ -55,6 +55,8 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
 	o.webhook.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
+	// Every name under .localhost resolves to the loopback address, so the local gateways' hostnames resolve.
+	addNetworkingFlags(f, &o.bundle, "apps.localhost")
 	return cmd
 }
 
