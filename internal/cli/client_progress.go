@@ -22,6 +22,9 @@ var stepOrder = []string{
 	naasv1alpha1.ConditionNetworkPolicies,
 	naasv1alpha1.ConditionManifests,
 	naasv1alpha1.ConditionMonitoring,
+	naasv1alpha1.ConditionGateway,
+	naasv1alpha1.ConditionTLS,
+	naasv1alpha1.ConditionMesh,
 }
 
 // stepLabels name the steps for people.
@@ -35,6 +38,9 @@ var stepLabels = map[string]string{
 	naasv1alpha1.ConditionNetworkPolicies: "Network policies",
 	naasv1alpha1.ConditionManifests:       "Template objects",
 	naasv1alpha1.ConditionMonitoring:      "Monitoring",
+	naasv1alpha1.ConditionGateway:         "Gateway",
+	naasv1alpha1.ConditionTLS:             "TLS certificates",
+	naasv1alpha1.ConditionMesh:            "Service mesh",
 }
 
 func stepLabel(typ string) string {

@@ -192,14 +192,14 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 	alice.naas(t, 0, "tenant", "remove-member", "shop", "user:mallory")
 
 	// Bob requests a namespace and follows it: plain progress lines (stdout is not a terminal), exit 0.
-	r = bob.naas(t, 0, "request", "shop-web", "--template", "microservice", "--set", "service_name=web", "--wait")
+	r = bob.naas(t, 0, "request", "shop-web", "--template", "standard", "--set", "owner_email=bob@example.com", "--wait")
 	cliContains(t, r, r.stdout, "namespace shop-web requested in tenant shop", "shop-web: Namespace: done", "shop-web: Resource quota: done",
 		"shop-web: phase Ready", "namespace shop-web is ready")
 	if strings.Contains(r.stdout, "\x1b[") {
 		t.Errorf("progress on a non-terminal holds terminal escapes:\n%s", r.stdout)
 	}
 	// Again: nothing new, still exit 0; with -o json stdout is the namespace alone, the progress on stderr.
-	r = bob.naas(t, 0, "request", "shop-web", "--template", "microservice", "--set", "service_name=web", "--wait", "-o", "json")
+	r = bob.naas(t, 0, "request", "shop-web", "--template", "standard", "--set", "owner_email=bob@example.com", "--wait", "-o", "json")
 	var ns struct{ Name, Tenant, Phase, Tier string }
 	if err := json.Unmarshal([]byte(r.stdout), &ns); err != nil || ns.Phase != "Ready" || ns.Tenant != "shop" {
 		t.Errorf("%s: want the ready namespace as JSON on stdout (%v)", r, err)
@@ -207,9 +207,9 @@ func TestCLI_FullLifecycleAgainstNaasUp(t *testing.T) {
 	cliContains(t, r, r.stderr, "phase Ready")
 
 	r = bob.naas(t, 0, "list")
-	cliContains(t, r, r.stdout, "NAME", "shop-web", "shop", "microservice", "dev", "Ready", "bob")
+	cliContains(t, r, r.stdout, "NAME", "shop-web", "shop", "standard", "dev", "Ready", "bob")
 	r = bob.naas(t, 0, "describe", "shop-web")
-	cliContains(t, r, r.stdout, "Phase:", "Ready", "Steps:", "Network policies", "service_name=web")
+	cliContains(t, r, r.stdout, "Phase:", "Ready", "Steps:", "Network policies", "owner_email=bob@example.com")
 	cliFails(t, mallory.run(t, naasBinary(t), []string{"describe", "shop-web"}, "NAAS_SERVER="+server, "NAAS_TOKEN=tok-mallory-0123456789"),
 		cliExitError, `namespace "shop-web" not found`, "naas list")
 
