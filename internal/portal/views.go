@@ -66,6 +66,13 @@ var stepLabels = []struct{ typ, label string }{
 	{naasv1alpha1.ConditionMonitoring, "Monitoring"},
 }
 
+// optionalStepLabels name steps the controller reports after the ones above, in its own order.
+var optionalStepLabels = map[string]string{
+	"GatewayReady": "Gateway and host names",
+	"TLSReady":     "TLS certificates",
+	"MeshReady":    "Service mesh",
+}
+
 // expectedSteps are shown as waiting before the controller reports them; the others appear when reported.
 var expectedSteps = map[string]bool{
 	naasv1alpha1.ConditionValid:           true,
@@ -111,7 +118,11 @@ func progressOf(ns apiserver.Namespace, requiresApproval bool) Progress {
 	// Steps this portal does not know by name yet, in the order the controller reported them.
 	for _, c := range ns.Conditions {
 		if !known[c.Type] {
-			add(c.Type, strings.TrimSuffix(c.Type, "Ready"))
+			label, ok := optionalStepLabels[c.Type]
+			if !ok {
+				label = strings.TrimSuffix(c.Type, "Ready")
+			}
+			add(c.Type, label)
 		}
 	}
 	ready, ok := conds[naasv1alpha1.ConditionReady]

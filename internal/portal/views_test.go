@@ -117,12 +117,16 @@ func TestProgress_ListsStepsInOrderWithReadyLast(t *testing.T) {
 	}
 }
 
-func TestProgress_UnknownStepIsLabelledByItsType(t *testing.T) {
-	p := progressOf(apiserver.Namespace{Name: "a", Conditions: []apiserver.Condition{cond("GatewayReady", "True", "Reconciled", "")}}, false)
+func TestProgress_StepsReportedLaterAreLabelled(t *testing.T) {
+	p := progressOf(apiserver.Namespace{Name: "a", Conditions: []apiserver.Condition{
+		cond("GatewayReady", "True", "Reconciled", ""), cond("QuotasSyncedReady", "True", "Reconciled", ""),
+	}}, false)
+	labels := map[string]string{}
 	for _, s := range p.Steps {
-		if s.Type == "GatewayReady" && s.Label != "Gateway" {
-			t.Errorf("label = %q, want Gateway", s.Label)
-		}
+		labels[s.Type] = s.Label
+	}
+	if labels["GatewayReady"] != "Gateway and host names" || labels["QuotasSyncedReady"] != "QuotasSynced" {
+		t.Errorf("labels = %v; want a name for known later steps and the type without Ready for others", labels)
 	}
 }
 
