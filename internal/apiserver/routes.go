@@ -187,7 +187,7 @@ func (s *Server) allowTenant(w http.ResponseWriter, r *http.Request, tenant stri
 // routeTable is every operation of the API.
 func routeTable() []*route {
 	ns := Prefix + "/namespaces"
-	return []*route{
+	return append([]*route{
 		{
 			method: http.MethodGet, pattern: Prefix + "/openapi.json", operationID: "getOpenAPI", tag: tagMeta, public: true,
 			summary:   "The OpenAPI 3 document of this API",
@@ -423,5 +423,5 @@ func routeTable() []*route {
 			errors:    []int{400, 403},
 			handle:    (*Server).queryAudit,
 		},
-	}
+	}, collaboratorRoutes()...)
 }
