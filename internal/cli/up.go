@@ -54,6 +54,7 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 	f.IntVar(&o.apiServerPort, "apiserver-port", 0, "port of the local kube-apiserver (default: the previous run's port, or a free one)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
 	o.webhook.AddFlags(f)
+	o.api.AddServingFlags(f)
 	addMonitoringFlags(f, &o.bundle)
 	// Every name under .localhost resolves to the loopback address, so the local gateways' hostnames resolve.
 	addNetworkingFlags(f, &o.bundle, "apps.localhost")
