@@ -1,0 +1,337 @@
+// Package gateways tests hostnames, gateways, the service mesh and collaboration between tenants end to end on
+// the real local control plane: the Gateway and its listeners, race-free hostname uniqueness across tenants, the
+// route admission policy for every route kind, steps that wait for their CRDs, and collaborator access granted
+// and revoked through the REST API.
+//
+// The environment runs kube-controller-manager, which aggregates the tenant ClusterRoles (the Gateway API roles
+// naas adds among them). It starts WITHOUT the Gateway API, cert-manager and Istio CRDs.
+// TestSteps_NotApplicableUntilTheirCRDsAppear runs first (applicability_test.go sorts first; tests run in source
+// order) and installs them: the Gateway API's real CRDs (vendored from sigs.k8s.io/gateway-api) the way `naas up`
+// does, and the cert-manager and Istio fixtures of test/fixtures/crds. Every other test installs them when it runs
+// alone. Run the package without -shuffle.
+package gateways
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/config"
+	"github.com/naas-dev/naas/internal/setup"
+	"github.com/naas-dev/naas/internal/testenv"
+)
+
+// baseDomain is the platform's --base-domain.
+const baseDomain = "apps.example.com"
+
+var (
+	env *testenv.Environment
+	// apiBase is the URL of naas's REST API.
+	apiBase string
+)
+
+func TestMain(m *testing.M) {
+	e, err := testenv.Start(testenv.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	env = e
+	dir, err := os.MkdirTemp("", "naas-gateways-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		env.Stop()
+		os.Exit(1)
+	}
+	p, stop, err := env.StartPlatform(func(o *setup.Options) {
+		o.Bundle.BaseDomain = baseDomain
+		o.API.TokenFile = writeTokenFile(dir)
+		o.API.AuditDB = filepath.Join(dir, "audit.db")
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		env.Stop()
+		os.Exit(1)
+	}
+	apiBase = "http://" + p.Addr() + "/api/v1"
+	code := m.Run()
+	stop()
+	env.Stop()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// writeTokenFile lets the environment's users call the naas API with the tokens the API server knows them by.
+func writeTokenFile(dir string) string {
+	var lines []string
+	for _, u := range testenv.DefaultUsers {
+		lines = append(lines, fmt.Sprintf("%s,%s,%s,%q", env.Token(u.Name), u.Name, u.Name, strings.Join(u.Groups, ",")))
+	}
+	path := filepath.Join(dir, "api-tokens.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		panic(err)
+	}
+	return path
+}
+
+var (
+	installGatewayAPI  sync.Once
+	installCertManager sync.Once
+	installIstio       sync.Once
+)
+
+// installCRDs installs the CRDs of the add-ons: the Gateway API's with the installer `naas up` uses, and the
+// cert-manager and Istio fixtures.
+func installCRDs(t *testing.T) {
+	t.Helper()
+	installGatewayAPICRDs(t)
+	installFixtureCRDs(t, &installCertManager, "cert-manager")
+	installFixtureCRDs(t, &installIstio, "istio")
+}
+
+func installGatewayAPICRDs(t *testing.T) {
+	t.Helper()
+	var err error
+	installGatewayAPI.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		err = setup.InstallCRDs(ctx, adminClient(t), config.GatewayAPICRDs, config.GatewayAPICRDDir)
+	})
+	if err != nil {
+		t.Fatalf("install the Gateway API CRDs: %v", err)
+	}
+}
+
+func installFixtureCRDs(t *testing.T, once *sync.Once, dir string) {
+	t.Helper()
+	var err error
+	once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err = setup.InstallCRDs(ctx, adminClient(t), os.DirFS(filepath.Join(env.RepoRoot, "test", "fixtures", "crds")), dir)
+	})
+	if err != nil {
+		t.Fatalf("install the %s fixture CRDs: %v", dir, err)
+	}
+}
+
+func adminClient(t *testing.T) client.Client {
+	t.Helper()
+	c, err := client.New(env.Config, client.Options{Scheme: setup.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Kinds of the objects the tests read.
+var (
+	gatewayGVK  = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}
+	peerAuthGVK = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication"}
+	authzGVK    = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}
+)
+
+type tenantBuilder struct{ t *naasv1alpha1.Tenant }
+
+func tenant(name string) *tenantBuilder {
+	return &tenantBuilder{t: &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}}}
+}
+
+func (b *tenantBuilder) owner(name string, role naasv1alpha1.Role) *tenantBuilder {
+	b.t.Spec.Owners = append(b.t.Spec.Owners, naasv1alpha1.Owner{Kind: naasv1alpha1.SubjectUser, Name: name, Role: role})
+	return b
+}
+
+func (b *tenantBuilder) domains(ds ...string) *tenantBuilder {
+	b.t.Spec.Domains = ds
+	return b
+}
+
+func (b *tenantBuilder) create(t *testing.T) *naasv1alpha1.Tenant {
+	t.Helper()
+	if err := env.Client.Create(context.Background(), b.t); err != nil {
+		t.Fatalf("create tenant %s: %v", b.t.Name, err)
+	}
+	return b.t
+}
+
+// template creates a catalog template with the features, tier dev by default.
+func template(t *testing.T, name string, features naasv1alpha1.Features) {
+	t.Helper()
+	tpl := &naasv1alpha1.NamespaceTemplate{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       naasv1alpha1.NamespaceTemplateSpec{DisplayName: name, DefaultTier: "dev", Features: features},
+	}
+	if err := env.Client.Create(context.Background(), tpl); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("create template %s: %v", name, err)
+	}
+}
+
+// Templates of the tests.
+const (
+	tplPlain   = "gw-plain"
+	tplGateway = "gw-gateway"
+	tplMesh    = "gw-mesh"
+)
+
+func templates(t *testing.T) {
+	t.Helper()
+	template(t, tplPlain, naasv1alpha1.Features{})
+	template(t, tplGateway, naasv1alpha1.Features{Gateway: true})
+	template(t, tplMesh, naasv1alpha1.Features{Gateway: true, Mesh: true})
+}
+
+func claim(name, tenantName, tpl string, hostnames ...string) *naasv1alpha1.NamespaceClaim {
+	return &naasv1alpha1.NamespaceClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       naasv1alpha1.NamespaceClaimSpec{Tenant: tenantName, Template: tpl, Hostnames: hostnames},
+	}
+}
+
+// createClaim creates a claim as user (a tenant member, through the API server's admission).
+func createClaim(t *testing.T, user string, c *naasv1alpha1.NamespaceClaim) {
+	t.Helper()
+	if err := env.UserClient(user).Create(context.Background(), c); err != nil {
+		t.Fatalf("create claim %s as %s: %v", c.Name, user, err)
+	}
+}
+
+func getClaim(t *testing.T, name string) *naasv1alpha1.NamespaceClaim {
+	t.Helper()
+	c := &naasv1alpha1.NamespaceClaim{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
+		t.Fatalf("get claim %s: %v", name, err)
+	}
+	return c
+}
+
+// updateClaim changes a claim as user, retrying on conflicts with the controller's writes; it returns the
+// error of the last attempt that was not a conflict.
+func updateClaim(t *testing.T, user, name string, change func(*naasv1alpha1.NamespaceClaim)) error {
+	t.Helper()
+	for {
+		c := getClaim(t, name)
+		change(c)
+		err := env.UserClient(user).Update(context.Background(), c)
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+	}
+}
+
+// waitCondition waits until the claim's condition has the status and reason (any reason when empty).
+func waitCondition(t *testing.T, name, typ string, status metav1.ConditionStatus, reason string) *naasv1alpha1.NamespaceClaim {
+	t.Helper()
+	var c *naasv1alpha1.NamespaceClaim
+	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("claim %s %s=%s (%s)", name, typ, status, reason), func() error {
+		c = &naasv1alpha1.NamespaceClaim{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
+			return err
+		}
+		cond := meta.FindStatusCondition(c.Status.Conditions, typ)
+		if cond == nil {
+			return testenv.Errorf("no %s condition yet; conditions: %v", typ, c.Status.Conditions)
+		}
+		if cond.Status != status || (reason != "" && cond.Reason != reason) {
+			return testenv.Errorf("%s is %s/%s: %s", typ, cond.Status, cond.Reason, cond.Message)
+		}
+		return nil
+	})
+	return c
+}
+
+func waitReady(t *testing.T, name string) *naasv1alpha1.NamespaceClaim {
+	t.Helper()
+	return waitCondition(t, name, naasv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+}
+
+// getObject reads an object of any kind straight from the API server; nil when it does not exist.
+func getObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string) *unstructured.Unstructured {
+	t.Helper()
+	o := &unstructured.Unstructured{}
+	o.SetGroupVersionKind(gvk)
+	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("get %s %s/%s: %v", gvk.Kind, namespace, name, err)
+	}
+	return o
+}
+
+// waitObject waits until the object exists and check passes on it.
+func waitObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string, check func(*unstructured.Unstructured) error) *unstructured.Unstructured {
+	t.Helper()
+	var o *unstructured.Unstructured
+	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%s %s/%s", gvk.Kind, namespace, name), func() error {
+		if o = getObject(t, gvk, namespace, name); o == nil {
+			return testenv.Errorf("not found")
+		}
+		if check != nil {
+			return check(o)
+		}
+		return nil
+	})
+	return o
+}
+
+// apiResponse is a response of the naas REST API.
+type apiResponse struct {
+	status int
+	body   []byte
+}
+
+func (r apiResponse) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
+
+// call calls the naas REST API as user, with a JSON body unless nil.
+func call(t *testing.T, user, method, path string, body any) apiResponse {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, apiBase+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+env.Token(user))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apiResponse{status: resp.StatusCode, body: raw}
+}
+
+func clientKey(namespace, name string) client.ObjectKey {
+	return client.ObjectKey{Namespace: namespace, Name: name}
+}
