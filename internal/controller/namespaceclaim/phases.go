@@ -368,6 +368,20 @@ func notReady(deps []string, ready map[string]bool) []string {
 
 func (r *Reconciler) applyStep(ctx context.Context, s *scope, step bundle.Step) error {
 	for _, obj := range step.Objects {
+		drops, err := r.dropsOwnedMetadata(ctx, s, obj)
+		if err != nil {
+			return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
+		}
+		if drops {
+			// The live object contains everything wanted, plus labels or annotations naas set before: apply it
+			// anyway, so that server-side apply removes them.
+			if err := s.target.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()),
+				client.FieldOwner(apply.FieldOwner), client.ForceOwnership); err != nil {
+				return fmt.Errorf("on cluster %s: apply %s %s: %w", s.target.Name, obj.GetKind(), obj.GetName(), err)
+			}
+			ctrl.LoggerFrom(ctx).Info("Removed labels or annotations naas no longer sets", "kind", obj.GetKind(), "name", obj.GetName())
+			continue
+		}
 		res, err := apply.Apply(ctx, s.target.Client, s.target.Client, obj)
 		if err != nil {
 			return fmt.Errorf("on cluster %s: %w", s.target.Name, err)

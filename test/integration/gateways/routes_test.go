@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // route is a route of kind in namespace, attached to the namespace's Gateway, with hostnames (none when nil).
@@ -47,6 +50,10 @@ func TestRoutes_ForeignOrEmptyHostnamesAreRejectedForEveryKind(t *testing.T) {
 	waitReady(t, "rival-web")
 
 	bob := env.UserClient("bob")
+	// kube-controller-manager aggregates the route role into the tenant roles shortly after naas starts.
+	testenv.Eventually(t, 30*time.Second, "bob may create routes", func() error {
+		return bob.Create(context.Background(), route("HTTPRoute", "shop-web", "probe", []string{"www.shop.example.com"}), client.DryRunAll)
+	})
 	admitted := []struct {
 		name  string
 		hosts []string
