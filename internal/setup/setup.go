@@ -167,18 +167,28 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 				&corev1.LimitRange{}:          {Label: managed},
 				&rbacv1.RoleBinding{}:         {Label: managed},
 				&networkingv1.NetworkPolicy{}: {Label: managed},
+				// Only naas's own config maps (namespaces' dashboards), so that the claim controller learns
+				// from the cache, not from a read per claim, that a dashboard it must remove is not there.
+				&corev1.ConfigMap{}: {Label: managed},
 			},
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
+	// The claim controller reads each object of a namespace before applying it; these kinds are read from
+	// the cache (see cachedReads), the rest directly.
+	targetClient, err := newCachedReads(mgr.GetClient(), scheme, &corev1.Namespace{}, &corev1.ResourceQuota{},
+		&corev1.LimitRange{}, &rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{}, &corev1.ConfigMap{})
+	if err != nil {
+		return nil, err
+	}
 	p := &Platform{
 		Manager:  mgr,
 		Mux:      http.NewServeMux(),
 		Identity: identity,
 		opts:     opts,
-		Target:   &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
+		Target:   &cluster.Target{Name: cluster.Local, Client: targetClient, Reader: mgr.GetAPIReader()},
 	}
 	if err := p.registerControllers(ctx); err != nil {
 		return nil, err
