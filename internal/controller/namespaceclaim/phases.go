@@ -307,8 +307,11 @@ func (r *Reconciler) missingKinds(ctx context.Context, kinds []schema.GroupVersi
 	return r.Kinds.Missing(ctx, kinds)
 }
 
-// remove deletes the objects a step no longer wants. It reads them directly from the API server (they may be of
-// kinds no informer watches) and deletes only those carrying this claim's labels, never what naas did not make.
+// remove deletes the objects a step no longer wants, only those carrying this claim's labels, never what naas did
+// not make. It reads them through the target's client: from the cache for the kinds naas caches (label-selected
+// to naas's own objects, which are all it may delete), directly for the others. Every claim without monitoring
+// checks for its dashboard on every pass; a direct read each time was 10,000 reads at a restart with 10,000
+// namespaces.
 func (r *Reconciler) remove(ctx context.Context, s *scope, refs []bundle.ObjectRef) error {
 	var errs []error
 	for _, ref := range refs {
@@ -323,7 +326,7 @@ func (r *Reconciler) remove(ctx context.Context, s *scope, refs []bundle.ObjectR
 		obj := &unstructured.Unstructured{}
 		obj.SetGroupVersionKind(ref.GVK)
 		key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
-		if err := s.target.Reader.Get(ctx, key, obj); err != nil {
+		if err := s.target.Client.Get(ctx, key, obj); err != nil {
 			if !apierrors.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("read %s in %s on cluster %s to remove it: %w", ref, ref.Namespace, s.target.Name, err))
 			}
