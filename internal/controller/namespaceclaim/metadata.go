@@ -20,9 +20,10 @@ import (
 // stay unless the object is applied anyway; server-side apply then removes what naas owned and left out.
 var ownedMetadataPrefixes = []string{"naas.dev/", "ingress.naas.dev/", "istio-injection", "istio.io/dataplane-mode"}
 
-// dropsOwnedMetadata reports whether live carries a label or annotation of ownedMetadataPrefixes that naas applied
-// and desired no longer has. Only when there is a candidate key is the object read with its managed fields (the
-// cache strips them), so an idle resync reads nothing more.
+// dropsOwnedMetadata reports whether the live Namespace carries a label or annotation of ownedMetadataPrefixes
+// that naas applied and desired no longer has. The Namespace is the only object whose labels and annotations naas
+// sets for some inputs only. It is read from the cache; only when there is a candidate key is it read again with
+// its managed fields (the cache strips them), so an idle resync reads nothing more from the API server.
 func (r *Reconciler) dropsOwnedMetadata(ctx context.Context, s *scope, desired *unstructured.Unstructured) (bool, error) {
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(desired.GroupVersionKind())

@@ -371,9 +371,12 @@ func notReady(deps []string, ready map[string]bool) []string {
 
 func (r *Reconciler) applyStep(ctx context.Context, s *scope, step bundle.Step) error {
 	for _, obj := range step.Objects {
-		drops, err := r.dropsOwnedMetadata(ctx, s, obj)
-		if err != nil {
-			return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
+		drops := false
+		if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" {
+			var err error
+			if drops, err = r.dropsOwnedMetadata(ctx, s, obj); err != nil {
+				return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
+			}
 		}
 		if drops {
 			// The live object contains everything wanted, plus labels or annotations naas set before: apply it
