@@ -14,7 +14,10 @@ import (
 	"github.com/naas-dev/naas/bench/report"
 )
 
-var reportDir = flag.String("report-dir", "results", "directory BenchmarkSuite writes results.md and results.json to")
+var (
+	reportDir = flag.String("report-dir", "results", "directory BenchmarkSuite writes results.md and results.json to")
+	sizesJSON = flag.String("sizes", "", `JSON that overrides BenchmarkSuite's sizes, for trying things out, e.g. {"Burst":200,"BurstRuns":1}; durations in nanoseconds`)
+)
 
 // TestBenchSmoke runs the whole harness at small sizes and checks that the report holds every
 // figure, measured or with the reason why not: the harness must not rot between full runs.
@@ -73,9 +76,16 @@ func BenchmarkSuite(b *testing.B) {
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
+	sizes, mode := FullSizes(), "full"
+	if *sizesJSON != "" {
+		if err := json.Unmarshal([]byte(*sizesJSON), &sizes); err != nil {
+			b.Fatalf("-sizes: %v", err)
+		}
+		mode = "custom"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, b.TempDir(), "full", FullSizes(), logf)
+	rep, err := Run(ctx, b.TempDir(), mode, sizes, logf)
 	if err != nil {
 		if rep != nil {
 			rep.Finish()

@@ -206,6 +206,13 @@ func (c *Cluster) catalogObject(ctx context.Context, name string, obj client.Obj
 // FloorBundle returns the objects naas makes for a claim of the benchmark template and tier named
 // name in tenant tn, built by naas's own bundle package, relabelled with floorManagedBy.
 func (c *Cluster) FloorBundle(ctx context.Context, name string, tn *naasv1alpha1.Tenant) ([]*unstructured.Unstructured, error) {
+	return c.Bundle(ctx, name, tn, floorManagedBy)
+}
+
+// Bundle returns the objects naas makes for a claim of the benchmark template and tier named name in
+// tenant tn, built by naas's own bundle package, with app.kubernetes.io/managed-by set to managedBy,
+// the Namespace first.
+func (c *Cluster) Bundle(ctx context.Context, name string, tn *naasv1alpha1.Tenant, managedBy string) ([]*unstructured.Unstructured, error) {
 	tmpl, err := c.catalogObject(ctx, benchTemplate, &naasv1alpha1.NamespaceTemplate{})
 	if err != nil {
 		return nil, err
@@ -217,26 +224,26 @@ func (c *Cluster) FloorBundle(ctx context.Context, name string, tn *naasv1alpha1
 	claim := claimObject(name, tn.Name)
 	params, errs := tenancy.ResolveParameters(tmpl.(*naasv1alpha1.NamespaceTemplate), claim)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("parameters of the floor's claim %s: %w", name, errs.ToAggregate())
+		return nil, fmt.Errorf("parameters of the benchmark claim %s: %w", name, errs.ToAggregate())
 	}
 	steps, err := bundle.Build(bundle.Input{
 		Claim: claim, Tenant: tn, Template: tmpl.(*naasv1alpha1.NamespaceTemplate), Tier: tier.(*naasv1alpha1.Tier),
 		Parameters: params, Config: bundle.Config{PortalURL: "http://127.0.0.1"},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("build the floor's bundle %s: %w", name, err)
+		return nil, fmt.Errorf("build the bundle of %s: %w", name, err)
 	}
 	var objs []*unstructured.Unstructured
 	for _, s := range steps {
 		for _, o := range s.Objects {
 			labels := o.GetLabels()
-			labels[naasv1alpha1.LabelManagedBy] = floorManagedBy
+			labels[naasv1alpha1.LabelManagedBy] = managedBy
 			o.SetLabels(labels)
 			objs = append(objs, o)
 		}
 	}
 	if len(objs) == 0 || objs[0].GetKind() != "Namespace" {
-		return nil, errors.New("the bundle does not start with its Namespace: the floor would write in the wrong order")
+		return nil, errors.New("the bundle does not start with its Namespace: its objects would be written in the wrong order")
 	}
 	return objs, nil
 }

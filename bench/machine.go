@@ -48,15 +48,23 @@ func DetectMachine() report.Machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			m.LoadAverage = f[0]
-		}
-	}
+	m.LoadAverage = LoadAverage()
 	if m.CPUModel == "" {
 		m.CPUModel = "unknown CPU"
 	}
 	return m
+}
+
+// LoadAverage returns the 1-minute load average from /proc.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 // DetectVersions names naas's revision, Go, and the Kubernetes libraries and control plane.

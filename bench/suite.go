@@ -156,6 +156,7 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, logf func(string, .
 		s.Log("%s: done in %s", step.name, time.Since(start).Round(time.Millisecond))
 	}
 	s.rep.Duration = report.Duration(time.Since(s.rep.Started))
+	s.rep.Machine.LoadAverageEnd = LoadAverage()
 	s.rep.Finish()
 	return s.rep, nil
 }

@@ -137,6 +137,10 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	mark, err := s.c.Audit.Mark()
+	if err != nil {
+		return err
+	}
 	naasLat, naasFails, naasErr := openLoop(ctx, s.Sizes.WebhookRate, s.Sizes.WebhookDuration, func(ctx context.Context, _ int) error {
 		return dave.Create(ctx, claim.DeepCopy(), client.DryRunAll)
 	})
@@ -148,6 +152,11 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 		return fmt.Errorf("every dry-run create of a claim by %s failed: %w", scaleAdmin, naasErr)
 	}
 	delta := after.Sub(before)
+	events, err := s.c.Audit.Since(mark)
+	if err != nil {
+		return err
+	}
+	calls := Count(events, naasUser)
 
 	if err := s.settle(ctx); err != nil {
 		return err
@@ -159,7 +168,8 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 	if len(baseLat) == 0 {
 		return fmt.Errorf("every dry-run create of a config map failed: %w", baseErr)
 	}
-	var notes []string
+	notes := []string{fmt.Sprintf("naas's own API calls during the load, for %d requests: %d reads and %d writes (%s).",
+		len(naasLat)+naasFails, calls.Reads, calls.Writes+calls.Refused, calls.String())}
 	if naasFails > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d requests through naas's admission failed, first: %v", naasFails, naasFails+len(naasLat), naasErr))
 	}

@@ -20,8 +20,8 @@ func (r *Report) Markdown() []byte {
 		"baseline. How each figure is measured: [docs/benchmarks.md](../../docs/benchmarks.md).\n\n",
 		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Mode, time.Duration(r.Duration).Round(time.Second))
 	m := r.Machine
-	w("- Machine: %s, %d CPUs, %s memory, %s/%s, kernel %s, load average %s at the start\n",
-		m.CPUModel, m.CPUs, formatBytes(m.MemoryBytes), m.OS, m.Arch, m.Kernel, m.LoadAverage)
+	w("- Machine: %s, %d CPUs, %s memory, %s/%s, kernel %s; load average %s at the start, %s at the end\n",
+		m.CPUModel, m.CPUs, formatBytes(m.MemoryBytes), m.OS, m.Arch, m.Kernel, m.LoadAverage, m.LoadAverageEnd)
 	v := r.Versions
 	w("- Versions: naas %s, %s, Kubernetes %s (client-go %s), controller-runtime %s\n",
 		v.Naas, v.Go, v.Kubernetes, v.ClientGo, v.ControllerRuntime)

@@ -39,9 +39,10 @@ type Machine struct {
 	OS          string `json:"os"`
 	Arch        string `json:"arch"`
 	Kernel      string `json:"kernel"`
-	// LoadAverage is the 1-minute load average at the start of the run: other work on a shared
-	// machine shows here.
-	LoadAverage string `json:"loadAverage"`
+	// LoadAverage is the 1-minute load average at the start of the run, LoadAverageEnd at its end:
+	// other work on a shared machine shows here.
+	LoadAverage    string `json:"loadAverage"`
+	LoadAverageEnd string `json:"loadAverageEnd,omitempty"`
 }
 
 // Versions name the software measured.

@@ -112,7 +112,7 @@ func TestCheck_NamesMissingAndIncompleteFigures(t *testing.T) {
 func TestWriteFiles_WritesMarkdownAndJSONThatRoundTrips(t *testing.T) {
 	r := &Report{
 		Mode: "smoke", Started: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), Duration: Duration(83 * time.Second),
-		Machine:  Machine{CPUModel: "Test CPU", CPUs: 2, MemoryBytes: 8 << 30, OS: "linux", Arch: "amd64", Kernel: "6.1", LoadAverage: "0.10"},
+		Machine:  Machine{CPUModel: "Test CPU", CPUs: 2, MemoryBytes: 8 << 30, OS: "linux", Arch: "amd64", Kernel: "6.1", LoadAverage: "0.10", LoadAverageEnd: "0.20"},
 		Versions: Versions{Naas: "abc123", Go: "go1.26", Kubernetes: "v1.36.3", ControllerRuntime: "v0.24.1", ClientGo: "v0.36.3"},
 		Sizes:    map[string]int{"sequentialClaims": 5},
 		Figures: []Figure{
