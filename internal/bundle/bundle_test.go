@@ -520,7 +520,7 @@ func TestBuild_NetworkPolicies(t *testing.T) {
 				in.Config = tt.config
 			})
 			objs := step(t, mustBuild(t, in), naasv1alpha1.ConditionNetworkPolicies).Objects
-			want := append(tt.want, collaborationEgress)
+			want := append(append([]networkingv1.NetworkPolicy{}, tt.want...), collaborationEgress)
 			if diff := cmp.Diff(want, typedAll[networkingv1.NetworkPolicy](t, objs)); diff != "" {
 				t.Errorf("network policies mismatch (-want +got):\n%s", diff)
 			}

@@ -61,7 +61,7 @@ func TestBuild_GatewayUsesTheDefaultHostnameUnderTheBaseDomain(t *testing.T) {
 	})
 	steps := mustBuild(t, in)
 	gw := step(t, steps, naasv1alpha1.ConditionGateway).Objects[0]
-	listeners, _, _ := unstructuredSlice(gw.Object, "spec", "listeners")
+	listeners := unstructuredSlice(gw.Object, "spec", "listeners")
 	if len(listeners) != 2 || listeners[0].(map[string]any)["hostname"] != "payments-api.payments.apps.example.com" {
 		t.Errorf("listeners = %v, want two for payments-api.payments.apps.example.com", listeners)
 	}
@@ -96,7 +96,7 @@ func TestBuild_GatewayStopsServingHostnamesTheTenantNoLongerOwns(t *testing.T) {
 	in := testInput(withGateway, withHostnames("api.pay.example.com", "api.old.example.com"))
 	steps := mustBuild(t, in)
 	gw := step(t, steps, naasv1alpha1.ConditionGateway)
-	listeners, _, _ := unstructuredSlice(gw.Objects[0].Object, "spec", "listeners")
+	listeners := unstructuredSlice(gw.Objects[0].Object, "spec", "listeners")
 	for _, l := range listeners {
 		if h := l.(map[string]any)["hostname"]; h != "api.pay.example.com" {
 			t.Errorf("listener for %v, which the tenant does not own", h)
@@ -184,15 +184,15 @@ func TestConfig_ValidateNetworkingSettings(t *testing.T) {
 	}
 }
 
-func unstructuredSlice(obj map[string]any, fields ...string) ([]any, bool, error) {
+func unstructuredSlice(obj map[string]any, fields ...string) []any {
 	cur := any(obj)
 	for _, f := range fields {
 		m, ok := cur.(map[string]any)
 		if !ok {
-			return nil, false, nil
+			return nil
 		}
 		cur = m[f]
 	}
-	s, ok := cur.([]any)
-	return s, ok, nil
+	s, _ := cur.([]any)
+	return s
 }

@@ -10,12 +10,14 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 )
 
-func tenant(name string, domains ...string) *naasv1alpha1.Tenant {
-	return &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: naasv1alpha1.TenantSpec{Domains: domains}}
+// payments is tenant payments with the domains.
+func payments(domains ...string) *naasv1alpha1.Tenant {
+	return &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "payments"}, Spec: naasv1alpha1.TenantSpec{Domains: domains}}
 }
 
-func claim(name string, hosts ...string) *naasv1alpha1.NamespaceClaim {
-	return &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: naasv1alpha1.NamespaceClaimSpec{Hostnames: hosts}}
+// api is the claim of namespace api, asking for hosts.
+func api(hosts ...string) *naasv1alpha1.NamespaceClaim {
+	return &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: "api"}, Spec: naasv1alpha1.NamespaceClaimSpec{Hostnames: hosts}}
 }
 
 func TestTenantDomains_DeclaredOrUnderThePlatformBaseDomain(t *testing.T) {
@@ -25,9 +27,9 @@ func TestTenantDomains_DeclaredOrUnderThePlatformBaseDomain(t *testing.T) {
 		base   string
 		want   []string
 	}{
-		{"declared domains win", tenant("payments", "pay.example.com", "payments.example.org"), "apps.example.com", []string{"pay.example.com", "payments.example.org"}},
-		{"none declared: under the base domain", tenant("payments"), "apps.example.com", []string{"payments.apps.example.com"}},
-		{"none declared and no base domain", tenant("payments"), "", nil},
+		{"declared domains win", payments("pay.example.com", "payments.example.org"), "apps.example.com", []string{"pay.example.com", "payments.example.org"}},
+		{"none declared: under the base domain", payments(), "apps.example.com", []string{"payments.apps.example.com"}},
+		{"none declared and no base domain", payments(), "", nil},
 		{"no tenant", nil, "apps.example.com", nil},
 	}
 	for _, tt := range tests {
@@ -47,10 +49,10 @@ func TestRequested_SpecOrTheDefaultUnderTheTenantsBaseDomain(t *testing.T) {
 		base   string
 		want   []string
 	}{
-		{"default under the tenant's first domain", claim("api"), tenant("payments", "pay.example.com", "x.example.com"), "apps.example.com", []string{"api.pay.example.com"}},
-		{"default under the platform base domain", claim("api"), tenant("payments"), "apps.localhost", []string{"api.payments.apps.localhost"}},
-		{"no default without a domain", claim("api"), tenant("payments"), "", nil},
-		{"the claim's own, sorted and without duplicates", claim("api", "b.pay.example.com", "*.pay.example.com", "b.pay.example.com"), tenant("payments", "pay.example.com"), "", []string{"*.pay.example.com", "b.pay.example.com"}},
+		{"default under the tenant's first domain", api(), payments("pay.example.com", "x.example.com"), "apps.example.com", []string{"api.pay.example.com"}},
+		{"default under the platform base domain", api(), payments(), "apps.localhost", []string{"api.payments.apps.localhost"}},
+		{"no default without a domain", api(), payments(), "", nil},
+		{"the claim's own, sorted and without duplicates", api("b.pay.example.com", "*.pay.example.com", "b.pay.example.com"), payments("pay.example.com"), "", []string{"*.pay.example.com", "b.pay.example.com"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +64,7 @@ func TestRequested_SpecOrTheDefaultUnderTheTenantsBaseDomain(t *testing.T) {
 }
 
 func TestEffective_SplitsOwnedFromNoLongerOwned(t *testing.T) {
-	owned, notOwned := Effective(claim("api", "api.pay.example.com", "api.old.example.com"), tenant("payments", "pay.example.com"), "")
+	owned, notOwned := Effective(api("api.pay.example.com", "api.old.example.com"), payments("pay.example.com"), "")
 	if diff := cmp.Diff([]string{"api.pay.example.com"}, owned); diff != "" {
 		t.Errorf("owned (-want +got):\n%s", diff)
 	}

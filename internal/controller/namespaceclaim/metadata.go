@@ -53,7 +53,7 @@ func (r *Reconciler) dropsOwnedMetadata(ctx context.Context, s *scope, desired *
 		var fields struct {
 			Metadata map[string]map[string]any `json:"f:metadata"`
 		}
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 			continue
 		}
 		for set, keys := range candidates {

@@ -164,12 +164,11 @@ func (b *tenantBuilder) domains(ds ...string) *tenantBuilder {
 	return b
 }
 
-func (b *tenantBuilder) create(t *testing.T) *naasv1alpha1.Tenant {
+func (b *tenantBuilder) create(t *testing.T) {
 	t.Helper()
 	if err := env.Client.Create(context.Background(), b.t); err != nil {
 		t.Fatalf("create tenant %s: %v", b.t.Name, err)
 	}
-	return b.t
 }
 
 // template creates a catalog template with the features, tier dev by default.
@@ -278,11 +277,11 @@ func getObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string
 }
 
 // waitObject waits until the object exists and check passes on it.
-func waitObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string, check func(*unstructured.Unstructured) error) *unstructured.Unstructured {
+func waitObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string, check func(*unstructured.Unstructured) error) {
 	t.Helper()
-	var o *unstructured.Unstructured
 	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%s %s/%s", gvk.Kind, namespace, name), func() error {
-		if o = getObject(t, gvk, namespace, name); o == nil {
+		o := getObject(t, gvk, namespace, name)
+		if o == nil {
 			return testenv.Errorf("not found")
 		}
 		if check != nil {
@@ -290,7 +289,6 @@ func waitObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name strin
 		}
 		return nil
 	})
-	return o
 }
 
 // apiResponse is a response of the naas REST API.

@@ -15,8 +15,8 @@ import (
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
-// route is a route of kind in namespace, attached to the namespace's Gateway, with hostnames (none when nil).
-func route(kind, namespace, name string, hostnames []string) *unstructured.Unstructured {
+// route is a route of kind in namespace shop-web, attached to the namespace's Gateway, with hostnames (none when nil).
+func route(kind, name string, hostnames []string) *unstructured.Unstructured {
 	backend := map[string]any{"name": "app", "port": int64(8080)}
 	spec := map[string]any{
 		"parentRefs": []any{map[string]any{"name": "naas"}},
@@ -32,7 +32,7 @@ func route(kind, namespace, name string, hostnames []string) *unstructured.Unstr
 	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
 	u.SetAPIVersion("gateway.networking.k8s.io/v1")
 	u.SetKind(kind)
-	u.SetNamespace(namespace)
+	u.SetNamespace("shop-web")
 	u.SetName(name)
 	return u
 }
@@ -52,7 +52,7 @@ func TestRoutes_ForeignOrEmptyHostnamesAreRejectedForEveryKind(t *testing.T) {
 	bob := env.UserClient("bob")
 	// kube-controller-manager aggregates the route role into the tenant roles shortly after naas starts.
 	testenv.Eventually(t, 30*time.Second, "bob may create routes", func() error {
-		return bob.Create(context.Background(), route("HTTPRoute", "shop-web", "probe", []string{"www.shop.example.com"}), client.DryRunAll)
+		return bob.Create(context.Background(), route("HTTPRoute", "probe", []string{"www.shop.example.com"}), client.DryRunAll)
 	})
 	admitted := []struct {
 		name  string
@@ -80,20 +80,21 @@ func TestRoutes_ForeignOrEmptyHostnamesAreRejectedForEveryKind(t *testing.T) {
 	for _, kind := range []string{"HTTPRoute", "GRPCRoute", "TLSRoute"} {
 		t.Run(kind, func(t *testing.T) {
 			for i, tt := range admitted {
-				r := route(kind, "shop-web", fmt.Sprintf("ok-%d", i), tt.hosts)
+				r := route(kind, fmt.Sprintf("ok-%d", i), tt.hosts)
 				if err := bob.Create(context.Background(), r); err != nil {
 					t.Errorf("%s with %s: %v, want it admitted", kind, tt.name, err)
 				}
 			}
 			for i, tt := range refused {
-				r := route(kind, "shop-web", fmt.Sprintf("bad-%d", i), tt.hosts)
+				r := route(kind, fmt.Sprintf("bad-%d", i), tt.hosts)
 				err := bob.Create(context.Background(), r)
 				if err == nil {
 					t.Errorf("%s with %s was admitted", kind, tt.name)
 					continue
 				}
 				// TLSRoute's own schema requires hostnames; either way the route is refused.
-				if !apierrors.IsForbidden(err) && !(kind == "TLSRoute" && tt.hosts == nil && apierrors.IsInvalid(err)) {
+				schemaRefused := kind == "TLSRoute" && tt.hosts == nil && apierrors.IsInvalid(err)
+				if !apierrors.IsForbidden(err) && !schemaRefused {
 					t.Errorf("%s with %s: %v, want Forbidden", kind, tt.name, err)
 					continue
 				}
@@ -103,7 +104,7 @@ func TestRoutes_ForeignOrEmptyHostnamesAreRejectedForEveryKind(t *testing.T) {
 				}
 			}
 			// An admitted route may not be changed to a foreign hostname either.
-			r := route(kind, "shop-web", "ok-0", nil)
+			r := route(kind, "ok-0", nil)
 			existing := &unstructured.Unstructured{}
 			existing.SetGroupVersionKind(r.GroupVersionKind())
 			if err := bob.Get(context.Background(), clientKey("shop-web", "ok-0"), existing); err != nil {
@@ -118,7 +119,7 @@ func TestRoutes_ForeignOrEmptyHostnamesAreRejectedForEveryKind(t *testing.T) {
 
 	// TCP and UDP routes cannot name hostnames, so nothing would keep them to the namespace's: refused.
 	for _, kind := range []string{"TCPRoute", "UDPRoute"} {
-		err := bob.Create(context.Background(), route(kind, "shop-web", "l4", nil))
+		err := bob.Create(context.Background(), route(kind, "l4", nil))
 		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "not allowed in naas namespaces") {
 			t.Errorf("%s: %v, want Forbidden saying they are not allowed", kind, err)
 		}
