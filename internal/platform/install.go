@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,7 +29,7 @@ func Objects(cfg Config) []runtime.Object {
 func Install(ctx context.Context, c client.Client, cfg Config) error {
 	var errs []error
 	for _, obj := range Objects(cfg) {
-		u, err := apply.ToUnstructured(obj)
+		u, err := desired(obj)
 		if err != nil {
 			return err
 		}
@@ -40,4 +41,19 @@ func Install(ctx context.Context, c client.Client, cfg Config) error {
 		return fmt.Errorf("install cluster-wide naas objects: %w", err)
 	}
 	return nil
+}
+
+// desired is what naas applies of obj. An aggregated ClusterRole's rules belong to kube-controller-manager's
+// aggregation controller, which fills them in: naas applies only the aggregation rule. Applying the empty rules
+// as well took the rules over at every start, emptying the tenant roles until the controller filled them in
+// again, and was a write at every start.
+func desired(obj runtime.Object) (*unstructured.Unstructured, error) {
+	u, err := apply.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	if _, aggregated, _ := unstructured.NestedMap(u.Object, "aggregationRule"); aggregated {
+		unstructured.RemoveNestedField(u.Object, "rules")
+	}
+	return u, nil
 }
