@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/util/workqueue"
@@ -61,7 +63,8 @@ func (r *Reconciler) neighbours(ctx context.Context, s *scope) (map[string]*naas
 	namespaces := map[string][]string{}
 	for _, tenant := range sets.List(peers) {
 		claims := &naasv1alpha1.NamespaceClaimList{}
-		if err := r.Client.List(ctx, claims, client.MatchingFields{IndexTenant: tenant}); err != nil {
+		// Only names are read: the cache's objects are not copied.
+		if err := r.Client.List(ctx, claims, client.MatchingFields{IndexTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, nil, fmt.Errorf("list the namespaces of tenant %s: %w", tenant, err)
 		}
 		for _, other := range claims.Items {
@@ -72,26 +75,64 @@ func (r *Reconciler) neighbours(ctx context.Context, s *scope) (map[string]*naas
 	return collaborators, namespaces, nil
 }
 
-// namespacesChanged enqueues, when a claim is created or deleted, or its collaborators change, the claims whose
-// bundle names the namespaces of its tenant: the tenant's other claims and the claims that let the tenant in,
-// when their template turns the mesh on (only the mesh's AuthorizationPolicy lists namespaces).
+// peersResyncDelay gathers the claims a burst of new namespaces affects into one reconcile each: the work queue
+// keeps one pending entry per claim, however many namespaces of its tenant appear meanwhile.
+const peersResyncDelay = 2 * time.Second
+
+// namespacesChanged enqueues, when a claim is created or deleted, the claims whose bundle names the namespaces of
+// its tenant: the tenant's other claims and the claims that let the tenant in, when their template turns the mesh
+// on (only the mesh's AuthorizationPolicy lists namespaces). The claims are enqueued peersResyncDelay later, and
+// a tenant's claims at most once in that time: they read the tenant's namespaces when they run, so they see every
+// namespace that appeared meanwhile, and a burst of thousands of new claims (or the initial list at start) costs
+// one pass over the tenant's claims, not one per claim. Nothing is listed when no template turns the mesh on, and
+// the cache's objects are read without copies.
 func (r *Reconciler) namespacesChanged() handler.EventHandler {
 	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
+	var mu sync.Mutex
+	enqueued := map[string]time.Time{}
+	recently := func(tenant string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		now := r.now()
+		if at, ok := enqueued[tenant]; ok && now.Sub(at) < peersResyncDelay {
+			return true
+		}
+		for t, at := range enqueued {
+			if now.Sub(at) >= peersResyncDelay {
+				delete(enqueued, t)
+			}
+		}
+		enqueued[tenant] = now
+		return false
+	}
 	enqueue := func(ctx context.Context, tenant string, q queue) {
-		seen := sets.New[string]()
+		if recently(tenant) {
+			return
+		}
+		templates := &naasv1alpha1.NamespaceTemplateList{}
+		if err := r.Client.List(ctx, templates, client.UnsafeDisableDeepCopy); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "List templates to requeue after a change of namespaces", "tenant", tenant)
+			return
+		}
+		mesh := sets.New[string]()
+		for _, t := range templates.Items {
+			if t.Spec.Features.Mesh {
+				mesh.Insert(t.Name)
+			}
+		}
+		if mesh.Len() == 0 {
+			return
+		}
 		for _, index := range []string{IndexTenant, IndexCollaborator} {
 			claims := &naasv1alpha1.NamespaceClaimList{}
-			if err := r.Client.List(ctx, claims, client.MatchingFields{index: tenant}); err != nil {
+			if err := r.Client.List(ctx, claims, client.MatchingFields{index: tenant}, client.UnsafeDisableDeepCopy); err != nil {
 				ctrl.LoggerFrom(ctx).Error(err, "List claims to requeue after a change of namespaces", "tenant", tenant)
 				continue
 			}
-			for i := range claims.Items {
-				c := &claims.Items[i]
-				if seen.Has(c.Name) || !r.meshOn(ctx, c) {
-					continue
+			for _, c := range claims.Items {
+				if mesh.Has(c.Spec.Template) {
+					q.AddAfter(reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}}, peersResyncDelay)
 				}
-				seen.Insert(c.Name)
-				q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
 			}
 		}
 	}
@@ -104,10 +145,4 @@ func (r *Reconciler) namespacesChanged() handler.EventHandler {
 			enqueue(ctx, tenantOf(e.Object), q)
 		},
 	}
-}
-
-// meshOn reports whether the claim's template turns the mesh on.
-func (r *Reconciler) meshOn(ctx context.Context, c *naasv1alpha1.NamespaceClaim) bool {
-	tpl, err := getOrNil(ctx, r.Client, c.Spec.Template, &naasv1alpha1.NamespaceTemplate{})
-	return err == nil && tpl != nil && tpl.Spec.Features.Mesh
 }
