@@ -14,8 +14,9 @@ import (
 // only while its claim exists and holds the hostname.
 const ReservationTTL = time.Minute
 
-// collectPerChange bounds how many expired reservations that overlap nothing a change checks and drops, so
-// that reservations of deleted namespaces do not pile up, at a bounded cost per admission.
+// collectPerChange bounds how many expired reservations that overlap nothing and that naas's view of the claims
+// does not account for (a claim admitted and deleted before the view showed it) a change reads the claims of, so
+// that they do not pile up, at a bounded cost per admission.
 const collectPerChange = 4
 
 // Reservation is one hostname held by one namespace.
@@ -33,13 +34,23 @@ func (r Reservation) expired(now time.Time) bool { return now.Sub(r.At.Time) > R
 // Ledger holds the reservations of the hostnames of one Bucket. It lives in one object per bucket written with
 // compare-and-swap, so that two admissions racing for overlapping hostnames cannot both win: every hostname that
 // could overlap a name is in that name's bucket.
+//
+// A reservation covers the time between an admission and the moment naas's view of the claims (HeldBy) shows the
+// claim: once expired, a reservation its claim is known to hold is dropped, as the claim itself now stands for
+// it. The ledger therefore holds about one minute of admissions, however many hostnames the bucket has.
 type Ledger struct {
 	Reservations []Reservation `json:"reservations,omitempty"`
 }
 
-// Holds tells whether the claim of an expired reservation still holds its hostname: the claim exists, has the
-// reservation's UID, and asks for the hostname.
-type Holds func(r Reservation) (bool, error)
+// Standing decides about expired reservations.
+type Standing struct {
+	// Known reports whether naas's view of the claims shows the reservation's claim asking for its hostname: the
+	// claims are checked for conflicts themselves (HeldBy), so the reservation is no longer needed.
+	Known func(r Reservation) bool
+	// Holds reads the reservation's claim to tell whether it still exists, with the reservation's UID, and asks
+	// for the hostname, for an expired reservation Known does not account for.
+	Holds func(r Reservation) (bool, error)
+}
 
 // Conflict is a hostname asked for that overlaps one another namespace holds.
 type Conflict struct {
@@ -49,14 +60,19 @@ type Conflict struct {
 
 // Reserve reserves hosts (hostnames of this ledger's bucket) for the claim of namespace with uid, at now. If a
 // standing reservation of another namespace overlaps one of them, it returns the conflicts and changes nothing.
-// A reservation stands while it is younger than ReservationTTL, or while holds says its claim holds it; those
-// that no longer stand are dropped as they are found. The namespace's own reservations of hostnames it no longer
-// asks for are dropped once they expire.
-func (l *Ledger) Reserve(namespace string, uid types.UID, hosts []string, now time.Time, holds Holds) ([]Conflict, error) {
-	stale := map[int]bool{}
+// A reservation younger than ReservationTTL stands. An expired one is dropped when standing.Known accounts for it;
+// otherwise, if it overlaps (or is among the oldest few, so that the reservations of deleted claims do not pile
+// up) standing.Holds decides whether it stands or is dropped. The namespace's own reservations of hostnames it no
+// longer asks for are dropped once they expire.
+func (l *Ledger) Reserve(namespace string, uid types.UID, hosts []string, now time.Time, standing Standing) ([]Conflict, error) {
+	drop := map[int]bool{}
 	var conflicts []Conflict
+	var unknown []int // expired, not known, not overlapping
 	for i, r := range l.Reservations {
 		if r.Namespace == namespace {
+			if r.expired(now) || slices.Contains(hosts, r.Hostname) {
+				drop[i] = true
+			}
 			continue
 		}
 		overlapping := ""
@@ -66,18 +82,25 @@ func (l *Ledger) Reserve(namespace string, uid types.UID, hosts []string, now ti
 				break
 			}
 		}
-		if overlapping == "" {
+		stands := !r.expired(now)
+		switch {
+		case stands:
+		case standing.Known(r):
+			drop[i] = true
+			stands = true
+		case overlapping == "":
+			unknown = append(unknown, i)
 			continue
+		default:
+			var err error
+			if stands, err = standing.Holds(r); err != nil {
+				return nil, err
+			}
+			drop[i] = !stands
 		}
-		standing, err := stands(r, now, holds)
-		if err != nil {
-			return nil, err
+		if stands && overlapping != "" {
+			conflicts = append(conflicts, Conflict{Hostname: overlapping, Held: r.Hostname, Namespace: r.Namespace})
 		}
-		if !standing {
-			stale[i] = true
-			continue
-		}
-		conflicts = append(conflicts, Conflict{Hostname: overlapping, Held: r.Hostname, Namespace: r.Namespace})
 	}
 	if len(conflicts) > 0 {
 		slices.SortFunc(conflicts, func(a, b Conflict) int {
@@ -85,15 +108,17 @@ func (l *Ledger) Reserve(namespace string, uid types.UID, hosts []string, now ti
 		})
 		return conflicts, nil
 	}
-	if err := l.collect(namespace, now, holds, stale); err != nil {
-		return nil, err
+	slices.SortStableFunc(unknown, func(a, b int) int { return l.Reservations[a].At.Compare(l.Reservations[b].At.Time) })
+	for _, i := range unknown[:min(len(unknown), collectPerChange)] {
+		stands, err := standing.Holds(l.Reservations[i])
+		if err != nil {
+			return nil, err
+		}
+		drop[i] = !stands
 	}
 	kept := make([]Reservation, 0, len(l.Reservations)+len(hosts))
 	for i, r := range l.Reservations {
-		switch {
-		case stale[i]:
-		case r.Namespace == namespace && (slices.Contains(hosts, r.Hostname) || r.expired(now)):
-		default:
+		if !drop[i] {
 			kept = append(kept, r)
 		}
 	}
@@ -105,37 +130,6 @@ func (l *Ledger) Reserve(namespace string, uid types.UID, hosts []string, now ti
 	})
 	l.Reservations = kept
 	return nil, nil
-}
-
-// collect marks as stale up to collectPerChange of the oldest expired reservations of other namespaces whose
-// claims no longer hold them.
-func (l *Ledger) collect(namespace string, now time.Time, holds Holds, stale map[int]bool) error {
-	var candidates []int
-	for i, r := range l.Reservations {
-		if r.Namespace != namespace && !stale[i] && r.expired(now) {
-			candidates = append(candidates, i)
-		}
-	}
-	slices.SortStableFunc(candidates, func(a, b int) int {
-		return l.Reservations[a].At.Compare(l.Reservations[b].At.Time)
-	})
-	for _, i := range candidates[:min(len(candidates), collectPerChange)] {
-		standing, err := stands(l.Reservations[i], now, holds)
-		if err != nil {
-			return err
-		}
-		if !standing {
-			stale[i] = true
-		}
-	}
-	return nil
-}
-
-func stands(r Reservation, now time.Time, holds Holds) (bool, error) {
-	if !r.expired(now) {
-		return true, nil
-	}
-	return holds(r)
 }
 
 // HeldBy returns the hostnames of claims (other than namespace's) that overlap hosts: the conflicts with what

@@ -16,15 +16,19 @@ func reservation(host, ns string, at time.Time) Reservation {
 	return Reservation{Hostname: host, Namespace: ns, UID: types.UID(ns + "-uid"), At: metav1.NewTime(at)}
 }
 
-// holding says which expired reservations their claims still hold, by namespace/hostname.
-func holding(held ...string) Holds {
-	return func(r Reservation) (bool, error) {
-		for _, h := range held {
-			if h == r.Namespace+"/"+r.Hostname {
-				return true, nil
+// holding says which expired reservations their claims still hold, by namespace/hostname, as read from the API
+// server; naas's view of the claims knows none of them.
+func holding(held ...string) Standing {
+	return Standing{
+		Known: func(Reservation) bool { return false },
+		Holds: func(r Reservation) (bool, error) {
+			for _, h := range held {
+				if h == r.Namespace+"/"+r.Hostname {
+					return true, nil
+				}
 			}
-		}
-		return false, nil
+			return false, nil
+		},
 	}
 }
 
@@ -36,7 +40,7 @@ func TestLedger_Reserve(t *testing.T) {
 		name          string
 		ledger        []Reservation
 		hosts         []string
-		holds         Holds
+		holds         Standing
 		wantConflicts []Conflict
 		wantLedger    []Reservation
 	}{
@@ -108,9 +112,12 @@ func TestLedger_ReserveChecksOnlyABoundedNumberOfUnrelatedReservations(t *testin
 		l.Reservations = append(l.Reservations, reservation("h"+string(rune('a'+i))+".pay.example.com", "ns"+string(rune('a'+i)), t0.Add(time.Duration(i)*time.Second)))
 	}
 	asked := 0
-	if _, err := l.Reserve("api", "api-uid", []string{"api.pay.example.com"}, now, func(Reservation) (bool, error) {
-		asked++
-		return false, nil
+	if _, err := l.Reserve("api", "api-uid", []string{"api.pay.example.com"}, now, Standing{
+		Known: func(Reservation) bool { return false },
+		Holds: func(Reservation) (bool, error) {
+			asked++
+			return false, nil
+		},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,14 +131,47 @@ func TestLedger_ReserveChecksOnlyABoundedNumberOfUnrelatedReservations(t *testin
 
 func TestLedger_ReserveStopsOnAnErrorAndChangesNothing(t *testing.T) {
 	l := &Ledger{Reservations: []Reservation{reservation("api.pay.example.com", "other", t0)}}
-	_, err := l.Reserve("api", "api-uid", []string{"api.pay.example.com"}, t0.Add(time.Hour), func(Reservation) (bool, error) {
-		return false, errors.New("boom")
+	_, err := l.Reserve("api", "api-uid", []string{"api.pay.example.com"}, t0.Add(time.Hour), Standing{
+		Known: func(Reservation) bool { return false },
+		Holds: func(Reservation) (bool, error) { return false, errors.New("boom") },
 	})
 	if err == nil {
 		t.Fatal("want the error of holds")
 	}
 	if len(l.Reservations) != 1 || l.Reservations[0].Namespace != "other" {
 		t.Errorf("ledger changed: %v", l.Reservations)
+	}
+}
+
+func TestLedger_ReserveDropsExpiredReservationsTheClaimsAccountFor(t *testing.T) {
+	now := t0.Add(time.Hour)
+	l := &Ledger{Reservations: []Reservation{
+		reservation("web.pay.example.com", "web", t0),
+		reservation("db.pay.example.com", "db", now.Add(-time.Second)),
+	}}
+	read := 0
+	conflicts, err := l.Reserve("api", "api-uid", []string{"api.pay.example.com"}, now, Standing{
+		Known: func(r Reservation) bool { return r.Namespace == "web" },
+		Holds: func(Reservation) (bool, error) { read++; return true, nil },
+	})
+	if err != nil || len(conflicts) != 0 {
+		t.Fatalf("Reserve = %v, %v", conflicts, err)
+	}
+	want := []Reservation{reservation("api.pay.example.com", "api", now), reservation("db.pay.example.com", "db", now.Add(-time.Second))}
+	if diff := cmp.Diff(want, l.Reservations); diff != "" {
+		t.Errorf("ledger (-want +got): the known one dropped without reading its claim, the fresh one kept\n%s", diff)
+	}
+	if read != 0 {
+		t.Errorf("read %d claims, want none", read)
+	}
+	// A known reservation that overlaps is still a conflict.
+	l = &Ledger{Reservations: []Reservation{reservation("web.pay.example.com", "web", t0)}}
+	conflicts, _ = l.Reserve("api", "api-uid", []string{"*.pay.example.com"}, now, Standing{
+		Known: func(Reservation) bool { return true },
+		Holds: func(Reservation) (bool, error) { return false, nil },
+	})
+	if len(conflicts) != 1 {
+		t.Errorf("conflicts = %v, want the known holder of web.pay.example.com", conflicts)
 	}
 }
 

@@ -75,40 +75,20 @@ func (r *Reconciler) neighbours(ctx context.Context, s *scope) (map[string]*naas
 	return collaborators, namespaces, nil
 }
 
-// peersResyncDelay gathers the claims a burst of new namespaces affects into one reconcile each: the work queue
-// keeps one pending entry per claim, however many namespaces of its tenant appear meanwhile.
+// peersResyncDelay gathers the claims a burst of new namespaces affects into one reconcile each.
 const peersResyncDelay = 2 * time.Second
 
 // namespacesChanged enqueues, when a claim is created or deleted, the claims whose bundle names the namespaces of
 // its tenant: the tenant's other claims and the claims that let the tenant in, when their template turns the mesh
-// on (only the mesh's AuthorizationPolicy lists namespaces). The claims are enqueued peersResyncDelay later, and
-// a tenant's claims at most once in that time: they read the tenant's namespaces when they run, so they see every
-// namespace that appeared meanwhile, and a burst of thousands of new claims (or the initial list at start) costs
-// one pass over the tenant's claims, not one per claim. Nothing is listed when no template turns the mesh on, and
-// the cache's objects are read without copies.
+// on (only the mesh's AuthorizationPolicy lists namespaces). It does so once per tenant, peersResyncDelay after the
+// first change: the claims listed then include every namespace that appeared meanwhile, so a burst of thousands of
+// new claims (or the initial list at start) costs one pass over the tenant's claims, not one per claim. Nothing is
+// listed when no template turns the mesh on, and the cache's objects are read without copies.
 func (r *Reconciler) namespacesChanged() handler.EventHandler {
 	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 	var mu sync.Mutex
-	enqueued := map[string]time.Time{}
-	recently := func(tenant string) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		now := r.now()
-		if at, ok := enqueued[tenant]; ok && now.Sub(at) < peersResyncDelay {
-			return true
-		}
-		for t, at := range enqueued {
-			if now.Sub(at) >= peersResyncDelay {
-				delete(enqueued, t)
-			}
-		}
-		enqueued[tenant] = now
-		return false
-	}
+	pending := sets.New[string]()
 	enqueue := func(ctx context.Context, tenant string, q queue) {
-		if recently(tenant) {
-			return
-		}
 		templates := &naasv1alpha1.NamespaceTemplateList{}
 		if err := r.Client.List(ctx, templates, client.UnsafeDisableDeepCopy); err != nil {
 			ctrl.LoggerFrom(ctx).Error(err, "List templates to requeue after a change of namespaces", "tenant", tenant)
@@ -131,18 +111,28 @@ func (r *Reconciler) namespacesChanged() handler.EventHandler {
 			}
 			for _, c := range claims.Items {
 				if mesh.Has(c.Spec.Template) {
-					q.AddAfter(reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}}, peersResyncDelay)
+					q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
 				}
 			}
 		}
 	}
-	tenantOf := func(o client.Object) string { return o.(*naasv1alpha1.NamespaceClaim).Spec.Tenant }
+	changed := func(ctx context.Context, o client.Object, q queue) {
+		tenant := o.(*naasv1alpha1.NamespaceClaim).Spec.Tenant
+		mu.Lock()
+		defer mu.Unlock()
+		if pending.Has(tenant) {
+			return
+		}
+		pending.Insert(tenant)
+		time.AfterFunc(peersResyncDelay, func() {
+			mu.Lock()
+			pending.Delete(tenant)
+			mu.Unlock()
+			enqueue(ctx, tenant, q)
+		})
+	}
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
-		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[client.Object], q queue) {
-			enqueue(ctx, tenantOf(e.Object), q)
-		},
-		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[client.Object], q queue) {
-			enqueue(ctx, tenantOf(e.Object), q)
-		},
+		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[client.Object], q queue) { changed(ctx, e.Object, q) },
+		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[client.Object], q queue) { changed(ctx, e.Object, q) },
 	}
 }

@@ -139,8 +139,9 @@ func (v *Validator) resolve(ctx context.Context, r *Request) error {
 	return nil
 }
 
-// reserve checks hosts against what other namespaces hold, then reserves them, bucket by bucket, each in one
-// compare-and-swap of its ledger. A conflict found in a later bucket leaves the earlier reservations to expire.
+// reserve checks hosts against what other namespaces hold, as the cache shows the claims, then reserves them,
+// bucket by bucket, each in one compare-and-swap of its ledger, which holds the admissions of the last minute (the
+// cache may not show them yet). A conflict found in a later bucket leaves the earlier reservations to expire.
 func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryRun bool) ([]domains.Conflict, error) {
 	held, err := v.held(ctx)
 	if err != nil {
@@ -159,7 +160,10 @@ func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryR
 		var conflicts []domains.Conflict
 		err := v.Ledgers.Change(ctx, b, dryRun, func(l *domains.Ledger) (bool, error) {
 			var err error
-			conflicts, err = l.Reserve(r.Claim.Name, r.Claim.UID, byBucket[b], v.now(), v.holds(ctx))
+			conflicts, err = l.Reserve(r.Claim.Name, r.Claim.UID, byBucket[b], v.now(), domains.Standing{
+				Known: func(res domains.Reservation) bool { return slices.Contains(held[res.Namespace], res.Hostname) },
+				Holds: v.holds(ctx),
+			})
 			return err == nil && len(conflicts) == 0, err
 		})
 		if err != nil {
@@ -172,15 +176,16 @@ func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryR
 	return nil, nil
 }
 
-// held returns the hostnames every claim asks for, by namespace, from the cache: the claims admitted before
-// naas kept ledgers, or while its webhook was bypassed, hold their hostnames too.
+// held returns the hostnames every claim asks for, by namespace, from the cache (read without copies): every
+// claim stands for its hostnames once the cache shows it, including claims admitted before naas kept ledgers or
+// while its webhook was bypassed; the ledgers cover the minute before.
 func (v *Validator) held(ctx context.Context) (map[string][]string, error) {
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := v.Client.List(ctx, claims); err != nil {
+	if err := v.Client.List(ctx, claims, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list namespace claims: %w", err)
 	}
 	tenants := &naasv1alpha1.TenantList{}
-	if err := v.Client.List(ctx, tenants); err != nil {
+	if err := v.Client.List(ctx, tenants, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	byName := map[string]*naasv1alpha1.Tenant{}
@@ -197,7 +202,7 @@ func (v *Validator) held(ctx context.Context) (map[string][]string, error) {
 
 // holds tells whether an expired reservation still stands: its claim exists, with the reservation's UID, and
 // asks for the hostname. It reads the claim from the API server, not the cache, which may lag.
-func (v *Validator) holds(ctx context.Context) domains.Holds {
+func (v *Validator) holds(ctx context.Context) func(domains.Reservation) (bool, error) {
 	return func(res domains.Reservation) (bool, error) {
 		c := &naasv1alpha1.NamespaceClaim{}
 		err := v.Reader.Get(ctx, client.ObjectKey{Name: res.Namespace}, c)
