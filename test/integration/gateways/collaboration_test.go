@@ -130,6 +130,17 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 		t.Errorf("host-app labels %v: want ingress.naas.dev/guest=allowed, which guest's egress policy selects", ns.Labels)
 	}
 
+	// The grant follows the other tenant's members: one added there reads here too.
+	tn := &naasv1alpha1.Tenant{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "guest"}, tn); err != nil {
+		t.Fatal(err)
+	}
+	tn.Spec.Owners = append(tn.Spec.Owners, naasv1alpha1.Owner{Kind: naasv1alpha1.SubjectUser, Name: "erin", Role: naasv1alpha1.RoleViewer})
+	if err := env.Client.Update(context.Background(), tn); err != nil {
+		t.Fatal(err)
+	}
+	waitAllowed(t, "erin, new to guest, reads host-app", func() error { return canListPods("erin", "host-app") })
+
 	// Raised to developer: the guest's admin works in the namespace, its viewer still only reads.
 	grant["access"] = "developer"
 	if r := call(t, "alice", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.status != http.StatusOK {
@@ -146,6 +157,7 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 	}
 	waitForbidden(t, "carol no longer reads host-app", func() error { return canListPods("carol", "host-app") })
 	waitForbidden(t, "dave no longer reads host-app", func() error { return canListPods("dave", "host-app") })
+	waitForbidden(t, "erin no longer reads host-app", func() error { return canListPods("erin", "host-app") })
 	testenv.Eventually(t, 30*time.Second, "the network policy and label letting guest in removed", func() error {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: "host-app", Name: "naas-allow-from-tenant-guest"}, &networkingv1.NetworkPolicy{})
 		if !apierrors.IsNotFound(err) {
