@@ -66,7 +66,7 @@ func (s *ServedKinds) Missing(_ context.Context, kinds []schema.GroupVersionKind
 	defer s.mu.Unlock()
 	var missing []schema.GroupVersionKind
 	for _, gvk := range kinds {
-		served, err := s.servedLocked(gvk.GroupVersion())
+		served, err := s.servedLocked(gvk)
 		if err != nil {
 			return nil, err
 		}
@@ -77,14 +77,17 @@ func (s *ServedKinds) Missing(_ context.Context, kinds []schema.GroupVersionKind
 	return missing, nil
 }
 
-// servedLocked returns the kinds of the group version, from the cache while fresh. The lock is held across the
-// discovery call so that concurrent reconciles asking the same question wait for one answer.
-func (s *ServedKinds) servedLocked(gv schema.GroupVersion) (sets.Set[string], error) {
+// servedLocked returns the kinds of gvk's group version, from the cache while fresh. An answer without gvk's kind
+// is fresh for the short TTL only, whether the group version is not served at all or is served without that kind
+// yet (CRDs of one group version become established one by one). The lock is held across the discovery call so
+// that concurrent reconciles asking the same question wait for one answer.
+func (s *ServedKinds) servedLocked(gvk schema.GroupVersionKind) (sets.Set[string], error) {
+	gv := gvk.GroupVersion()
 	s.groups.Insert(gv.Group)
 	now := s.now()
 	if c, ok := s.cache[gv]; ok {
 		ttl := s.servedTTL
-		if c.kinds == nil {
+		if !c.kinds.Has(gvk.Kind) {
 			ttl = s.notServedTTL
 		}
 		if now.Sub(c.at) < ttl {

@@ -105,6 +105,22 @@ func TestServedKinds_AsksDiscoveryOncePerGroupVersionAndTTL(t *testing.T) {
 	}
 }
 
+func TestServedKinds_AKindMissingFromAServedGroupVersionIsAskedAgainAfterTheShortTTL(t *testing.T) {
+	ctx := context.Background()
+	// The ServiceMonitor CRD is established, the PrometheusRule CRD of the same group version not yet.
+	d := newDiscovery(resources("monitoring.coreos.com/v1", "ServiceMonitor"))
+	clk := &clock{t: time.Unix(1000, 0)}
+	s := NewServedKindsWithTTL(d, time.Hour, 2*time.Second, clk.now)
+	if missing, _ := s.Missing(ctx, []schema.GroupVersionKind{ruleKind}); len(missing) != 1 {
+		t.Fatalf("missing = %v, want PrometheusRule", missing)
+	}
+	d.Resources = []*metav1.APIResourceList{resources("monitoring.coreos.com/v1", "ServiceMonitor", "PrometheusRule")}
+	clk.advance(3 * time.Second)
+	if missing, err := s.Missing(ctx, []schema.GroupVersionKind{ruleKind}); err != nil || len(missing) != 0 {
+		t.Fatalf("after the short TTL: missing = %v, %v; want none (the group version's answer must not be trusted for the long TTL)", missing, err)
+	}
+}
+
 func TestServedKinds_InvalidateSeesANewCRDAtOnce(t *testing.T) {
 	ctx := context.Background()
 	d := newDiscovery()

@@ -34,9 +34,9 @@ const (
 	IndexNotApplicable = "status.notApplicable"
 )
 
-// recheckAfter is when claims are looked at again after a CRD event, in case the API server's discovery
-// served the new kinds only after the event.
-const recheckAfter = 5 * time.Second
+// recheckAfter are when claims are looked at again after a CRD event, in case the API server's discovery served
+// the new kinds only after the event (later under load).
+var recheckAfter = []time.Duration{5 * time.Second, 20 * time.Second}
 
 // SetupIndexes registers the claim field indexes with the manager's cache.
 func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
@@ -138,10 +138,20 @@ func (r *Reconciler) crdChanged() handler.EventHandler {
 			ctrl.LoggerFrom(ctx).Error(err, "List claims to requeue after a CRD change", "crd", o.GetName())
 			return
 		}
+		reqs := make([]reconcile.Request, 0, len(claims.Items))
 		for _, c := range claims.Items {
 			req := reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}}
+			reqs = append(reqs, req)
 			q.Add(req)
-			q.AddAfter(req, recheckAfter)
+		}
+		// The rechecks are added when due, not with AddAfter: controller-runtime's priority queue merges an
+		// AddAfter with the Add of the same request still waiting in the queue, and the recheck would be lost.
+		for _, after := range recheckAfter {
+			time.AfterFunc(after, func() {
+				for _, req := range reqs {
+					q.Add(req)
+				}
+			})
 		}
 	}
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
