@@ -198,7 +198,3 @@ type NamespaceClaimList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []NamespaceClaim `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&NamespaceClaim{}, &NamespaceClaimList{})
-}

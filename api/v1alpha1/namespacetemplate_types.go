@@ -163,7 +163,3 @@ type NamespaceTemplateList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []NamespaceTemplate `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&NamespaceTemplate{}, &NamespaceTemplateList{})
-}

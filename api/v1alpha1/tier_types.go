@@ -108,7 +108,3 @@ type TierList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Tier `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Tier{}, &TierList{})
-}

@@ -269,7 +269,7 @@ func TestSQLiteStore_EventsSurviveReopen(t *testing.T) {
 	if diff := cmp.Diff([]string{"carol@2", "bob@1", "alice@0"}, summary(page.Events)); diff != "" {
 		t.Errorf("events after reopen mismatch (-want +got):\n%s", diff)
 	}
-	if !(page.Events[0].ID > page.Events[1].ID) {
+	if page.Events[0].ID <= page.Events[1].ID {
 		t.Errorf("ids after reopen do not keep growing: %d then %d", page.Events[1].ID, page.Events[0].ID)
 	}
 }

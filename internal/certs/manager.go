@@ -76,7 +76,7 @@ func (m *Manager) Check(ctx context.Context) error {
 		if b, err = m.ensureStored(ctx); err == nil {
 			break
 		}
-		if attempt >= 5 || !(apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) {
+		if retryable := apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err); attempt >= 5 || !retryable {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -131,11 +132,17 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Start(pctx) }()
+	// stop stops the platform and waits for it; an error is one it stopped with.
+	stop := func() error {
+		cancel()
+		if err := <-done; err != nil {
+			return fmt.Errorf("naas stopped with an error: %w", err)
+		}
+		return nil
+	}
 	if err := waitReady(pctx, p, done); err != nil {
 		if ctx.Err() != nil { // Ctrl-C while starting: a clean stop.
-			cancel()
-			<-done
-			return nil
+			return stop()
 		}
 		return err
 	}
@@ -153,15 +160,11 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 			return fmt.Errorf("naas stopped: %w", err)
 		case <-tick.C:
 			if err := cp.Healthy(); err != nil {
-				cancel()
-				<-done
-				return err
+				return errors.Join(err, stop())
 			}
 		case <-ctx.Done():
 			fmt.Fprintln(out, "\nShutting down")
-			cancel()
-			<-done
-			return nil
+			return stop()
 		}
 	}
 }

@@ -180,7 +180,7 @@ func (cp *ControlPlane) loadState() (state, error) {
 	var st state
 	if b, err := os.ReadFile(path); err == nil {
 		if err := json.Unmarshal(b, &st); err != nil {
-			return st, fmt.Errorf("%s is corrupt (%v): remove it to start over with new ports and tokens", path, err)
+			return st, fmt.Errorf("%s is corrupt: remove it to start over with new ports and tokens: %w", path, err)
 		}
 	}
 	if cp.opts.APIServerPort != 0 {
@@ -336,7 +336,7 @@ func (cp *ControlPlane) Pids() []int {
 func (cp *ControlPlane) Healthy() error {
 	for _, p := range cp.procs {
 		if done, err := p.exited(); done {
-			return fmt.Errorf("%s exited (%v); see %s", p.name, err, cp.logPath(p.name))
+			return fmt.Errorf("%s exited; see %s: %w", p.name, cp.logPath(p.name), err)
 		}
 	}
 	return nil

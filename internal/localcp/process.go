@@ -45,6 +45,9 @@ func startProcess(name, binary string, args []string, logPath string) (*process,
 	p := &process{name: name, cmd: cmd, done: make(chan struct{}), log: logf}
 	go func() {
 		p.err = cmd.Wait()
+		if p.err == nil {
+			p.err = errors.New("exit status 0")
+		}
 		_ = logf.Close()
 		close(p.done)
 	}()
@@ -105,7 +108,7 @@ func waitFor(ctx context.Context, p *process, logPath string, check func(context
 	var last error
 	for {
 		if done, err := p.exited(); done {
-			return fmt.Errorf("%s exited before it was ready (%v); see %s", p.name, err, logPath)
+			return fmt.Errorf("%s exited before it was ready; see %s: %w", p.name, logPath, err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		last = check(cctx)
@@ -115,7 +118,7 @@ func waitFor(ctx context.Context, p *process, logPath string, check func(context
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready: %w (last error: %v); see %s", p.name, ctx.Err(), last, logPath)
+			return fmt.Errorf("%s not ready; see %s: %w", p.name, logPath, errors.Join(ctx.Err(), last))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

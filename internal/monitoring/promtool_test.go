@@ -39,7 +39,7 @@ func writeRuleFile(t *testing.T, path string, spec any) {
 }
 
 // copyFile copies a testdata file into dir, where promtool resolves the rule files it names.
-func copyFile(t *testing.T, src, dir string) string {
+func copyFile(t *testing.T, src, dir string) {
 	t.Helper()
 	body, err := os.ReadFile(src)
 	if err != nil {
@@ -49,7 +49,6 @@ func copyFile(t *testing.T, src, dir string) string {
 	if err := os.WriteFile(dst, body, 0o600); err != nil {
 		t.Fatalf("write %s: %v", dst, err)
 	}
-	return dst
 }
 
 // TestNamespaceAlerts_PromtoolChecksAndUnitTests runs the generated rules of a sample namespace through

@@ -131,7 +131,11 @@ func TestPrometheusRule_EveryExpressionIsScopedToTheNamespace(t *testing.T) {
 	for _, r := range rulesOf(t, obj) {
 		// Every selector (each {...}) must carry the namespace matcher.
 		for _, sel := range strings.Split(r.Expr, "{")[1:] {
-			sel = sel[:strings.Index(sel, "}")]
+			end := strings.Index(sel, "}")
+			if end < 0 {
+				t.Fatalf("%s: unbalanced selector in %q", r.Alert, r.Expr)
+			}
+			sel = sel[:end]
 			if !strings.Contains(sel, `namespace="shop"`) {
 				t.Errorf("%s: selector {%s} is not scoped to namespace shop", r.Alert, sel)
 			}

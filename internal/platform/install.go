@@ -18,7 +18,7 @@ func Objects(cfg Config) []runtime.Object {
 	for _, cr := range ClusterRoles() {
 		objs = append(objs, cr)
 	}
-	objs = append(objs, RequesterBinding(), PlatformAdminRole(), PlatformAdminBinding())
+	objs = append(objs, RequesterBinding(), AdminRole(), AdminBinding())
 	objs = append(objs, Policies(cfg)...)
 	objs = append(objs, networkingObjects(cfg)...)
 	return append(objs, WorkloadPolicies(cfg)...)

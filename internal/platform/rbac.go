@@ -83,16 +83,16 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 	}
 }
 
-// PlatformAdminRole is ClusterRolePlatformAdmin.
-func PlatformAdminRole() *rbacv1.ClusterRole {
+// AdminRole is ClusterRolePlatformAdmin.
+func AdminRole() *rbacv1.ClusterRole {
 	return clusterRole(ClusterRolePlatformAdmin, []rbacv1.PolicyRule{
 		{APIGroups: []string{naasv1alpha1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"*"}},
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
 	}, nil, nil)
 }
 
-// PlatformAdminBinding grants ClusterRolePlatformAdmin to the platform admin group.
-func PlatformAdminBinding() *rbacv1.ClusterRoleBinding {
+// AdminBinding grants ClusterRolePlatformAdmin to the platform admin group.
+func AdminBinding() *rbacv1.ClusterRoleBinding {
 	return &rbacv1.ClusterRoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRoleBinding"},
 		ObjectMeta: metav1.ObjectMeta{Name: ClusterRolePlatformAdmin, Labels: merge(managedLabels, nil)},

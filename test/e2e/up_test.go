@@ -190,7 +190,7 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 	}
 	tenant := &naasv1alpha1.Tenant{
 		ObjectMeta: metav1.ObjectMeta{Name: "persist"},
-		Spec: naasv1alpha1.TenantSpec{Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin}}},
+		Spec:       naasv1alpha1.TenantSpec{Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin}}},
 	}
 	if err := c.Create(ctx, tenant); err != nil {
 		t.Fatal(err)
@@ -266,7 +266,7 @@ func TestUp_TokenFileUsersAreTrustedByKubeAPIServer(t *testing.T) {
 	if err == nil {
 		err = bad.List(context.Background(), &naasv1alpha1.NamespaceTemplateList{})
 	}
-	if err == nil || !(apierrors.IsUnauthorized(err) || strings.Contains(err.Error(), "provide credentials")) {
+	if unauthorized := err != nil && (apierrors.IsUnauthorized(err) || strings.Contains(err.Error(), "provide credentials")); !unauthorized {
 		t.Fatalf("unknown token: want Unauthorized, got %v", err)
 	}
 }

@@ -290,26 +290,6 @@ func tryGetObject(gvk schema.GroupVersionKind, namespace, name string) (*unstruc
 	return o, nil
 }
 
-// waitObject waits until the object exists and check passes on it.
-func waitObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string, check func(*unstructured.Unstructured) error) *unstructured.Unstructured {
-	t.Helper()
-	var o *unstructured.Unstructured
-	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%s %s/%s", gvk.Kind, namespace, name), func() error {
-		var err error
-		if o, err = tryGetObject(gvk, namespace, name); err != nil {
-			return err
-		}
-		if o == nil {
-			return testenv.Errorf("does not exist")
-		}
-		if check != nil {
-			return check(o)
-		}
-		return nil
-	})
-	return o
-}
-
 // waitGone waits until the object does not exist.
 func waitGone(t *testing.T, gvk schema.GroupVersionKind, namespace, name string) {
 	t.Helper()

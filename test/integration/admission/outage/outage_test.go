@@ -94,7 +94,7 @@ func TestWebhooks_ScopedFailClosedAndQuick(t *testing.T) {
 			t.Errorf("%s: failure policy %s, timeout %ds; want Fail within 3s", w.Name, *w.FailurePolicy, *w.TimeoutSeconds)
 		}
 		for _, r := range w.Rules {
-			if !(len(r.APIGroups) == 1 && r.APIGroups[0] == naasv1alpha1.GroupVersion.Group) {
+			if ownKinds := len(r.APIGroups) == 1 && r.APIGroups[0] == naasv1alpha1.GroupVersion.Group; !ownKinds {
 				t.Errorf("%s: mutates %v outside naas's own kinds", w.Name, r.APIGroups)
 			}
 		}
