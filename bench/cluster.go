@@ -19,6 +19,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/bundle"
 	"github.com/naas-dev/naas/internal/localcp"
+	"github.com/naas-dev/naas/internal/setup"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/testenv"
 )
@@ -30,11 +31,11 @@ const (
 	floorUser = "bench-floor"
 )
 
-// Client settings of `naas serve` (internal/cli/serve.go). The floor uses the same, as the issue
-// asks: a baseline with a faster client would measure the client, not naas.
+// Client settings of `naas serve`. The floor uses the same, as the issue asks: a baseline with a
+// faster client would measure the client, not naas.
 const (
-	naasQPS   = 100
-	naasBurst = 200
+	naasQPS   = setup.ClientQPS
+	naasBurst = setup.ClientBurst
 )
 
 // floorManagedBy replaces app.kubernetes.io/managed-by on the floor's objects. Otherwise they are
@@ -255,6 +256,18 @@ func (c *Cluster) WriteFloor(ctx context.Context, objs []*unstructured.Unstructu
 	for _, o := range objs {
 		if err := c.Floor.Create(ctx, o.DeepCopy()); err != nil {
 			return 0, fmt.Errorf("floor: create %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
+		}
+	}
+	return time.Since(start), nil
+}
+
+// ApplyFloor applies the objects one after the other with server-side apply, as naas does, with
+// the floor's client, and returns how long that took.
+func (c *Cluster) ApplyFloor(ctx context.Context, objs []*unstructured.Unstructured) (time.Duration, error) {
+	start := time.Now()
+	for _, o := range objs {
+		if err := c.Floor.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner(floorUser), client.ForceOwnership); err != nil {
+			return 0, fmt.Errorf("floor: apply %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
 		}
 	}
 	return time.Since(start), nil

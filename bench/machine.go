@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -70,15 +69,10 @@ func LoadAverage() string {
 // DetectVersions names naas's revision, Go, and the Kubernetes libraries and control plane.
 func DetectVersions(root, binDir string) report.Versions {
 	v := report.Versions{Go: runtime.Version(), Naas: gitRevision(root)}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			switch d.Path {
-			case "sigs.k8s.io/controller-runtime":
-				v.ControllerRuntime = d.Version
-			case "k8s.io/client-go":
-				v.ClientGo = d.Version
-			}
-		}
+	// A test binary carries no module versions in its build information: read go.mod.
+	if b, err := os.ReadFile(filepath.Join(root, "go.mod")); err == nil {
+		v.ControllerRuntime = requiredVersion(string(b), "sigs.k8s.io/controller-runtime")
+		v.ClientGo = requiredVersion(string(b), "k8s.io/client-go")
 	}
 	// The control plane is built from the Kubernetes modules: its k8s.io/kubernetes version is the
 	// Kubernetes version.
@@ -93,6 +87,17 @@ func DetectVersions(root, binDir string) report.Versions {
 		v.Kubernetes = "unknown (client-go " + v.ClientGo + ")"
 	}
 	return v
+}
+
+// requiredVersion returns the version go.mod requires of module path, or "unknown".
+func requiredVersion(gomod, path string) string {
+	for _, line := range strings.Split(gomod, "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && f[0] == path {
+			return f[1]
+		}
+	}
+	return "unknown"
 }
 
 func gitRevision(root string) string {
