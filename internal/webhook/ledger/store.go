@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -36,8 +37,9 @@ type Store struct {
 	// Namespace holds the ledgers.
 	Namespace string
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	mu     sync.Mutex
+	locks  map[string]*sync.Mutex
+	queues map[string]*queue // the map guarded by mu, each queue by its tenant's lock
 	// last is the ConfigMap of each tenant as this process last wrote or read it: with the tenant's lock held
 	// it is current unless another replica wrote since, which the resourceVersion then tells.
 	last map[string]*corev1.ConfigMap
@@ -45,7 +47,10 @@ type Store struct {
 
 // NewStore returns a store for the ledgers in namespace.
 func NewStore(c client.Client, namespace string) *Store {
-	return &Store{Client: c, Namespace: namespace, locks: map[string]*sync.Mutex{}, last: map[string]*corev1.ConfigMap{}}
+	return &Store{
+		Client: c, Namespace: namespace,
+		locks: map[string]*sync.Mutex{}, queues: map[string]*queue{}, last: map[string]*corev1.ConfigMap{},
+	}
 }
 
 // Name is the name of the ConfigMap of a tenant's ledger.
@@ -69,25 +74,113 @@ var ErrConflict = fmt.Errorf("the tenant ledger kept changing; try again")
 // Change runs f on the tenant's current ledger and stores the result if f says it changed it, retrying f on a
 // fresh ledger when another writer got there first. An error from f is returned as is and stores nothing.
 // With dryRun nothing is stored either.
+//
+// Changes to one tenant's ledger that arrive while a write is in flight are committed together, in one
+// write, in arrival order (group commit): under a burst of admissions, each waits for one or two writes, not
+// for every request before it, so none runs into the webhook's timeout.
 func (s *Store) Change(ctx context.Context, tenant *naasv1alpha1.Tenant, dryRun bool, f func(l *quota.Ledger) (changed bool, err error)) error {
+	c := &change{f: f, dryRun: dryRun, done: make(chan struct{})}
+	s.mu.Lock()
+	q := s.queues[tenant.Name]
+	if q == nil {
+		q = &queue{}
+		s.queues[tenant.Name] = q
+	}
+	s.mu.Unlock()
 	unlock := s.lock(tenant.Name)
-	defer unlock()
+	q.pending = append(q.pending, c)
+	if q.busy {
+		unlock()
+		select {
+		case <-c.done:
+			return c.err
+		case <-ctx.Done():
+			// The change may still be committed; a reservation nobody uses expires.
+			return ctx.Err()
+		}
+	}
+	q.busy = true
+	unlock()
+	// This caller commits batches until nothing is pending, its own change in the first.
+	for {
+		unlock := s.lock(tenant.Name)
+		batch := q.pending
+		q.pending = nil
+		if len(batch) == 0 {
+			q.busy = false
+			unlock()
+			break
+		}
+		unlock()
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		s.commit(cctx, tenant, batch)
+		cancel()
+	}
+	return c.err
+}
+
+// change is one caller's change of a ledger, waiting to be committed.
+type change struct {
+	f      func(l *quota.Ledger) (changed bool, err error)
+	dryRun bool
+	err    error
+	done   chan struct{}
+}
+
+// queue holds the changes of one tenant's ledger that wait for the write in flight.
+type queue struct {
+	pending []*change
+	busy    bool
+}
+
+// commitTimeout bounds one batch's reads and writes.
+const commitTimeout = 5 * time.Second
+
+// commit applies a batch of changes to the ledger in order and stores the result once, retrying the whole
+// batch on a fresh ledger when another writer (another replica) got there first. Each change is tried on a
+// copy, so one that fails or is a dry run leaves the ledger as it was.
+func (s *Store) commit(ctx context.Context, tenant *naasv1alpha1.Tenant, batch []*change) {
+	defer func() {
+		for _, c := range batch {
+			close(c.done)
+		}
+	}()
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		cm, l, err := s.load(ctx, tenant.Name, attempt > 0)
 		if err != nil {
-			return err
+			for _, c := range batch {
+				c.err = err
+			}
+			return
 		}
-		changed, err := f(l)
-		if err != nil || !changed || dryRun {
-			return err
+		var written []*change
+		for _, c := range batch {
+			trial := l.DeepCopy()
+			changed, err := c.f(trial)
+			c.err = err
+			if err != nil || !changed || c.dryRun {
+				continue
+			}
+			l = trial
+			written = append(written, c)
+		}
+		if len(written) == 0 {
+			return
 		}
 		err = s.store(ctx, tenant, cm, l)
 		if retryable(err) {
 			continue
 		}
-		return err
+		for _, c := range written {
+			c.err = err
+		}
+		return
 	}
-	return ErrConflict
+	for _, c := range batch {
+		if c.err == nil {
+			c.err = ErrConflict
+		}
+	}
 }
 
 // Read returns the tenant's ledger (an empty one if there is none yet).
