@@ -181,7 +181,7 @@ func (s *Suite) waitNaasIdle(ctx context.Context) error {
 	return err
 }
 
-// settle waits until the cluster is quiet, fewer than 5 writes a second in kube-apiserver, so
+// settle waits until the cluster is quiet, fewer than 3 writes in each of two half seconds in kube-apiserver, so
 // that one measurement does not pay for the aftermath of the previous one (kube-controller-manager
 // creating service accounts and filling in quota status for new namespaces). It gives up
 // quietly after two minutes: a busy cluster makes the next figure slower, not wrong.
@@ -210,13 +210,13 @@ func (s *Suite) settle(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(500 * time.Millisecond):
 		}
 		cur, err := writes()
 		if err != nil {
 			return err
 		}
-		if cur-prev < 5 {
+		if cur-prev < 3 {
 			quiet++
 		} else {
 			quiet = 0
