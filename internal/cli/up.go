@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -85,6 +86,14 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		}
 	}
 
+	// Take the HTTP address first: a port in use is the user's to fix before anything
+	// starts, and the control plane's free ports can then never collide with it.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (--addr): %w; choose another address with --addr", o.addr, err)
+	}
+	defer ln.Close()
+
 	ctx := ctrl.SetupSignalHandler()
 	start := time.Now()
 	fmt.Fprintf(out, "Starting the local control plane in %s\n", dataDir)
@@ -115,6 +124,7 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	p, err := setup.New(pctx, setup.Options{
 		Config:       cp.Config,
 		Addr:         o.addr,
+		Listener:     ln,
 		InstallCRDs:  true,
 		SeedDefaults: true,
 		DataDir:      dataDir,

@@ -59,6 +59,9 @@ type Options struct {
 	Config *rest.Config
 	// Addr is where the HTTP server listens (API, portal, metrics, health).
 	Addr string
+	// Listener, when set, is used by the HTTP server instead of listening on Addr
+	// (Addr then only names the address, e.g. for the portal URL).
+	Listener net.Listener
 	// Workers is the number of concurrent claim reconciles.
 	Workers int
 	// InstallCRDs installs the naas CRDs before starting.
@@ -116,6 +119,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 8
+	}
+	if opts.Listener != nil {
+		opts.Addr = opts.Listener.Addr().String()
 	}
 	if opts.Bundle.PortalURL == "" && opts.Addr != "" {
 		opts.Bundle.PortalURL = "http://" + opts.Addr
@@ -211,10 +217,13 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if err := p.registerAPI(ctx); err != nil {
 		return nil, fmt.Errorf("set up the REST API: %w", err)
 	}
-	if opts.Addr != "" {
+	p.listener = opts.Listener
+	if p.listener == nil && opts.Addr != "" {
 		if p.listener, err = net.Listen("tcp", opts.Addr); err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
 		}
+	}
+	if p.listener != nil {
 		if err := mgr.Add(manager.RunnableFunc(p.serveHTTP)); err != nil {
 			return nil, err
 		}
