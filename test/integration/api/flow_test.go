@@ -194,16 +194,20 @@ func TestAPI_Authentication(t *testing.T) {
 		PlatformAdmin bool
 		Tenants       []struct{ Tenant, Role string }
 	}
-	r := p.call(t, valid, http.MethodGet, "/api/v1/me", nil)
-	expect(t, r, http.StatusOK, "OIDC token")
-	r.decode(t, &me)
-	if me.Username != "dana@example.com" || !slices.Contains(me.Groups, "oidc-devs") || me.PlatformAdmin ||
-		!slices.ContainsFunc(me.Tenants, func(m struct{ Tenant, Role string }) bool { return m.Tenant == "authn" && m.Role == "developer" }) {
-		t.Errorf("me = %+v, want dana@example.com (from the email claim), developer of tenant authn", me)
-	}
+	// The tenant was created a moment ago: naas answers from its cache, which may lag by a moment.
+	poll(t, 10*time.Second, "the OIDC user's view of themselves", func() error {
+		r := p.call(t, valid, http.MethodGet, "/api/v1/me", nil)
+		expect(t, r, http.StatusOK, "OIDC token")
+		r.decode(t, &me)
+		if me.Username != "dana@example.com" || !slices.Contains(me.Groups, "oidc-devs") || me.PlatformAdmin ||
+			!slices.ContainsFunc(me.Tenants, func(m struct{ Tenant, Role string }) bool { return m.Tenant == "authn" && m.Role == "developer" }) {
+			return fmt.Errorf("me = %+v, want dana@example.com (from the email claim), developer of tenant authn", me)
+		}
+		return nil
+	})
 
 	// An OIDC user acts through the whole stack: the claim is written as them.
-	r = p.call(t, valid, http.MethodPost, "/api/v1/namespaces/request", map[string]any{"name": "authn-oidc", "tenant": "authn", "template": "standard"})
+	r := p.call(t, valid, http.MethodPost, "/api/v1/namespaces/request", map[string]any{"name": "authn-oidc", "tenant": "authn", "template": "standard"})
 	expect(t, r, http.StatusAccepted, "OIDC user requests a namespace")
 	claim := &naasv1alpha1.NamespaceClaim{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "authn-oidc"}, claim); err != nil {
