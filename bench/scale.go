@@ -193,6 +193,15 @@ func (s *Suite) figureScale(ctx context.Context) error {
 		return err
 	}
 	rs, hs := report.Summarize(rss), report.Summarize(heap)
+	ms, err := s.naas.Metrics(ctx)
+	if err != nil {
+		return err
+	}
+	var heapNotes []string
+	if live := ms.Sum("go_gc_heap_live_bytes", nil); live > 0 {
+		heapNotes = append(heapNotes, fmt.Sprintf("At the end: %.0f MiB live after the last collection, next collection at %.0f MiB "+
+			"(GOGC=100: RSS follows the goal, about twice the live heap).", live/(1<<20), ms.Sum("go_gc_heap_goal_bytes", nil)/(1<<20)))
+	}
 	startName := "the same naas right after its first start, with no namespaces yet"
 	s.add(report.Figure{
 		ID: "4-rss", Title: fmt.Sprintf("Manager RSS in steady state, %d namespaces", claims), Unit: "MiB",
@@ -202,8 +211,9 @@ func (s *Suite) figureScale(ctx context.Context) error {
 	})
 	s.add(report.Figure{
 		ID: "4-heap", Title: fmt.Sprintf("Manager Go heap in steady state, %d namespaces", claims), Unit: "MiB",
-		Method: "go_memstats_heap_alloc_bytes from naas's /metrics, sampled with the RSS.",
+		Method: "go_memstats_heap_alloc_bytes from naas's /metrics (live objects and garbage not yet collected), sampled with the RSS.",
 		Value:  &hs, Baseline: &report.Baseline{Name: startName, Value: report.Summarize(s.startHeap)},
+		Notes:  heapNotes,
 	})
 	return nil
 }

@@ -137,6 +137,10 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cpuBefore, err := s.cpu(ctx)
+	if err != nil {
+		return err
+	}
 	mark, err := s.c.Audit.Mark()
 	if err != nil {
 		return err
@@ -145,6 +149,10 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 		return dave.Create(ctx, claim.DeepCopy(), client.DryRunAll)
 	})
 	after, err := histogram()
+	if err != nil {
+		return err
+	}
+	cpuAfter, err := s.cpu(ctx)
 	if err != nil {
 		return err
 	}
@@ -168,8 +176,13 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 	if len(baseLat) == 0 {
 		return fmt.Errorf("every dry-run create of a config map failed: %w", baseErr)
 	}
-	notes := []string{fmt.Sprintf("naas's own API calls during the load, for %d requests: %d reads and %d writes (%s).",
-		len(naasLat)+naasFails, calls.Reads, calls.Writes+calls.Refused, calls.String())}
+	notes := []string{
+		fmt.Sprintf("naas's own API calls during the load, for %d requests: %d reads and %d writes (%s).",
+			len(naasLat)+naasFails, calls.Reads, calls.Writes+calls.Refused, calls.String()),
+		fmt.Sprintf("CPU during the load: naas %.1f s, of which its garbage collector %.1f s (%.0f cycles); kube-apiserver %.1f s; "+
+			"load average %s at the end.", cpuAfter.naas-cpuBefore.naas, cpuAfter.naasGC-cpuBefore.naasGC,
+			cpuAfter.naasGCCycles-cpuBefore.naasGCCycles, cpuAfter.apiserver-cpuBefore.apiserver, LoadAverage()),
+	}
 	if naasFails > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d requests through naas's admission failed, first: %v", naasFails, naasFails+len(naasLat), naasErr))
 	}
@@ -217,4 +230,28 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 		Notes: []string{fmt.Sprintf("Mean per call: %.2f ms over %.0f calls.", delta.Sum/delta.Count*1000, delta.Count)},
 	})
 	return nil
+}
+
+// cpuSeconds are the CPU seconds naas and kube-apiserver have used so far.
+type cpuSeconds struct {
+	naas, naasGC, naasGCCycles, apiserver float64
+}
+
+// cpu reads the CPU seconds of naas (and of its garbage collector) and of kube-apiserver from their
+// metrics: on a shared 2-core machine, who used the CPU during a load explains its latencies.
+func (s *Suite) cpu(ctx context.Context) (cpuSeconds, error) {
+	ms, err := s.naas.Metrics(ctx)
+	if err != nil {
+		return cpuSeconds{}, err
+	}
+	as, err := APIServerMetrics(ctx, s.c.Env.Config)
+	if err != nil {
+		return cpuSeconds{}, err
+	}
+	return cpuSeconds{
+		naas:         ms.Sum("process_cpu_seconds_total", nil),
+		naasGC:       ms.Sum("go_cpu_classes_gc_total_cpu_seconds_total", nil),
+		naasGCCycles: ms.Sum("go_gc_cycles_total_gc_cycles_total", nil),
+		apiserver:    as.Sum("process_cpu_seconds_total", nil),
+	}, nil
 }
