@@ -213,7 +213,7 @@ func (s *Suite) figureScale(ctx context.Context) error {
 		ID: "4-heap", Title: fmt.Sprintf("Manager Go heap in steady state, %d namespaces", claims), Unit: "MiB",
 		Method: "go_memstats_heap_alloc_bytes from naas's /metrics (live objects and garbage not yet collected), sampled with the RSS.",
 		Value:  &hs, Baseline: &report.Baseline{Name: startName, Value: report.Summarize(s.startHeap)},
-		Notes:  heapNotes,
+		Notes: heapNotes,
 	})
 	return nil
 }
