@@ -14,6 +14,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/bench/report"
+	"github.com/naas-dev/naas/internal/apply"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
@@ -24,9 +25,9 @@ const scaleAdmin = "dave"
 // topUp brings the cluster to ScaleNamespaces naas namespaces across ScaleTenants tenants, the
 // existing ones included, and waits until every claim is Ready. To save time it writes each new
 // namespace's objects directly first, with many workers, and then creates the claims: naas finds
-// its objects as it would have made them and adopts them, writing only the claims' finalizers and
-// status. The figures measured at this scale (restart, memory, API) do not depend on who wrote
-// the objects; the burst figure measures naas writing them.
+// its objects as it would have made them (stamped, applied by its field manager) and adopts them,
+// writing only the claims' finalizers and status. The figures measured at this scale (restart,
+// memory, API) do not depend on who wrote the objects; the burst figure measures naas writing them.
 func (s *Suite) topUp(ctx context.Context) error {
 	var tenants []*naasv1alpha1.Tenant
 	for i := 0; len(s.tenants) < s.Sizes.ScaleTenants; i++ {
@@ -58,8 +59,13 @@ func (s *Suite) topUp(ctx context.Context) error {
 			return err
 		}
 		for _, o := range objs {
-			if err := s.c.Admin.Create(ctx, o); err != nil {
-				return fmt.Errorf("create %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
+			// Written as naas writes them (stamped, server-side applied by its field manager), so that naas
+			// finds them in place and needs neither to read nor to write them.
+			if _, err := apply.Stamp(o); err != nil {
+				return err
+			}
+			if err := s.c.Admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner(apply.FieldOwner), client.ForceOwnership); err != nil {
+				return fmt.Errorf("apply %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
 			}
 		}
 		return s.c.CreateClaim(ctx, names[i], owners[i].Name)

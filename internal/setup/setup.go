@@ -53,6 +53,10 @@ const (
 	ClientBurst = 1000
 )
 
+// internedStrings bounds the strings the cache shares between objects (see interner): label keys and values,
+// condition reasons and messages, a few thousand in practice.
+const internedStrings = 50000
+
 // Options configure the platform.
 type Options struct {
 	// Config reaches the management cluster.
@@ -167,6 +171,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	}
 
 	managed := labels.SelectorFromSet(labels.Set{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue})
+	strs := newInterner(internedStrings)
+	metadataOnly := func(sel labels.Selector) cache.ByObject {
+		return cache.ByObject{Label: sel, Transform: leanMetadataOnly(strs)}
+	}
 	mgr, err := ctrl.NewManager(opts.Config, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"}, // served on our own mux
@@ -174,38 +182,36 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		// A process may start the platform more than once (the integration tests restart it); only one runs at
 		// a time, so the controller names stay unique where it matters, in the metrics.
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+		// Reads of the kinds cached as metadata only are routed so that nothing caches them in full (leanClient).
+		NewClient: newLeanClientFunc(scheme),
 		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
-			// Only what naas manages is cached: memory stays flat however many
-			// namespaces and objects the cluster holds besides.
+			DefaultTransform: leanObject(strs),
+			// The objects of naas's namespaces are cached as metadata only (metadataKinds), and only naas's own:
+			// memory stays flat however many objects the cluster holds besides. Namespaces are the exception:
+			// the metadata of every namespace is cached, so that admission tells from memory whether a claimed
+			// namespace exists.
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Namespace{}:           {Label: managed},
-				&corev1.ResourceQuota{}:       {Label: managed},
-				&corev1.LimitRange{}:          {Label: managed},
-				&rbacv1.RoleBinding{}:         {Label: managed},
-				&networkingv1.NetworkPolicy{}: {Label: managed},
+				&corev1.Namespace{}:           metadataOnly(nil),
+				&corev1.ResourceQuota{}:       metadataOnly(managed),
+				&corev1.LimitRange{}:          metadataOnly(managed),
+				&rbacv1.RoleBinding{}:         metadataOnly(managed),
+				&networkingv1.NetworkPolicy{}: metadataOnly(managed),
 				// Only naas's own config maps (namespaces' dashboards), so that the claim controller learns
 				// from the cache, not from a read per claim, that a dashboard it must remove is not there.
-				&corev1.ConfigMap{}: {Label: managed},
+				&corev1.ConfigMap{}:                         metadataOnly(managed),
+				&apiextensionsv1.CustomResourceDefinition{}: metadataOnly(nil),
 			},
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
-	// The claim controller reads each object of a namespace before applying it; these kinds are read from
-	// the cache (see cachedReads), the rest directly.
-	targetClient, err := newCachedReads(mgr.GetClient(), scheme, &corev1.Namespace{}, &corev1.ResourceQuota{},
-		&corev1.LimitRange{}, &rbacv1.RoleBinding{}, &networkingv1.NetworkPolicy{}, &corev1.ConfigMap{})
-	if err != nil {
-		return nil, err
-	}
 	p := &Platform{
 		Manager:  mgr,
 		Mux:      http.NewServeMux(),
 		Identity: identity,
 		opts:     opts,
-		Target:   &cluster.Target{Name: cluster.Local, Client: targetClient, Reader: mgr.GetAPIReader()},
+		Target:   &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
 	}
 	if err := p.registerControllers(ctx); err != nil {
 		return nil, err

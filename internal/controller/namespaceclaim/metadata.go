@@ -23,9 +23,9 @@ var ownedMetadataPrefixes = []string{"naas.dev/", "ingress.naas.dev/", "istio-in
 // dropsOwnedMetadata reports whether the live Namespace carries a label or annotation of ownedMetadataPrefixes
 // that naas applied and desired no longer has. The Namespace is the only object whose labels and annotations naas
 // sets for some inputs only. It is read from the cache; only when there is a candidate key is it read again with
-// its managed fields (the cache strips them), so an idle resync reads nothing more from the API server.
+// its managed fields (the cache keeps who manages it, not which fields), so an idle resync reads nothing more from the API server.
 func (r *Reconciler) dropsOwnedMetadata(ctx context.Context, s *scope, desired *unstructured.Unstructured) (bool, error) {
-	live := &unstructured.Unstructured{}
+	live := &metav1.PartialObjectMetadata{}
 	live.SetGroupVersionKind(desired.GroupVersionKind())
 	key := client.ObjectKeyFromObject(desired)
 	if err := s.target.Client.Get(ctx, key, live); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -173,10 +174,12 @@ func (r *Reconciler) ownNamespace(ctx context.Context, s *scope) (ctrl.Result, e
 	return ctrl.Result{}, nil
 }
 
-// getNamespace returns the claim's namespace on its target cluster, nil if there is none.
-// The cache holds only naas-managed namespaces, so a miss is confirmed with a direct read.
-func (r *Reconciler) getNamespace(ctx context.Context, s *scope) (*corev1.Namespace, error) {
-	ns := &corev1.Namespace{}
+// getNamespace returns the metadata of the claim's namespace on its target cluster, nil if there is none. A miss
+// in the cache is confirmed with a direct read: the namespace may be new, made by someone else a moment ago, and
+// naas must never apply its objects over a namespace it did not make.
+func (r *Reconciler) getNamespace(ctx context.Context, s *scope) (*metav1.PartialObjectMetadata, error) {
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	key := client.ObjectKey{Name: s.claim.Name}
 	err := s.target.Client.Get(ctx, key, ns)
 	if apierrors.IsNotFound(err) {
@@ -191,7 +194,7 @@ func (r *Reconciler) getNamespace(ctx context.Context, s *scope) (*corev1.Namesp
 	return ns, nil
 }
 
-func owns(c *naasv1alpha1.NamespaceClaim, ns *corev1.Namespace) bool {
+func owns(c *naasv1alpha1.NamespaceClaim, ns *metav1.PartialObjectMetadata) bool {
 	l := ns.Labels
 	return l[naasv1alpha1.LabelManagedBy] == naasv1alpha1.ManagedByValue &&
 		l[naasv1alpha1.LabelClaim] == c.Name && l[naasv1alpha1.LabelTenant] == c.Spec.Tenant
@@ -233,60 +236,18 @@ func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, er
 		}
 	}
 
-	ready := map[string]bool{}
+	outcomes := r.doSteps(ctx, s, steps)
 	var errs []error
-	for _, step := range steps {
-		if step.Off {
-			if err := r.remove(ctx, s, step.Remove); err != nil {
-				setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed, err.Error())
-				errs = append(errs, err)
-				continue
-			}
+	for i, step := range steps {
+		o := outcomes[i]
+		if o.err != nil {
+			errs = append(errs, o.err)
+		}
+		if o.remove {
 			meta.RemoveStatusCondition(&c.Status.Conditions, step.Name)
-			continue
+		} else if o.status != "" {
+			setCondition(s, step.Name, o.status, o.reason, o.message)
 		}
-		missing, err := r.missingKinds(ctx, step.Requires)
-		if err != nil {
-			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed,
-				fmt.Sprintf("could not tell whether cluster %s serves %s: %v", s.target.Name, formatKinds(step.Requires), err))
-			errs = append(errs, err)
-			continue
-		}
-		if len(missing) > 0 {
-			install := step.Install
-			if install == "" {
-				install = "the CustomResourceDefinitions that define them"
-			}
-			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonNotApplicable, fmt.Sprintf(
-				"cluster %s does not serve %s: install %s; the step completes by itself once they are served, and does "+
-					"not hold Ready back meanwhile", s.target.Name, formatKinds(missing), install))
-			continue
-		}
-		if step.Err != nil {
-			msg := step.Err.Error()
-			if err := r.remove(ctx, s, step.Remove); err != nil {
-				msg += "; " + err.Error()
-				errs = append(errs, err)
-			}
-			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonFailed, msg)
-			continue
-		}
-		if waiting := notReady(step.DependsOn, ready); len(waiting) > 0 {
-			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonWaiting, "waiting for "+strings.Join(waiting, ", "))
-			continue
-		}
-		if err := r.applyStep(ctx, s, step); err != nil {
-			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed, err.Error())
-			errs = append(errs, err)
-			continue
-		}
-		if err := r.remove(ctx, s, step.Remove); err != nil {
-			setCondition(s, step.Name, metav1.ConditionFalse, naasv1alpha1.ReasonApplyFailed, err.Error())
-			errs = append(errs, err)
-			continue
-		}
-		ready[step.Name] = true
-		setCondition(s, step.Name, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled, stepMessage(step))
 	}
 	c.Status.DashboardURL = ""
 	if meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionMonitoring) {
@@ -296,6 +257,95 @@ func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, er
 		errs = append(errs, err)
 	}
 	return ctrl.Result{}, errors.Join(errs...)
+}
+
+// stepOutcome is what one step did: the condition to report (none when remove is set: the step is off) and the
+// error to return, if any.
+type stepOutcome struct {
+	ready           bool
+	remove          bool
+	status          metav1.ConditionStatus
+	reason, message string
+	err             error
+}
+
+// doSteps does the steps concurrently, each once the steps it depends on are done and ready: everything after
+// the Namespace is independent, and one namespace's objects are written in the time of the slowest step rather
+// than of all of them in a row. It returns the outcomes in the order of steps; the conditions are set from them
+// in that order, so that a claim's status does not depend on which step finished first.
+func (r *Reconciler) doSteps(ctx context.Context, s *scope, steps []bundle.Step) []stepOutcome {
+	outcomes := make([]stepOutcome, len(steps))
+	done := make(map[string]chan struct{}, len(steps))
+	index := make(map[string]int, len(steps))
+	for i, step := range steps {
+		done[step.Name] = make(chan struct{})
+		index[step.Name] = i
+	}
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Go(func() {
+			defer close(done[step.Name])
+			var waiting []string
+			for _, d := range step.DependsOn {
+				if ch, ok := done[d]; ok {
+					<-ch
+					if outcomes[index[d]].ready {
+						continue
+					}
+				}
+				waiting = append(waiting, d)
+			}
+			outcomes[i] = r.doStep(ctx, s, step, waiting)
+		})
+	}
+	wg.Wait()
+	return outcomes
+}
+
+// doStep does one step, whose dependencies not ready are waiting.
+func (r *Reconciler) doStep(ctx context.Context, s *scope, step bundle.Step, waiting []string) stepOutcome {
+	failed := func(reason string, err error) stepOutcome {
+		return stepOutcome{status: metav1.ConditionFalse, reason: reason, message: err.Error(), err: err}
+	}
+	if step.Off {
+		if err := r.remove(ctx, s, step.Remove); err != nil {
+			return failed(naasv1alpha1.ReasonApplyFailed, err)
+		}
+		return stepOutcome{remove: true}
+	}
+	missing, err := r.missingKinds(ctx, step.Requires)
+	if err != nil {
+		o := failed(naasv1alpha1.ReasonApplyFailed, err)
+		o.message = fmt.Sprintf("could not tell whether cluster %s serves %s: %v", s.target.Name, formatKinds(step.Requires), err)
+		return o
+	}
+	if len(missing) > 0 {
+		install := step.Install
+		if install == "" {
+			install = "the CustomResourceDefinitions that define them"
+		}
+		return stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonNotApplicable, message: fmt.Sprintf(
+			"cluster %s does not serve %s: install %s; the step completes by itself once they are served, and does "+
+				"not hold Ready back meanwhile", s.target.Name, formatKinds(missing), install)}
+	}
+	if step.Err != nil {
+		o := stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonFailed, message: step.Err.Error()}
+		if err := r.remove(ctx, s, step.Remove); err != nil {
+			o.message += "; " + err.Error()
+			o.err = err
+		}
+		return o
+	}
+	if len(waiting) > 0 {
+		return stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonWaiting, message: "waiting for " + strings.Join(waiting, ", ")}
+	}
+	if err := r.applyStep(ctx, s, step); err != nil {
+		return failed(naasv1alpha1.ReasonApplyFailed, err)
+	}
+	if err := r.remove(ctx, s, step.Remove); err != nil {
+		return failed(naasv1alpha1.ReasonApplyFailed, err)
+	}
+	return stepOutcome{ready: true, status: metav1.ConditionTrue, reason: naasv1alpha1.ReasonReconciled, message: stepMessage(step)}
 }
 
 // missingKinds returns the kinds of the target cluster that it does not serve. Every kind counts as served
@@ -308,8 +358,8 @@ func (r *Reconciler) missingKinds(ctx context.Context, kinds []schema.GroupVersi
 }
 
 // remove deletes the objects a step no longer wants, only those carrying this claim's labels, never what naas did
-// not make. It reads them through the target's client: from the cache for the kinds naas caches (label-selected
-// to naas's own objects, which are all it may delete), directly for the others. Every claim without monitoring
+// not make. It reads their metadata through the target's client: from the cache for the kinds naas caches
+// (label-selected to naas's own objects, which are all it may delete), directly for the others. Every claim without monitoring
 // checks for its dashboard on every pass; a direct read each time was 10,000 reads at a restart with 10,000
 // namespaces.
 func (r *Reconciler) remove(ctx context.Context, s *scope, refs []bundle.ObjectRef) error {
@@ -323,7 +373,7 @@ func (r *Reconciler) remove(ctx context.Context, s *scope, refs []bundle.ObjectR
 		if len(missing) > 0 {
 			continue // a kind the cluster does not serve has no objects
 		}
-		obj := &unstructured.Unstructured{}
+		obj := &metav1.PartialObjectMetadata{}
 		obj.SetGroupVersionKind(ref.GVK)
 		key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
 		if err := s.target.Client.Get(ctx, key, obj); err != nil {
@@ -359,42 +409,56 @@ func stepMessage(step bundle.Step) string {
 	return strings.Join(names, ", ") + " in place"
 }
 
-func notReady(deps []string, ready map[string]bool) []string {
-	var out []string
-	for _, d := range deps {
-		if !ready[d] {
-			out = append(out, d)
+// applyStep applies the objects of a step: concurrently, except for the namespace and a template's manifests,
+// whose order the template author chose (a resource may need the one before it).
+func (r *Reconciler) applyStep(ctx context.Context, s *scope, step bundle.Step) error {
+	if step.Name == naasv1alpha1.ConditionNamespace || step.Name == naasv1alpha1.ConditionManifests || len(step.Objects) < 2 {
+		for _, obj := range step.Objects {
+			if err := r.applyObject(ctx, s, obj); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	return out
+	errs := make([]error, len(step.Objects))
+	var wg sync.WaitGroup
+	for i, obj := range step.Objects {
+		wg.Go(func() { errs[i] = r.applyObject(ctx, s, obj) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-func (r *Reconciler) applyStep(ctx context.Context, s *scope, step bundle.Step) error {
-	for _, obj := range step.Objects {
-		drops := false
-		if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" {
-			var err error
-			if drops, err = r.dropsOwnedMetadata(ctx, s, obj); err != nil {
-				return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
-			}
-		}
-		if drops {
-			// The live object contains everything wanted, plus labels or annotations naas set before: apply it
-			// anyway, so that server-side apply removes them.
-			if err := s.target.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()),
-				client.FieldOwner(apply.FieldOwner), client.ForceOwnership); err != nil {
-				return fmt.Errorf("on cluster %s: apply %s %s: %w", s.target.Name, obj.GetKind(), obj.GetName(), err)
-			}
-			ctrl.LoggerFrom(ctx).Info("Removed labels or annotations naas no longer sets", "kind", obj.GetKind(), "name", obj.GetName())
-			continue
-		}
-		res, err := apply.Apply(ctx, s.target.Client, s.target.Client, obj)
-		if err != nil {
+// applyObject applies one object of the bundle, unless it is in place.
+func (r *Reconciler) applyObject(ctx context.Context, s *scope, obj *unstructured.Unstructured) error {
+	// Stamped first, so that the metadata check below compares like with like (apply.ApplyStamped stamps
+	// again, which changes nothing).
+	if _, err := apply.Stamp(obj); err != nil {
+		return err
+	}
+	drops := false
+	if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" {
+		var err error
+		if drops, err = r.dropsOwnedMetadata(ctx, s, obj); err != nil {
 			return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
 		}
-		if res != apply.Unchanged {
-			ctrl.LoggerFrom(ctx).V(1).Info("Applied object", "kind", obj.GetKind(), "name", obj.GetName(), "created", res == apply.Created)
+	}
+	if drops {
+		// The live object contains everything wanted, plus labels or annotations naas set before: apply it
+		// anyway, so that server-side apply removes them.
+		if err := s.target.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()),
+			client.FieldOwner(apply.FieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("on cluster %s: apply %s %s: %w", s.target.Name, obj.GetKind(), obj.GetName(), err)
 		}
+		ctrl.LoggerFrom(ctx).Info("Removed labels or annotations naas no longer sets", "kind", obj.GetKind(), "name", obj.GetName())
+		return nil
+	}
+	res, err := apply.ApplyStamped(ctx, s.target.Client, s.target.Client, obj)
+	if err != nil {
+		return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
+	}
+	if res != apply.Unchanged {
+		ctrl.LoggerFrom(ctx).V(1).Info("Applied object", "kind", obj.GetKind(), "name", obj.GetName(), "created", res == apply.Created)
 	}
 	return nil
 }
@@ -412,20 +476,19 @@ func (r *Reconciler) prune(ctx context.Context, s *scope, steps []bundle.Step) e
 	sel := client.MatchingLabels{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue, naasv1alpha1.LabelClaim: s.claim.Name}
 	in := client.InNamespace(s.claim.Name)
 	var stale []client.Object
-	rbs := &rbacv1.RoleBindingList{}
-	nps := &networkingv1.NetworkPolicyList{}
-	lrs := &corev1.LimitRangeList{}
-	for _, l := range []struct {
-		kind string
-		list client.ObjectList
-	}{{"RoleBinding", rbs}, {"NetworkPolicy", nps}, {"LimitRange", lrs}} {
-		if err := s.target.Client.List(ctx, l.list, in, sel); err != nil {
-			return fmt.Errorf("list %s to prune: %w", l.kind, err)
+	for _, gvk := range []schema.GroupVersionKind{
+		rbacv1.SchemeGroupVersion.WithKind("RoleBinding"),
+		networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"),
+		corev1.SchemeGroupVersion.WithKind("LimitRange"),
+	} {
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := s.target.Client.List(ctx, list, in, sel); err != nil {
+			return fmt.Errorf("list %s to prune: %w", gvk.Kind, err)
 		}
-		items, _ := meta.ExtractList(l.list)
-		for _, it := range items {
-			o := it.(client.Object)
-			if !want.Has(l.kind + "/" + o.GetName()) {
+		for i := range list.Items {
+			if o := &list.Items[i]; !want.Has(gvk.Kind + "/" + o.GetName()) {
+				o.SetGroupVersionKind(gvk)
 				stale = append(stale, o)
 			}
 		}

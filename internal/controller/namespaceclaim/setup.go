@@ -64,7 +64,8 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 }
 
 // SetupWithManager registers the controller. Objects in namespaces are mapped back to
-// their claim by the naas.dev/claim label, so any change to them is healed at once.
+// their claim by the naas.dev/claim label, so any change to them is healed at once; they
+// are watched as metadata only (a change of any field changes the resourceVersion).
 // CustomResourceDefinitions are watched (metadata only) so that a step waiting for an
 // add-on's kinds completes as soon as they are installed.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
@@ -86,11 +87,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("namespaceclaim").
 		For(&naasv1alpha1.NamespaceClaim{}).
-		Watches(&corev1.Namespace{}, byClaimLabel).
-		Watches(&corev1.ResourceQuota{}, byClaimLabel).
-		Watches(&corev1.LimitRange{}, byClaimLabel).
-		Watches(&rbacv1.RoleBinding{}, byClaimLabel).
-		Watches(&networkingv1.NetworkPolicy{}, byClaimLabel).
+		WatchesMetadata(&corev1.Namespace{}, byClaimLabel).
+		WatchesMetadata(&corev1.ResourceQuota{}, byClaimLabel).
+		WatchesMetadata(&corev1.LimitRange{}, byClaimLabel).
+		WatchesMetadata(&rbacv1.RoleBinding{}, byClaimLabel).
+		WatchesMetadata(&networkingv1.NetworkPolicy{}, byClaimLabel).
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexTenant), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexCollaborator), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.NamespaceClaim{}, r.namespacesChanged()).

@@ -353,7 +353,12 @@ func TestProvision_IdleResyncWritesNothing(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: "idle-app"}, ns); err != nil {
 		t.Fatal(err)
 	}
-	ns.Annotations = map[string]string{"test/poke": "1"}
+	// Added to naas's own annotations (as kubectl annotate does), not replacing them: a removed annotation of
+	// naas's is drift, which naas heals.
+	if ns.Annotations == nil {
+		ns.Annotations = map[string]string{}
+	}
+	ns.Annotations["test/poke"] = "1"
 	if err := env.Client.Update(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
