@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -68,10 +71,11 @@ func (s *Server) tier(ctx context.Context, name string) (*naasv1alpha1.Tier, err
 	return t, nil
 }
 
-// tenants returns every tenant by name, from the cache.
+// tenants returns every tenant by name, from the cache without copies: the tenants share their maps and slices
+// with the cache and must only be read.
 func (s *Server) tenants(ctx context.Context) (map[string]*naasv1alpha1.Tenant, error) {
 	list := &naasv1alpha1.TenantList{}
-	if err := s.cfg.Cache.List(ctx, list); err != nil {
+	if err := s.cfg.Cache.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	out := make(map[string]*naasv1alpha1.Tenant, len(list.Items))
@@ -81,35 +85,88 @@ func (s *Server) tenants(ctx context.Context) (map[string]*naasv1alpha1.Tenant, 
 	return out, nil
 }
 
-// visibleClaims returns the claims the caller may view, optionally of one tenant only, by name.
+// visibleClaims returns the claims the caller may view (tenancy.Authorize, ActionView), optionally of one tenant
+// only, sorted by name; the claims are copies, the tenants read-only (see tenants). Only a platform admin's listing
+// reads every claim: anyone else's reads, through the claim indexes, the claims of the tenants they hold a role in
+// and those that name these tenants as collaborators, so that a listing costs what the caller may see, not what
+// the cluster holds.
 func (s *Server) visibleClaims(ctx context.Context, u tenancy.User, onlyTenant string) ([]naasv1alpha1.NamespaceClaim, map[string]*naasv1alpha1.Tenant, error) {
 	tenants, err := s.tenants(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	list := &naasv1alpha1.NamespaceClaimList{}
-	if err := s.cfg.Cache.List(ctx, list); err != nil {
-		return nil, nil, fmt.Errorf("list namespace claims: %w", err)
+	var candidates []*naasv1alpha1.NamespaceClaim
+	switch {
+	case onlyTenant != "":
+		candidates, err = s.claimsByIndex(ctx, claimcontroller.IndexTenant, onlyTenant)
+	case tenancy.IsPlatformAdmin(u):
+		candidates, err = s.allClaims(ctx)
+	default:
+		candidates, err = s.claimsOfMember(ctx, u, tenants)
 	}
-	var out []naasv1alpha1.NamespaceClaim
-	for _, c := range list.Items {
-		if onlyTenant != "" && c.Spec.Tenant != onlyTenant {
-			continue
-		}
-		if tenancy.Authorize(u, tenants[c.Spec.Tenant], tenancy.ActionView, &c).Allowed {
-			out = append(out, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]naasv1alpha1.NamespaceClaim, 0, len(candidates))
+	for _, c := range candidates {
+		if tenancy.Authorize(u, tenants[c.Spec.Tenant], tenancy.ActionView, c).Allowed {
+			out = append(out, naasv1alpha1.NamespaceClaim{})
+			c.DeepCopyInto(&out[len(out)-1])
 		}
 	}
-	sortByName(out)
+	slices.SortFunc(out, func(a, b naasv1alpha1.NamespaceClaim) int { return strings.Compare(a.Name, b.Name) })
 	return out, tenants, nil
 }
 
-func sortByName(claims []naasv1alpha1.NamespaceClaim) {
-	for i := 1; i < len(claims); i++ {
-		for j := i; j > 0 && claims[j].Name < claims[j-1].Name; j-- {
-			claims[j], claims[j-1] = claims[j-1], claims[j]
+// claimsOfMember returns, without copies, the claims of the tenants u holds a role in and the claims that name
+// these tenants as collaborators, each once.
+func (s *Server) claimsOfMember(ctx context.Context, u tenancy.User, tenants map[string]*naasv1alpha1.Tenant) ([]*naasv1alpha1.NamespaceClaim, error) {
+	var out []*naasv1alpha1.NamespaceClaim
+	seen := map[string]bool{}
+	for name, t := range tenants {
+		if _, member := tenancy.RoleOf(u, t); !member {
+			continue
+		}
+		for _, index := range []string{claimcontroller.IndexTenant, claimcontroller.IndexCollaborator} {
+			claims, err := s.claimsByIndex(ctx, index, name)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range claims {
+				if !seen[c.Name] {
+					seen[c.Name] = true
+					out = append(out, c)
+				}
+			}
 		}
 	}
+	return out, nil
+}
+
+// claimsByIndex returns the claims whose index field is value, from the cache without copies: read them only.
+func (s *Server) claimsByIndex(ctx context.Context, index, value string) ([]*naasv1alpha1.NamespaceClaim, error) {
+	list := &naasv1alpha1.NamespaceClaimList{}
+	if err := s.cfg.Cache.List(ctx, list, client.MatchingFields{index: value}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list the namespace claims with %s=%s: %w", index, value, err)
+	}
+	return pointers(list.Items), nil
+}
+
+// allClaims returns every claim, from the cache without copies: read them only.
+func (s *Server) allClaims(ctx context.Context) ([]*naasv1alpha1.NamespaceClaim, error) {
+	list := &naasv1alpha1.NamespaceClaimList{}
+	if err := s.cfg.Cache.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list namespace claims: %w", err)
+	}
+	return pointers(list.Items), nil
+}
+
+func pointers(items []naasv1alpha1.NamespaceClaim) []*naasv1alpha1.NamespaceClaim {
+	out := make([]*naasv1alpha1.NamespaceClaim, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
 }
 
 // claimFor finds the claim named by the request's {namespace} and decides action on it for the caller. A claim

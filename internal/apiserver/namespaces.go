@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -238,13 +239,13 @@ func limitGroups(groups []string) []string {
 
 // countClaims is the number of tenant's claims other than the one named except.
 func (s *Server) countClaims(ctx context.Context, tenant, except string) (int, error) {
-	list := &naasv1alpha1.NamespaceClaimList{}
-	if err := s.cfg.Cache.List(ctx, list); err != nil {
-		return 0, fmt.Errorf("list namespace claims: %w", err)
+	claims, err := s.claimsByIndex(ctx, claimcontroller.IndexTenant, tenant)
+	if err != nil {
+		return 0, err
 	}
 	n := 0
-	for _, c := range list.Items {
-		if c.Spec.Tenant == tenant && c.Name != except {
+	for _, c := range claims {
+		if c.Name != except {
 			n++
 		}
 	}

@@ -50,8 +50,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// The claims are only counted: read without copies, which at 1,000 namespaces in a tenant were megabytes on
+	// every claim created or deleted.
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := r.Client.List(ctx, claims, client.MatchingFields{namespaceclaim.IndexTenant: t.Name}); err != nil {
+	if err := r.Client.List(ctx, claims, client.MatchingFields{namespaceclaim.IndexTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list claims of tenant %s: %w", t.Name, err)
 	}
 	count := int32(len(claims.Items))

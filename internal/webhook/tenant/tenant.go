@@ -84,7 +84,8 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return webhook.Deny(apierrors.NewInvalid(naasv1alpha1.GroupVersion.WithKind("Tenant").GroupKind(), t.Name, errs))
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: t.Name}); err != nil {
+	// Only counted: read without copies.
+	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return admission.Allowed("") // the warnings are a courtesy; never refuse a valid tenant over them
 	}
 	return admission.Allowed("").WithWarnings(Warnings(t, len(claims.Items))...)
