@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -27,7 +28,10 @@ import (
 
 // Defaulter records who created a claim in spec.requester, from the user the API server authenticated, so
 // that a developer may later delete the claims they asked for. Only privileged users (naas's REST API acting
-// for a user, platform admins) may set another requester.
+// for a user, platform admins) may set another requester. It also puts naas's finalizer on the claim as it is
+// created, so that the claim controller need not add it with a write of its own (which the validating webhooks
+// would admit again) before it provisions; the controller still adds it to a claim admitted without this
+// webhook.
 type Defaulter struct {
 	Privileged func(tenancy.User) bool
 	Decoder    admission.Decoder
@@ -45,13 +49,31 @@ func (d *Defaulter) Handle(_ context.Context, req admission.Request) admission.R
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	user := webhook.User(req)
-	if claim.Spec.Requester != nil && d.Privileged(user) {
-		return admission.Allowed("requester given by a privileged user")
+	patches := Defaults(claim, user, d.Privileged(user))
+	if len(patches) == 0 {
+		return admission.Allowed("requester given by a privileged user, finalizer present")
 	}
-	return admission.Patched("requester recorded", jsonpatch.Operation{
-		Operation: "add", Path: "/spec/requester",
-		Value: naasv1alpha1.Requester{Username: user.Name, Groups: user.Groups},
-	})
+	return admission.Patched("requester and finalizer recorded", patches...)
+}
+
+// Defaults returns the JSON patch that completes a claim being created by user: naas's finalizer, unless the claim
+// carries it, and spec.requester set to user, unless a privileged user gave one.
+func Defaults(claim *naasv1alpha1.NamespaceClaim, user tenancy.User, privileged bool) []jsonpatch.Operation {
+	var out []jsonpatch.Operation
+	switch {
+	case slices.Contains(claim.Finalizers, naasv1alpha1.FinalizerNamespace):
+	case len(claim.Finalizers) == 0:
+		out = append(out, jsonpatch.Operation{Operation: "add", Path: "/metadata/finalizers", Value: []string{naasv1alpha1.FinalizerNamespace}})
+	default:
+		out = append(out, jsonpatch.Operation{Operation: "add", Path: "/metadata/finalizers/-", Value: naasv1alpha1.FinalizerNamespace})
+	}
+	if claim.Spec.Requester == nil || !privileged {
+		out = append(out, jsonpatch.Operation{
+			Operation: "add", Path: "/spec/requester",
+			Value: naasv1alpha1.Requester{Username: user.Name, Groups: user.Groups},
+		})
+	}
+	return out
 }
 
 // Validator admits creates, updates and deletes of claims (see Validate).

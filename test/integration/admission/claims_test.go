@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,6 +65,59 @@ func TestClaims_RequesterIsWhoTheAPIServerAuthenticated(t *testing.T) {
 	if got.Spec.Requester.Username != "bob" {
 		t.Errorf("requester set by a platform admin = %q, want bob", got.Spec.Requester.Username)
 	}
+}
+
+func TestClaims_CreateResponseCarriesNaasFinalizer(t *testing.T) {
+	ctx := context.Background()
+	tenant("fin").user("bob", naasv1alpha1.RoleDeveloper).create(t)
+
+	// The mutating webhook puts the finalizer on: the claim is protected from the moment it is stored, without a
+	// write of naas's own.
+	c := claim("fin-app", "fin", "dev")
+	mustCreate(t, "bob", c)
+	if !slices.Equal(c.Finalizers, []string{naasv1alpha1.FinalizerNamespace}) {
+		t.Errorf("finalizers in bob's create response = %v, want [%s]", c.Finalizers, naasv1alpha1.FinalizerNamespace)
+	}
+	if c.Spec.Requester == nil || c.Spec.Requester.Username != "bob" {
+		t.Errorf("requester in the create response = %+v, want bob", c.Spec.Requester)
+	}
+
+	// Someone else's finalizer stays, and a platform admin's requester too.
+	other := claim("fin-other", "fin", "dev")
+	other.Finalizers = []string{"example.com/backup"}
+	other.Spec.Requester = &naasv1alpha1.Requester{Username: "bob"}
+	if err := as("platform-admin").Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		got := &naasv1alpha1.NamespaceClaim{}
+		if env.Client.Get(ctx, client.ObjectKey{Name: other.Name}, got) == nil {
+			got.Finalizers = slices.DeleteFunc(got.Finalizers, func(f string) bool { return f == "example.com/backup" })
+			_ = env.Client.Update(ctx, got)
+		}
+		deleteClaim(other.Name)
+	})
+	if want := []string{"example.com/backup", naasv1alpha1.FinalizerNamespace}; !slices.Equal(other.Finalizers, want) {
+		t.Errorf("finalizers in the create response = %v, want %v", other.Finalizers, want)
+	}
+	if other.Spec.Requester == nil || other.Spec.Requester.Username != "bob" {
+		t.Errorf("requester given by a platform admin = %+v, want bob", other.Spec.Requester)
+	}
+
+	// The claim controller provisions it as ever, and deleting the claim removes the finalizer with the namespace.
+	waitReady(t, "fin-app")
+	if err := as("bob").Delete(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 90*time.Second, "fin-app and its namespace gone", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "fin-app"}, &naasv1alpha1.NamespaceClaim{}); !apierrors.IsNotFound(err) {
+			return testenv.Errorf("claim still there: %v", err)
+		}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "fin-app"}, &corev1.Namespace{}); !apierrors.IsNotFound(err) {
+			return testenv.Errorf("namespace still there: %v", err)
+		}
+		return nil
+	})
 }
 
 func TestClaims_DeleteTakesTheAdminRoleOrBeingTheRequester(t *testing.T) {
