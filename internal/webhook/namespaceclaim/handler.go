@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -78,10 +79,10 @@ func Defaults(claim *naasv1alpha1.NamespaceClaim, user tenancy.User, privileged 
 
 // Validator admits creates, updates and deletes of claims (see Validate).
 type Validator struct {
-	// Client reads tenants, templates, tiers, claims (by the tenant index) and naas namespaces, from the
-	// manager's cache.
+	// Client reads tenants, templates, tiers, claims (by the tenant index) and the metadata of namespaces, from
+	// the manager's cache.
 	Client client.Client
-	// Reader reads namespaces naas does not manage (they are not cached).
+	// Reader is not read any more: the cache holds the metadata of every namespace. Setup may stop setting it.
 	Reader client.Reader
 	// Ledgers count tenants' namespaces exactly under concurrency.
 	Ledgers    *ledger.Store
@@ -183,13 +184,24 @@ func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.Nam
 		}
 		sort.Strings(r.MemberOf)
 	}
-	// The cache holds naas namespaces only; a miss is confirmed with the API server.
-	ns, err := get(ctx, v.Client, c.Name, &corev1.Namespace{})
-	if err == nil && ns == nil {
-		ns, err = get(ctx, v.Reader, c.Name, &corev1.Namespace{})
-	}
-	r.Namespace = ns
+	r.Namespace, err = namespaceMetadata(ctx, v.Client, c.Name)
 	return err
+}
+
+// namespaceMetadata reads the metadata of the namespace name from the cache, which holds every namespace's (a
+// typed read would go to the API server: 6,000 reads in 30 s of claims at 200/s). A namespace the cache has not
+// seen yet (made a moment ago) counts as none: the claim controller still refuses to take over a namespace that
+// exists and is not naas's. The Namespace returned carries the metadata only, all that Validate reads.
+func namespaceMetadata(ctx context.Context, c client.Reader, name string) (*corev1.Namespace, error) {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, m); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read namespace %s: %w", name, err)
+	}
+	return &corev1.Namespace{ObjectMeta: m.ObjectMeta}, nil
 }
 
 // create decides a create and, for a tenant with a namespace cap, reserves the claim's slot in the tenant's

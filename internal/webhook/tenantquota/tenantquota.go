@@ -31,9 +31,9 @@ import (
 
 // Validator reserves tenant quota for pods, persistent volume claims and services.
 type Validator struct {
-	// Client reads naas namespaces and tenants from the manager's cache.
+	// Client reads the metadata of namespaces, and tenants, from the manager's cache.
 	Client client.Client
-	// Reader reads a namespace the cache does not hold yet.
+	// Reader reads the metadata of a namespace the cache does not hold yet, from the API server.
 	Reader  client.Reader
 	Ledgers *ledger.Store
 	Counter *ledger.Counter
@@ -148,7 +148,11 @@ func (v *Validator) settle(ctx context.Context, l *quota.Ledger, tenant *naasv1a
 
 // tenantOf returns the tenant of a naas namespace, nil for a namespace of no tenant or a tenant that is gone.
 func (v *Validator) tenantOf(ctx context.Context, namespace string) (*naasv1alpha1.Tenant, error) {
-	ns := &corev1.Namespace{}
+	// Only the labels are read: the metadata, which the cache holds for every namespace (a typed read would go to
+	// the API server on every pod created). The webhook sees only naas's namespaces, which exist: a miss is a
+	// namespace made a moment ago, confirmed with the API server.
+	ns := &metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	err := v.Client.Get(ctx, client.ObjectKey{Name: namespace}, ns)
 	if apierrors.IsNotFound(err) {
 		err = v.Reader.Get(ctx, client.ObjectKey{Name: namespace}, ns)

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -66,5 +67,26 @@ func TestTenants_QuotaMustNameWhatNaasCounts(t *testing.T) {
 		`spec.quota[requests.cpus]: Unsupported value: "requests.cpus"`, `"requests.cpu"`, "requests.nvidia.com/gpu")
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(bad), &naasv1alpha1.Tenant{}); err == nil {
 		t.Error("the tenant was created")
+	}
+}
+
+func TestTenantQuota_AdmissionReadsNamespacesFromNaasCache(t *testing.T) {
+	ctx := context.Background()
+	workloadTenant(t, "qreads", func(s *naasv1alpha1.TenantSpec) {
+		s.Quota = corev1.ResourceList{corev1.ResourceServicesLoadBalancers: resource.MustParse("1")}
+	})
+	provision(t, claim("qreads-a", "qreads", "staging"))
+	// Each charged object names its namespace, whose labels tell the tenant: they are read from naas's cache,
+	// not from kube-apiserver on every pod, volume or service created.
+	const services = 50
+	before := namespaceGets(t)
+	for i := range services {
+		s := service("qreads-a", fmt.Sprintf("svc-%d", i), corev1.ServiceTypeClusterIP)
+		if err := env.Client.Create(ctx, s, client.DryRunAll); err != nil {
+			t.Fatalf("dry-run service %s: %v", s.Name, err)
+		}
+	}
+	if got := namespaceGets(t) - before; got >= services/5 {
+		t.Errorf("kube-apiserver answered %d GETs of namespaces during %d service admissions; want them read from naas's cache", got, services)
 	}
 }
