@@ -63,6 +63,9 @@ type Validator struct {
 	Client client.Reader
 	// Reader reads claims from the API server, to tell whether an expired reservation still stands.
 	Reader client.Reader
+	// Indexed says that SetupIndexes registered the hostname indexes with Client's cache: an admission then reads
+	// only the claims whose hostnames overlap those it asks for. Without them it reads every claim and tenant.
+	Indexed bool
 	// Ledgers keep the hostname reservations.
 	Ledgers *Store
 	// BaseDomain is the platform's base domain.
@@ -143,7 +146,7 @@ func (v *Validator) resolve(ctx context.Context, r *Request) error {
 // bucket by bucket, each in one compare-and-swap of its ledger, which holds the admissions of the last minute (the
 // cache may not show them yet). A conflict found in a later bucket leaves the earlier reservations to expire.
 func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryRun bool) ([]domains.Conflict, error) {
-	held, err := v.held(ctx)
+	held, err := v.held(ctx, hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +164,7 @@ func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryR
 		err := v.Ledgers.Change(ctx, b, dryRun, func(l *domains.Ledger) (bool, error) {
 			var err error
 			conflicts, err = l.Reserve(r.Claim.Name, r.Claim.UID, byBucket[b], v.now(), domains.Standing{
-				Known: func(res domains.Reservation) bool { return slices.Contains(held[res.Namespace], res.Hostname) },
+				Known: v.known(ctx, held),
 				Holds: v.holds(ctx),
 			})
 			return err == nil && len(conflicts) == 0, err
@@ -176,10 +179,87 @@ func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryR
 	return nil, nil
 }
 
-// held returns the hostnames every claim asks for, by namespace, from the cache (read without copies): every
-// claim stands for its hostnames once the cache shows it, including claims admitted before naas kept ledgers or
-// while its webhook was bypassed; the ledgers cover the minute before.
-func (v *Validator) held(ctx context.Context) (map[string][]string, error) {
+// held returns, by namespace, the hostnames the claims whose hostnames overlap hosts ask for (and possibly
+// others), from the cache without copies: every claim stands for its hostnames once the cache shows it,
+// including claims admitted before naas kept ledgers or while its webhook was bypassed; the ledgers cover the
+// minute before. With the hostname indexes it reads only those claims; without, every claim.
+func (v *Validator) held(ctx context.Context, hosts []string) (map[string][]string, error) {
+	if !v.Indexed {
+		return v.heldByEveryClaim(ctx)
+	}
+	out := map[string][]string{}
+	var keys []string
+	for _, h := range hosts {
+		keys = append(keys, queryKeys(h)...)
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		claims := &naasv1alpha1.NamespaceClaimList{}
+		if err := v.Client.List(ctx, claims, client.MatchingFields{IndexHostnames: k}, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("list the namespace claims holding hostnames that overlap %v: %w", hosts, err)
+		}
+		for i := range claims.Items {
+			// Their spec.hostnames are set: what they hold does not depend on the tenant.
+			out[claims.Items[i].Name] = domains.Requested(&claims.Items[i], nil, v.BaseDomain)
+		}
+	}
+	for _, h := range hosts {
+		if err := v.heldByDefault(ctx, h, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// heldByDefault adds to held the claims without spec.hostnames whose default hostname overlaps h.
+func (v *Validator) heldByDefault(ctx context.Context, h string, held map[string][]string) error {
+	tenantKey, name := defaultQuery(h)
+	if tenantKey == "" {
+		return nil
+	}
+	tenants := &naasv1alpha1.TenantList{}
+	if err := v.Client.List(ctx, tenants, client.MatchingFields{IndexTenantDefaultDomain: tenantKey}, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("list the tenants whose default hostnames may overlap %s: %w", h, err)
+	}
+	if len(tenants.Items) == 0 {
+		return nil
+	}
+	claims := &naasv1alpha1.NamespaceClaimList{}
+	if name != "" {
+		// h can only be the default hostname of the claim named as its first label.
+		c := &naasv1alpha1.NamespaceClaim{}
+		switch err := v.Client.Get(ctx, client.ObjectKey{Name: name}, c, client.UnsafeDisableDeepCopy); {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return fmt.Errorf("get namespace claim %s: %w", name, err)
+		}
+		claims.Items = []naasv1alpha1.NamespaceClaim{*c}
+	} else {
+		for i := range tenants.Items {
+			list := &naasv1alpha1.NamespaceClaimList{}
+			if err := v.Client.List(ctx, list, client.MatchingFields{IndexDefaultHostname: tenants.Items[i].Name}, client.UnsafeDisableDeepCopy); err != nil {
+				return fmt.Errorf("list the namespace claims of tenant %s without hostnames: %w", tenants.Items[i].Name, err)
+			}
+			claims.Items = append(claims.Items, list.Items...)
+		}
+	}
+	for i := range claims.Items {
+		c := &claims.Items[i]
+		if len(c.Spec.Hostnames) > 0 {
+			continue
+		}
+		for j := range tenants.Items {
+			if t := &tenants.Items[j]; t.Name == c.Spec.Tenant {
+				held[c.Name] = domains.Requested(c, t, v.BaseDomain)
+			}
+		}
+	}
+	return nil
+}
+
+// heldByEveryClaim returns the hostnames every claim asks for, by namespace, from the cache without copies.
+func (v *Validator) heldByEveryClaim(ctx context.Context) (map[string][]string, error) {
 	claims := &naasv1alpha1.NamespaceClaimList{}
 	if err := v.Client.List(ctx, claims, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list namespace claims: %w", err)
@@ -198,6 +278,29 @@ func (v *Validator) held(ctx context.Context) (map[string][]string, error) {
 		out[c.Name] = domains.Requested(c, byName[c.Spec.Tenant], v.BaseDomain)
 	}
 	return out, nil
+}
+
+// known tells whether the cache shows a reservation's claim asking for its hostname, so that the expired
+// reservation can go: held answers for the claims it holds (all of them, without the indexes); another is read
+// from the cache. A claim the cache cannot tell about is not known.
+func (v *Validator) known(ctx context.Context, held map[string][]string) func(domains.Reservation) bool {
+	return func(res domains.Reservation) bool {
+		if hosts, ok := held[res.Namespace]; ok || !v.Indexed {
+			return slices.Contains(hosts, res.Hostname)
+		}
+		c := &naasv1alpha1.NamespaceClaim{}
+		if err := v.Client.Get(ctx, client.ObjectKey{Name: res.Namespace}, c, client.UnsafeDisableDeepCopy); err != nil {
+			return false
+		}
+		var t *naasv1alpha1.Tenant
+		if len(c.Spec.Hostnames) == 0 {
+			var err error
+			if t, err = get(ctx, v.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
+				return false
+			}
+		}
+		return slices.Contains(domains.Requested(c, t, v.BaseDomain), res.Hostname)
+	}
 }
 
 // holds tells whether an expired reservation still stands: its claim exists, with the reservation's UID, and
