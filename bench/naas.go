@@ -78,6 +78,8 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 	args := append([]string{"serve", "--kubeconfig", kubeconfig, "--addr", n.Addr,
 		"--data-dir", filepath.Join(c.Dir, "naas-data"), "--seed-defaults",
 		"--token-file", tokens, "--rate-limit-per-user=0", "--rate-limit-per-tenant=0",
+		// Profiles at /debug/pprof/, to look into a run: serving them costs nothing until asked.
+		"--profiling",
 		// One webhook port for the whole run, as a Service gives naas in a cluster: a restart then
 		// finds its webhook configurations as it left them.
 		"--webhook-addr", fmt.Sprintf("127.0.0.1:%d", c.webhookPort)}, extraArgs...)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,6 +90,9 @@ type Options struct {
 	Webhook WebhookOptions
 	// API configures the REST API and the portal.
 	API APIOptions
+	// Profiling serves Go's profiles (net/http/pprof) under /debug/pprof/, to find where naas spends memory or
+	// CPU. Off by default: profiles show internals, and taking one costs CPU.
+	Profiling bool
 }
 
 // Platform is a configured, not yet started naas.
@@ -288,6 +292,13 @@ func (p *Platform) registerHTTP() {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	p.Mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	if p.opts.Profiling {
+		p.Mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		p.Mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		p.Mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		p.Mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		p.Mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 }
 
 // Ready returns nil when naas is ready to serve: caches synced and every ready check passing.

@@ -215,6 +215,10 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	e.listening(listener.Addr())
 
 	mgr := p.Manager
+	// Hostname admission reads only the claims whose hostnames overlap the ones asked for, through these.
+	if err := hostnames.SetupIndexes(ctx, mgr.GetFieldIndexer(), p.opts.Bundle.BaseDomain); err != nil {
+		return fmt.Errorf("index claims and tenants by hostname: %w", err)
+	}
 	decoder := admission.NewDecoder(mgr.GetScheme())
 	privileged := webhook.Privileged([]string{p.Identity})
 	ledgers := ledger.NewStore(direct, e.namespace)
@@ -223,7 +227,7 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	for path, h := range map[string]admission.Handler{
 		pathMutateClaims: &namespaceclaim.Defaulter{Privileged: privileged, Decoder: decoder},
 		pathValidateClaims: &namespaceclaim.Validator{
-			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
+			Client: mgr.GetClient(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
 		},
 		pathValidateTenant: &tenant.Validator{Client: mgr.GetClient(), Decoder: decoder},
 		pathTenantQuota: &tenantquota.Validator{
@@ -232,7 +236,7 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		pathMutateHostnames: &hostnames.Defaulter{Client: mgr.GetClient(), BaseDomain: p.opts.Bundle.BaseDomain, Decoder: decoder},
 		pathValidateHostnames: &hostnames.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: hostnames.NewStore(direct, e.namespace),
-			BaseDomain: p.opts.Bundle.BaseDomain, Privileged: privileged, Decoder: decoder,
+			BaseDomain: p.opts.Bundle.BaseDomain, Privileged: privileged, Decoder: decoder, Indexed: true,
 		},
 	} {
 		handler, err := admission.StandaloneWebhook(&admission.Webhook{Handler: h}, admission.StandaloneOptions{MetricsPath: path})

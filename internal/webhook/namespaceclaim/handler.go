@@ -82,8 +82,6 @@ type Validator struct {
 	// Client reads tenants, templates, tiers, claims (by the tenant index) and the metadata of namespaces, from
 	// the manager's cache.
 	Client client.Client
-	// Reader is not read any more: the cache holds the metadata of every namespace. Setup may stop setting it.
-	Reader client.Reader
 	// Ledgers count tenants' namespaces exactly under concurrency.
 	Ledgers    *ledger.Store
 	Privileged func(tenancy.User) bool
