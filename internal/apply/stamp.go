@@ -43,15 +43,17 @@ func Stamp(desired *unstructured.Unstructured) (string, error) {
 }
 
 // InPlace reports whether an object, from its metadata, is as naas last applied it with the given stamp, untouched
-// since: it carries the stamp, and no one but naas's server-side applies manages any of its fields (writes to a
-// subresource, such as kube-controller-manager's to a ResourceQuota's status, do not count). Someone else's
+// since: it carries the stamp, and no one but naas's server-side applies manages any of its fields (see Untouched).
+func InPlace(live metav1.Object, stamp string) bool {
+	return live.GetAnnotations()[AnnotationApplied] == stamp && Untouched(live.GetManagedFields())
+}
+
+// Untouched reports whether only naas's own server-side applies manage an object's fields: writes to a
+// subresource, such as kube-controller-manager's to a ResourceQuota's status, do not count. Someone else's
 // change, by an update or an apply of their own, adds their manager; a change naas could not see in the
 // metadata is therefore impossible.
-func InPlace(live metav1.Object, stamp string) bool {
-	if live.GetAnnotations()[AnnotationApplied] != stamp {
-		return false
-	}
-	for _, e := range live.GetManagedFields() {
+func Untouched(managed []metav1.ManagedFieldsEntry) bool {
+	for _, e := range managed {
 		if e.Subresource != "" {
 			continue
 		}
@@ -61,6 +63,13 @@ func InPlace(live metav1.Object, stamp string) bool {
 	}
 	return true
 }
+
+// UntouchedFields and TouchedFields are managed fields that Untouched answers true and false of: for metadata
+// synthesized from what a cache keeps of an object (see package inventory).
+var (
+	UntouchedFields = []metav1.ManagedFieldsEntry{{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply}}
+	TouchedFields   = []metav1.ManagedFieldsEntry{{Manager: "(managers other than naas)", Operation: metav1.ManagedFieldsOperationUpdate}}
+)
 
 // ApplyStamped stamps desired (see Stamp) and applies it, unless the object's metadata shows it in place
 // (InPlace). metadata reads the object's metadata (metav1.PartialObjectMetadata), from a cache where there is

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/inventory"
 )
 
 // Local is the name of the management cluster when it is also the target.
@@ -20,12 +21,15 @@ const Local = "local"
 type Target struct {
 	// Name identifies the cluster.
 	Name string
-	// Client writes to the cluster; its reads go to the informer cache for the
-	// kinds naas watches.
+	// Client writes to the cluster. It reads the metadata of naas's namespaces and of their objects from the
+	// cluster's Inventory, and the rest as controller-runtime's client does.
 	Client client.Client
 	// Reader reads the cluster directly, bypassing caches: for objects naas does not
 	// watch, such as a namespace it does not own.
 	Reader client.Reader
+	// Inventory tracks the namespaces and the objects naas makes on the cluster; its Source tells the
+	// controllers when one changes. Nil for a cluster whose changes naas is not told of.
+	Inventory *inventory.Inventory
 }
 
 // Resolver decides which cluster a claim's namespace lives on.

@@ -9,44 +9,71 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/apply"
+	"github.com/naas-dev/naas/internal/inventory"
+	"github.com/naas-dev/naas/internal/platform"
 )
 
-// metadataKinds are the kinds naas caches as metadata only (metav1.PartialObjectMetadata): the objects of every
-// namespace naas provisions, and namespaces. Their full objects are never cached: at 10,000 namespaces they were
-// most of naas's memory (ResourceQuotas alone, with their status, 80 MiB), and naas does not need them to know
-// that an object is as it applied it (see apply.Apply) nor to be told when someone changes one (a change of any
-// field changes the metadata's resourceVersion).
-func metadataKinds() []client.Object {
-	return []client.Object{
-		&corev1.Namespace{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &rbacv1.RoleBinding{},
-		&networkingv1.NetworkPolicy{}, &corev1.ConfigMap{}, &apiextensionsv1.CustomResourceDefinition{},
+// inventoryOptions are the kinds naas's inventory tracks on a target cluster: namespaces (every one, so that
+// admission tells from memory whether a claimed namespace exists) and the objects naas makes in them (its own
+// only). Their full objects are never cached: at 10,000 namespaces they were most of naas's memory.
+func inventoryOptions() inventory.Options {
+	managed := labels.SelectorFromSet(labels.Set{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue})
+	core := corev1.SchemeGroupVersion
+	return inventory.Options{
+		Kinds: []inventory.Kind{
+			{GVK: core.WithKind("Namespace"), Resource: "namespaces"},
+			{GVK: core.WithKind("ResourceQuota"), Resource: "resourcequotas", Selector: managed},
+			{GVK: core.WithKind("LimitRange"), Resource: "limitranges", Selector: managed},
+			// Only naas's own config maps (namespaces' dashboards), so that the claim controller learns
+			// from memory, not from a read per claim, that a dashboard it must remove is not there.
+			{GVK: core.WithKind("ConfigMap"), Resource: "configmaps", Selector: managed},
+			{GVK: rbacv1.SchemeGroupVersion.WithKind("RoleBinding"), Resource: "rolebindings", Selector: managed},
+			{GVK: networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"), Resource: "networkpolicies", Selector: managed},
+		},
+		Labels: []string{naasv1alpha1.LabelManagedBy, naasv1alpha1.LabelTenant, naasv1alpha1.LabelClaim,
+			platform.LabelDeletionProtection},
+		StampAnnotation: apply.AnnotationApplied,
+		Untouched:       apply.Untouched,
+		UntouchedFields: apply.UntouchedFields,
+		TouchedFields:   apply.TouchedFields,
 	}
 }
 
-// leanClient routes the reads of the manager's client so that the cache holds only what naas decided to cache:
+// metadataCachedKinds are cached by the manager as metadata only (few objects, watched for their events).
+func metadataCachedKinds() []client.Object {
+	return []client.Object{&apiextensionsv1.CustomResourceDefinition{}}
+}
+
+// leanClient routes the reads of the manager's client so that nothing caches more than naas decided:
 //
-//   - metadata reads (PartialObjectMetadata, and lists of them) of metadataKinds come from the cache, which
-//     holds their metadata only;
-//   - every other read of those kinds (typed or unstructured), and metadata reads of any other kind, go to the
-//     API server.
+//   - metadata reads (PartialObjectMetadata, and lists of them) of the inventory's kinds come from the
+//     inventory, of metadataCachedKinds from the cache, of any other kind from the API server;
+//   - typed and unstructured reads of the inventory's kinds go to the API server;
+//   - every other read is controller-runtime's: typed objects from the cache, unstructured ones directly.
 //
-// controller-runtime's client reads typed objects from the cache and starts an informer for any kind it has not
-// seen: a typed read of a ResourceQuota would quietly cache every ResourceQuota in full again, and a metadata
-// read of a template manifest's kind (a Deployment, say) would cache the metadata of every such object of the
-// cluster. The router makes both impossible. Writes pass through unchanged.
+// controller-runtime's client starts an informer for any kind it is asked to read and has not seen: a typed
+// read of a ResourceQuota would quietly cache every ResourceQuota in full, and a metadata read of a template
+// manifest's kind (a Deployment, say) the metadata of every such object of the cluster. The router makes both
+// impossible. Writes pass through unchanged.
 type leanClient struct {
 	client.Client
-	direct client.Reader
-	kinds  map[schema.GroupVersionKind]bool
+	direct    client.Reader
+	inventory client.Reader
+	tracked   map[schema.GroupVersionKind]bool // served by inventory
+	metadata  map[schema.GroupVersionKind]bool // served as metadata by the cache
 }
 
 // newLeanClientFunc returns the manager's client constructor: controller-runtime's client, routed by leanClient.
-func newLeanClientFunc(scheme *runtime.Scheme) func(*rest.Config, client.Options) (client.Client, error) {
+func newLeanClientFunc(scheme *runtime.Scheme, inv *inventory.Inventory, tracked []schema.GroupVersionKind) func(*rest.Config, client.Options) (client.Client, error) {
 	return func(cfg *rest.Config, opts client.Options) (client.Client, error) {
 		cached, err := client.New(cfg, opts)
 		if err != nil {
@@ -58,24 +85,28 @@ func newLeanClientFunc(scheme *runtime.Scheme) func(*rest.Config, client.Options
 		if err != nil {
 			return nil, err
 		}
-		return newLeanClient(cached, direct, scheme, metadataKinds()...)
+		return newLeanClient(cached, direct, inv, tracked, scheme, metadataCachedKinds()...)
 	}
 }
 
-func newLeanClient(cached client.Client, direct client.Reader, scheme *runtime.Scheme, objs ...client.Object) (*leanClient, error) {
-	c := &leanClient{Client: cached, direct: direct, kinds: map[schema.GroupVersionKind]bool{}}
-	for _, o := range objs {
+func newLeanClient(cached client.Client, direct, inv client.Reader, tracked []schema.GroupVersionKind, scheme *runtime.Scheme, metadataCached ...client.Object) (*leanClient, error) {
+	c := &leanClient{Client: cached, direct: direct, inventory: inv,
+		tracked: map[schema.GroupVersionKind]bool{}, metadata: map[schema.GroupVersionKind]bool{}}
+	for _, gvk := range tracked {
+		c.tracked[gvk] = true
+	}
+	for _, o := range metadataCached {
 		gvk, err := apiutil.GVKForObject(o, scheme)
 		if err != nil {
 			return nil, err
 		}
-		c.kinds[gvk] = true
+		c.metadata[gvk] = true
 	}
 	return c, nil
 }
 
-// fromCache reports whether a read of obj (an object or a list) is served from the cache.
-func (c *leanClient) fromCache(obj runtime.Object) bool {
+// reader returns the reader of obj (an object or a list).
+func (c *leanClient) reader(obj runtime.Object) client.Reader {
 	var gvk schema.GroupVersionKind
 	switch o := obj.(type) {
 	case *metav1.PartialObjectMetadata:
@@ -86,14 +117,23 @@ func (c *leanClient) fromCache(obj runtime.Object) bool {
 	default:
 		gvk, err := apiutil.GVKForObject(obj, c.Scheme())
 		if err != nil {
-			return true // let the embedded client report the error
+			return c.Client // let it report the error
 		}
 		if meta.IsListType(obj) {
 			gvk.Kind = trimList(gvk.Kind)
 		}
-		return !c.kinds[gvk]
+		if c.tracked[gvk] {
+			return c.direct
+		}
+		return c.Client
 	}
-	return c.kinds[gvk]
+	switch {
+	case c.tracked[gvk]:
+		return c.inventory
+	case c.metadata[gvk]:
+		return c.Client
+	}
+	return c.direct
 }
 
 func trimList(kind string) string {
@@ -105,16 +145,10 @@ func trimList(kind string) string {
 
 // Get implements client.Reader.
 func (c *leanClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if c.fromCache(obj) {
-		return c.Client.Get(ctx, key, obj, opts...)
-	}
-	return c.direct.Get(ctx, key, obj, opts...)
+	return c.reader(obj).Get(ctx, key, obj, opts...)
 }
 
 // List implements client.Reader.
 func (c *leanClient) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	if c.fromCache(list) {
-		return c.Client.List(ctx, list, opts...)
-	}
-	return c.direct.List(ctx, list, opts...)
+	return c.reader(list).List(ctx, list, opts...)
 }

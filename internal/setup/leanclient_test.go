@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -16,10 +17,10 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 )
 
-// TestLeanClient_RoutesReads checks which reads the cache serves: only metadata of the kinds cached as metadata,
-// and the full objects of the other kinds (as controller-runtime does); typed and unstructured reads of the
-// metadata kinds, and metadata of any other kind, go to the API server, so that nothing starts an informer that
-// caches them.
+// TestLeanClient_RoutesReads checks where reads go: metadata of the inventory's kinds to the inventory, of the
+// kinds cached as metadata to the cache, of any other kind to the API server; typed and unstructured reads of the
+// inventory's kinds to the API server; typed reads of other kinds to the cache (as controller-runtime does). So
+// nothing starts an informer that caches what naas decided not to cache.
 func TestLeanClient_RoutesReads(t *testing.T) {
 	var got string
 	record := func(reader string) interceptor.Funcs {
@@ -36,7 +37,12 @@ func TestLeanClient_RoutesReads(t *testing.T) {
 	}
 	cached := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(record("cache")).Build()
 	direct := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(record("direct")).Build()
-	c, err := newLeanClient(cached, direct, Scheme(), metadataKinds()...)
+	inv := fake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(record("inventory")).Build()
+	var tracked []schema.GroupVersionKind
+	for _, k := range inventoryOptions().Kinds {
+		tracked = append(tracked, k.GVK)
+	}
+	c, err := newLeanClient(cached, direct, inv, tracked, Scheme(), metadataCachedKinds()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +63,9 @@ func TestLeanClient_RoutesReads(t *testing.T) {
 		obj  client.Object
 		want string
 	}{
-		{metadata("v1", "ResourceQuota"), "cache get *v1.PartialObjectMetadata"},
-		{metadata("v1", "Namespace"), "cache get *v1.PartialObjectMetadata"},
+		{metadata("v1", "ResourceQuota"), "inventory get *v1.PartialObjectMetadata"},
+		{metadata("v1", "Namespace"), "inventory get *v1.PartialObjectMetadata"},
+		{metadata("apiextensions.k8s.io/v1", "CustomResourceDefinition"), "cache get *v1.PartialObjectMetadata"},
 		{&corev1.ResourceQuota{}, "direct get *v1.ResourceQuota"},
 		{&corev1.Namespace{}, "direct get *v1.Namespace"},
 		{unstructuredQuota, "direct get *unstructured.Unstructured"},
@@ -78,7 +85,7 @@ func TestLeanClient_RoutesReads(t *testing.T) {
 		list client.ObjectList
 		want string
 	}{
-		{metadataList("rbac.authorization.k8s.io/v1", "RoleBindingList"), "cache list *v1.PartialObjectMetadataList"},
+		{metadataList("rbac.authorization.k8s.io/v1", "RoleBindingList"), "inventory list *v1.PartialObjectMetadataList"},
 		{&corev1.ResourceQuotaList{}, "direct list *v1.ResourceQuotaList"},
 		{metadataList("apps/v1", "DeploymentList"), "direct list *v1.PartialObjectMetadataList"},
 		{&naasv1alpha1.NamespaceClaimList{}, "cache list *v1alpha1.NamespaceClaimList"},

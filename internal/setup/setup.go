@@ -17,13 +17,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -40,6 +38,8 @@ import (
 	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/controller/tenant"
+	"github.com/naas-dev/naas/internal/intern"
+	"github.com/naas-dev/naas/internal/inventory"
 	"github.com/naas-dev/naas/internal/platform"
 )
 
@@ -54,7 +54,7 @@ const (
 	ClientBurst = 1000
 )
 
-// internedStrings bounds the strings the cache shares between objects (see interner): label keys and values,
+// internedStrings bounds the strings the cache shares between objects (see package intern): label keys and values,
 // condition reasons and messages, a few thousand in practice.
 const internedStrings = 50000
 
@@ -174,10 +174,19 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		opts.Progress("default catalog and tiers seeded (%d new objects)", n)
 	}
 
-	managed := labels.SelectorFromSet(labels.Set{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue})
-	strs := newInterner(internedStrings)
-	metadataOnly := func(sel labels.Selector) cache.ByObject {
-		return cache.ByObject{Label: sel, Transform: leanMetadataOnly(strs)}
+	// The namespaces and objects naas makes are tracked by an inventory, not cached (see package inventory).
+	invOpts := inventoryOptions()
+	metadataClient, err := metadata.NewForConfig(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := inventory.New(metadataClient, invOpts)
+	if err != nil {
+		return nil, err
+	}
+	tracked := make([]schema.GroupVersionKind, 0, len(invOpts.Kinds))
+	for _, k := range invOpts.Kinds {
+		tracked = append(tracked, k.GVK)
 	}
 	mgr, err := ctrl.NewManager(opts.Config, ctrl.Options{
 		Scheme:                 scheme,
@@ -186,36 +195,28 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		// A process may start the platform more than once (the integration tests restart it); only one runs at
 		// a time, so the controller names stay unique where it matters, in the metrics.
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
-		// Reads of the kinds cached as metadata only are routed so that nothing caches them in full (leanClient).
-		NewClient: newLeanClientFunc(scheme),
+		// Reads are routed so that nothing caches the inventory's kinds (leanClient).
+		NewClient: newLeanClientFunc(scheme, inv, tracked),
 		Cache: cache.Options{
-			DefaultTransform: leanObject(strs),
-			// The objects of naas's namespaces are cached as metadata only (metadataKinds), and only naas's own:
-			// memory stays flat however many objects the cluster holds besides. Namespaces are the exception:
-			// the metadata of every namespace is cached, so that admission tells from memory whether a claimed
-			// namespace exists.
+			DefaultTransform: leanObject(intern.New(internedStrings)),
+			// CustomResourceDefinitions are watched as metadata only, for steps that wait for an add-on's kinds.
 			ByObject: map[client.Object]cache.ByObject{
-				&corev1.Namespace{}:           metadataOnly(nil),
-				&corev1.ResourceQuota{}:       metadataOnly(managed),
-				&corev1.LimitRange{}:          metadataOnly(managed),
-				&rbacv1.RoleBinding{}:         metadataOnly(managed),
-				&networkingv1.NetworkPolicy{}: metadataOnly(managed),
-				// Only naas's own config maps (namespaces' dashboards), so that the claim controller learns
-				// from the cache, not from a read per claim, that a dashboard it must remove is not there.
-				&corev1.ConfigMap{}:                         metadataOnly(managed),
-				&apiextensionsv1.CustomResourceDefinition{}: metadataOnly(nil),
+				&apiextensionsv1.CustomResourceDefinition{}: {},
 			},
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
+	if err := mgr.Add(inv); err != nil {
+		return nil, err
+	}
 	p := &Platform{
 		Manager:  mgr,
 		Mux:      http.NewServeMux(),
 		Identity: identity,
 		opts:     opts,
-		Target:   &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
+		Target:   &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Inventory: inv},
 	}
 	if err := p.registerControllers(ctx); err != nil {
 		return nil, err
@@ -241,6 +242,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		if !mgr.GetCache().WaitForCacheSync(ctx) {
 			return errors.New("caches did not sync")
+		}
+		if err := inv.WaitForSync(ctx); err != nil {
+			return err
 		}
 		p.ready.Store(true)
 		return nil

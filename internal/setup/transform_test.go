@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/intern"
 )
 
 func sameString(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
@@ -30,7 +31,7 @@ func claimWithStatus(name string) *naasv1alpha1.NamespaceClaim {
 }
 
 func TestLeanObject_SharesRepeatedStringsAndDropsWhatNaasNeverReads(t *testing.T) {
-	transform := leanObject(newInterner(100))
+	transform := leanObject(intern.New(100))
 	a, _ := transform(claimWithStatus("app-a"))
 	b, _ := transform(claimWithStatus("app-b"))
 	ca, cb := a.(*naasv1alpha1.NamespaceClaim), b.(*naasv1alpha1.NamespaceClaim)
@@ -52,33 +53,5 @@ func TestLeanObject_SharesRepeatedStringsAndDropsWhatNaasNeverReads(t *testing.T
 	}
 	if got := ca.Status.Conditions[1].Message; got != "Namespace/app-a in place" {
 		t.Errorf("message of the claim's own namespace: %q", got)
-	}
-}
-
-func TestLeanMetadataOnly_KeepsManagersNotFieldSets(t *testing.T) {
-	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "naas-quota", ManagedFields: []metav1.ManagedFieldsEntry{
-		{Manager: "naas", Operation: metav1.ManagedFieldsOperationApply, FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{}}`)}},
-		{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status",
-			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}},
-	}}}
-	out, _ := leanMetadataOnly(newInterner(100))(m)
-	got := out.(*metav1.PartialObjectMetadata).ManagedFields
-	want := []metav1.ManagedFieldsEntry{
-		{Manager: "naas", Operation: metav1.ManagedFieldsOperationApply},
-		{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status"},
-	}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
-		t.Errorf("managed fields: %+v, want %+v", got, want)
-	}
-}
-
-func TestInterner_IsBounded(t *testing.T) {
-	strs := newInterner(2)
-	strs.get("first")
-	strs.get("second")
-	c1 := strs.get(decoded("third"))
-	c2 := strs.get(decoded("third"))
-	if sameString(c1, c2) || len(strs.strs) != 2 {
-		t.Errorf("an interner full at 2 strings took another: %d strings", len(strs.strs))
 	}
 }

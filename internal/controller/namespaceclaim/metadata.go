@@ -22,14 +22,17 @@ var ownedMetadataPrefixes = []string{"naas.dev/", "ingress.naas.dev/", "istio-in
 
 // dropsOwnedMetadata reports whether the live Namespace carries a label or annotation of ownedMetadataPrefixes
 // that naas applied and desired no longer has. The Namespace is the only object whose labels and annotations naas
-// sets for some inputs only. It is read from the cache; only when there is a candidate key is it read again with
-// its managed fields (the cache keeps who manages it, not which fields), so an idle resync reads nothing more from the API server.
+// sets for some inputs only. It reads the namespace's metadata directly, with its managed fields: the caller asks
+// only when the inventory does not show the namespace in place (see applyObject), so an idle resync reads nothing.
 func (r *Reconciler) dropsOwnedMetadata(ctx context.Context, s *scope, desired *unstructured.Unstructured) (bool, error) {
 	live := &metav1.PartialObjectMetadata{}
 	live.SetGroupVersionKind(desired.GroupVersionKind())
 	key := client.ObjectKeyFromObject(desired)
-	if err := s.target.Client.Get(ctx, key, live); err != nil {
-		return false, client.IgnoreNotFound(err)
+	if err := s.target.Reader.Get(ctx, key, live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("read the metadata of %s %s: %w", desired.GetKind(), key, err)
 	}
 	candidates := map[string][]string{
 		"f:labels":      extraKeys(live.GetLabels(), desired.GetLabels()),
@@ -38,15 +41,7 @@ func (r *Reconciler) dropsOwnedMetadata(ctx context.Context, s *scope, desired *
 	if len(candidates["f:labels"]) == 0 && len(candidates["f:annotations"]) == 0 {
 		return false, nil
 	}
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(desired.GroupVersionKind())
-	if err := s.target.Reader.Get(ctx, key, meta); err != nil {
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("read the managed fields of %s %s: %w", desired.GetKind(), key, err)
-	}
-	for _, mf := range meta.ManagedFields {
+	for _, mf := range live.ManagedFields {
 		if mf.Manager != apply.FieldOwner || mf.Operation != metav1.ManagedFieldsOperationApply || mf.FieldsV1 == nil {
 			continue
 		}

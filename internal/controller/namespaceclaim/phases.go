@@ -431,14 +431,20 @@ func (r *Reconciler) applyStep(ctx context.Context, s *scope, step bundle.Step) 
 
 // applyObject applies one object of the bundle, unless it is in place.
 func (r *Reconciler) applyObject(ctx context.Context, s *scope, obj *unstructured.Unstructured) error {
-	// Stamped first, so that the metadata check below compares like with like (apply.ApplyStamped stamps
-	// again, which changes nothing).
-	if _, err := apply.Stamp(obj); err != nil {
+	// Stamped first, so that the checks below compare like with like (apply.ApplyStamped stamps again, which
+	// changes nothing).
+	stamp, err := apply.Stamp(obj)
+	if err != nil {
 		return err
 	}
 	drops := false
 	if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" {
-		var err error
+		// A namespace in place carries exactly the labels and annotations naas last applied: nothing to drop.
+		live := &metav1.PartialObjectMetadata{}
+		live.SetGroupVersionKind(obj.GroupVersionKind())
+		if err := s.target.Client.Get(ctx, client.ObjectKeyFromObject(obj), live); err == nil && apply.InPlace(live, stamp) {
+			return nil
+		}
 		if drops, err = r.dropsOwnedMetadata(ctx, s, obj); err != nil {
 			return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
 		}

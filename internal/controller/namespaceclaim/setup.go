@@ -6,9 +6,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/util/workqueue"
@@ -63,9 +60,9 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 	return setupCollaboratorIndex(ctx, mgr)
 }
 
-// SetupWithManager registers the controller. Objects in namespaces are mapped back to
-// their claim by the naas.dev/claim label, so any change to them is healed at once; they
-// are watched as metadata only (a change of any field changes the resourceVersion).
+// SetupWithManager registers the controller. Namespaces and the objects in them are
+// mapped back to their claim by the naas.dev/claim label, so any change to them is healed
+// at once; each target cluster's inventory tells of them.
 // CustomResourceDefinitions are watched (metadata only) so that a step waiting for an
 // add-on's kinds completes as soon as they are installed.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
@@ -77,21 +74,23 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		}
 		r.Kinds = NewServedKinds(d)
 	}
-	byClaimLabel := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-		name, ok := o.GetLabels()[naasv1alpha1.LabelClaim]
-		if !ok {
+	byClaimLabel := func(o client.Object) []reconcile.Request {
+		l := o.GetLabels()
+		name, ok := l[naasv1alpha1.LabelClaim]
+		if !ok || l[naasv1alpha1.LabelManagedBy] != naasv1alpha1.ManagedByValue {
 			return nil
 		}
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
-	})
-	return ctrl.NewControllerManagedBy(mgr).
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("namespaceclaim").
-		For(&naasv1alpha1.NamespaceClaim{}).
-		WatchesMetadata(&corev1.Namespace{}, byClaimLabel).
-		WatchesMetadata(&corev1.ResourceQuota{}, byClaimLabel).
-		WatchesMetadata(&corev1.LimitRange{}, byClaimLabel).
-		WatchesMetadata(&rbacv1.RoleBinding{}, byClaimLabel).
-		WatchesMetadata(&networkingv1.NetworkPolicy{}, byClaimLabel).
+		For(&naasv1alpha1.NamespaceClaim{})
+	for _, t := range r.Clusters.Targets() {
+		if t.Inventory != nil {
+			b = b.WatchesRawSource(t.Inventory.Source(byClaimLabel))
+		}
+	}
+	return b.
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexTenant), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexCollaborator), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.NamespaceClaim{}, r.namespacesChanged()).
