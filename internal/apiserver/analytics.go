@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -21,29 +20,39 @@ func (s *Server) getUsage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	quotas := map[string]*corev1.ResourceQuota{}
-	for _, c := range claims {
-		q, err := s.quotaOf(ctx, c.Name)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		quotas[c.Name] = q
+	quotas, err := s.quotasOf(ctx, claims)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.writeJSON(w, http.StatusOK, usageReport(claims, quotas))
 }
 
-// quotaOf reads the naas quota of a namespace; nil when it has none (yet).
-func (s *Server) quotaOf(ctx context.Context, namespace string) (*corev1.ResourceQuota, error) {
-	q := &corev1.ResourceQuota{}
-	err := s.cfg.Cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: bundle.QuotaName}, q)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("read the quota of namespace %s: %w", namespace, err)
+// quotasOf reads the naas quotas of the claims' namespaces, by namespace; a namespace without one (yet) has
+// none in the map. naas does not cache quotas (their status changes all the time): it lists them from the API
+// server, one list per tenant of the claims, naas's own only.
+func (s *Server) quotasOf(ctx context.Context, claims []naasv1alpha1.NamespaceClaim) (map[string]*corev1.ResourceQuota, error) {
+	want := map[string]bool{}
+	tenants := map[string]bool{}
+	for _, c := range claims {
+		want[c.Name] = true
+		tenants[c.Spec.Tenant] = true
 	}
-	return q, nil
+	out := map[string]*corev1.ResourceQuota{}
+	for tenant := range tenants {
+		list := &corev1.ResourceQuotaList{}
+		if err := s.cfg.Cache.List(ctx, list, client.MatchingLabels{
+			naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue, naasv1alpha1.LabelTenant: tenant,
+		}); err != nil {
+			return nil, fmt.Errorf("list the quotas of tenant %s: %w", tenant, err)
+		}
+		for i := range list.Items {
+			if q := &list.Items[i]; q.Name == bundle.QuotaName && want[q.Namespace] {
+				out[q.Namespace] = q
+			}
+		}
+	}
+	return out, nil
 }
 
 // usageReport sums, per namespace and per tenant, the hard limits and usage of the namespaces' quotas. The hard

@@ -440,13 +440,20 @@ func (r *Reconciler) applyObject(ctx context.Context, s *scope, obj *unstructure
 	drops := false
 	if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" {
 		// A namespace in place carries exactly the labels and annotations naas last applied: nothing to drop.
+		// One not found is applied unconditionally (apply.ApplyStamped), and server-side apply drops whatever
+		// naas applied before and no longer wants.
 		live := &metav1.PartialObjectMetadata{}
 		live.SetGroupVersionKind(obj.GroupVersionKind())
-		if err := s.target.Client.Get(ctx, client.ObjectKeyFromObject(obj), live); err == nil && apply.InPlace(live, stamp) {
+		err := s.target.Client.Get(ctx, client.ObjectKeyFromObject(obj), live)
+		switch {
+		case err == nil && apply.InPlace(live, stamp):
 			return nil
-		}
-		if drops, err = r.dropsOwnedMetadata(ctx, s, obj); err != nil {
-			return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
+		case err == nil:
+			if drops, err = r.dropsOwnedMetadata(ctx, s, obj); err != nil {
+				return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
+			}
+		case !apierrors.IsNotFound(err):
+			return fmt.Errorf("on cluster %s: read namespace %s: %w", s.target.Name, obj.GetName(), err)
 		}
 	}
 	if drops {
