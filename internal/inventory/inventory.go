@@ -45,6 +45,8 @@ type Kind struct {
 	Resource string
 	// Selector limits the objects tracked (naas's own, by label); nil tracks every object of the kind.
 	Selector labels.Selector
+	// ClusterScoped is set for kinds whose objects have no namespace.
+	ClusterScoped bool
 }
 
 // Options configure an Inventory.
@@ -93,10 +95,12 @@ func New(c metadata.Interface, opts Options) (*Inventory, error) {
 		if k.Resource == "" || k.GVK.Kind == "" {
 			return nil, fmt.Errorf("inventory: kind %v lacks its resource or kind", k.GVK)
 		}
-		inv.kinds[k.GVK] = &store{inv: inv, kind: k, objects: map[string]map[string]*entry{}}
+		inv.kinds[k.GVK] = &store{inv: inv, kind: k, objects: map[string][]entry{}}
 	}
 	return inv, nil
 }
+
+func (inv *Inventory) clusterScoped(k Kind) bool { return k.ClusterScoped }
 
 // Tracks reports whether the inventory tracks gvk.
 func (inv *Inventory) Tracks(gvk schema.GroupVersionKind) bool {
@@ -191,13 +195,13 @@ func (inv *Inventory) Get(ctx context.Context, key client.ObjectKey, obj client.
 		return err
 	}
 	s.mu.RLock()
-	e, found := s.objects[key.Namespace][key.Name]
+	e := s.find(key.Namespace, key.Name)
 	var out metav1.PartialObjectMetadata
-	if found {
-		out = inv.metadata(s, key.Namespace, key.Name, e)
+	if e != nil {
+		out = inv.metadata(s, key.Namespace, e)
 	}
 	s.mu.RUnlock()
-	if !found {
+	if e == nil {
 		return notFound(s.kind, key.Name)
 	}
 	*m = out
@@ -234,15 +238,19 @@ func (inv *Inventory) List(ctx context.Context, list client.ObjectList, opts ...
 	}
 	s.mu.RLock()
 	var items []metav1.PartialObjectMetadata
-	for ns, byName := range s.objects {
-		if o.Namespace != "" && ns != o.Namespace {
-			continue
-		}
-		for name, e := range byName {
-			if o.LabelSelector != nil && !o.LabelSelector.Matches(inv.labelSet(e)) {
-				continue
+	add := func(ns string, entries []entry) {
+		for i := range entries {
+			e := &entries[i]
+			if o.LabelSelector == nil || o.LabelSelector.Matches(inv.labelSet(e)) {
+				items = append(items, inv.metadata(s, ns, e))
 			}
-			items = append(items, inv.metadata(s, ns, name, e))
+		}
+	}
+	if o.Namespace != "" && !s.kind.ClusterScoped {
+		add(o.Namespace, s.objects[o.Namespace])
+	} else {
+		for b, entries := range s.objects {
+			add(s.namespaceOf(b), entries)
 		}
 	}
 	s.mu.RUnlock()
@@ -275,15 +283,15 @@ func (inv *Inventory) labelSet(e *entry) labels.Set {
 }
 
 // metadata synthesizes the metadata reads return for e.
-func (inv *Inventory) metadata(s *store, namespace, name string, e *entry) metav1.PartialObjectMetadata {
+func (inv *Inventory) metadata(s *store, namespace string, e *entry) metav1.PartialObjectMetadata {
 	m := metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(s.kind.GVK)
-	m.Namespace, m.Name, m.UID = namespace, name, e.uid
+	m.Namespace, m.Name, m.UID = namespace, e.name, e.uidString()
 	if set := inv.labelSet(e); len(set) > 0 {
 		m.Labels = set
 	}
-	if e.stamp != "" {
-		m.Annotations = map[string]string{inv.opts.StampAnnotation: e.stamp}
+	if e.hasStamp {
+		m.Annotations = map[string]string{inv.opts.StampAnnotation: e.stampString()}
 	}
 	if e.deleting != 0 {
 		m.DeletionTimestamp = &metav1.Time{Time: time.Unix(e.deleting, 0)}
@@ -324,14 +332,14 @@ func (s *src) WaitForSync(ctx context.Context) error { return s.inv.WaitForSync(
 func (s *src) String() string { return "naas inventory" }
 
 // changed tells the sources that the object of e appeared, changed or, with the entry it had, disappeared.
-func (inv *Inventory) changed(s *store, namespace, name string, e *entry) {
+func (inv *Inventory) changed(s *store, namespace string, e *entry) {
 	inv.mu.Lock()
 	handlers := inv.handlers
 	inv.mu.Unlock()
 	if len(handlers) == 0 {
 		return
 	}
-	m := inv.metadata(s, namespace, name, e)
+	m := inv.metadata(s, namespace, e)
 	for _, h := range handlers {
 		h(&m)
 	}

@@ -35,7 +35,7 @@ func options() inventory.Options {
 	managed := labels.SelectorFromSet(labels.Set{labelManagedBy: "naas"})
 	return inventory.Options{
 		Kinds: []inventory.Kind{
-			{GVK: corev1.SchemeGroupVersion.WithKind("Namespace"), Resource: "namespaces"},
+			{GVK: corev1.SchemeGroupVersion.WithKind("Namespace"), Resource: "namespaces", ClusterScoped: true},
 			{GVK: corev1.SchemeGroupVersion.WithKind("ResourceQuota"), Resource: "resourcequotas", Selector: managed},
 		},
 		Labels:          []string{labelManagedBy, labelClaim},

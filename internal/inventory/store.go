@@ -2,9 +2,11 @@ package inventory
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -12,44 +14,97 @@ import (
 )
 
 // maxLabels bounds Options.Labels: an entry keeps the values in an array, not a map (a map costs hundreds of
-// bytes, for one object in a hundred thousand).
-const maxLabels = 6
+// bytes, for one object of a hundred thousand).
+const maxLabels = 4
 
-// entry is what the inventory keeps of one object.
+// stampLen is the length of the stamps the inventory keeps in an array (apply.Stamp's are 20 characters); an
+// object whose stamp has another length keeps none, and is never in place.
+const stampLen = 20
+
+// entry is what the inventory keeps of one object, about 130 bytes: fixed-size arrays rather than strings or
+// maps, each of which would cost a header and an allocation of its own.
 type entry struct {
-	uid       types.UID
-	stamp     string
-	labels    [maxLabels]string
-	deleting  int64 // the deletion timestamp, in Unix seconds; 0 when not being deleted
+	name      string // shared (intern)
+	uid       uuid.UUID
+	stamp     [stampLen]byte
+	hasStamp  bool
 	untouched bool
+	labels    [maxLabels]string // values shared (intern)
+	deleting  int64             // the deletion timestamp, in Unix seconds; 0 when not being deleted
+}
+
+func (e *entry) uidString() types.UID {
+	if e.uid == uuid.Nil {
+		return ""
+	}
+	return types.UID(e.uid.String())
+}
+
+func (e *entry) stampString() string {
+	if !e.hasStamp {
+		return ""
+	}
+	return string(e.stamp[:])
 }
 
 // store is the inventory of one kind: a toolscache.ReflectorStore that keeps entries, not objects, and tells the
-// inventory's sources what changed.
+// inventory's sources what changed. Entries are grouped by namespace in slices (a namespace holds a few objects
+// of a kind, and a map per namespace costs more than they do), and objects of a cluster-scoped kind by name.
 type store struct {
 	inv  *Inventory
 	kind Kind
 
 	mu      sync.RWMutex
-	objects map[string]map[string]*entry // namespace ("" for cluster-scoped kinds), name
+	objects map[string][]entry
 	synced  atomic.Bool
 }
 
 var _ toolscache.ReflectorStore = (*store)(nil)
 
-// entryOf reduces an object to its entry, its namespace and its name.
-func (s *store) entryOf(obj any) (*entry, string, string, error) {
+// bucket is where the object namespace/name is kept.
+func bucket(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace
+}
+
+// find returns the entry of namespace/name, nil if there is none. The caller holds mu.
+func (s *store) find(namespace, name string) *entry {
+	b := s.objects[bucket(namespace, name)]
+	for i := range b {
+		if b[i].name == name {
+			return &b[i]
+		}
+	}
+	return nil
+}
+
+// namespaceOf returns the namespace of the entries of bucket b.
+func (s *store) namespaceOf(b string) string {
+	if s.inv.clusterScoped(s.kind) {
+		return ""
+	}
+	return b
+}
+
+// entryOf reduces an object to its entry and namespace.
+func (s *store) entryOf(obj any) (entry, string, error) {
 	if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
 	m, ok := obj.(*metav1.PartialObjectMetadata)
 	if !ok {
-		return nil, "", "", fmt.Errorf("inventory of %s: unexpected %T", s.kind.GVK.Kind, obj)
+		return entry{}, "", fmt.Errorf("inventory of %s: unexpected %T", s.kind.GVK.Kind, obj)
 	}
 	strs := s.inv.strs
-	e := &entry{uid: m.UID, untouched: s.inv.opts.Untouched(m.ManagedFields)}
-	if a := m.Annotations; a != nil {
-		e.stamp = a[s.inv.opts.StampAnnotation]
+	e := entry{name: strs.Get(m.Name), untouched: s.inv.opts.Untouched(m.ManagedFields)}
+	if id, err := uuid.Parse(string(m.UID)); err == nil {
+		e.uid = id
+	}
+	if stamp := m.Annotations[s.inv.opts.StampAnnotation]; len(stamp) == stampLen {
+		copy(e.stamp[:], stamp)
+		e.hasStamp = true
 	}
 	for k, i := range s.inv.labels {
 		if v := m.Labels[k]; v != "" {
@@ -57,49 +112,55 @@ func (s *store) entryOf(obj any) (*entry, string, string, error) {
 		}
 	}
 	if m.DeletionTimestamp != nil {
-		e.deleting = m.DeletionTimestamp.Unix()
-		if e.deleting == 0 {
-			e.deleting = 1
-		}
+		e.deleting = max(m.DeletionTimestamp.Unix(), 1)
 	}
-	return e, strs.Get(m.Namespace), strs.Get(m.Name), nil
+	return e, strs.Get(m.Namespace), nil
 }
 
 func (s *store) Add(obj any) error    { return s.put(obj) }
 func (s *store) Update(obj any) error { return s.put(obj) }
 
 func (s *store) put(obj any) error {
-	e, ns, name, err := s.entryOf(obj)
+	e, ns, err := s.entryOf(obj)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	old := s.objects[ns][name]
-	if s.objects[ns] == nil {
-		s.objects[ns] = map[string]*entry{}
+	old := s.find(ns, e.name)
+	changed := old == nil || *old != e
+	if old != nil {
+		*old = e
+	} else {
+		b := bucket(ns, e.name)
+		s.objects[b] = append(slices.Clip(s.objects[b]), e)
 	}
-	s.objects[ns][name] = e
 	s.mu.Unlock()
-	if old == nil || *old != *e {
-		s.inv.changed(s, ns, name, e)
+	if changed {
+		s.inv.changed(s, ns, &e)
 	}
 	return nil
 }
 
 func (s *store) Delete(obj any) error {
-	_, ns, name, err := s.entryOf(obj)
+	e, ns, err := s.entryOf(obj)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	old := s.objects[ns][name]
-	delete(s.objects[ns], name)
-	if len(s.objects[ns]) == 0 {
-		delete(s.objects, ns)
+	b := bucket(ns, e.name)
+	var old *entry
+	if i := slices.IndexFunc(s.objects[b], func(x entry) bool { return x.name == e.name }); i >= 0 {
+		gone := s.objects[b][i]
+		old = &gone
+		if rest := slices.Delete(slices.Clone(s.objects[b]), i, i+1); len(rest) > 0 {
+			s.objects[b] = rest
+		} else {
+			delete(s.objects, b)
+		}
 	}
 	s.mu.Unlock()
 	if old != nil {
-		s.inv.changed(s, ns, name, old)
+		s.inv.changed(s, ns, old)
 	}
 	return nil
 }
@@ -107,39 +168,40 @@ func (s *store) Delete(obj any) error {
 // Replace takes a full list (at start, and after a watch could not resume): objects that appeared, changed or
 // disappeared meanwhile are told to the sources as such.
 func (s *store) Replace(list []any, _ string) error {
-	objects := make(map[string]map[string]*entry, len(s.objects))
 	type change struct {
-		ns, name string
-		e        *entry
+		ns string
+		e  entry
 	}
+	objects := make(map[string][]entry, len(s.objects))
 	var changes []change
 	s.mu.Lock()
 	for _, obj := range list {
-		e, ns, name, err := s.entryOf(obj)
+		e, ns, err := s.entryOf(obj)
 		if err != nil {
 			s.mu.Unlock()
 			return err
 		}
-		if objects[ns] == nil {
-			objects[ns] = map[string]*entry{}
-		}
-		objects[ns][name] = e
-		if old := s.objects[ns][name]; old == nil || *old != *e {
-			changes = append(changes, change{ns, name, e})
+		b := bucket(ns, e.name)
+		objects[b] = append(objects[b], e)
+		if old := s.find(ns, e.name); old == nil || *old != e {
+			changes = append(changes, change{ns, e})
 		}
 	}
-	for ns, byName := range s.objects {
-		for name, old := range byName {
-			if _, ok := objects[ns][name]; !ok {
-				changes = append(changes, change{ns, name, old})
+	for b, entries := range s.objects {
+		for _, old := range entries {
+			if !slices.ContainsFunc(objects[b], func(x entry) bool { return x.name == old.name }) {
+				changes = append(changes, change{s.namespaceOf(b), old})
 			}
 		}
+	}
+	for b, entries := range objects {
+		objects[b] = slices.Clip(entries)
 	}
 	s.objects = objects
 	s.mu.Unlock()
 	s.synced.Store(true)
 	for _, c := range changes {
-		s.inv.changed(s, c.ns, c.name, c.e)
+		s.inv.changed(s, c.ns, &c.e)
 	}
 	return nil
 }

@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
+	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -224,22 +226,32 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	ledgers := ledger.NewStore(direct, e.namespace)
 	counter := &ledger.Counter{Reader: mgr.GetAPIReader()}
 	mux := http.NewServeMux()
+	claimsDefaulter := &namespaceclaim.Defaulter{Privileged: privileged, Decoder: decoder}
+	claimsValidator := &namespaceclaim.Validator{
+		Client: mgr.GetClient(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
+	}
+	hostnamesDefaulter := &hostnames.Defaulter{Client: mgr.GetClient(), BaseDomain: p.opts.Bundle.BaseDomain, Decoder: decoder}
+	hostnamesValidator := &hostnames.Validator{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: hostnames.NewStore(direct, e.namespace),
+		BaseDomain: p.opts.Bundle.BaseDomain, Privileged: privileged, Decoder: decoder, Indexed: true,
+	}
+	createUpdate := []string{string(admissionv1.Create), string(admissionv1.Update)}
 	for path, h := range map[string]admission.Handler{
-		pathMutateClaims: &namespaceclaim.Defaulter{Privileged: privileged, Decoder: decoder},
-		pathValidateClaims: &namespaceclaim.Validator{
-			Client: mgr.GetClient(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
-		},
+		// A claim passes one mutating and one validating webhook: each call costs kube-apiserver a round trip
+		// and the encoding of the claim, so the claim's and its hostnames' checks share them.
+		pathMutateClaims: webhook.Chain(webhook.Step{Handler: claimsDefaulter}, webhook.Step{Handler: hostnamesDefaulter}),
+		pathValidateClaims: webhook.Chain(webhook.Step{Handler: claimsValidator},
+			webhook.Step{Handler: hostnamesValidator, Operations: createUpdate}),
 		pathValidateTenant: &tenant.Validator{Client: mgr.GetClient(), Decoder: decoder},
 		pathTenantQuota: &tenantquota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Counter: counter, Decoder: decoder,
 		},
-		pathMutateHostnames: &hostnames.Defaulter{Client: mgr.GetClient(), BaseDomain: p.opts.Bundle.BaseDomain, Decoder: decoder},
-		pathValidateHostnames: &hostnames.Validator{
-			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: hostnames.NewStore(direct, e.namespace),
-			BaseDomain: p.opts.Bundle.BaseDomain, Privileged: privileged, Decoder: decoder, Indexed: true,
-		},
+		// Served for the webhook configurations of earlier versions, until naas has replaced them.
+		pathMutateHostnames:   hostnamesDefaulter,
+		pathValidateHostnames: hostnamesValidator,
 	} {
-		handler, err := admission.StandaloneWebhook(&admission.Webhook{Handler: h}, admission.StandaloneOptions{MetricsPath: path})
+		handler, err := admission.StandaloneWebhook(&admission.Webhook{Handler: h, LogConstructor: requestLogger},
+			admission.StandaloneOptions{MetricsPath: path})
 		if err != nil {
 			return err
 		}
@@ -341,17 +353,6 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object 
 			TimeoutSeconds:          timeout,
 			AdmissionReviewVersions: []string{"v1"},
 			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
-		}, {
-			// A claim without hostnames gets the default one, so that what it serves is explicit and reserved.
-			Name:                    "namespaceclaims-hostnames.mutate.naas.dev",
-			ClientConfig:            cc(pathMutateHostnames),
-			Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, create, "namespaceclaims")},
-			FailurePolicy:           fail,
-			MatchPolicy:             equivalent,
-			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
-			TimeoutSeconds:          timeout,
-			AdmissionReviewVersions: []string{"v1"},
-			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
 		}},
 	}
 	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
@@ -364,17 +365,7 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object 
 				Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, all, "namespaceclaims")},
 				FailurePolicy:           fail,
 				MatchPolicy:             equivalent,
-				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves namespace slots
-				TimeoutSeconds:          timeout,
-				AdmissionReviewVersions: []string{"v1"},
-			},
-			{
-				Name:                    "namespaceclaims-hostnames.validate.naas.dev",
-				ClientConfig:            cc(pathValidateHostnames),
-				Rules:                   []admissionregistrationv1.RuleWithOperations{rule(group, createUpdate, "namespaceclaims")},
-				FailurePolicy:           fail,
-				MatchPolicy:             equivalent,
-				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves hostnames
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves namespace slots and hostnames
 				TimeoutSeconds:          timeout,
 				AdmissionReviewVersions: []string{"v1"},
 			},
@@ -466,3 +457,8 @@ func (s *webhookServer) ready() error {
 	}
 	return nil
 }
+
+// requestLogger is the logger of an admission request: the webhook's own, without controller-runtime's default
+// per-request values (object, namespace, name, resource, user, request ID), which zap encodes on every request
+// whether anything is logged or not: at 200 claims a second that was a quarter of what naas allocated.
+func requestLogger(base logr.Logger, _ *admission.Request) logr.Logger { return base }
