@@ -72,6 +72,7 @@ type Inventory struct {
 	kinds  map[schema.GroupVersionKind]*store
 	labels map[string]int
 	strs   *intern.Table
+	tuples *labelTable
 
 	mu       sync.Mutex
 	handlers []func(client.Object)
@@ -87,7 +88,8 @@ func New(c metadata.Interface, opts Options) (*Inventory, error) {
 		return nil, fmt.Errorf("inventory: at most %d labels are kept, not %d", maxLabels, len(opts.Labels))
 	}
 	inv := &Inventory{client: c, opts: opts, kinds: map[schema.GroupVersionKind]*store{},
-		labels: map[string]int{}, strs: intern.New(100000)}
+		labels: map[string]int{}, strs: intern.New(100000),
+		tuples: &labelTable{tuples: map[labelValues]*labelValues{}, max: 100000}}
 	for i, l := range opts.Labels {
 		inv.labels[l] = i
 	}
@@ -108,13 +110,17 @@ func (inv *Inventory) Tracks(gvk schema.GroupVersionKind) bool {
 	return ok
 }
 
-// Start lists and watches every tracked kind until ctx ends.
+// Start lists and watches every tracked kind until ctx ends. The kinds are listed one after the other, in the
+// order of Options.Kinds: a list holds every object of its kind in full (with managed fields) until the store has
+// reduced them to entries, and listing them all at once made naas's memory at start several times what it keeps.
 func (inv *Inventory) Start(ctx context.Context) error {
 	if !inv.started.CompareAndSwap(false, true) {
 		return errors.New("inventory: started twice")
 	}
 	var wg sync.WaitGroup
-	for _, s := range inv.kinds {
+	defer wg.Wait()
+	for _, k := range inv.opts.Kinds {
+		s := inv.kinds[k.GVK]
 		gvr := s.kind.GVK.GroupVersion().WithResource(s.kind.Resource)
 		tweak := func(o *metav1.ListOptions) {
 			if s.kind.Selector != nil {
@@ -135,9 +141,11 @@ func (inv *Inventory) Start(ctx context.Context) error {
 			Name: "inventory " + gvr.String(), TypeDescription: s.kind.GVK.Kind,
 		})
 		wg.Go(func() { r.RunWithContext(ctx) })
+		if err := s.waitForSync(ctx); err != nil {
+			break // ctx ended
+		}
 	}
 	<-ctx.Done()
-	wg.Wait()
 	return nil
 }
 

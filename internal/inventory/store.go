@@ -21,16 +21,46 @@ const maxLabels = 4
 // object whose stamp has another length keeps none, and is never in place.
 const stampLen = 20
 
-// entry is what the inventory keeps of one object, about 130 bytes: fixed-size arrays rather than strings or
-// maps, each of which would cost a header and an allocation of its own.
+// entry is what the inventory keeps of one object, 72 bytes: fixed-size arrays rather than strings or maps, each
+// of which would cost a header and an allocation of its own, and the label values as a pointer to a tuple that
+// the objects of a namespace share (they carry the same naas labels).
 type entry struct {
 	name      string // shared (intern)
 	uid       uuid.UUID
 	stamp     [stampLen]byte
 	hasStamp  bool
 	untouched bool
-	labels    [maxLabels]string // values shared (intern)
-	deleting  int64             // the deletion timestamp, in Unix seconds; 0 when not being deleted
+	labels    *labelValues // shared (labelTable)
+	deleting  int64        // the deletion timestamp, in Unix seconds; 0 when not being deleted
+}
+
+// labelValues are the values of Options.Labels, in order.
+type labelValues [maxLabels]string
+
+// noLabels is the tuple of an object without any of the labels.
+var noLabels = &labelValues{}
+
+// labelTable shares equal label tuples, at most max of them; beyond, tuples are not shared.
+type labelTable struct {
+	mu     sync.Mutex
+	tuples map[labelValues]*labelValues
+	max    int
+}
+
+func (t *labelTable) get(v labelValues) *labelValues {
+	if v == (labelValues{}) {
+		return noLabels
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if shared, ok := t.tuples[v]; ok {
+		return shared
+	}
+	p := &v
+	if len(t.tuples) < t.max {
+		t.tuples[v] = p
+	}
+	return p
 }
 
 func (e *entry) uidString() types.UID {
@@ -106,11 +136,13 @@ func (s *store) entryOf(obj any) (entry, string, error) {
 		copy(e.stamp[:], stamp)
 		e.hasStamp = true
 	}
+	var values labelValues
 	for k, i := range s.inv.labels {
 		if v := m.Labels[k]; v != "" {
-			e.labels[i] = strs.Get(v)
+			values[i] = strs.Get(v)
 		}
 	}
+	e.labels = s.inv.tuples.get(values)
 	if m.DeletionTimestamp != nil {
 		e.deleting = max(m.DeletionTimestamp.Unix(), 1)
 	}
@@ -132,7 +164,10 @@ func (s *store) put(obj any) error {
 		*old = e
 	} else {
 		b := bucket(ns, e.name)
-		s.objects[b] = append(slices.Clip(s.objects[b]), e)
+		grown := make([]entry, len(s.objects[b])+1) // exactly as long: a namespace rarely gains objects
+		copy(grown, s.objects[b])
+		grown[len(grown)-1] = e
+		s.objects[b] = grown
 	}
 	s.mu.Unlock()
 	if changed {
@@ -195,7 +230,9 @@ func (s *store) Replace(list []any, _ string) error {
 		}
 	}
 	for b, entries := range objects {
-		objects[b] = slices.Clip(entries)
+		if cap(entries) > len(entries) {
+			objects[b] = slices.Clone(entries) // exactly as long: append doubled the capacity
+		}
 	}
 	s.objects = objects
 	s.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -246,6 +247,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		if err := inv.WaitForSync(ctx); err != nil {
 			return err
 		}
+		// The first lists held every object in full until the caches and the inventory had reduced them;
+		// that memory is free now, and Go would return it to the system only slowly. Return it at once: a
+		// container sized for what naas keeps then has room for what it does.
+		debug.FreeOSMemory()
 		p.ready.Store(true)
 		return nil
 	})); err != nil {
