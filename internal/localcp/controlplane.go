@@ -67,6 +67,9 @@ type Options struct {
 	Ephemeral bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags, e.g. an audit policy for the benchmarks.
 	ExtraAPIServerArgs []string
+	// ExtraControllerManagerArgs are appended to kube-controller-manager's flags; a flag given here overrides
+	// the same flag set by default (the last one wins).
+	ExtraControllerManagerArgs []string
 	// Progress, when set, receives one line per step of the start-up.
 	Progress func(format string, args ...any)
 }
@@ -315,6 +318,7 @@ func (cp *ControlPlane) startControllerManager(kubeconfig string) error {
 		"--namespace-sync-period=1m",
 		"--v=0",
 	}
+	args = append(args, cp.opts.ExtraControllerManagerArgs...)
 	p, err := startProcess("kube-controller-manager", binPath(cp.opts.BinDir, "kube-controller-manager"), args, cp.logPath("kube-controller-manager"))
 	if err != nil {
 		return err

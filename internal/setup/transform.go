@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -58,6 +59,9 @@ func leanClaim(strs *intern.Table, c *naasv1alpha1.NamespaceClaim) {
 			r.Groups[i] = strs.Get(r.Groups[i])
 		}
 	}
+	// Decoding grows slices by doubling: at ten conditions a claim held room for sixteen.
+	c.Status.Conditions = exact(c.Status.Conditions)
+	c.Finalizers = exact(c.Finalizers)
 	c.Status.Phase = strs.Get(c.Status.Phase)
 	c.Status.Tier = strs.Get(c.Status.Tier)
 	for i := range c.Status.Conditions {
@@ -81,4 +85,12 @@ func internMap(strs *intern.Table, m map[string]string, name string) map[string]
 		out[strs.Get(k)] = v
 	}
 	return out
+}
+
+// exact returns s in an array exactly as long, unless it is already.
+func exact[T any](s []T) []T {
+	if cap(s) == len(s) {
+		return s
+	}
+	return slices.Clone(s)
 }

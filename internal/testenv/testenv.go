@@ -55,6 +55,8 @@ type Options struct {
 	CRDPaths []string
 	// APIServerArgs are extra kube-apiserver flags (localcp.Options.ExtraAPIServerArgs).
 	APIServerArgs []string
+	// ControllerManagerArgs are extra kube-controller-manager flags (localcp.Options.ExtraControllerManagerArgs).
+	ControllerManagerArgs []string
 }
 
 // Environment is a running local control plane for tests.
@@ -98,12 +100,13 @@ func Start(opts Options) (*Environment, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cp, err := localcp.Start(ctx, localcp.Options{
-		BinDir:              binDir,
-		DataDir:             dir,
-		Users:               users,
-		NoControllerManager: opts.NoControllerManager,
-		Ephemeral:           true,
-		ExtraAPIServerArgs:  opts.APIServerArgs,
+		BinDir:                     binDir,
+		DataDir:                    dir,
+		Users:                      users,
+		NoControllerManager:        opts.NoControllerManager,
+		Ephemeral:                  true,
+		ExtraAPIServerArgs:         opts.APIServerArgs,
+		ExtraControllerManagerArgs: opts.ControllerManagerArgs,
 	})
 	if err != nil {
 		_ = os.RemoveAll(dir)
