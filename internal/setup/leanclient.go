@@ -30,7 +30,7 @@ func inventoryOptions() inventory.Options {
 	core := corev1.SchemeGroupVersion
 	return inventory.Options{
 		Kinds: []inventory.Kind{
-			{GVK: core.WithKind("Namespace"), Resource: "namespaces"},
+			{GVK: core.WithKind("Namespace"), Resource: "namespaces", ClusterScoped: true},
 			{GVK: core.WithKind("ResourceQuota"), Resource: "resourcequotas", Selector: managed},
 			{GVK: core.WithKind("LimitRange"), Resource: "limitranges", Selector: managed},
 			// Only naas's own config maps (namespaces' dashboards), so that the claim controller learns
