@@ -121,7 +121,7 @@ func (n *Naas) Pid() int { return n.cmd.Process.Pid }
 func (n *Naas) exited() error {
 	select {
 	case <-n.done:
-		return fmt.Errorf("naas serve exited (%v); its log is %s:\n%s", n.err, n.LogPath, tail(n.LogPath, 20))
+		return fmt.Errorf("naas serve exited (%w); its log is %s:\n%s", n.err, n.LogPath, tail(n.LogPath, 20))
 	default:
 		return nil
 	}
@@ -227,7 +227,7 @@ func (n *Naas) WaitIdle(ctx context.Context, claims int, timeout time.Duration) 
 			return time.Since(n.Started), nil
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("naas did not finish its pass over %d claims within %s (last scrape error: %v)", claims, timeout, err)
+			return 0, fmt.Errorf("naas did not finish its pass over %d claims within %s (last scrape error: %w)", claims, timeout, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -71,12 +71,12 @@ var (
 	TouchedFields   = []metav1.ManagedFieldsEntry{{Manager: "(managers other than naas)", Operation: metav1.ManagedFieldsOperationUpdate}}
 )
 
-// ApplyStamped stamps desired (see Stamp) and applies it, unless the object's metadata shows it in place
+// Ensure stamps desired (see Stamp) and applies it, unless the object's metadata shows it in place
 // (InPlace). metadata reads the object's metadata (metav1.PartialObjectMetadata), from a cache where there is
-// one; a missing object is applied at once; when the metadata does not show the object in place, Apply reads the whole object directly through c,
-// and writes only if it differs. An object naas applied and nobody touched therefore costs no read of the API
+// one. A missing object is applied at once; when the metadata does not show the object in place, Apply reads
+// the whole object directly through c, and writes only if it differs. An object naas applied and nobody touched therefore costs no read of the API
 // server; one someone else changed costs a read, and a write if the change contradicts naas's.
-func ApplyStamped(ctx context.Context, c client.Client, metadata client.Reader, desired *unstructured.Unstructured) (Result, error) {
+func Ensure(ctx context.Context, c client.Client, metadata client.Reader, desired *unstructured.Unstructured) (Result, error) {
 	obj := desired.DeepCopy()
 	stamp, err := Stamp(obj)
 	if err != nil {

@@ -304,18 +304,18 @@ func (r *Reconciler) doSteps(ctx context.Context, s *scope, steps []bundle.Step)
 
 // doStep does one step, whose dependencies not ready are waiting.
 func (r *Reconciler) doStep(ctx context.Context, s *scope, step bundle.Step, waiting []string) stepOutcome {
-	failed := func(reason string, err error) stepOutcome {
-		return stepOutcome{status: metav1.ConditionFalse, reason: reason, message: err.Error(), err: err}
+	failed := func(err error) stepOutcome {
+		return stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonApplyFailed, message: err.Error(), err: err}
 	}
 	if step.Off {
 		if err := r.remove(ctx, s, step.Remove); err != nil {
-			return failed(naasv1alpha1.ReasonApplyFailed, err)
+			return failed(err)
 		}
 		return stepOutcome{remove: true}
 	}
 	missing, err := r.missingKinds(ctx, step.Requires)
 	if err != nil {
-		o := failed(naasv1alpha1.ReasonApplyFailed, err)
+		o := failed(err)
 		o.message = fmt.Sprintf("could not tell whether cluster %s serves %s: %v", s.target.Name, formatKinds(step.Requires), err)
 		return o
 	}
@@ -340,10 +340,10 @@ func (r *Reconciler) doStep(ctx context.Context, s *scope, step bundle.Step, wai
 		return stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonWaiting, message: "waiting for " + strings.Join(waiting, ", ")}
 	}
 	if err := r.applyStep(ctx, s, step); err != nil {
-		return failed(naasv1alpha1.ReasonApplyFailed, err)
+		return failed(err)
 	}
 	if err := r.remove(ctx, s, step.Remove); err != nil {
-		return failed(naasv1alpha1.ReasonApplyFailed, err)
+		return failed(err)
 	}
 	return stepOutcome{ready: true, status: metav1.ConditionTrue, reason: naasv1alpha1.ReasonReconciled, message: stepMessage(step)}
 }
@@ -431,7 +431,7 @@ func (r *Reconciler) applyStep(ctx context.Context, s *scope, step bundle.Step) 
 
 // applyObject applies one object of the bundle, unless it is in place.
 func (r *Reconciler) applyObject(ctx context.Context, s *scope, obj *unstructured.Unstructured) error {
-	// Stamped first, so that the checks below compare like with like (apply.ApplyStamped stamps again, which
+	// Stamped first, so that the checks below compare like with like (apply.Ensure stamps again, which
 	// changes nothing).
 	stamp, err := apply.Stamp(obj)
 	if err != nil {
@@ -440,7 +440,7 @@ func (r *Reconciler) applyObject(ctx context.Context, s *scope, obj *unstructure
 	drops := false
 	if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" {
 		// A namespace in place carries exactly the labels and annotations naas last applied: nothing to drop.
-		// One not found is applied unconditionally (apply.ApplyStamped), and server-side apply drops whatever
+		// One not found is applied unconditionally (apply.Ensure), and server-side apply drops whatever
 		// naas applied before and no longer wants.
 		live := &metav1.PartialObjectMetadata{}
 		live.SetGroupVersionKind(obj.GroupVersionKind())
@@ -466,7 +466,7 @@ func (r *Reconciler) applyObject(ctx context.Context, s *scope, obj *unstructure
 		ctrl.LoggerFrom(ctx).Info("Removed labels or annotations naas no longer sets", "kind", obj.GetKind(), "name", obj.GetName())
 		return nil
 	}
-	res, err := apply.ApplyStamped(ctx, s.target.Client, s.target.Client, obj)
+	res, err := apply.Ensure(ctx, s.target.Client, s.target.Client, obj)
 	if err != nil {
 		return fmt.Errorf("on cluster %s: %w", s.target.Name, err)
 	}
