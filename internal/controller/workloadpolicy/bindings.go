@@ -11,6 +11,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -68,6 +69,15 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	u, err := apply.ToUnstructured(desired)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	// The binding is compared with naas's cache of bindings (the controller owns them), not read from the API
+	// server: a restart at 1,000 tenants read 1,000 bindings only to find them as wanted.
+	live := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: name}, live); err == nil {
+		live.SetGroupVersionKind(admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingAdmissionPolicyBinding"))
+		if m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live); err == nil && apply.Contains(m, u.Object) {
+			return ctrl.Result{}, nil
+		}
 	}
 	if _, err := apply.Apply(ctx, r.Client, r.Client, u); err != nil {
 		return ctrl.Result{}, fmt.Errorf("apply the workload policy binding of %s %s: %w", r.Kind, req.Name, err)

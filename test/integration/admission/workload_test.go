@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
@@ -203,4 +205,46 @@ func TestWorkload_NoHostPorts(t *testing.T) {
 	containerPort := restrictedPod("hp-app", "cp")
 	containerPort.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080}}
 	admitted(t, "pod with a container port only", containerPort)
+}
+
+// TestWorkload_TenantBindingIsPutBack edits and deletes a tenant's workload policy binding, as a cluster admin
+// might by mistake, and checks that naas puts it back: from its cache of bindings, which it compares with what it
+// wants instead of reading each binding from the API server.
+func TestWorkload_TenantBindingIsPutBack(t *testing.T) {
+	ctx := context.Background()
+	workloadTenant(t, "wl-heal", func(*naasv1alpha1.TenantSpec) {})
+	name := platform.TenantBindingName("wl-heal")
+	b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	testenv.Eventually(t, 20*time.Second, "the tenant's binding exists", func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Name: name}, b)
+	})
+	want := b.Spec.ParamRef.Name
+
+	b.Spec.ParamRef.Name = "someone-else"
+	if err := env.Client.Update(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 20*time.Second, "the edited binding is put back", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, b); err != nil {
+			return err
+		}
+		if b.Spec.ParamRef.Name != want {
+			return testenv.Errorf("paramRef %q, want %q", b.Spec.ParamRef.Name, want)
+		}
+		return nil
+	})
+
+	uid := b.UID
+	if err := env.Client.Delete(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 20*time.Second, "the deleted binding is made again", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, b); err != nil {
+			return err
+		}
+		if b.UID == uid {
+			return testenv.Errorf("still the deleted binding")
+		}
+		return nil
+	})
 }
