@@ -576,7 +576,10 @@ func (b *portalBrowser) waitJS(t *testing.T, what, expr string) {
 
 func (b *portalBrowser) text(t *testing.T, css string) string {
 	t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
+	// chromedp waits for the element without end: a page without it must fail the test, not hang it.
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
 	if err != nil {
 		t.Fatalf("text of %s: %v (at %s)", css, err, b.location())
 	}
