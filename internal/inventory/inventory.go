@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,8 +102,6 @@ func New(c metadata.Interface, opts Options) (*Inventory, error) {
 	}
 	return inv, nil
 }
-
-func (inv *Inventory) clusterScoped(k Kind) bool { return k.ClusterScoped }
 
 // Tracks reports whether the inventory tracks gvk.
 func (inv *Inventory) Tracks(gvk schema.GroupVersionKind) bool {
@@ -224,7 +223,7 @@ func (inv *Inventory) List(ctx context.Context, list client.ObjectList, opts ...
 		return fmt.Errorf("inventory: cannot list %T, only metadata", list)
 	}
 	gvk := l.GroupVersionKind()
-	gvk.Kind = trimList(gvk.Kind)
+	gvk.Kind = strings.TrimSuffix(gvk.Kind, "List")
 	s, ok := inv.kinds[gvk]
 	if !ok {
 		return fmt.Errorf("inventory: %s is not tracked", gvk)
@@ -270,13 +269,6 @@ func (inv *Inventory) List(ctx context.Context, list client.ObjectList, opts ...
 	})
 	l.Items = items
 	return nil
-}
-
-func trimList(kind string) string {
-	if len(kind) > 4 && kind[len(kind)-4:] == "List" {
-		return kind[:len(kind)-4]
-	}
-	return kind
 }
 
 // labelSet returns the tracked labels of e.

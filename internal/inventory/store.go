@@ -112,7 +112,7 @@ func (s *store) find(namespace, name string) *entry {
 
 // namespaceOf returns the namespace of the entries of bucket b.
 func (s *store) namespaceOf(b string) string {
-	if s.inv.clusterScoped(s.kind) {
+	if s.kind.ClusterScoped {
 		return ""
 	}
 	return b

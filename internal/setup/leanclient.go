@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -113,14 +114,14 @@ func (c *leanClient) reader(obj runtime.Object) client.Reader {
 		gvk = o.GroupVersionKind()
 	case *metav1.PartialObjectMetadataList:
 		gvk = o.GroupVersionKind()
-		gvk.Kind = trimList(gvk.Kind)
+		gvk.Kind = strings.TrimSuffix(gvk.Kind, "List")
 	default:
 		gvk, err := apiutil.GVKForObject(obj, c.Scheme())
 		if err != nil {
 			return c.Client // let it report the error
 		}
 		if meta.IsListType(obj) {
-			gvk.Kind = trimList(gvk.Kind)
+			gvk.Kind = strings.TrimSuffix(gvk.Kind, "List")
 		}
 		if c.tracked[gvk] {
 			return c.direct
@@ -134,13 +135,6 @@ func (c *leanClient) reader(obj runtime.Object) client.Reader {
 		return c.Client
 	}
 	return c.direct
-}
-
-func trimList(kind string) string {
-	if len(kind) > 4 && kind[len(kind)-4:] == "List" {
-		return kind[:len(kind)-4]
-	}
-	return kind
 }
 
 // Get implements client.Reader.

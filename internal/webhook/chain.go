@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
@@ -26,7 +27,7 @@ type chain []Step
 func (c chain) Handle(ctx context.Context, req admission.Request) admission.Response {
 	out := admission.Allowed("")
 	for _, s := range c {
-		if len(s.Operations) > 0 && !contains(s.Operations, string(req.Operation)) {
+		if len(s.Operations) > 0 && !slices.Contains(s.Operations, string(req.Operation)) {
 			continue
 		}
 		res := s.Handler.Handle(ctx, req)
@@ -40,13 +41,4 @@ func (c chain) Handle(ctx context.Context, req admission.Request) admission.Resp
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
