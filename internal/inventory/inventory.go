@@ -103,12 +103,6 @@ func New(c metadata.Interface, opts Options) (*Inventory, error) {
 	return inv, nil
 }
 
-// Tracks reports whether the inventory tracks gvk.
-func (inv *Inventory) Tracks(gvk schema.GroupVersionKind) bool {
-	_, ok := inv.kinds[gvk]
-	return ok
-}
-
 // Start lists and watches every tracked kind until ctx ends. The kinds are listed one after the other, in the
 // order of Options.Kinds: a list holds every object of its kind in full (with managed fields) until the store has
 // reduced them to entries, and listing them all at once made naas's memory at start several times what it keeps.
