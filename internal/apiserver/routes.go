@@ -156,12 +156,13 @@ func (w *unauthenticatedReason) WriteHeader(code int) {
 func (w *unauthenticatedReason) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // allow spends a token of the user's bucket (user != "") or of the tenant's (tenant != ""), answering 429 with
-// Retry-After when it is empty.
+// Retry-After when it is empty. In-process calls made for one outside request (the portal's, see
+// ratelimit.WithErrand) spend one token between them.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, user, tenant string) bool {
 	if s.cfg.Limiter == nil {
 		return true
 	}
-	ok, retryAfter := s.cfg.Limiter.Allow(user, tenant)
+	ok, retryAfter := s.cfg.Limiter.AllowContext(r.Context(), user, tenant)
 	if ok {
 		return true
 	}

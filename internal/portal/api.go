@@ -17,7 +17,8 @@ import (
 
 // apiClient calls the REST API in process, as the signed-in user: every read and write of the portal goes
 // through the API's handlers, so the portal gets the API's authentication, authorization (tenancy.Authorize),
-// validation, rate limits and audit log, and its writes impersonate the user so that admission decides.
+// validation, rate limits (a page costs its user one request, see ratelimit.WithErrand) and audit log, and
+// its writes impersonate the user so that admission decides.
 type apiClient struct {
 	h http.Handler
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/naas-dev/naas/internal/apiserver"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/httpx"
+	"github.com/naas-dev/naas/internal/ratelimit"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -172,7 +173,8 @@ func staticHandler(next http.Handler) http.Handler {
 func (p *Portal) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := newRequestID()
-		r = r.WithContext(httpx.WithRequestID(r.Context(), id))
+		// A page is one request to the user's rate limit, however many API calls build it.
+		r = r.WithContext(ratelimit.WithErrand(httpx.WithRequestID(r.Context(), id)))
 		h := w.Header()
 		h.Set(apiserver.RequestIDHeader, id)
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+

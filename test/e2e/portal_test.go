@@ -512,8 +512,11 @@ func startBrowser(t *testing.T) *portalBrowser {
 
 func (b *portalBrowser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
-		t.Fatalf("browser: %v (at %s)", err, b.location())
+	// chromedp waits for elements without end: a page without them must fail the test, not hang it.
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("browser: %v (at %s); the page says:\n%s", err, b.location(), b.bodyText())
 	}
 }
 
@@ -581,9 +584,20 @@ func (b *portalBrowser) text(t *testing.T, css string) string {
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
 	if err != nil {
-		t.Fatalf("text of %s: %v (at %s)", css, err, b.location())
+		t.Fatalf("text of %s: %v (at %s); the page says:\n%s", css, err, b.location(), b.bodyText())
 	}
 	return strings.TrimSpace(s)
+}
+
+// bodyText is what the page says, for failure messages.
+func (b *portalBrowser) bodyText() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return s
 }
 
 // endpointLinks are the links of the namespace page's "Endpoints and domains" section.

@@ -1,8 +1,14 @@
 package api
 
 import (
+	"html"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +67,63 @@ func TestAPI_BurstAboveTheRateLimitGets429WhileOthersAreUnaffected(t *testing.T)
 	if codes := burst(t, p, as("erin"), "/api/v1/tenants/calm", 3); codes[http.StatusOK] != 3 {
 		t.Errorf("erin of tenant calm: %v, want 3 OK", codes)
 	}
+}
+
+func TestAPI_APortalPageCostsItsUserOneRequest(t *testing.T) {
+	slow := rate.Every(time.Minute)
+	p := startPlatform(t, platformConfig{mutate: func(o *setup.Options) {
+		o.API.RateLimit = ratelimit.Config{PerUser: slow, UserBurst: 3}
+	}})
+	createTenant(t, "paged", nil, user("erin", naasv1alpha1.RoleDeveloper))
+	browser := signInToPortal(t, p, as("erin")) // Lands on the home page: her first request.
+
+	// The home page is built from several API calls (who erin is, her namespaces, their usage): each page costs
+	// one of her 3 requests, not one per call.
+	for i := range 2 {
+		if status, body := getPage(t, browser, p.base+"/"); status != http.StatusOK {
+			t.Fatalf("home page %d: %d, want 200:\n%s", i+2, status, body)
+		}
+	}
+	status, body := getPage(t, browser, p.base+"/")
+	if status != http.StatusTooManyRequests || !strings.Contains(body, "Too many requests") {
+		t.Errorf("home page 4, over erin's 3 requests: %d, want 429 with the reason:\n%s", status, body)
+	}
+}
+
+// signInToPortal signs in to the portal with token, as a browser does, and returns a client with the session.
+func signInToPortal(t *testing.T, p *platform, token string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	_, form := getPage(t, c, p.base+"/signin")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(form)
+	if m == nil {
+		t.Fatalf("the sign-in page has no CSRF token:\n%s", form)
+	}
+	resp, err := c.PostForm(p.base+"/signin", url.Values{"csrf": {html.UnescapeString(m[1])}, "token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.Request.URL.Path == "/signin" {
+		t.Fatalf("sign-in failed: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	return c
+}
+
+func getPage(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
