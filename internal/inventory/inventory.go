@@ -4,7 +4,7 @@
 //
 // naas makes about ten objects per namespace. An informer cache of their metadata alone held about 1 KiB per
 // object (two maps, the managed fields, the informer's indexes): 100 MiB at 10,000 namespaces, most of naas's
-// memory. The inventory holds about 200 bytes per object, fed by client-go reflectors over metadata-only lists
+// memory. The inventory holds about 70 bytes per object, fed by client-go reflectors over metadata-only lists
 // and watches, and still tells naas at once when someone changes or deletes an object (see Source).
 //
 // The inventory serves reads as a client.Reader of metav1.PartialObjectMetadata, synthesized from what it keeps:
@@ -72,8 +72,9 @@ type Inventory struct {
 	opts   Options
 	kinds  map[schema.GroupVersionKind]*store
 	labels map[string]int
-	strs   *intern.Table
-	tuples *labelTable
+	strs    *intern.Table
+	tuples  *labelTable
+	shelves shelves
 
 	mu       sync.Mutex
 	handlers []func(client.Object)
@@ -88,17 +89,24 @@ func New(c metadata.Interface, opts Options) (*Inventory, error) {
 	if len(opts.Labels) > maxLabels {
 		return nil, fmt.Errorf("inventory: at most %d labels are kept, not %d", maxLabels, len(opts.Labels))
 	}
+	if len(opts.Kinds) > maxKinds {
+		return nil, fmt.Errorf("inventory: at most %d kinds are tracked, not %d", maxKinds, len(opts.Kinds))
+	}
 	inv := &Inventory{client: c, opts: opts, kinds: map[schema.GroupVersionKind]*store{},
 		labels: map[string]int{}, strs: intern.New(100000),
-		tuples: &labelTable{tuples: map[labelValues]*labelValues{}, max: 100000}}
+		tuples:  &labelTable{tuples: map[labelValues]*labelValues{}, max: 100000},
+		shelves: shelves{by: map[string][]entry{}}}
 	for i, l := range opts.Labels {
 		inv.labels[l] = i
 	}
-	for _, k := range opts.Kinds {
+	for i, k := range opts.Kinds {
 		if k.Resource == "" || k.GVK.Kind == "" {
 			return nil, fmt.Errorf("inventory: kind %v lacks its resource or kind", k.GVK)
 		}
-		inv.kinds[k.GVK] = &store{inv: inv, kind: k, objects: map[string][]entry{}}
+		if _, dup := inv.kinds[k.GVK]; dup {
+			return nil, fmt.Errorf("inventory: kind %v is listed twice", k.GVK)
+		}
+		inv.kinds[k.GVK] = &store{inv: inv, kind: k, idx: uint8(i)}
 	}
 	return inv, nil
 }
@@ -195,13 +203,13 @@ func (inv *Inventory) Get(ctx context.Context, key client.ObjectKey, obj client.
 	if err := s.waitForSync(ctx); err != nil {
 		return err
 	}
-	s.mu.RLock()
+	inv.shelves.mu.RLock()
 	e := s.find(key.Namespace, key.Name)
 	var out metav1.PartialObjectMetadata
 	if e != nil {
 		out = inv.metadata(s, key.Namespace, e)
 	}
-	s.mu.RUnlock()
+	inv.shelves.mu.RUnlock()
 	if e == nil {
 		return notFound(s.kind, key.Name)
 	}
@@ -237,24 +245,14 @@ func (inv *Inventory) List(ctx context.Context, list client.ObjectList, opts ...
 			}
 		}
 	}
-	s.mu.RLock()
+	inv.shelves.mu.RLock()
 	var items []metav1.PartialObjectMetadata
-	add := func(ns string, entries []entry) {
-		for i := range entries {
-			e := &entries[i]
-			if o.LabelSelector == nil || o.LabelSelector.Matches(inv.labelSet(e)) {
-				items = append(items, inv.metadata(s, ns, e))
-			}
+	s.each(o.Namespace, func(ns string, e *entry) {
+		if o.LabelSelector == nil || o.LabelSelector.Matches(inv.labelSet(e)) {
+			items = append(items, inv.metadata(s, ns, e))
 		}
-	}
-	if o.Namespace != "" && !s.kind.ClusterScoped {
-		add(o.Namespace, s.objects[o.Namespace])
-	} else {
-		for b, entries := range s.objects {
-			add(s.namespaceOf(b), entries)
-		}
-	}
-	s.mu.RUnlock()
+	})
+	inv.shelves.mu.RUnlock()
 	sort.Slice(items, func(i, j int) bool {
 		if items[i].Namespace != items[j].Namespace {
 			return items[i].Namespace < items[j].Namespace
@@ -284,13 +282,13 @@ func (inv *Inventory) metadata(s *store, namespace string, e *entry) metav1.Part
 	if set := inv.labelSet(e); len(set) > 0 {
 		m.Labels = set
 	}
-	if e.hasStamp {
+	if e.has(hasStamp) {
 		m.Annotations = map[string]string{inv.opts.StampAnnotation: e.stampString()}
 	}
 	if e.deleting != 0 {
-		m.DeletionTimestamp = &metav1.Time{Time: time.Unix(e.deleting, 0)}
+		m.DeletionTimestamp = &metav1.Time{Time: time.Unix(int64(e.deleting), 0)}
 	}
-	if e.untouched {
+	if e.has(untouched) {
 		m.ManagedFields = inv.opts.UntouchedFields
 	} else {
 		m.ManagedFields = inv.opts.TouchedFields

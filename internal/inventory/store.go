@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"sync"
@@ -17,22 +18,37 @@ import (
 // bytes, for one object of a hundred thousand).
 const maxLabels = 4
 
-// stampLen is the length of the stamps the inventory keeps in an array (apply.Stamp's are 20 characters); an
-// object whose stamp has another length keeps none, and is never in place.
-const stampLen = 20
+// maxKinds bounds Options.Kinds: an entry names its kind in a byte.
+const maxKinds = 256
 
-// entry is what the inventory keeps of one object, 72 bytes: fixed-size arrays rather than strings or maps, each
-// of which would cost a header and an allocation of its own, and the label values as a pointer to a tuple that
-// the objects of a namespace share (they carry the same naas labels).
+// stampLen is the length of the stamps the inventory keeps (apply.Stamp's: 15 bytes in unpadded base64url, 20
+// characters); it keeps them decoded. An object whose stamp is anything else keeps none, and is never in place.
+const (
+	stampLen   = 20
+	stampBytes = 15
+)
+
+var stampEncoding = base64.RawURLEncoding
+
+// entry is what the inventory keeps of one object, 64 bytes: fixed-size arrays rather than strings or maps, each
+// of which would cost a header and an allocation of its own; the stamp decoded; the label values as a pointer to a
+// tuple that the objects of a namespace share (they carry the same naas labels).
 type entry struct {
-	name      string // shared (intern)
-	uid       uuid.UUID
-	stamp     [stampLen]byte
-	hasStamp  bool
-	untouched bool
-	labels    *labelValues // shared (labelTable)
-	deleting  int64        // the deletion timestamp, in Unix seconds; 0 when not being deleted
+	name     string // shared (intern)
+	uid      uuid.UUID
+	stamp    [stampBytes]byte
+	kind     uint8 // the store's index in Options.Kinds
+	flags    uint8
+	deleting uint32       // the deletion timestamp, in Unix seconds; 0 when not being deleted
+	labels   *labelValues // shared (labelTable)
 }
+
+const (
+	hasStamp uint8 = 1 << iota
+	untouched
+)
+
+func (e *entry) has(flag uint8) bool { return e.flags&flag != 0 }
 
 // labelValues are the values of Options.Labels, in order.
 type labelValues [maxLabels]string
@@ -71,51 +87,76 @@ func (e *entry) uidString() types.UID {
 }
 
 func (e *entry) stampString() string {
-	if !e.hasStamp {
+	if !e.has(hasStamp) {
 		return ""
 	}
-	return string(e.stamp[:])
+	return stampEncoding.EncodeToString(e.stamp[:])
 }
 
-// store is the inventory of one kind: a toolscache.ReflectorStore that keeps entries, not objects, and tells the
-// inventory's sources what changed. Entries are grouped by namespace in slices (a namespace holds a few objects
-// of a kind, and a map per namespace costs more than they do), and objects of a cluster-scoped kind by name.
-type store struct {
-	inv  *Inventory
-	kind Kind
-
-	mu      sync.RWMutex
-	objects map[string][]entry
-	synced  atomic.Bool
+// shelves hold the entries of every kind, on one shelf per namespace: a namespace's own entry (a cluster-scoped
+// object is shelved by its name) and those of the objects in it, of all kinds, in one slice exactly as long. naas
+// keeps about a dozen objects of six kinds in each namespace: a map and a slice per kind and namespace cost more
+// than the entries themselves.
+type shelves struct {
+	mu sync.RWMutex
+	by map[string][]entry
 }
 
-var _ toolscache.ReflectorStore = (*store)(nil)
-
-// bucket is where the object namespace/name is kept.
-func bucket(namespace, name string) string {
+// shelf is where the object namespace/name is kept.
+func shelf(namespace, name string) string {
 	if namespace == "" {
 		return name
 	}
 	return namespace
 }
 
-// find returns the entry of namespace/name, nil if there is none. The caller holds mu.
+// store is the inventory of one kind: a toolscache.ReflectorStore that keeps entries, not objects, on the
+// inventory's shelves, and tells the inventory's sources what changed.
+type store struct {
+	inv    *Inventory
+	kind   Kind
+	idx    uint8
+	synced atomic.Bool
+}
+
+var _ toolscache.ReflectorStore = (*store)(nil)
+
+// find returns the entry of namespace/name, nil if there is none. The caller holds the shelves' lock.
 func (s *store) find(namespace, name string) *entry {
-	b := s.objects[bucket(namespace, name)]
-	for i := range b {
-		if b[i].name == name {
-			return &b[i]
+	sh := s.inv.shelves.by[shelf(namespace, name)]
+	for i := range sh {
+		if sh[i].kind == s.idx && sh[i].name == name {
+			return &sh[i]
 		}
 	}
 	return nil
 }
 
-// namespaceOf returns the namespace of the entries of bucket b.
-func (s *store) namespaceOf(b string) string {
+// each calls f with the entries of the store's kind on the shelf of namespace (all namespaces when ""), and the
+// namespace each is in. The caller holds the shelves' lock.
+func (s *store) each(namespace string, f func(namespace string, e *entry)) {
+	visit := func(name string, sh []entry) {
+		for i := range sh {
+			if sh[i].kind == s.idx {
+				f(s.namespaceOf(name), &sh[i])
+			}
+		}
+	}
+	if namespace != "" && !s.kind.ClusterScoped {
+		visit(namespace, s.inv.shelves.by[namespace])
+		return
+	}
+	for name, sh := range s.inv.shelves.by {
+		visit(name, sh)
+	}
+}
+
+// namespaceOf returns the namespace of the store's entries on shelf name.
+func (s *store) namespaceOf(name string) string {
 	if s.kind.ClusterScoped {
 		return ""
 	}
-	return b
+	return name
 }
 
 // entryOf reduces an object to its entry and namespace.
@@ -128,13 +169,19 @@ func (s *store) entryOf(obj any) (entry, string, error) {
 		return entry{}, "", fmt.Errorf("inventory of %s: unexpected %T", s.kind.GVK.Kind, obj)
 	}
 	strs := s.inv.strs
-	e := entry{name: strs.Get(m.Name), untouched: s.inv.opts.Untouched(m.ManagedFields)}
+	e := entry{name: strs.Get(m.Name), kind: s.idx}
+	if s.inv.opts.Untouched(m.ManagedFields) {
+		e.flags |= untouched
+	}
 	if id, err := uuid.Parse(string(m.UID)); err == nil {
 		e.uid = id
 	}
 	if stamp := m.Annotations[s.inv.opts.StampAnnotation]; len(stamp) == stampLen {
-		copy(e.stamp[:], stamp)
-		e.hasStamp = true
+		if n, err := stampEncoding.Decode(e.stamp[:], []byte(stamp)); err == nil && n == stampBytes {
+			e.flags |= hasStamp
+		} else {
+			e.stamp = [stampBytes]byte{}
+		}
 	}
 	var values labelValues
 	for k, i := range s.inv.labels {
@@ -144,7 +191,7 @@ func (s *store) entryOf(obj any) (entry, string, error) {
 	}
 	e.labels = s.inv.tuples.get(values)
 	if m.DeletionTimestamp != nil {
-		e.deleting = max(m.DeletionTimestamp.Unix(), 1)
+		e.deleting = uint32(min(max(m.DeletionTimestamp.Unix(), 1), 1<<32-1))
 	}
 	return e, strs.Get(m.Namespace), nil
 }
@@ -157,19 +204,20 @@ func (s *store) put(obj any) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
+	sh := &s.inv.shelves
+	sh.mu.Lock()
 	old := s.find(ns, e.name)
 	changed := old == nil || *old != e
 	if old != nil {
 		*old = e
 	} else {
-		b := bucket(ns, e.name)
-		grown := make([]entry, len(s.objects[b])+1) // exactly as long: a namespace rarely gains objects
-		copy(grown, s.objects[b])
+		name := shelf(ns, e.name)
+		grown := make([]entry, len(sh.by[name])+1) // exactly as long: shelves rarely grow
+		copy(grown, sh.by[name])
 		grown[len(grown)-1] = e
-		s.objects[b] = grown
+		sh.by[name] = grown
 	}
-	s.mu.Unlock()
+	sh.mu.Unlock()
 	if changed {
 		s.inv.changed(s, ns, &e)
 	}
@@ -181,19 +229,20 @@ func (s *store) Delete(obj any) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	b := bucket(ns, e.name)
+	sh := &s.inv.shelves
+	sh.mu.Lock()
+	name := shelf(ns, e.name)
 	var old *entry
-	if i := slices.IndexFunc(s.objects[b], func(x entry) bool { return x.name == e.name }); i >= 0 {
-		gone := s.objects[b][i]
+	if i := slices.IndexFunc(sh.by[name], func(x entry) bool { return x.kind == s.idx && x.name == e.name }); i >= 0 {
+		gone := sh.by[name][i]
 		old = &gone
-		if rest := slices.Delete(slices.Clone(s.objects[b]), i, i+1); len(rest) > 0 {
-			s.objects[b] = rest
+		if rest := slices.Delete(slices.Clone(sh.by[name]), i, i+1); len(rest) > 0 { // exactly as long
+			sh.by[name] = rest
 		} else {
-			delete(s.objects, b)
+			delete(sh.by, name)
 		}
 	}
-	s.mu.Unlock()
+	sh.mu.Unlock()
 	if old != nil {
 		s.inv.changed(s, ns, old)
 	}
@@ -201,46 +250,84 @@ func (s *store) Delete(obj any) error {
 }
 
 // Replace takes a full list (at start, and after a watch could not resume): objects that appeared, changed or
-// disappeared meanwhile are told to the sources as such.
+// disappeared meanwhile are told to the sources as such. Shelves whose entries of this kind did not change are
+// left as they are.
 func (s *store) Replace(list []any, _ string) error {
 	type change struct {
 		ns string
 		e  entry
 	}
-	objects := make(map[string][]entry, len(s.objects))
-	var changes []change
-	s.mu.Lock()
+	fresh := make(map[string][]entry, len(list))
 	for _, obj := range list {
 		e, ns, err := s.entryOf(obj)
 		if err != nil {
-			s.mu.Unlock()
 			return err
 		}
-		b := bucket(ns, e.name)
-		objects[b] = append(objects[b], e)
-		if old := s.find(ns, e.name); old == nil || *old != e {
-			changes = append(changes, change{ns, e})
-		}
+		name := shelf(ns, e.name)
+		fresh[name] = append(fresh[name], e)
 	}
-	for b, entries := range s.objects {
-		for _, old := range entries {
-			if !slices.ContainsFunc(objects[b], func(x entry) bool { return x.name == old.name }) {
-				changes = append(changes, change{s.namespaceOf(b), old})
+	var changes []change
+	sh := &s.inv.shelves
+	sh.mu.Lock()
+	for name, old := range sh.by {
+		now := fresh[name]
+		for i := range old {
+			if old[i].kind == s.idx && !slices.ContainsFunc(now, func(x entry) bool { return x.name == old[i].name }) {
+				changes = append(changes, change{s.namespaceOf(name), old[i]})
 			}
 		}
 	}
-	for b, entries := range objects {
-		if cap(entries) > len(entries) {
-			objects[b] = slices.Clone(entries) // exactly as long: append doubled the capacity
+	for name, now := range fresh {
+		old := sh.by[name]
+		same := true
+		for _, e := range now {
+			if i := slices.IndexFunc(old, func(x entry) bool { return x.kind == s.idx && x.name == e.name }); i < 0 || old[i] != e {
+				changes = append(changes, change{s.namespaceOf(name), e})
+				same = false
+			}
+		}
+		if same && len(now) == countKind(old, s.idx) {
+			continue
+		}
+		sh.by[name] = withKind(old, s.idx, now)
+	}
+	for name, old := range sh.by {
+		if _, ok := fresh[name]; !ok && countKind(old, s.idx) > 0 {
+			if rest := withKind(old, s.idx, nil); len(rest) > 0 {
+				sh.by[name] = rest
+			} else {
+				delete(sh.by, name)
+			}
 		}
 	}
-	s.objects = objects
-	s.mu.Unlock()
+	sh.mu.Unlock()
 	s.synced.Store(true)
 	for _, c := range changes {
 		s.inv.changed(s, c.ns, &c.e)
 	}
 	return nil
+}
+
+// countKind counts the entries of kind on a shelf.
+func countKind(sh []entry, kind uint8) int {
+	n := 0
+	for i := range sh {
+		if sh[i].kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// withKind returns a new shelf, exactly as long, with sh's entries of other kinds and entries as those of kind.
+func withKind(sh []entry, kind uint8, entries []entry) []entry {
+	out := make([]entry, 0, len(sh)-countKind(sh, kind)+len(entries))
+	for _, e := range sh {
+		if e.kind != kind {
+			out = append(out, e)
+		}
+	}
+	return append(out, entries...)
 }
 
 func (s *store) Resync() error { return nil }

@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -138,4 +140,100 @@ func TestStore_ClusterScopedObjectsAreFoundByName(t *testing.T) {
 	if len(list.Items) != 2 || list.Items[0].Name != "team-a" || list.Items[0].Namespace != "" {
 		t.Errorf("listed %v", list.Items)
 	}
+}
+
+// TestStore_KindsShareAShelfWithoutDisturbingEachOther lists, relists and deletes one kind on shelves that hold
+// another kind's entries too (a namespace and the quota in it).
+func TestStore_KindsShareAShelfWithoutDisturbingEachOther(t *testing.T) {
+	inv, told := testInventory(t)
+	namespaces, quotas := inv.kinds[namespaceGVK], inv.kinds[quotaGVK]
+	if err := namespaces.Replace([]any{object("", "a", stamp, "naas"), object("", "b", stamp, "naas")}, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := quotas.Replace([]any{object("a", "naas-quota", stamp, "naas"), object("a", "extra", stamp, "naas")}, "1"); err != nil {
+		t.Fatal(err)
+	}
+	*told = nil
+	// A relist of quotas in which a's extra quota disappeared and b gained one.
+	if err := quotas.Replace([]any{object("a", "naas-quota", stamp, "naas"), object("b", "naas-quota", stamp, "naas")}, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a/extra", "b/naas-quota"}; !slices.Equal(sorted(*told), want) {
+		t.Errorf("told %v, want %v", *told, want)
+	}
+	if err := namespaces.Delete(object("", "a", stamp, "naas")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	quotaList := &metav1.PartialObjectMetadataList{}
+	quotaList.SetGroupVersionKind(quotaGVK.GroupVersion().WithKind("ResourceQuotaList"))
+	if err := inv.List(ctx, quotaList); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(quotaList.Items); !slices.Equal(got, []string{"a/naas-quota", "b/naas-quota"}) {
+		t.Errorf("quotas %v after the namespace a left the inventory", got)
+	}
+	nsList := &metav1.PartialObjectMetadataList{}
+	nsList.SetGroupVersionKind(namespaceGVK.GroupVersion().WithKind("NamespaceList"))
+	if err := inv.List(ctx, nsList); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(nsList.Items); !slices.Equal(got, []string{"/b"}) {
+		t.Errorf("namespaces %v, want b alone", got)
+	}
+	// Deleting the last quotas empties the shelves; the namespace b stays.
+	for _, ns := range []string{"a", "b"} {
+		if err := quotas.Delete(object(ns, "naas-quota", stamp, "naas")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(inv.shelves.by) != 1 || len(inv.shelves.by["b"]) != 1 {
+		t.Errorf("shelves %v, want b's namespace alone", inv.shelves.by)
+	}
+}
+
+func TestStore_KeepsStampsDecodedAndOnlyWellFormedOnes(t *testing.T) {
+	if size := unsafe.Sizeof(entry{}); size != 64 {
+		t.Errorf("an entry is %d bytes, want 64", size)
+	}
+	tests := []struct {
+		stamp string
+		kept  bool
+	}{
+		{stamp: stamp, kept: true},
+		{stamp: "Zm9vYmFyYmF6cXV4LV8x", kept: true},
+		{stamp: "too-short", kept: false},
+		{stamp: "abcdefghijklmnopqrs!", kept: false}, // not base64url
+		{stamp: "abcdefghijklmnopqrs\n", kept: false},
+		{stamp: "abcdefghijklmnopqrs+", kept: false}, // base64, not base64url
+	}
+	for _, tt := range tests {
+		inv, _ := testInventory(t)
+		if err := inv.kinds[quotaGVK].Replace([]any{object("a", "q", tt.stamp, "naas")}, "1"); err != nil {
+			t.Fatal(err)
+		}
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(quotaGVK)
+		if err := inv.Get(context.Background(), client.ObjectKey{Namespace: "a", Name: "q"}, m); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := m.Annotations["naas.dev/applied"]
+		if ok != tt.kept || (ok && got != tt.stamp) {
+			t.Errorf("stamp %q read back as %q (kept %v), want kept %v", tt.stamp, got, ok, tt.kept)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+func names(items []metav1.PartialObjectMetadata) []string {
+	var out []string
+	for _, m := range items {
+		out = append(out, m.Namespace+"/"+m.Name)
+	}
+	return out
 }
