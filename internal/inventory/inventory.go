@@ -68,10 +68,10 @@ type Options struct {
 
 // Inventory tracks the objects of some kinds on one cluster. It is a manager.Runnable.
 type Inventory struct {
-	client metadata.Interface
-	opts   Options
-	kinds  map[schema.GroupVersionKind]*store
-	labels map[string]int
+	client  metadata.Interface
+	opts    Options
+	kinds   map[schema.GroupVersionKind]*store
+	labels  map[string]int
 	strs    *intern.Table
 	tuples  *labelTable
 	shelves shelves
