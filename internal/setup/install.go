@@ -9,9 +9,12 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/naas-dev/naas/internal/apply"
 )
@@ -49,22 +52,69 @@ func InstallCRDs(ctx context.Context, c client.Client, fsys fs.FS, dir string) e
 }
 
 // SeedDefaults creates the objects in fsys that do not exist yet. Existing objects
-// are left alone: a platform admin's edits to the default catalog win.
+// are left alone: a platform admin's edits to the default catalog win. Each object is
+// read first, so that a start against a cluster that has the catalog makes no write,
+// not even one the API server refuses. The manager's cache is not running yet at this
+// point of a start: the reads go to the API server, as metadata only.
 func SeedDefaults(ctx context.Context, c client.Client, fsys fs.FS, dir string) (created int, err error) {
 	objs, err := readYAMLDir(fsys, dir)
 	if err != nil {
 		return 0, err
 	}
 	for _, o := range objs {
-		if err := c.Create(ctx, o, client.FieldOwner(apply.FieldOwner)); err != nil {
-			if apierrors.IsAlreadyExists(err) {
-				continue
-			}
-			return created, fmt.Errorf("seed %s %s: %w", o.GetKind(), o.GetName(), err)
+		made, err := createIfMissing(ctx, c, o)
+		if err != nil {
+			return created, fmt.Errorf("seed the default %s %s: %w", o.GetKind(), o.GetName(), err)
 		}
-		created++
+		if made {
+			created++
+		}
 	}
 	return created, nil
+}
+
+// createIfMissing creates obj unless the cluster already has an object of its kind and name, and reports whether it
+// created it. What exists is left as it is. Another replica creating the object between the read and the
+// create (AlreadyExists) counts as there: the object is in place, which is all a start needs. obj is not
+// modified.
+func createIfMissing(ctx context.Context, c client.Client, obj client.Object) (bool, error) {
+	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
+	if err != nil {
+		return false, err
+	}
+	found, err := existing(ctx, c, gvk, client.ObjectKeyFromObject(obj))
+	if err != nil || found != nil {
+		return false, err
+	}
+	return create(ctx, c, obj)
+}
+
+// create creates a copy of obj under naas's field owner; an object that exists already (AlreadyExists, another
+// replica was quicker) is not an error, and reports false.
+func create(ctx context.Context, c client.Client, obj client.Object) (bool, error) {
+	if err := c.Create(ctx, obj.DeepCopyObject().(client.Object), client.FieldOwner(apply.FieldOwner)); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("create: %w", err)
+	}
+	return true, nil
+}
+
+// existing reads the metadata of the object of kind gvk named key from live, or returns nil if there is none:
+// whether it is there, and whether it is being deleted, is all a start asks.
+func existing(ctx context.Context, live client.Reader, gvk schema.GroupVersionKind, key client.ObjectKey) (*metav1.PartialObjectMetadata, error) {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(gvk)
+	err := live.Get(ctx, key, meta)
+	switch {
+	case err == nil:
+		return meta, nil
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("read: %w", err)
+	}
 }
 
 func readYAMLDir(fsys fs.FS, dir string) ([]*unstructured.Unstructured, error) {

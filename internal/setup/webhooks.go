@@ -18,7 +18,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -293,9 +292,19 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	return nil
 }
 
+// ensureNamespace makes sure the system namespace exists, reading before creating so that a start against a
+// cluster that has it makes no write.
 func ensureNamespace(ctx context.Context, c client.Client, name string) error {
-	err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
+	ns, err := existing(ctx, c, corev1.SchemeGroupVersion.WithKind("Namespace"), client.ObjectKey{Name: name})
+	switch {
+	case err != nil:
+		return fmt.Errorf("read the system namespace %s: %w", name, err)
+	case ns != nil && ns.DeletionTimestamp != nil:
+		return fmt.Errorf("the system namespace %s is being deleted: wait until it is gone, or set --system-namespace to use another", name)
+	case ns != nil:
+		return nil
+	}
+	if _, err := create(ctx, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		return fmt.Errorf("create the system namespace %s (set --system-namespace to use another): %w", name, err)
 	}
 	return nil
