@@ -25,6 +25,7 @@ type serveOptions struct {
 	workers      int
 	dataDir      string
 	memLimit     float64
+	gogc         int
 	profiling    bool
 	webhook      setup.WebhookOptions
 	api          setup.APIOptions
@@ -53,6 +54,7 @@ The CRDs are installed unless --install-crds=false.`,
 	f.IntVar(&o.workers, "workers", 8, "concurrent namespace claim reconciles")
 	f.StringVar(&o.dataDir, "data-dir", ".naas", "directory for naas's own state (the audit database)")
 	f.Float64Var(&o.memLimit, "auto-gomemlimit-ratio", 0.9, "unless GOMEMLIMIT is set, set Go's soft memory limit to this fraction of the container's memory limit (cgroup), so that the collector works harder before the container is OOM-killed; 0 turns this off")
+	addGOGCFlag(f, &o.gogc)
 	f.BoolVar(&o.profiling, "profiling", false, "serve Go's profiles (pprof) under /debug/pprof/ on --addr, to find where naas spends memory or CPU")
 	o.webhook.AddFlags(f)
 	o.api.AddFlags(f)
@@ -89,6 +91,9 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	}
 	cfg.QPS, cfg.Burst = setup.ClientQPS, setup.ClientBurst
 	if err := o.setMemoryLimit(cmd); err != nil {
+		return err
+	}
+	if err := setGOGC(o.gogc); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {

@@ -25,6 +25,7 @@ type upOptions struct {
 	binDir        string
 	apiServerPort int
 	verbose       bool
+	gogc          int
 	webhook       setup.WebhookOptions
 	api           setup.APIOptions
 	bundle        bundle.Config
@@ -55,6 +56,7 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 	f.StringVar(&o.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kube-controller-manager (default: next to the naas binary)")
 	f.IntVar(&o.apiServerPort, "apiserver-port", 0, "port of the local kube-apiserver (default: the previous run's port, or a free one)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
+	addGOGCFlag(f, &o.gogc)
 	o.webhook.AddFlags(f)
 	o.api.AddServingFlags(f)
 	addMonitoringFlags(f, &o.bundle)
@@ -65,6 +67,9 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 
 func (o *upOptions) run(cmd *cobra.Command) error {
 	out := cmd.OutOrStdout()
+	if err := setGOGC(o.gogc); err != nil {
+		return err
+	}
 	dataDir, err := filepath.Abs(o.dataDir)
 	if err != nil {
 		return err
