@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
@@ -190,9 +191,24 @@ func claimObject(name, tenant string) *naasv1alpha1.NamespaceClaim {
 	}
 }
 
-// CreateClaim creates a benchmark claim.
+// CreateClaim creates a benchmark claim. A call the server could not complete (a webhook connection that broke,
+// a timeout) is tried again: one such error must not end a run of many minutes. A claim found already there, after
+// such a retry, is the one this call created.
 func (c *Cluster) CreateClaim(ctx context.Context, name, tenant string) error {
-	if err := c.Admin.Create(ctx, claimObject(name, tenant)); err != nil {
+	transient := func(err error) bool {
+		return apierrors.IsInternalError(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+			apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err)
+	}
+	tried := false
+	err := retry.OnError(retry.DefaultBackoff, transient, func() error {
+		err := c.Admin.Create(ctx, claimObject(name, tenant))
+		if tried && apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		tried = true
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create claim %s: %w", name, err)
 	}
 	return nil
