@@ -227,7 +227,7 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	mux := http.NewServeMux()
 	claimsDefaulter := &namespaceclaim.Defaulter{Privileged: privileged, Decoder: decoder}
 	claimsValidator := &namespaceclaim.Validator{
-		Client: mgr.GetClient(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
+		Client: mgr.GetClient(), Cache: mgr.GetCache(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
 	}
 	hostnamesDefaulter := &hostnames.Defaulter{Client: mgr.GetClient(), BaseDomain: p.opts.Bundle.BaseDomain, Decoder: decoder}
 	hostnamesValidator := &hostnames.Validator{

@@ -16,11 +16,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/quota"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
@@ -82,6 +84,9 @@ type Validator struct {
 	// Client reads tenants, templates, tiers, claims (by the tenant index) and the metadata of namespaces, from
 	// the manager's cache.
 	Client client.Client
+	// Cache, when set, is the cache behind Client: the tenant's claims are then counted in place, not listed
+	// (see cacheindex).
+	Cache cache.Cache
 	// Ledgers count tenants' namespaces exactly under concurrency.
 	Ledgers    *ledger.Store
 	Privileged func(tenancy.User) bool
@@ -146,16 +151,19 @@ func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.Nam
 	if r.Tenant, err = get(ctx, v.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
 		return err
 	}
-	if r.Template, err = get(ctx, v.Client, c.Spec.Template, &naasv1alpha1.NamespaceTemplate{}); err != nil {
-		return err
+	// The catalog is a handful of objects: listed without copies, where a read would copy a tier's quotas and
+	// limits at every request.
+	templates, tiers := &naasv1alpha1.NamespaceTemplateList{}, &naasv1alpha1.TierList{}
+	if err := v.Client.List(ctx, templates, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("list templates: %w", err)
 	}
-	if r.Tier, err = get(ctx, v.Client, tenancy.EffectiveTier(c, r.Template), &naasv1alpha1.Tier{}); err != nil {
-		return err
+	if err := v.Client.List(ctx, tiers, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("list tiers: %w", err)
 	}
+	r.Template = named(templates.Items, c.Spec.Template)
+	r.Tier = named(tiers.Items, tenancy.EffectiveTier(c, r.Template))
 	if r.Old != nil && r.Claim != nil {
-		if r.OldTier, err = get(ctx, v.Client, tenancy.EffectiveTier(r.Old, r.Template), &naasv1alpha1.Tier{}); err != nil {
-			return err
-		}
+		r.OldTier = named(tiers.Items, tenancy.EffectiveTier(r.Old, r.Template))
 	}
 	if r.Template == nil {
 		if r.Templates, err = names(ctx, v.Client, &naasv1alpha1.NamespaceTemplateList{}); err != nil {
@@ -253,18 +261,43 @@ func (v *Validator) release(ctx context.Context, r Request) {
 // deleted no longer counts, so that a tenant at its cap may ask for a new namespace while an old one is
 // still being emptied.
 func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]types.UID, error) {
+	out := map[string]types.UID{}
+	add := func(c *naasv1alpha1.NamespaceClaim) {
+		if c.Name != r.Claim.Name && c.DeletionTimestamp.IsZero() {
+			out[c.Name] = c.UID
+		}
+	}
+	if v.Cache != nil {
+		if err := cacheindex.Each(ctx, v.Cache, &naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, r.Claim.Spec.Tenant, add); err != nil {
+			return nil, fmt.Errorf("count the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
+		}
+		return out, nil
+	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
 	// Read without copies (a tenant's claims are megabytes at 1,000 namespaces): only names and UIDs are kept.
 	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: r.Claim.Spec.Tenant}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("list the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
 	}
-	out := make(map[string]types.UID, len(claims.Items))
 	for i := range claims.Items {
-		if c := &claims.Items[i]; c.Name != r.Claim.Name && c.DeletionTimestamp.IsZero() {
-			out[c.Name] = c.UID
-		}
+		add(&claims.Items[i])
 	}
 	return out, nil
+}
+
+// named returns the item called name, nil if there is none (or name is empty). It points into items.
+func named[T any, PT interface {
+	*T
+	GetName() string
+}](items []T, name string) PT {
+	if name == "" {
+		return nil
+	}
+	for i := range items {
+		if p := PT(&items[i]); p.GetName() == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // names returns the sorted names of the objects of a list kind.
