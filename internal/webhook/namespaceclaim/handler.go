@@ -21,8 +21,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/cacheindex"
+	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/quota"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
@@ -214,11 +214,9 @@ func namespaceMetadata(ctx context.Context, c client.Reader, name string) (*core
 // ledger in the same compare-and-swap that counted the tenant's namespaces.
 func (v *Validator) create(ctx context.Context, r Request, dryRun bool) (Result, error) {
 	if r.Tenant == nil || r.Tenant.Spec.MaxNamespaces == nil {
-		n, err := v.countClaims(ctx, r)
-		if err != nil {
+		if err := v.eachClaim(ctx, r, func(*naasv1alpha1.NamespaceClaim) { r.Current++ }); err != nil {
 			return Result{}, err
 		}
-		r.Current = len(n)
 		return Validate(r), nil
 	}
 	var res Result
@@ -262,26 +260,33 @@ func (v *Validator) release(ctx context.Context, r Request) {
 // still being emptied.
 func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]types.UID, error) {
 	out := map[string]types.UID{}
-	add := func(c *naasv1alpha1.NamespaceClaim) {
+	err := v.eachClaim(ctx, r, func(c *naasv1alpha1.NamespaceClaim) { out[c.Name] = c.UID })
+	return out, err
+}
+
+// eachClaim calls f with each of the tenant's live claims other than the one being created, as the cache holds
+// it: f must neither change nor keep it.
+func (v *Validator) eachClaim(ctx context.Context, r Request, f func(*naasv1alpha1.NamespaceClaim)) error {
+	live := func(c *naasv1alpha1.NamespaceClaim) {
 		if c.Name != r.Claim.Name && c.DeletionTimestamp.IsZero() {
-			out[c.Name] = c.UID
+			f(c)
 		}
 	}
 	if v.Cache != nil {
-		if err := cacheindex.Each(ctx, v.Cache, &naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, r.Claim.Spec.Tenant, add); err != nil {
-			return nil, fmt.Errorf("count the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
+		if err := cacheindex.Each(ctx, v.Cache, &naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, r.Claim.Spec.Tenant, live); err != nil {
+			return fmt.Errorf("count the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
 		}
-		return out, nil
+		return nil
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	// Read without copies (a tenant's claims are megabytes at 1,000 namespaces): only names and UIDs are kept.
+	// Read without copies (a tenant's claims are megabytes at 1,000 namespaces).
 	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: r.Claim.Spec.Tenant}, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("list the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
+		return fmt.Errorf("list the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
 	}
 	for i := range claims.Items {
-		add(&claims.Items[i])
+		live(&claims.Items[i])
 	}
-	return out, nil
+	return nil
 }
 
 // named returns the item called name, nil if there is none (or name is empty). It points into items.
