@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/naas-dev/naas/bench/scrape"
+	"github.com/naas-dev/naas/internal/localcp"
 )
 
 // BuildNaas builds ./cmd/naas from the repository at root into dir, so that the run measures this
@@ -58,7 +58,7 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := localcp.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -104,15 +104,6 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 		close(n.done)
 	}()
 	return n, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Pid is the process id.

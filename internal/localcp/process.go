@@ -80,8 +80,8 @@ func (p *process) stop(grace time.Duration) {
 
 func (p *process) Pid() int { return p.cmd.Process.Pid }
 
-// freePort asks the kernel for a free TCP port on loopback.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free TCP port on loopback.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -200,3 +200,13 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// FreeAddr returns a loopback address with a port free at the time of the call.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	port, err := localcp.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -58,16 +57,6 @@ func naasBinary(t *testing.T) string {
 	return bin
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // upProcess is a running `naas up`.
 type upProcess struct {
 	cmd    *exec.Cmd
@@ -79,7 +68,7 @@ type upProcess struct {
 
 func startUp(t *testing.T, dataDir string, extraArgs ...string) *upProcess {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	args := append([]string{"up", "--data-dir", dataDir, "--addr", addr}, extraArgs...)
 	cmd := exec.Command(naasBinary(t), args...)
 	out := &syncBuffer{}

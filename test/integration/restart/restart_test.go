@@ -3,7 +3,6 @@ package restart
 import (
 	"context"
 	"io/fs"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -39,21 +38,11 @@ func asNaasUp(webhookAddr string) func(*setup.Options) {
 }
 
 // freeAddr returns a local address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func TestRestart_MakesNoMutatingCallWhenEverythingIsInPlace(t *testing.T) {
 	ctx := testenv.Context(t)
 
 	// First start, on a cluster that has none of naas's objects but its CRDs: naas creates them.
-	webhookAddr := freeAddr(t)
+	webhookAddr := testenv.FreeAddr(t)
 	firstMark := audit.mark(t)
 	_, stop, err := env.StartPlatform(asNaasUp(webhookAddr))
 	if err != nil {
