@@ -115,7 +115,7 @@ func StartCluster(dir string) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{Env: env, Dir: dir, Audit: &auditlog.Log{Path: auditPath}, catalog: map[string]client.Object{}}
-	if c.webhookPort, err = freePort(); err != nil {
+	if c.webhookPort, err = localcp.FreePort(); err != nil {
 		env.Stop()
 		return nil, err
 	}

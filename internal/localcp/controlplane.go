@@ -195,7 +195,7 @@ func (cp *ControlPlane) loadState() (state, error) {
 			continue
 		}
 		if !portFree(*port) {
-			if *port, err = freePort(); err != nil {
+			if *port, err = FreePort(); err != nil {
 				return st, err
 			}
 		}
