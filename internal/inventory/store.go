@@ -269,14 +269,23 @@ func (s *store) Replace(list []any, _ string) error {
 	var changes []change
 	sh := &s.inv.shelves
 	sh.mu.Lock()
+	// Entries of this kind that disappeared; shelves the list has none of this kind on lose them.
 	for name, old := range sh.by {
-		now := fresh[name]
+		now, listed := fresh[name]
 		for i := range old {
 			if old[i].kind == s.idx && !slices.ContainsFunc(now, func(x entry) bool { return x.name == old[i].name }) {
 				changes = append(changes, change{s.namespaceOf(name), old[i]})
 			}
 		}
+		if !listed && countKind(old, s.idx) > 0 {
+			if rest := withKind(old, s.idx, nil); len(rest) > 0 {
+				sh.by[name] = rest
+			} else {
+				delete(sh.by, name)
+			}
+		}
 	}
+	// Entries of this kind that appeared or changed.
 	for name, now := range fresh {
 		old := sh.by[name]
 		same := true
@@ -290,15 +299,6 @@ func (s *store) Replace(list []any, _ string) error {
 			continue
 		}
 		sh.by[name] = withKind(old, s.idx, now)
-	}
-	for name, old := range sh.by {
-		if _, ok := fresh[name]; !ok && countKind(old, s.idx) > 0 {
-			if rest := withKind(old, s.idx, nil); len(rest) > 0 {
-				sh.by[name] = rest
-			} else {
-				delete(sh.by, name)
-			}
-		}
 	}
 	sh.mu.Unlock()
 	s.synced.Store(true)
