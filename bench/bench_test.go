@@ -15,8 +15,9 @@ import (
 )
 
 var (
-	reportDir = flag.String("report-dir", "results", "directory BenchmarkSuite writes results.md and results.json to")
-	sizesJSON = flag.String("sizes", "", `JSON that overrides BenchmarkSuite's sizes, for trying things out, e.g. {"Burst":200,"BurstRuns":1}; durations in nanoseconds`)
+	reportDir  = flag.String("report-dir", "results", "directory BenchmarkSuite writes results.md and results.json to")
+	profileDir = flag.String("profile-dir", "", "directory BenchmarkSuite saves pprof profiles of naas and kube-apiserver to (heap at scale, CPU and allocations under the admission load); none when empty")
+	sizesJSON  = flag.String("sizes", "", `JSON that overrides BenchmarkSuite's sizes, for trying things out, e.g. {"Burst":200,"BurstRuns":1}; durations in nanoseconds`)
 )
 
 // TestBenchSmoke runs the whole harness at small sizes and checks that the report holds every
@@ -25,7 +26,7 @@ func TestBenchSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	start := time.Now()
-	rep, err := Run(ctx, t.TempDir(), "smoke", SmokeSizes(), t.Logf)
+	rep, err := Run(ctx, t.TempDir(), "smoke", SmokeSizes(), "", t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func BenchmarkSuite(b *testing.B) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, b.TempDir(), mode, sizes, logf)
+	rep, err := Run(ctx, b.TempDir(), mode, sizes, *profileDir, logf)
 	if err != nil {
 		if rep != nil {
 			rep.Finish()

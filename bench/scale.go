@@ -198,6 +198,7 @@ func (s *Suite) figureScale(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.prof.heap(ctx, "4", s.naas)
 	rs, hs := report.Summarize(rss), report.Summarize(heap)
 	ms, err := s.naas.Metrics(ctx)
 	if err != nil {

@@ -101,16 +101,20 @@ type Suite struct {
 	claims  sets.Set[string]
 	users   map[string]client.Client
 
+	prof *profiler
+
 	startRSS, startHeap []float64
 	seqEmpty            []float64
 }
 
-// Run runs the suite in dir (the run's scratch space) and returns the report.
-func Run(ctx context.Context, dir, mode string, sizes Sizes, logf func(string, ...any)) (rep *report.Report, err error) {
+// Run runs the suite in dir (the run's scratch space) and returns the report. When profileDir is not empty,
+// pprof profiles of naas and kube-apiserver are saved there: naas's heap at scale (4-naas.heap.pb.gz) and CPU
+// and allocation profiles during the admission load (5-*.pb.gz).
+func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, logf func(string, ...any)) (rep *report.Report, err error) {
 	// The harness's own informers log through controller-runtime; their logs are not wanted.
 	ctrllog.SetLogger(logr.Discard())
 	s := &Suite{Sizes: sizes, Log: logf, tenants: map[string]*naasv1alpha1.Tenant{}, claims: sets.New[string](),
-		users: map[string]client.Client{}}
+		users: map[string]client.Client{}, prof: &profiler{dir: profileDir, log: logf}}
 	root, err := testenv.RepoRoot()
 	if err != nil {
 		return nil, err

@@ -149,9 +149,12 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The profiles leave out the load's first and last seconds, when it starts and drains.
+	waitProfiles := s.prof.during(ctx, "5", s.naas, s.c.Env.Config, s.Sizes.WebhookDuration-2*time.Second)
 	naasLat, naasFails, naasErr := openLoop(ctx, s.Sizes.WebhookRate, s.Sizes.WebhookDuration, func(ctx context.Context, _ int) error {
 		return dave.Create(ctx, claim.DeepCopy(), client.DryRunAll)
 	})
+	waitProfiles()
 	after, err := histogram()
 	if err != nil {
 		return err

@@ -38,14 +38,14 @@ func (d *Defaulter) Handle(ctx context.Context, req admission.Request) admission
 	if req.Operation != admissionv1.Create {
 		return admission.Allowed("")
 	}
-	c := &naasv1alpha1.NamespaceClaim{}
-	if err := d.Decoder.Decode(req, c); err != nil {
+	c, err := webhook.Object[naasv1alpha1.NamespaceClaim](ctx, d.Decoder, req)
+	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	if len(c.Spec.Hostnames) > 0 {
 		return admission.Allowed("hostnames given")
 	}
-	t, err := get(ctx, d.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{})
+	t, err := webhook.Get[naasv1alpha1.Tenant](ctx, d.Client, c.Spec.Tenant)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
@@ -91,13 +91,13 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("")
 	}
 	user := webhook.User(req)
-	r := Request{Operation: req.Operation, User: user, Privileged: v.Privileged(user), BaseDomain: v.BaseDomain, Claim: &naasv1alpha1.NamespaceClaim{}}
-	if err := v.Decoder.Decode(req, r.Claim); err != nil {
+	r := Request{Operation: req.Operation, User: user, Privileged: v.Privileged(user), BaseDomain: v.BaseDomain}
+	var err error
+	if r.Claim, err = webhook.Object[naasv1alpha1.NamespaceClaim](ctx, v.Decoder, req); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	if req.Operation == admissionv1.Update {
-		r.Old = &naasv1alpha1.NamespaceClaim{}
-		if err := v.Decoder.DecodeRaw(req.OldObject, r.Old); err != nil {
+		if r.Old, err = webhook.OldObject[naasv1alpha1.NamespaceClaim](ctx, v.Decoder, req); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 	}
@@ -123,10 +123,10 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 // resolve reads the tenant, template and existing tenants the decision needs.
 func (v *Validator) resolve(ctx context.Context, r *Request) error {
 	var err error
-	if r.Tenant, err = get(ctx, v.Client, r.Claim.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
+	if r.Tenant, err = webhook.Get[naasv1alpha1.Tenant](ctx, v.Client, r.Claim.Spec.Tenant); err != nil {
 		return err
 	}
-	if r.Template, err = get(ctx, v.Client, r.Claim.Spec.Template, &naasv1alpha1.NamespaceTemplate{}); err != nil {
+	if r.Template, err = webhook.Get[naasv1alpha1.NamespaceTemplate](ctx, v.Client, r.Claim.Spec.Template); err != nil {
 		return err
 	}
 	if len(r.Claim.Spec.Collaborators) > 0 {
@@ -295,7 +295,7 @@ func (v *Validator) known(ctx context.Context, held map[string][]string) func(do
 		var t *naasv1alpha1.Tenant
 		if len(c.Spec.Hostnames) == 0 {
 			var err error
-			if t, err = get(ctx, v.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
+			if t, err = webhook.Get[naasv1alpha1.Tenant](ctx, v.Client, c.Spec.Tenant); err != nil {
 				return false
 			}
 		}
@@ -318,24 +318,10 @@ func (v *Validator) holds(ctx context.Context) func(domains.Reservation) (bool, 
 		if res.UID != "" && c.UID != res.UID {
 			return false, nil
 		}
-		t, err := get(ctx, v.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{})
+		t, err := webhook.Get[naasv1alpha1.Tenant](ctx, v.Client, c.Spec.Tenant)
 		if err != nil {
 			return false, err
 		}
 		return slices.Contains(domains.Requested(c, t, v.BaseDomain), res.Hostname), nil
 	}
-}
-
-func get[T client.Object](ctx context.Context, c client.Reader, name string, obj T) (T, error) {
-	var zero T
-	if name == "" {
-		return zero, nil
-	}
-	if err := c.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return zero, nil
-		}
-		return zero, fmt.Errorf("get %T %s: %w", obj, name, err)
-	}
-	return obj, nil
 }

@@ -43,12 +43,12 @@ type Defaulter struct {
 var _ admission.Handler = (*Defaulter)(nil)
 
 // Handle implements admission.Handler.
-func (d *Defaulter) Handle(_ context.Context, req admission.Request) admission.Response {
+func (d *Defaulter) Handle(ctx context.Context, req admission.Request) admission.Response {
 	if req.Operation != admissionv1.Create {
 		return admission.Allowed("")
 	}
-	claim := &naasv1alpha1.NamespaceClaim{}
-	if err := d.Decoder.Decode(req, claim); err != nil {
+	claim, err := webhook.Object[naasv1alpha1.NamespaceClaim](ctx, d.Decoder, req)
+	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	user := webhook.User(req)
@@ -108,15 +108,14 @@ func (v *Validator) now() time.Time {
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	user := webhook.User(req)
 	r := Request{Operation: req.Operation, User: user, Privileged: v.Privileged(user)}
+	var err error
 	if req.Operation != admissionv1.Delete {
-		r.Claim = &naasv1alpha1.NamespaceClaim{}
-		if err := v.Decoder.Decode(req, r.Claim); err != nil {
+		if r.Claim, err = webhook.Object[naasv1alpha1.NamespaceClaim](ctx, v.Decoder, req); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 	}
 	if req.Operation == admissionv1.Update || req.Operation == admissionv1.Delete {
-		r.Old = &naasv1alpha1.NamespaceClaim{}
-		if err := v.Decoder.DecodeRaw(req.OldObject, r.Old); err != nil {
+		if r.Old, err = webhook.OldObject[naasv1alpha1.NamespaceClaim](ctx, v.Decoder, req); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 	}
@@ -148,22 +147,20 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 // resolve reads the tenant, template and tiers the claim names.
 func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.NamespaceClaim) error {
 	var err error
-	if r.Tenant, err = get(ctx, v.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
+	// Read without copies (webhook.Get), and shared with the other steps of the request.
+	if r.Tenant, err = webhook.Get[naasv1alpha1.Tenant](ctx, v.Client, c.Spec.Tenant); err != nil {
 		return err
 	}
-	// The catalog is a handful of objects: listed without copies, where a read would copy a tier's quotas and
-	// limits at every request.
-	templates, tiers := &naasv1alpha1.NamespaceTemplateList{}, &naasv1alpha1.TierList{}
-	if err := v.Client.List(ctx, templates, client.UnsafeDisableDeepCopy); err != nil {
-		return fmt.Errorf("list templates: %w", err)
+	if r.Template, err = webhook.Get[naasv1alpha1.NamespaceTemplate](ctx, v.Client, c.Spec.Template); err != nil {
+		return err
 	}
-	if err := v.Client.List(ctx, tiers, client.UnsafeDisableDeepCopy); err != nil {
-		return fmt.Errorf("list tiers: %w", err)
+	if r.Tier, err = webhook.Get[naasv1alpha1.Tier](ctx, v.Client, tenancy.EffectiveTier(c, r.Template)); err != nil {
+		return err
 	}
-	r.Template = named(templates.Items, c.Spec.Template)
-	r.Tier = named(tiers.Items, tenancy.EffectiveTier(c, r.Template))
 	if r.Old != nil && r.Claim != nil {
-		r.OldTier = named(tiers.Items, tenancy.EffectiveTier(r.Old, r.Template))
+		if r.OldTier, err = webhook.Get[naasv1alpha1.Tier](ctx, v.Client, tenancy.EffectiveTier(r.Old, r.Template)); err != nil {
+			return err
+		}
 	}
 	if r.Template == nil {
 		if r.Templates, err = names(ctx, v.Client, &naasv1alpha1.NamespaceTemplateList{}); err != nil {
@@ -214,11 +211,19 @@ func namespaceMetadata(ctx context.Context, c client.Reader, name string) (*core
 // ledger in the same compare-and-swap that counted the tenant's namespaces.
 func (v *Validator) create(ctx context.Context, r Request, dryRun bool) (Result, error) {
 	if r.Tenant == nil || r.Tenant.Spec.MaxNamespaces == nil {
-		if err := v.eachClaim(ctx, r, func(*naasv1alpha1.NamespaceClaim) { r.Current++ }); err != nil {
+		n := 0 // counted in a local: a closure over r would copy the request to the heap
+		if err := v.eachClaim(ctx, r, func(*naasv1alpha1.NamespaceClaim) { n++ }); err != nil {
 			return Result{}, err
 		}
+		r.Current = n
 		return Validate(r), nil
 	}
+	return v.createCapped(ctx, r, dryRun)
+}
+
+// createCapped is create for a tenant with a namespace cap (apart, so that the closure's copy of r is made only
+// for such tenants).
+func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (Result, error) {
 	var res Result
 	err := v.Ledgers.Change(ctx, r.Tenant, dryRun, func(l *quota.Ledger) (bool, error) {
 		existing, err := v.countClaims(ctx, r)
@@ -267,40 +272,26 @@ func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]type
 // eachClaim calls f with each of the tenant's live claims other than the one being created, as the cache holds
 // it: f must neither change nor keep it.
 func (v *Validator) eachClaim(ctx context.Context, r Request, f func(*naasv1alpha1.NamespaceClaim)) error {
+	// The closure captures the two names, not r: capturing r would copy the whole request to the heap.
+	name, tenant := r.Claim.Name, r.Claim.Spec.Tenant
 	live := func(c *naasv1alpha1.NamespaceClaim) {
-		if c.Name != r.Claim.Name && c.DeletionTimestamp.IsZero() {
+		if c.Name != name && c.DeletionTimestamp.IsZero() {
 			f(c)
 		}
 	}
 	if v.Cache != nil {
-		if err := cacheindex.Each(ctx, v.Cache, &naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, r.Claim.Spec.Tenant, live); err != nil {
-			return fmt.Errorf("count the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
+		if err := cacheindex.Each(ctx, v.Cache, &naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, tenant, live); err != nil {
+			return fmt.Errorf("count the claims of tenant %s: %w", tenant, err)
 		}
 		return nil
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
 	// Read without copies (a tenant's claims are megabytes at 1,000 namespaces).
-	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: r.Claim.Spec.Tenant}, client.UnsafeDisableDeepCopy); err != nil {
-		return fmt.Errorf("list the claims of tenant %s: %w", r.Claim.Spec.Tenant, err)
+	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("list the claims of tenant %s: %w", tenant, err)
 	}
 	for i := range claims.Items {
 		live(&claims.Items[i])
-	}
-	return nil
-}
-
-// named returns the item called name, nil if there is none (or name is empty). It points into items.
-func named[T any, PT interface {
-	*T
-	GetName() string
-}](items []T, name string) PT {
-	if name == "" {
-		return nil
-	}
-	for i := range items {
-		if p := PT(&items[i]); p.GetName() == name {
-			return p
-		}
 	}
 	return nil
 }
@@ -322,18 +313,4 @@ func names(ctx context.Context, c client.Reader, list client.ObjectList) ([]stri
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-func get[T client.Object](ctx context.Context, c client.Reader, name string, obj T) (T, error) {
-	var zero T
-	if name == "" {
-		return zero, nil
-	}
-	if err := c.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return zero, nil
-		}
-		return zero, fmt.Errorf("get %T %s: %w", obj, name, err)
-	}
-	return obj, nil
 }
