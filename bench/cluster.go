@@ -104,6 +104,8 @@ func StartCluster(dir string) (*Cluster, error) {
 			"--audit-log-format=json",
 			"--audit-log-mode=blocking",
 			"--audit-log-maxsize=0",
+			// Profiles at /debug/pprof/ (-profile-dir); serving them costs nothing until asked.
+			"--profiling=true",
 		},
 		// kube-controller-manager recounts every quota at Kubernetes' default period, as on a real cluster.
 		// The test clusters recount every 10 s so that tests see usage at once; at 10,000 namespaces that
