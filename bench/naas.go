@@ -32,8 +32,8 @@ func BuildNaas(ctx context.Context, root, dir string) (string, error) {
 	return bin, nil
 }
 
-// MemoryLimitMiB is the memory limit of the container naas serve runs in, as far as Go's collector is told: the
-// issue's target for naas's memory at 10,000 namespaces.
+// MemoryLimitMiB is the memory naas serve may use in all (--memory-limit), as in a container limited to it: the
+// issue's target for naas's memory at 10,000 namespaces. naas derives Go's soft memory limit from it.
 const MemoryLimitMiB = 150
 
 // Naas is `naas serve` running as a subprocess against the run's cluster.
@@ -86,11 +86,11 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 		"--profiling",
 		// One webhook port for the whole run, as a Service gives naas in a cluster: a restart then
 		// finds its webhook configurations as it left them.
-		"--webhook-addr", fmt.Sprintf("127.0.0.1:%d", c.webhookPort)}, extraArgs...)
+		"--webhook-addr", fmt.Sprintf("127.0.0.1:%d", c.webhookPort),
+		// As in a container limited to MemoryLimitMiB: naas sizes Go's soft memory limit from it as from the
+		// container's. This machine runs naas in no such container; a real one would cap the RSS measured here.
+		fmt.Sprintf("--memory-limit=%dMi", MemoryLimitMiB)}, extraArgs...)
 	n.cmd = exec.Command(bin, args...)
-	// As in a container limited to MemoryLimit, where naas serve sets Go's soft memory limit to 0.9 of it
-	// (--auto-gomemlimit-ratio); this machine runs naas in no such container.
-	n.cmd.Env = append(os.Environ(), fmt.Sprintf("GOMEMLIMIT=%dMiB", MemoryLimitMiB*9/10))
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	n.Started = time.Now()
@@ -177,7 +177,17 @@ func (n *Naas) RSS() (uint64, error) {
 	return procRSS(n.Pid())
 }
 
+// FileRSS returns the process's resident file-backed pages in bytes (RssFile: its code and read-only data).
+func (n *Naas) FileRSS() (uint64, error) {
+	return procStatusBytes(n.Pid(), "RssFile")
+}
+
 func procRSS(pid int) (uint64, error) {
+	return procStatusBytes(pid, "VmRSS")
+}
+
+// procStatusBytes reads a field in kB of /proc/<pid>/status, in bytes.
+func procStatusBytes(pid int, field string) (uint64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -185,15 +195,15 @@ func procRSS(pid int) (uint64, error) {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
 			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("parse VmRSS %q: %w", v, err)
+				return 0, fmt.Errorf("parse %s %q: %w", field, v, err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, errors.New("no VmRSS in /proc status")
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // Idle reports whether naas has worked through everything it knows: every controller's queue is

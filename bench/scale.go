@@ -209,16 +209,24 @@ func (s *Suite) figureScale(ctx context.Context) error {
 		heapNotes = append(heapNotes, fmt.Sprintf("At the end: %.0f MiB live after the last collection, next collection at %.0f MiB.",
 			live/(1<<20), ms.Sum("go_gc_heap_goal_bytes", nil)/(1<<20)))
 	}
+	rssNotes := []string{fmt.Sprintf("naas serve runs with its defaults (Go's collection target, GOGC=100) and --memory-limit=%dMi, "+
+		"as in a container limited to %d MiB: it sets Go's soft memory limit to 0.9 of that, less the pages of its own "+
+		"code in memory, which count against a container's limit but not against Go's (--auto-gomemlimit-ratio).",
+		MemoryLimitMiB, MemoryLimitMiB)}
+	if soft := ms.Sum("go_gc_gomemlimit_bytes", nil); soft > 0 {
+		note := fmt.Sprintf("At the end: Go's soft memory limit %.0f MiB", soft/(1<<20))
+		if file, err := s.naas.FileRSS(); err == nil {
+			note += fmt.Sprintf("; of the RSS, %.0f MiB are naas's code and read-only data (RssFile)", float64(file)/(1<<20))
+		}
+		rssNotes = append(rssNotes, note+".")
+	}
 	startName := "the same naas right after its first start, with no namespaces yet"
 	s.add(report.Figure{
 		ID: "4-rss", Title: fmt.Sprintf("Manager RSS in steady state, %d namespaces", claims), Unit: "MiB",
 		Method: fmt.Sprintf("VmRSS of the naas serve process (/proc), once a second for %s after the last restart's pass.", s.Sizes.SteadyWindow),
 		Value:  &rs, Baseline: &report.Baseline{Name: startName, Value: report.Summarize(s.startRSS)},
 		Target: &report.Target{Text: "at most 150 MiB", Stat: report.StatP99, Max: 150},
-		Notes: []string{fmt.Sprintf("naas serve runs with its defaults: a collection when the heap has grown by half "+
-			"of what is live (--gogc=50), and GOMEMLIMIT=%dMiB, the soft memory limit it sets itself in a container "+
-			"limited to %d MiB (--auto-gomemlimit-ratio=0.9). About 40 MiB of the RSS is the naas binary's own pages, "+
-			"which no Go setting covers; the rest follows the live heap (4-heap's notes).", MemoryLimitMiB*9/10, MemoryLimitMiB)},
+		Notes:  rssNotes,
 	})
 	s.add(report.Figure{
 		ID: "4-heap", Title: fmt.Sprintf("Manager Go heap in steady state, %d namespaces", claims), Unit: "MiB",

@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"os"
 
-	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
@@ -24,7 +21,7 @@ type serveOptions struct {
 	seedDefaults bool
 	workers      int
 	dataDir      string
-	memLimit     float64
+	memory       memoryOptions
 	gogc         int
 	profiling    bool
 	webhook      setup.WebhookOptions
@@ -53,7 +50,7 @@ The CRDs are installed unless --install-crds=false.`,
 	f.BoolVar(&o.seedDefaults, "seed-defaults", false, "create the default catalog and tiers where missing")
 	f.IntVar(&o.workers, "workers", 8, "concurrent namespace claim reconciles")
 	f.StringVar(&o.dataDir, "data-dir", ".naas", "directory for naas's own state (the audit database)")
-	f.Float64Var(&o.memLimit, "auto-gomemlimit-ratio", 0.9, "unless GOMEMLIMIT is set, set Go's soft memory limit to this fraction of the container's memory limit (cgroup), so that the collector works harder before the container is OOM-killed; 0 turns this off")
+	o.memory.addFlags(f)
 	addGOGCFlag(f, &o.gogc)
 	f.BoolVar(&o.profiling, "profiling", false, "serve Go's profiles (pprof) under /debug/pprof/ on --addr, to find where naas spends memory or CPU")
 	o.webhook.AddFlags(f)
@@ -90,16 +87,18 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("load cluster configuration: %w (set --kubeconfig)", err)
 	}
 	cfg.QPS, cfg.Burst = setup.ClientQPS, setup.ClientBurst
-	if err := o.setMemoryLimit(cmd); err != nil {
+	if err := setGOGC(o.gogc); err != nil {
 		return err
 	}
-	if err := setGOGC(o.gogc); err != nil {
+	ctx := ctrl.SetupSignalHandler()
+	if err := o.memory.apply(ctx, func(format string, args ...any) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "  "+format+"\n", args...)
+	}); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	ctx := ctrl.SetupSignalHandler()
 	p, err := setup.New(ctx, setup.Options{
 		Config:       cfg,
 		Addr:         o.addr,
@@ -124,26 +123,4 @@ func progress(cmd *cobra.Command) func(string, ...any) {
 	return func(format string, args ...any) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "  ✓ "+format+"\n", args...)
 	}
-}
-
-// setMemoryLimit sets Go's soft memory limit from the container's (cgroup) memory limit, as Prometheus's
-// --auto-gomemlimit does: without it the heap may grow to twice what is live before a collection, and a
-// container sized for naas's live memory is OOM-killed at a peak. An explicit GOMEMLIMIT wins; outside a
-// container with a memory limit nothing changes.
-func (o *serveOptions) setMemoryLimit(cmd *cobra.Command) error {
-	if o.memLimit < 0 || o.memLimit > 1 {
-		return fmt.Errorf("--auto-gomemlimit-ratio must be between 0 and 1 (0 turns it off), not %g", o.memLimit)
-	}
-	if o.memLimit == 0 || os.Getenv("GOMEMLIMIT") != "" {
-		return nil
-	}
-	limit, err := memlimit.Set(memlimit.WithRatio(o.memLimit), memlimit.WithProvider(memlimit.FromCgroup))
-	switch {
-	case errors.Is(err, memlimit.ErrNoCgroup), errors.Is(err, memlimit.ErrCgroupsNotSupported):
-	case err != nil:
-		fmt.Fprintf(cmd.ErrOrStderr(), "  ! Go's memory limit not set from the container's: %v\n", err)
-	case limit > 0 && limit < math.MaxInt64:
-		fmt.Fprintf(cmd.ErrOrStderr(), "  ✓ Go's soft memory limit set to %d MiB (%g of the container's)\n", limit>>20, o.memLimit)
-	}
-	return nil
 }

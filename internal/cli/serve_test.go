@@ -1,37 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 )
-
-func TestServe_MemoryLimitRatioIsChecked(t *testing.T) {
-	for _, ratio := range []float64{-0.1, 1.5} {
-		o := &serveOptions{memLimit: ratio}
-		err := o.setMemoryLimit(&cobra.Command{})
-		if err == nil || !strings.Contains(err.Error(), "--auto-gomemlimit-ratio") {
-			t.Errorf("ratio %g: %v, want an error naming the flag", ratio, err)
-		}
-	}
-}
-
-func TestServe_MemoryLimitLeavesAnExplicitGOMEMLIMITAlone(t *testing.T) {
-	t.Setenv("GOMEMLIMIT", "512MiB")
-	before := debug.SetMemoryLimit(-1)
-	cmd := &cobra.Command{}
-	var out bytes.Buffer
-	cmd.SetErr(&out)
-	if err := (&serveOptions{memLimit: 0.9}).setMemoryLimit(cmd); err != nil {
-		t.Fatal(err)
-	}
-	if after := debug.SetMemoryLimit(-1); after != before || out.Len() != 0 {
-		t.Errorf("memory limit %d -> %d, output %q: an explicit GOMEMLIMIT must win", before, after, out.String())
-	}
-}
 
 func TestGOGC_DefaultFlagAndEnvironment(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -43,7 +18,7 @@ func TestGOGC_DefaultFlagAndEnvironment(t *testing.T) {
 		wantErr string
 	}{
 		{name: "naas's default", gogc: defaultGOGC, want: defaultGOGC},
-		{name: "the flag", gogc: 80, want: 80},
+		{name: "the flag", gogc: 50, want: 50},
 		{name: "GOGC in the environment wins", env: "120", gogc: 50, want: 100},
 		{name: "a percentage that is not one", gogc: 0, want: 100, wantErr: "--gogc must be a positive percentage"},
 	}
@@ -69,8 +44,8 @@ func TestGOGC_DefaultFlagAndEnvironment(t *testing.T) {
 func TestGOGC_ServeAndUpHaveTheFlag(t *testing.T) {
 	for _, cmd := range []*cobra.Command{newServeCommand(), newUpCommand()} {
 		f := cmd.Flags().Lookup("gogc")
-		if f == nil || f.DefValue != "50" {
-			t.Errorf("naas %s: --gogc %+v, want the flag with default 50", cmd.Name(), f)
+		if f == nil || f.DefValue != "100" {
+			t.Errorf("naas %s: --gogc %+v, want the flag with default 100", cmd.Name(), f)
 		}
 	}
 }
