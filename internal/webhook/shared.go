@@ -74,13 +74,7 @@ func Object[T any, PT interface {
 	*T
 	runtime.Object
 }](ctx context.Context, d admission.Decoder, req admission.Request) (PT, error) {
-	return once(ctx, "object", false, func() (PT, error) {
-		obj := PT(new(T))
-		if err := d.Decode(req, obj); err != nil {
-			return nil, err
-		}
-		return obj, nil
-	})
+	return decodeOnce[T, PT](ctx, "object", func(obj runtime.Object) error { return d.Decode(req, obj) })
 }
 
 // OldObject returns the request's old object (updates and deletes) decoded as a *T, decoded once per request in a
@@ -89,9 +83,16 @@ func OldObject[T any, PT interface {
 	*T
 	runtime.Object
 }](ctx context.Context, d admission.Decoder, req admission.Request) (PT, error) {
-	return once(ctx, "oldObject", false, func() (PT, error) {
+	return decodeOnce[T, PT](ctx, "oldObject", func(obj runtime.Object) error { return d.DecodeRaw(req.OldObject, obj) })
+}
+
+func decodeOnce[T any, PT interface {
+	*T
+	runtime.Object
+}](ctx context.Context, what string, decode func(runtime.Object) error) (PT, error) {
+	return once(ctx, what, false, func() (PT, error) {
 		obj := PT(new(T))
-		if err := d.DecodeRaw(req.OldObject, obj); err != nil {
+		if err := decode(obj); err != nil {
 			return nil, err
 		}
 		return obj, nil
