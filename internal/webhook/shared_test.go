@@ -33,11 +33,15 @@ func (r *tenantReader) Get(_ context.Context, key client.ObjectKey, obj client.O
 	return nil
 }
 
-func (r *tenantReader) List(context.Context, client.ObjectList, ...client.ListOption) error { return nil }
+func (r *tenantReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return nil
+}
 
 type stepFunc func(ctx context.Context, req admission.Request) admission.Response
 
-func (f stepFunc) Handle(ctx context.Context, req admission.Request) admission.Response { return f(ctx, req) }
+func (f stepFunc) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return f(ctx, req)
+}
 
 func TestSharedDecodesAndReadsOncePerChainRequest(t *testing.T) {
 	scheme := runtime.NewScheme()
