@@ -4,9 +4,8 @@
 //
 // naas makes about ten objects per namespace. An informer cache of their metadata alone held about 1 KiB per
 // object (two maps, the managed fields, the informer's indexes): 100 MiB at 10,000 namespaces, most of naas's
-// memory. The inventory holds about 50 bytes per object, in entries without pointers that Go's garbage collector
-// never scans (see entry), fed by client-go reflectors over metadata-only lists and watches, and still tells naas
-// at once when someone changes or deletes an object (see Source).
+// memory. The inventory holds about 70 bytes per object, fed by client-go reflectors over metadata-only lists
+// and watches, and still tells naas at once when someone changes or deletes an object (see Source).
 //
 // The inventory serves reads as a client.Reader of metav1.PartialObjectMetadata, synthesized from what it keeps:
 // the tracked labels, the stamp annotation, the deletion timestamp, and managed fields that say only whether naas
@@ -36,6 +35,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/naas-dev/naas/internal/intern"
 )
 
 // Kind is a kind the inventory tracks.
@@ -71,7 +72,8 @@ type Inventory struct {
 	opts    Options
 	kinds   map[schema.GroupVersionKind]*store
 	labels  map[string]int
-	tables  tables // names and label values of shelved entries; locked after shelves
+	strs    *intern.Table
+	tuples  *labelTable
 	shelves shelves
 
 	mu       sync.Mutex
@@ -91,7 +93,9 @@ func New(c metadata.Interface, opts Options) (*Inventory, error) {
 		return nil, fmt.Errorf("inventory: at most %d kinds are tracked, not %d", maxKinds, len(opts.Kinds))
 	}
 	inv := &Inventory{client: c, opts: opts, kinds: map[schema.GroupVersionKind]*store{},
-		labels: map[string]int{}, tables: newTables(), shelves: shelves{by: map[string][]entry{}}}
+		labels: map[string]int{}, strs: intern.New(100000),
+		tuples:  &labelTable{tuples: map[labelValues]*labelValues{}, max: 100000},
+		shelves: shelves{by: map[string][]entry{}}}
 	for i, l := range opts.Labels {
 		inv.labels[l] = i
 	}
@@ -200,16 +204,11 @@ func (inv *Inventory) Get(ctx context.Context, key client.ObjectKey, obj client.
 		return err
 	}
 	inv.shelves.mu.RLock()
-	inv.tables.mu.RLock()
-	var e *entry
-	if id, ok := inv.tables.symbols.lookup(key.Name); ok {
-		e = s.find(shelf(key.Namespace, key.Name), id)
-	}
+	e := s.find(key.Namespace, key.Name)
 	var out metav1.PartialObjectMetadata
 	if e != nil {
 		out = inv.metadata(s, key.Namespace, e)
 	}
-	inv.tables.mu.RUnlock()
 	inv.shelves.mu.RUnlock()
 	if e == nil {
 		return notFound(s.kind, key.Name)
@@ -247,14 +246,12 @@ func (inv *Inventory) List(ctx context.Context, list client.ObjectList, opts ...
 		}
 	}
 	inv.shelves.mu.RLock()
-	inv.tables.mu.RLock()
 	var items []metav1.PartialObjectMetadata
 	s.each(o.Namespace, func(ns string, e *entry) {
-		if o.LabelSelector == nil || o.LabelSelector.Matches(inv.labelSet(inv.tables.resolveLabels(e))) {
+		if o.LabelSelector == nil || o.LabelSelector.Matches(inv.labelSet(e)) {
 			items = append(items, inv.metadata(s, ns, e))
 		}
 	})
-	inv.tables.mu.RUnlock()
 	inv.shelves.mu.RUnlock()
 	sort.Slice(items, func(i, j int) bool {
 		if items[i].Namespace != items[j].Namespace {
@@ -266,25 +263,23 @@ func (inv *Inventory) List(ctx context.Context, list client.ObjectList, opts ...
 	return nil
 }
 
-// labelSet returns the tracked labels of an entry, from its label values.
-func (inv *Inventory) labelSet(values labelValues) labels.Set {
+// labelSet returns the tracked labels of e.
+func (inv *Inventory) labelSet(e *entry) labels.Set {
 	set := labels.Set{}
 	for k, i := range inv.labels {
-		if v := values[i]; v != "" {
+		if v := e.labels[i]; v != "" {
 			set[k] = v
 		}
 	}
 	return set
 }
 
-// metadata synthesizes the metadata reads return for e. The caller holds the tables' lock, and a reference to
-// e's IDs: e is on a shelf, or has left one and not yet given its references back.
+// metadata synthesizes the metadata reads return for e.
 func (inv *Inventory) metadata(s *store, namespace string, e *entry) metav1.PartialObjectMetadata {
 	m := metav1.PartialObjectMetadata{}
 	m.SetGroupVersionKind(s.kind.GVK)
-	name, values := inv.tables.resolve(e)
-	m.Namespace, m.Name, m.UID = namespace, name, e.uidString()
-	if set := inv.labelSet(values); len(set) > 0 {
+	m.Namespace, m.Name, m.UID = namespace, e.name, e.uidString()
+	if set := inv.labelSet(e); len(set) > 0 {
 		m.Labels = set
 	}
 	if e.has(hasStamp) {
@@ -328,8 +323,7 @@ func (s *src) WaitForSync(ctx context.Context) error { return s.inv.WaitForSync(
 
 func (s *src) String() string { return "naas inventory" }
 
-// changed tells the sources that the object of e appeared, changed or, with the entry it had, disappeared. It
-// turns e back into names: the caller gives e's references back only after.
+// changed tells the sources that the object of e appeared, changed or, with the entry it had, disappeared.
 func (inv *Inventory) changed(s *store, namespace string, e *entry) {
 	inv.mu.Lock()
 	handlers := inv.handlers
@@ -337,9 +331,7 @@ func (inv *Inventory) changed(s *store, namespace string, e *entry) {
 	if len(handlers) == 0 {
 		return
 	}
-	inv.tables.mu.RLock()
 	m := inv.metadata(s, namespace, e)
-	inv.tables.mu.RUnlock()
 	for _, h := range handlers {
 		h(&m)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -192,6 +193,9 @@ func TestStore_KindsShareAShelfWithoutDisturbingEachOther(t *testing.T) {
 }
 
 func TestStore_KeepsStampsDecodedAndOnlyWellFormedOnes(t *testing.T) {
+	if size := unsafe.Sizeof(entry{}); size != 64 {
+		t.Errorf("an entry is %d bytes, want 64", size)
+	}
 	tests := []struct {
 		stamp string
 		kept  bool
