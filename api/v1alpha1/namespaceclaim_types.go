@@ -66,6 +66,17 @@ type NamespaceClaimSpec struct {
 	// +listMapKey=tenant
 	// +kubebuilder:validation:MaxItems=16
 	Collaborators []Collaborator `json:"collaborators,omitempty"`
+	// acceptedCollaborations are the other tenants whose offers of collaboration this namespace's tenant accepts
+	// for this namespace: it may then send to the namespaces those tenants let its tenant in (their claims'
+	// spec.collaborators with allowIngress). The tenant's spec.acceptedCollaborations accepts for all its
+	// namespaces. Only the tenant's admins may change them, and a template with the restricted network profile,
+	// which promises no egress beyond the tenant, cannot accept any.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	AcceptedCollaborations []string `json:"acceptedCollaborations,omitempty"`
 }
 
 // ApprovalState is where a claim is in the approval flow.

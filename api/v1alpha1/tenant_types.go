@@ -104,6 +104,18 @@ type TenantSpec struct {
 	// +kubebuilder:validation:items:MaxLength=200
 	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$`
 	Domains []string `json:"domains,omitempty"`
+	// acceptedCollaborations are the other tenants whose offers of collaboration the tenant's admins accept for
+	// all its namespaces: each namespace may then send to the namespaces those tenants let this tenant in
+	// (NamespaceClaim spec.collaborators with allowIngress). A grant alone never opens this tenant's egress. A
+	// namespace whose template has the restricted network profile never sends to another tenant, accepted or not.
+	// Set by the tenant's admins through the naas API, which writes it as naas; per namespace, see the
+	// NamespaceClaim's spec.acceptedCollaborations.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	AcceptedCollaborations []string `json:"acceptedCollaborations,omitempty"`
 }
 
 // TenantStatus is what naas observes about a tenant.

@@ -39,7 +39,8 @@ const (
 	PolicyDefaultDeny = "naas-default-deny"
 	// PolicySameTenant allows traffic to and from the tenant's other namespaces.
 	PolicySameTenant = "naas-allow-same-tenant"
-	// PolicySharedServices allows ingress on TCP 443 from shared-services namespaces.
+	// PolicySharedServices allows ingress on TCP 443 from shared-services namespaces and, unless the template's
+	// network profile is restricted, egress to them.
 	PolicySharedServices = "naas-allow-shared-services"
 	// PolicyDNS allows DNS egress to the cluster DNS namespace.
 	PolicyDNS = "naas-allow-dns"

@@ -48,7 +48,6 @@ func TestBuild_StepsFormTheDependencyGraph(t *testing.T) {
 			"networking.k8s.io/v1 NetworkPolicy/naas-allow-same-tenant",
 			"networking.k8s.io/v1 NetworkPolicy/naas-allow-shared-services",
 			"networking.k8s.io/v1 NetworkPolicy/naas-allow-dns",
-			"networking.k8s.io/v1 NetworkPolicy/naas-allow-egress-to-collaborations",
 		}},
 		{
 			Name: naasv1alpha1.ConditionManifests,
@@ -436,7 +435,20 @@ func TestBuild_NetworkPolicies(t *testing.T) {
 	ingress := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 	egress := []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}
 
-	base := func(sharedLabel, dnsNamespace string) []networkingv1.NetworkPolicy {
+	// base are the policies of every namespace; restricted is whether its profile is restricted, which keeps it
+	// from reaching the shared services.
+	base := func(sharedLabel, dnsNamespace string, restricted bool) []networkingv1.NetworkPolicy {
+		shared := networkingv1.NetworkPolicySpec{
+			PolicyTypes: ingress,
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  []networkingv1.NetworkPolicyPeer{nsSelector(sharedLabel, "true")},
+				Ports: []networkingv1.NetworkPolicyPort{portOf(tcp, 443)},
+			}},
+		}
+		if !restricted {
+			shared.PolicyTypes = both
+			shared.Egress = []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{nsSelector(sharedLabel, "true")}}}
+		}
 		return []networkingv1.NetworkPolicy{
 			policy("naas-default-deny", networkingv1.NetworkPolicySpec{PolicyTypes: both}),
 			policy("naas-allow-same-tenant", networkingv1.NetworkPolicySpec{
@@ -444,13 +456,7 @@ func TestBuild_NetworkPolicies(t *testing.T) {
 				Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{nsSelector("naas.dev/tenant", testTenant)}}},
 				Egress:      []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{nsSelector("naas.dev/tenant", testTenant)}}},
 			}),
-			policy("naas-allow-shared-services", networkingv1.NetworkPolicySpec{
-				PolicyTypes: ingress,
-				Ingress: []networkingv1.NetworkPolicyIngressRule{{
-					From:  []networkingv1.NetworkPolicyPeer{nsSelector(sharedLabel, "true")},
-					Ports: []networkingv1.NetworkPolicyPort{portOf(tcp, 443)},
-				}},
-			}),
+			policy("naas-allow-shared-services", shared),
 			policy("naas-allow-dns", networkingv1.NetworkPolicySpec{
 				PolicyTypes: egress,
 				Egress: []networkingv1.NetworkPolicyEgressRule{{
@@ -470,47 +476,81 @@ func TestBuild_NetworkPolicies(t *testing.T) {
 			Ports: []networkingv1.NetworkPolicyPort{portOf(tcp, 443)},
 		}},
 	})
-
-	// Every namespace may reach the namespaces that let its tenant in.
-	collaborationEgress := policy("naas-allow-egress-to-collaborations", networkingv1.NetworkPolicySpec{
-		PolicyTypes: egress,
-		Egress:      []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{nsSelector("ingress.naas.dev/"+testTenant, "allowed")}}},
-	})
+	// collaborationEgress reaches, of each tenant named, the namespaces that let this tenant in.
+	collaborationEgress := func(tenants ...string) networkingv1.NetworkPolicy {
+		var to []networkingv1.NetworkPolicyPeer
+		for _, other := range tenants {
+			to = append(to, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+				"naas.dev/tenant": other, "ingress.naas.dev/" + testTenant: "allowed",
+			}}})
+		}
+		return policy("naas-allow-egress-to-collaborations", networkingv1.NetworkPolicySpec{
+			PolicyTypes: egress,
+			Egress:      []networkingv1.NetworkPolicyEgressRule{{To: to}},
+		})
+	}
+	restricted := naasv1alpha1.Features{AllowHTTPSEgress: true, NetworkProfile: naasv1alpha1.NetworkRestricted}
 
 	tests := []struct {
 		name     string
 		features naasv1alpha1.Features
 		config   Config
-		want     []networkingv1.NetworkPolicy
+		// tenantAccepts and claimAccepts are the tenant's and the claim's spec.acceptedCollaborations.
+		tenantAccepts, claimAccepts []string
+		want                        []networkingv1.NetworkPolicy
 	}{
 		{
-			name: "default profile without HTTPS egress",
-			want: base("naas.dev/shared-services", "kube-system"),
+			// Other tenants' grants (labels on their namespaces) open nothing here until the tenant accepts.
+			name: "default profile without HTTPS egress, accepting no collaboration",
+			want: base("naas.dev/shared-services", "kube-system", false),
 		},
 		{
 			name:     "HTTPS egress with the default profile",
 			features: naasv1alpha1.Features{AllowHTTPSEgress: true},
-			want:     append(base("naas.dev/shared-services", "kube-system"), httpsEgress),
+			want:     append(base("naas.dev/shared-services", "kube-system", false), httpsEgress),
 		},
 		{
 			name:     "HTTPS egress with the standard profile",
 			features: naasv1alpha1.Features{AllowHTTPSEgress: true, NetworkProfile: naasv1alpha1.NetworkStandard},
-			want:     append(base("naas.dev/shared-services", "kube-system"), httpsEgress),
+			want:     append(base("naas.dev/shared-services", "kube-system", false), httpsEgress),
 		},
 		{
-			name:     "restricted profile ignores allowHTTPSEgress",
-			features: naasv1alpha1.Features{AllowHTTPSEgress: true, NetworkProfile: naasv1alpha1.NetworkRestricted},
-			want:     base("naas.dev/shared-services", "kube-system"),
+			name:     "restricted profile ignores allowHTTPSEgress and reaches no shared service",
+			features: restricted,
+			want:     base("naas.dev/shared-services", "kube-system", true),
 		},
 		{
 			name:     "standard profile without allowHTTPSEgress",
 			features: naasv1alpha1.Features{NetworkProfile: naasv1alpha1.NetworkStandard},
-			want:     base("naas.dev/shared-services", "kube-system"),
+			want:     base("naas.dev/shared-services", "kube-system", false),
 		},
 		{
 			name:   "configured shared-services label and DNS namespace",
 			config: Config{SharedServicesLabel: "platform.example.com/shared", DNSNamespace: "dns"},
-			want:   base("platform.example.com/shared", "dns"),
+			want:   base("platform.example.com/shared", "dns", false),
+		},
+		{
+			name:          "accepted for every namespace of the tenant",
+			tenantAccepts: []string{"billing"},
+			want:          append(base("naas.dev/shared-services", "kube-system", false), collaborationEgress("billing")),
+		},
+		{
+			name:         "accepted for this namespace",
+			claimAccepts: []string{"billing"},
+			want:         append(base("naas.dev/shared-services", "kube-system", false), collaborationEgress("billing")),
+		},
+		{
+			name:          "accepted by both, sorted once, the tenant itself ignored",
+			tenantAccepts: []string{"billing", testTenant},
+			claimAccepts:  []string{"audit", "billing"},
+			want:          append(base("naas.dev/shared-services", "kube-system", false), collaborationEgress("audit", "billing")),
+		},
+		{
+			name:          "restricted profile accepts nothing, whatever the tenant and claim say",
+			features:      restricted,
+			tenantAccepts: []string{"billing"},
+			claimAccepts:  []string{"audit"},
+			want:          base("naas.dev/shared-services", "kube-system", true),
 		},
 	}
 	for _, tt := range tests {
@@ -518,10 +558,11 @@ func TestBuild_NetworkPolicies(t *testing.T) {
 			in := testInput(func(in *Input) {
 				in.Template.Spec.Features = tt.features
 				in.Config = tt.config
+				in.Tenant.Spec.AcceptedCollaborations = tt.tenantAccepts
+				in.Claim.Spec.AcceptedCollaborations = tt.claimAccepts
 			})
 			objs := step(t, mustBuild(t, in), naasv1alpha1.ConditionNetworkPolicies).Objects
-			want := append(append([]networkingv1.NetworkPolicy{}, tt.want...), collaborationEgress)
-			if diff := cmp.Diff(want, typedAll[networkingv1.NetworkPolicy](t, objs)); diff != "" {
+			if diff := cmp.Diff(tt.want, typedAll[networkingv1.NetworkPolicy](t, objs)); diff != "" {
 				t.Errorf("network policies mismatch (-want +got):\n%s", diff)
 			}
 			// podSelector {} selects every pod; an absent one would be rejected by the API server.

@@ -20,9 +20,10 @@ const (
 	// PolicyIngressFromTenantPrefix starts the NetworkPolicy letting in the namespaces of a collaborating tenant:
 	// naas-allow-from-tenant-<tenant>.
 	PolicyIngressFromTenantPrefix = "naas-allow-from-tenant-"
-	// PolicyEgressToCollaborations allows egress to the namespaces of other tenants that let this tenant in
-	// (those labelled ingress.naas.dev/<tenant>=allowed). It is in every namespace: which namespaces it reaches is
-	// decided by their labels, so a grant needs no change to the grantee's namespaces.
+	// PolicyEgressToCollaborations allows egress to the namespaces of the other tenants whose collaboration the
+	// namespace accepts (AcceptedCollaborations) that let this tenant in (those labelled naas.dev/tenant=<other>
+	// and ingress.naas.dev/<tenant>=allowed). It exists only in namespaces that accept some collaboration; which
+	// namespaces of the other tenant it reaches is decided by their labels, which only that tenant's grants set.
 	PolicyEgressToCollaborations = "naas-allow-egress-to-collaborations"
 )
 
@@ -93,16 +94,45 @@ func (b *builder) collaboratorBindings() ([]*unstructured.Unstructured, error) {
 // LabelCollaborator names the collaborating tenant on the objects that give it access.
 const LabelCollaborator = "naas.dev/collaborator"
 
+// AcceptedCollaborations are the tenants whose offers of collaboration the claim's namespace accepts: those its
+// tenant accepts for all its namespaces (the Tenant's spec.acceptedCollaborations) and those accepted for this
+// namespace (the claim's spec.acceptedCollaborations), sorted, without the tenant itself. A template with the
+// restricted network profile promises no egress beyond the tenant, so its namespaces accept none, whatever the
+// tenant or the claim say.
+func AcceptedCollaborations(t *naasv1alpha1.Tenant, c *naasv1alpha1.NamespaceClaim, tpl *naasv1alpha1.NamespaceTemplate) []string {
+	if tpl == nil || tpl.Spec.Features.NetworkProfile == naasv1alpha1.NetworkRestricted {
+		return nil
+	}
+	var out []string
+	if t != nil {
+		out = append(out, t.Spec.AcceptedCollaborations...)
+	}
+	if c != nil {
+		out = append(out, c.Spec.AcceptedCollaborations...)
+	}
+	out = slices.DeleteFunc(out, func(name string) bool { return name == "" || (t != nil && name == t.Name) })
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // collaborationPolicies let in the namespaces of each collaborator allowed ingress, and let this namespace reach
-// the namespaces of other tenants that let its tenant in.
+// the namespaces that other tenants let its tenant in, when its tenant accepted their collaboration (for every
+// namespace or for this one). A grant alone opens only the granting side: egress from this namespace to another
+// tenant needs both that tenant's grant (the label it puts on its namespace) and this side's acceptance.
 func (b *builder) collaborationPolicies() []*networkingv1.NetworkPolicy {
-	policies := []*networkingv1.NetworkPolicy{
-		b.networkPolicy(PolicyEgressToCollaborations, networkingv1.NetworkPolicySpec{
+	var policies []*networkingv1.NetworkPolicy
+	if accepted := AcceptedCollaborations(b.in.Tenant, b.in.Claim, b.in.Template); len(accepted) > 0 {
+		to := make([]networkingv1.NetworkPolicyPeer, 0, len(accepted))
+		for _, other := range accepted {
+			to = append(to, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
+				naasv1alpha1.LabelTenant:                       other,
+				naasv1alpha1.LabelIngressFromPrefix + b.tenant: naasv1alpha1.LabelIngressAllowed,
+			}}})
+		}
+		policies = append(policies, b.networkPolicy(PolicyEgressToCollaborations, networkingv1.NetworkPolicySpec{
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
-			Egress: []networkingv1.NetworkPolicyEgressRule{{
-				To: []networkingv1.NetworkPolicyPeer{namespacesLabelled(naasv1alpha1.LabelIngressFromPrefix+b.tenant, naasv1alpha1.LabelIngressAllowed)},
-			}},
-		}),
+			Egress:      []networkingv1.NetworkPolicyEgressRule{{To: to}},
+		}))
 	}
 	for _, c := range b.collaborators() {
 		if !c.AllowIngress {

@@ -14,8 +14,9 @@ import (
 const labelNamespaceName = "kubernetes.io/metadata.name"
 
 // networkPolicies isolate the namespace: deny everything, then allow the tenant's own namespaces, HTTPS from
-// shared services, DNS, HTTPS egress when the template asks for it and its profile is not restricted, and the
-// traffic of collaborations: in from collaborators allowed ingress, out to namespaces that let the tenant in.
+// shared services and (unless the profile is restricted) egress to them, DNS, HTTPS egress when the template asks
+// for it and its profile is not restricted, and the traffic of collaborations: in from collaborators allowed
+// ingress, out to the namespaces that let the tenant in of the tenants whose collaboration it accepted.
 func (b *builder) networkPolicies() ([]*unstructured.Unstructured, error) {
 	policies := []*networkingv1.NetworkPolicy{
 		b.networkPolicy(PolicyDefaultDeny, networkingv1.NetworkPolicySpec{
@@ -30,13 +31,7 @@ func (b *builder) networkPolicies() ([]*unstructured.Unstructured, error) {
 				To: []networkingv1.NetworkPolicyPeer{namespacesLabelled(naasv1alpha1.LabelTenant, b.tenant)},
 			}},
 		}),
-		b.networkPolicy(PolicySharedServices, networkingv1.NetworkPolicySpec{
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
-			Ingress: []networkingv1.NetworkPolicyIngressRule{{
-				From:  []networkingv1.NetworkPolicyPeer{namespacesLabelled(b.cfg.SharedServicesLabel, "true")},
-				Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, 443)},
-			}},
-		}),
+		b.sharedServicesPolicy(),
 		b.networkPolicy(PolicyDNS, networkingv1.NetworkPolicySpec{
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
 			Egress: []networkingv1.NetworkPolicyEgressRule{{
@@ -69,6 +64,25 @@ func (b *builder) networkPolicies() ([]*unstructured.Unstructured, error) {
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// sharedServicesPolicy lets the shared services (ingress controllers, monitoring) in on HTTPS, and lets the
+// namespace reach them on any port (they are the platform's: log and metrics collectors, secret stores), unless its
+// template's network profile is restricted, which promises no egress beyond the tenant and DNS.
+func (b *builder) sharedServicesPolicy() *networkingv1.NetworkPolicy {
+	shared := []networkingv1.NetworkPolicyPeer{namespacesLabelled(b.cfg.SharedServicesLabel, "true")}
+	spec := networkingv1.NetworkPolicySpec{
+		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		Ingress: []networkingv1.NetworkPolicyIngressRule{{
+			From:  shared,
+			Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, 443)},
+		}},
+	}
+	if b.in.Template.Spec.Features.NetworkProfile != naasv1alpha1.NetworkRestricted {
+		spec.PolicyTypes = append(spec.PolicyTypes, networkingv1.PolicyTypeEgress)
+		spec.Egress = []networkingv1.NetworkPolicyEgressRule{{To: shared}}
+	}
+	return b.networkPolicy(PolicySharedServices, spec)
 }
 
 // allowHTTPSEgress reports whether the template gets HTTPS egress: it asks for it and its profile is not

@@ -129,7 +129,7 @@ func (v *Validator) resolve(ctx context.Context, r *Request) error {
 	if r.Template, err = webhook.Get[naasv1alpha1.NamespaceTemplate](ctx, v.Client, r.Claim.Spec.Template); err != nil {
 		return err
 	}
-	if len(r.Claim.Spec.Collaborators) > 0 {
+	if len(r.Claim.Spec.Collaborators) > 0 || len(r.Claim.Spec.AcceptedCollaborations) > 0 {
 		tenants := &naasv1alpha1.TenantList{}
 		if err := v.Client.List(ctx, tenants); err != nil {
 			return fmt.Errorf("list tenants: %w", err)

@@ -18,6 +18,7 @@ import (
 const (
 	originCollaboratorIsOwner   = "collaboratorIsTheTenant"
 	originCollaboratorNotFound  = "collaboratorNotFound"
+	originRestrictedNoEgress    = "restrictedProfileAcceptsNoCollaboration"
 	originHostnamesForGateway   = "hostnamesRequiredForGateway"
 	originHostnameConflictFound = domains.OriginConflict
 )
@@ -29,6 +30,7 @@ var (
 
 func pathHostnames() *field.Path     { return field.NewPath("spec", "hostnames") }
 func pathCollaborators() *field.Path { return field.NewPath("spec", "collaborators") }
+func pathAccepted() *field.Path      { return field.NewPath("spec", "acceptedCollaborations") }
 
 // Request is one admission request on a claim's hostnames and collaborators, with what its decision needs.
 type Request struct {
@@ -82,12 +84,29 @@ func (r Request) collaboratorsChanged() bool {
 	return !slices.Equal(sorted(before), sorted(r.Claim.Spec.Collaborators))
 }
 
+// acceptedChanged reports whether the request changes the collaborations the claim accepts.
+func (r Request) acceptedChanged() bool {
+	var before []string
+	if r.Old != nil {
+		before = r.Old.Spec.AcceptedCollaborations
+	}
+	sorted := func(names []string) []string {
+		out := slices.Clone(names)
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return !slices.Equal(sorted(before), sorted(r.Claim.Spec.AcceptedCollaborations))
+}
+
 // Validate decides the hostnames and collaborators of a claim being created or updated:
 //
 //   - hostnames, when the request changes them, must be DNS names under the tenant's domains (domains.Validate);
 //     a claim of a template that turns the gateway on must have some;
 //   - collaborators, when the request changes them, take the admin role in the tenant
-//     (tenancy.ActionManageMembers), and must be other tenants that exist.
+//     (tenancy.ActionManageMembers), and must be other tenants that exist;
+//   - accepted collaborations (egress to the namespaces other tenants let this tenant in), when the request
+//     changes them, take the admin role too, must be other tenants that exist, and are refused to a template with
+//     the restricted network profile, which promises no egress beyond the tenant.
 //
 // Whether the hostnames are free is decided afterwards, against the ledger, for the hostnames in Result.Reserve.
 func Validate(r Request) Result {
@@ -106,8 +125,21 @@ func Validate(r Request) Result {
 				fmt.Errorf("only admins of tenant %q may change who collaborates on namespace %q: %s", c.Spec.Tenant, c.Name, d.Reason))}
 		}
 	}
+	if r.acceptedChanged() && !r.Privileged {
+		d := tenancy.Authorize(r.User, r.Tenant, tenancy.ActionManageMembers, c)
+		if r.Tenant == nil {
+			d = tenancy.Decision{Reason: fmt.Sprintf("tenant %q does not exist", c.Spec.Tenant)}
+		}
+		if !d.Allowed {
+			return Result{Err: apierrors.NewForbidden(claimResource, c.Name,
+				fmt.Errorf("only admins of tenant %q may accept collaborations for namespace %q (it opens the namespace's egress to other tenants): %s", c.Spec.Tenant, c.Name, d.Reason))}
+		}
+	}
 	if r.collaboratorsChanged() {
 		errs = append(errs, validateCollaborators(r)...)
+	}
+	if r.acceptedChanged() {
+		errs = append(errs, validateAccepted(r)...)
 	}
 	var reserve []string
 	if r.HostnamesChanged() {
@@ -143,6 +175,28 @@ func validateCollaborators(r Request) field.ErrorList {
 		case !slices.Contains(r.Tenants, col.Tenant):
 			errs = append(errs, field.Invalid(p, col.Tenant, fmt.Sprintf(
 				"tenant %q does not exist: name an existing tenant (kubectl get tenants)", col.Tenant)).WithOrigin(originCollaboratorNotFound))
+		}
+	}
+	return errs
+}
+
+func validateAccepted(r Request) field.ErrorList {
+	var errs field.ErrorList
+	if len(r.Claim.Spec.AcceptedCollaborations) > 0 && r.Template != nil && r.Template.Spec.Features.NetworkProfile == naasv1alpha1.NetworkRestricted {
+		errs = append(errs, field.Forbidden(pathAccepted(), fmt.Sprintf(
+			"template %q has the restricted network profile, which promises no egress beyond the tenant: its namespaces cannot accept collaborations; "+
+				"accept in a namespace of another template, or let the other tenant in instead (spec.collaborators with allowIngress)",
+			r.Claim.Spec.Template)).WithOrigin(originRestrictedNoEgress))
+	}
+	for i, name := range r.Claim.Spec.AcceptedCollaborations {
+		p := pathAccepted().Index(i)
+		switch {
+		case name == r.Claim.Spec.Tenant:
+			errs = append(errs, field.Invalid(p, name,
+				"is the namespace's own tenant, whose namespaces reach each other already: name another tenant").WithOrigin(originCollaboratorIsOwner))
+		case !slices.Contains(r.Tenants, name):
+			errs = append(errs, field.Invalid(p, name, fmt.Sprintf(
+				"tenant %q does not exist: name an existing tenant (kubectl get tenants)", name)).WithOrigin(originCollaboratorNotFound))
 		}
 	}
 	return errs

@@ -46,6 +46,16 @@ func withCollaborators(c *naasv1alpha1.NamespaceClaim, cs ...naasv1alpha1.Collab
 	return c
 }
 
+func accepting(c *naasv1alpha1.NamespaceClaim, tenants ...string) *naasv1alpha1.NamespaceClaim {
+	c.Spec.AcceptedCollaborations = tenants
+	return c
+}
+
+func restrictedTemplate() *naasv1alpha1.NamespaceTemplate {
+	return &naasv1alpha1.NamespaceTemplate{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: naasv1alpha1.NamespaceTemplateSpec{Features: naasv1alpha1.Features{NetworkProfile: naasv1alpha1.NetworkRestricted}}}
+}
+
 func create(user string, c *naasv1alpha1.NamespaceClaim) Request {
 	return Request{Operation: admissionv1.Create, User: tenancy.User{Name: user}, Claim: c, Tenant: payments(),
 		Tenants: []string{"billing", "payments"}}
@@ -125,6 +135,34 @@ func TestValidate(t *testing.T) {
 				naasv1alpha1.Collaborator{Tenant: "ghost", Access: naasv1alpha1.CollaboratorViewer},
 				naasv1alpha1.Collaborator{Tenant: "payments", Access: naasv1alpha1.CollaboratorViewer})),
 			wantFields: []string{"spec.collaborators[0].tenant", "spec.collaborators[1].tenant"}},
+		{name: "a tenant admin accepts a collaboration", req: update("alice", claim(), accepting(claim(), "billing"))},
+		{name: "a developer may not accept a collaboration", req: update("bob", claim(), accepting(claim(), "billing")),
+			wantFields: []string{"forbidden"}},
+		{name: "a developer may not create a claim accepting a collaboration", req: create("bob", accepting(claim(), "billing")),
+			wantFields: []string{"forbidden"}},
+		{name: "a user of another tenant may not accept for this one", req: update("carol", claim(), accepting(claim(), "billing")),
+			wantFields: []string{"forbidden"}},
+		{name: "a developer may not withdraw an acceptance either", req: update("bob", accepting(claim(), "billing"), claim()),
+			wantFields: []string{"forbidden"}},
+		{name: "a developer may change other things of a claim that accepts",
+			req: update("bob", accepting(claim(), "billing"), func() *naasv1alpha1.NamespaceClaim {
+				c := accepting(claim(), "billing")
+				c.Spec.Tier = "prod"
+				return c
+			}())},
+		{name: "the accepted tenant must exist and not be the tenant itself",
+			req:        update("alice", claim(), accepting(claim(), "ghost", "payments")),
+			wantFields: []string{"spec.acceptedCollaborations[0]", "spec.acceptedCollaborations[1]"}},
+		{name: "a restricted template accepts no collaboration", req: func() Request {
+			r := update("alice", claim(), accepting(claim(), "billing"))
+			r.Template = restrictedTemplate()
+			return r
+		}(), wantFields: []string{"spec.acceptedCollaborations"}},
+		{name: "a restricted template may withdraw its acceptances", req: func() Request {
+			r := update("alice", accepting(claim(), "billing"), claim())
+			r.Template = restrictedTemplate()
+			return r
+		}()},
 		{name: "a privileged user is warned instead", req: func() Request {
 			r := create("naas", claim("api.evil.example.com"))
 			r.Privileged = true
@@ -176,5 +214,12 @@ func TestConflictError_NamesTheHolderAndTheOverlap(t *testing.T) {
 	}
 	if ConflictError(c, nil) != nil {
 		t.Error("no conflicts must give no error")
+	}
+}
+
+func TestValidate_DeveloperIsToldOnlyAdminsAcceptCollaborations(t *testing.T) {
+	res := Validate(update("bob", claim(), accepting(claim(), "billing")))
+	if res.Err == nil || !strings.Contains(res.Err.Error(), `only admins of tenant "payments" may accept collaborations`) || !strings.Contains(res.Err.Error(), "admin role") {
+		t.Errorf("error = %v, want one saying only tenant admins accept collaborations", res.Err)
 	}
 }

@@ -39,6 +39,12 @@ func Validate(t *naasv1alpha1.Tenant) field.ErrorList {
 				`must be an image reference prefix without spaces, e.g. "ghcr.io/acme/"`))
 		}
 	}
+	for i, other := range t.Spec.AcceptedCollaborations {
+		if other == t.Name {
+			errs = append(errs, field.Invalid(spec.Child("acceptedCollaborations").Index(i), other,
+				"is the tenant itself, whose namespaces reach each other already: name another tenant"))
+		}
+	}
 	return errs
 }
 

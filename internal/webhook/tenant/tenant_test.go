@@ -31,6 +31,9 @@ func TestValidate(t *testing.T) {
 		}}, want: []string{"spec.naming.forbiddenPatterns[1]"}},
 		{name: "registry with a space", spec: naasv1alpha1.TenantSpec{AllowedRegistries: []string{"ghcr.io/acme/", "ghcr.io/ acme"}},
 			want: []string{"spec.allowedRegistries[1]"}},
+		{name: "accepting the collaboration of another tenant", spec: naasv1alpha1.TenantSpec{AcceptedCollaborations: []string{"globex"}}},
+		{name: "accepting its own collaboration", spec: naasv1alpha1.TenantSpec{AcceptedCollaborations: []string{"globex", "acme"}},
+			want: []string{"spec.acceptedCollaborations[1]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
