@@ -147,6 +147,8 @@ func (s *Server) putCollaborator(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("tenant %q does not exist: name an existing tenant", col.Tenant)).WithOrigin("collaboratorNotFound")}))
 		return
 	}
+	// The other tenant reads of the grant in its own audit log.
+	st.counterpart = col.Tenant
 	want := naasv1alpha1.Collaborator{Tenant: col.Tenant, Access: naasv1alpha1.CollaboratorAccess(col.Access), AllowIngress: col.AllowIngress}
 	status := http.StatusOK
 	updated, err := s.changeCollaborators(r.Context(), st.user, c.Name, func(c *naasv1alpha1.NamespaceClaim) bool {
@@ -195,11 +197,13 @@ func (s *Server) deleteCollaborator(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFound("tenant %q has no access to namespace %q", tenant, c.Name))
 		return
 	}
+	st.counterpart = tenant
 	s.writeJSON(w, http.StatusOK, collaboratorsOf(updated))
 }
 
-// changeCollaborators changes a claim's collaborators as the caller, on the claim as the API server has it,
-// retrying when another write got there first. The API server's admission decides again, as the caller.
+// changeCollaborators changes a claim's collaborators or accepted collaborations as the caller, on the claim as
+// the API server has it, retrying when another write got there first. The API server's admission decides again,
+// as the caller.
 func (s *Server) changeCollaborators(ctx context.Context, caller *authn.User, name string, change func(*naasv1alpha1.NamespaceClaim) bool) (*naasv1alpha1.NamespaceClaim, error) {
 	var c *naasv1alpha1.NamespaceClaim
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -219,7 +223,7 @@ func (s *Server) changeCollaborators(ctx context.Context, caller *authn.User, na
 		return nil, notFound("namespace %q not found", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("change the collaborators of namespace claim %s as %s: %w", name, caller.Name, err)
+		return nil, fmt.Errorf("change the collaborations of namespace claim %s as %s: %w", name, caller.Name, err)
 	}
 	return c, nil
 }

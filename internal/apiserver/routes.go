@@ -424,5 +424,5 @@ func routeTable() []*route {
 			errors:    []int{400, 403},
 			handle:    (*Server).queryAudit,
 		},
-	}, collaboratorRoutes()...)
+	}, append(collaboratorRoutes(), acceptedCollaborationRoutes()...)...)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,6 +175,9 @@ type requestState struct {
 	user  *authn.User
 	// tenant, namespace and target say what the request acts on.
 	tenant, namespace, target string
+	// counterpart is the other tenant of a collaboration the request changed: a successful request is recorded
+	// in its audit log too.
+	counterpart string
 	// details are recorded with the audit event.
 	details map[string]string
 	// reason explains a refusal or failure.
@@ -323,6 +327,18 @@ func (s *Server) recordRequest(r *http.Request, st *requestState, status int) er
 	defer cancel()
 	if err := s.cfg.Audit.Record(ctx, e); err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Action, err)
+	}
+	if st.counterpart == "" || st.counterpart == e.Tenant || e.Result != audit.ResultAllowed {
+		return nil
+	}
+	// Both sides of a collaboration read of its changes in their own tenant's log.
+	other := e
+	other.ID = 0
+	other.Tenant = st.counterpart
+	other.Details = maps.Clone(e.Details)
+	other.Details["otherTenant"] = e.Tenant
+	if err := s.cfg.Audit.Record(ctx, other); err != nil {
+		return fmt.Errorf("record audit event %s for tenant %s: %w", e.Action, other.Tenant, err)
 	}
 	return nil
 }
