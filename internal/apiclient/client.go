@@ -47,6 +47,11 @@ type (
 	AuditPage = apiserver.AuditPage
 	// AuthConfig says how to sign in.
 	AuthConfig = apiserver.AuthConfig
+	// AcceptedCollaborations are the other tenants a tenant, or one of its namespaces, accepts collaboration with,
+	// and the offers it has.
+	AcceptedCollaborations = apiserver.AcceptedCollaborations
+	// CollaborationOffer is a namespace of another tenant that gives a tenant access.
+	CollaborationOffer = apiserver.CollaborationOffer
 )
 
 // DefaultTimeout bounds one request, retries included.
@@ -430,6 +435,40 @@ func (c *Client) RemoveMember(ctx context.Context, tenant string, m Member) (*Te
 	out := &Tenant{}
 	_, err := c.do(ctx, request{method: http.MethodDelete, path: pathOf("tenants", tenant, "members", m.Kind, subject)}, out)
 	return out, err
+}
+
+// AcceptedCollaborations returns what a tenant accepts for all its namespaces (namespace empty) or what one
+// namespace accepts, with the offers the tenant has.
+func (c *Client) AcceptedCollaborations(ctx context.Context, tenant, namespace string) (*AcceptedCollaborations, error) {
+	out := &AcceptedCollaborations{}
+	_, err := c.do(ctx, request{method: http.MethodGet, path: acceptedPath(tenant, namespace)}, out)
+	return out, err
+}
+
+// AcceptCollaboration accepts the collaboration of tenant other for every namespace of tenant (namespace empty)
+// or for one namespace. added is false when it was accepted already.
+func (c *Client) AcceptCollaboration(ctx context.Context, tenant, namespace, other string) (a *AcceptedCollaborations, added bool, err error) {
+	out := &AcceptedCollaborations{}
+	status, err := c.do(ctx, request{method: http.MethodPut, path: acceptedPath(tenant, namespace, other)}, out)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, status == http.StatusCreated, nil
+}
+
+// WithdrawCollaboration withdraws the acceptance of tenant other's collaboration, tenant-wide (namespace empty)
+// or of one namespace.
+func (c *Client) WithdrawCollaboration(ctx context.Context, tenant, namespace, other string) (*AcceptedCollaborations, error) {
+	out := &AcceptedCollaborations{}
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: acceptedPath(tenant, namespace, other)}, out)
+	return out, err
+}
+
+func acceptedPath(tenant, namespace string, other ...string) string {
+	if namespace != "" {
+		return pathOf(append([]string{"namespaces", namespace, "accepted-collaborations"}, other...)...)
+	}
+	return pathOf(append([]string{"tenants", tenant, "accepted-collaborations"}, other...)...)
 }
 
 // Approvals returns the namespaces waiting for a decision the caller may make.
