@@ -56,9 +56,11 @@ type NetworkProfile string
 
 // Network profiles.
 const (
-	// NetworkStandard allows DNS, same-tenant traffic and, where allowHTTPSEgress is set, HTTPS anywhere.
+	// NetworkStandard allows egress to DNS, the tenant's namespaces, the shared services, the namespaces other
+	// tenants let the tenant in whose collaboration it accepts, and, where allowHTTPSEgress is set, HTTPS anywhere.
 	NetworkStandard NetworkProfile = "standard"
-	// NetworkRestricted allows DNS and same-tenant traffic only, whatever allowHTTPSEgress says.
+	// NetworkRestricted allows egress to DNS and the tenant's namespaces only, whatever allowHTTPSEgress or the
+	// tenant's accepted collaborations say.
 	NetworkRestricted NetworkProfile = "restricted"
 )
 
