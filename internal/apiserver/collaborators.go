@@ -29,7 +29,7 @@ const (
 type Collaborator struct {
 	Tenant       string `json:"tenant" required:"true" doc:"The collaborating tenant."`
 	Access       string `json:"access" required:"true" enum:"viewer|developer" doc:"viewer: every member of the tenant reads the namespace; developer: its admins and developers work in it as developers, its viewers read it."`
-	AllowIngress bool   `json:"allowIngress,omitempty" doc:"Let the tenant's namespaces reach this namespace's pods over the network (and through the mesh)."`
+	AllowIngress bool   `json:"allowIngress,omitempty" doc:"Let the tenant's namespaces reach this namespace's pods over the network (and through the mesh), once that tenant accepts."`
 }
 
 // CollaboratorList is the collaborators of a namespace.
@@ -54,7 +54,9 @@ func collaboratorRoutes() []*route {
 			summary: "Give another tenant access to a namespace, or change its access (tenant admins)",
 			description: "Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. " +
 				"naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, " +
-				"with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.",
+				"with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other " +
+				"tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant " +
+				"never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.",
 			params: paramNamespace, body: typeOf[Collaborator](),
 			responses: []response{
 				{status: 201, description: "Added.", body: typeOf[CollaboratorList]()},
