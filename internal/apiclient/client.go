@@ -52,6 +52,10 @@ type (
 	AcceptedCollaborations = apiserver.AcceptedCollaborations
 	// CollaborationOffer is a namespace of another tenant that gives a tenant access.
 	CollaborationOffer = apiserver.CollaborationOffer
+	// Collaborator is another tenant given access to a namespace.
+	Collaborator = apiserver.Collaborator
+	// CollaboratorList is the collaborators of a namespace.
+	CollaboratorList = apiserver.CollaboratorList
 )
 
 // DefaultTimeout bounds one request, retries included.
@@ -435,6 +439,31 @@ func (c *Client) RemoveMember(ctx context.Context, tenant string, m Member) (*Te
 	out := &Tenant{}
 	_, err := c.do(ctx, request{method: http.MethodDelete, path: pathOf("tenants", tenant, "members", m.Kind, subject)}, out)
 	return out, err
+}
+
+// Collaborators returns the other tenants given access to a namespace.
+func (c *Client) Collaborators(ctx context.Context, namespace string) ([]Collaborator, error) {
+	out := &CollaboratorList{}
+	_, err := c.do(ctx, request{method: http.MethodGet, path: pathOf("namespaces", namespace, "collaborators")}, out)
+	return out.Items, err
+}
+
+// PutCollaborator gives another tenant access to a namespace, or changes its access. added is false when the
+// tenant collaborated already.
+func (c *Client) PutCollaborator(ctx context.Context, namespace string, col Collaborator) (items []Collaborator, added bool, err error) {
+	out := &CollaboratorList{}
+	status, err := c.do(ctx, request{method: http.MethodPost, path: pathOf("namespaces", namespace, "collaborators"), body: col}, out)
+	if err != nil {
+		return nil, false, err
+	}
+	return out.Items, status == http.StatusCreated, nil
+}
+
+// RemoveCollaborator revokes another tenant's access to a namespace.
+func (c *Client) RemoveCollaborator(ctx context.Context, namespace, tenant string) ([]Collaborator, error) {
+	out := &CollaboratorList{}
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: pathOf("namespaces", namespace, "collaborators", tenant)}, out)
+	return out.Items, err
 }
 
 // AcceptedCollaborations returns what a tenant accepts for all its namespaces (namespace empty) or what one

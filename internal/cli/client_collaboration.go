@@ -18,14 +18,17 @@ func init() {
 func newCollaborationCommand() *cobra.Command {
 	cmd := newGroupCommand(&cobra.Command{
 		Use:   "collaboration",
-		Short: "Accept or withdraw other tenants' collaboration (the receiving side)",
-		Long: `Another tenant's admin may let your tenant into one of its namespaces. That opens only its side: your
-namespaces may send to it once an admin of your tenant accepts the other tenant's collaboration, for every
-namespace of your tenant (--tenant) or for one (--namespace). Namespaces of a template with the restricted
-network profile never send to another tenant. Every acceptance and withdrawal is in both tenants' audit logs.`,
+		Short: "Give other tenants access to a namespace, and accept the access they give yours",
+		Long: `A collaboration needs both tenants. The granting side: an admin of a namespace's tenant gives another
+tenant access to it (grant; --allow-ingress also lets that tenant's namespaces in over the network). The
+receiving side: your namespaces may send to it once an admin of your tenant accepts the other tenant's
+collaboration, for every namespace of your tenant (--tenant) or for one (--namespace). Namespaces of a template
+with the restricted network profile never send to another tenant. Every grant, acceptance and withdrawal is in
+both tenants' audit logs.`,
 	})
 	addOutputFlag(cmd)
-	cmd.AddCommand(newCollaborationListCommand(), newCollaborationAcceptCommand(), newCollaborationWithdrawCommand())
+	cmd.AddCommand(newCollaborationGrantCommand(), newCollaborationRevokeCommand(), newCollaborationCollaboratorsCommand(),
+		newCollaborationListCommand(), newCollaborationAcceptCommand(), newCollaborationWithdrawCommand())
 	return cmd
 }
 
@@ -161,5 +164,86 @@ func newCollaborationWithdrawCommand() *cobra.Command {
 			return nil
 		}
 		return s.render(a, nil)
+	})
+}
+
+func printCollaborators(w io.Writer, namespace string, items []apiclient.Collaborator) error {
+	if len(items) == 0 {
+		_, err := fmt.Fprintf(w, "No other tenant has access to namespace %s.\n", namespace)
+		return err
+	}
+	t := newTable(w)
+	row(t, "TENANT", "ACCESS", "INGRESS")
+	for _, c := range items {
+		row(t, c.Tenant, c.Access, strconv.FormatBool(c.AllowIngress))
+	}
+	return t.Flush()
+}
+
+func newCollaborationCollaboratorsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "collaborators NAMESPACE",
+		Short:   "Show the other tenants given access to a namespace",
+		Example: `  naas collaboration collaborators globex-api`,
+		Args:    exactArgs("NAMESPACE"),
+	}
+	return newClientCommand(cmd, func(s *session, args []string) error {
+		items, err := s.client.Collaborators(s.ctx(), args[0])
+		if err != nil {
+			return err
+		}
+		return s.render(map[string]any{"items": items}, func(w io.Writer) error { return printCollaborators(w, args[0], items) })
+	})
+}
+
+func newCollaborationGrantCommand() *cobra.Command {
+	var access string
+	var ingress bool
+	cmd := &cobra.Command{
+		Use:     "grant NAMESPACE OTHER-TENANT [--access viewer|developer] [--allow-ingress]",
+		Short:   "Give another tenant access to a namespace of your tenant, or change it (tenant admins)",
+		Example: `  naas collaboration grant globex-api acme --access viewer --allow-ingress`,
+		Args:    exactArgs("NAMESPACE", "OTHER-TENANT"),
+	}
+	cmd.Flags().StringVar(&access, "access", "viewer", "viewer (every member reads) or developer (admins and developers work in it)")
+	cmd.Flags().BoolVar(&ingress, "allow-ingress", false, "also let the other tenant's namespaces in over the network, once that tenant accepts")
+	return newClientCommand(cmd, func(s *session, args []string) error {
+		items, added, err := s.client.PutCollaborator(s.ctx(), args[0], apiclient.Collaborator{Tenant: args[1], Access: access, AllowIngress: ingress})
+		if err != nil {
+			return err
+		}
+		if added {
+			s.printf("tenant %s now has %s access to namespace %s\n", args[1], access, args[0])
+		} else {
+			s.printf("tenant %s has %s access to namespace %s\n", args[1], access, args[0])
+		}
+		if ingress {
+			s.printf("its namespaces can send to %s once an admin of %s accepts (naas collaboration accept <the tenant of %s> --tenant %s)\n",
+				args[0], args[1], args[0], args[1])
+		}
+		if s.output == "table" {
+			return nil
+		}
+		return s.render(map[string]any{"items": items}, nil)
+	})
+}
+
+func newCollaborationRevokeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "revoke NAMESPACE OTHER-TENANT",
+		Short:   "Revoke another tenant's access to a namespace of your tenant (tenant admins)",
+		Example: `  naas collaboration revoke globex-api acme`,
+		Args:    exactArgs("NAMESPACE", "OTHER-TENANT"),
+	}
+	return newClientCommand(cmd, func(s *session, args []string) error {
+		items, err := s.client.RemoveCollaborator(s.ctx(), args[0], args[1])
+		if err != nil {
+			return err
+		}
+		s.printf("tenant %s no longer has access to namespace %s\n", args[1], args[0])
+		if s.output == "table" {
+			return nil
+		}
+		return s.render(map[string]any{"items": items}, nil)
 	})
 }
