@@ -146,7 +146,11 @@ func (s *Server) replaceTenant(w http.ResponseWriter, r *http.Request) {
 		if err := s.cfg.Reader.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
 			return err
 		}
+		// The collaborations the tenant accepts are its admins' decision, not part of the tenant's definition:
+		// replacing the definition keeps them.
+		accepted := t.Spec.AcceptedCollaborations
 		t.Spec = spec
+		t.Spec.AcceptedCollaborations = accepted
 		return s.cfg.AsCaller.Update(ctx, t)
 	})
 	switch {

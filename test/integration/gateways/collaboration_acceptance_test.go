@@ -96,6 +96,15 @@ func auditedFor(t *testing.T, user, tenant string) []string {
 	return out
 }
 
+func getTenant(t *testing.T, name string) *naasv1alpha1.Tenant {
+	t.Helper()
+	tn := &naasv1alpha1.Tenant{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, tn); err != nil {
+		t.Fatalf("get tenant %s: %v", name, err)
+	}
+	return tn
+}
+
 func wantAudited(t *testing.T, tenant string, got []string, want ...string) {
 	t.Helper()
 	for _, w := range want {
@@ -262,6 +271,21 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 		}
 		return nil
 	})
+
+	// A platform admin replacing the tenant's definition keeps its admins' acceptances. (Last: the replacement
+	// also drops the tenant's domains, which the API's tenant body does not carry.)
+	if r := call(t, "alice", http.MethodPut, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.status != http.StatusCreated {
+		t.Fatalf("acmecorp's admin accepts tenant-wide again: %s, want 201", r)
+	}
+	replaced := map[string]any{"name": "acmecorp", "members": []map[string]string{
+		{"kind": "User", "name": "alice", "role": "admin"}, {"kind": "User", "name": "bob", "role": "developer"},
+	}}
+	if r := call(t, "platform-admin", http.MethodPut, "/tenants/acmecorp", replaced); r.status != http.StatusOK {
+		t.Fatalf("a platform admin replaces tenant acmecorp: %s", r)
+	}
+	if tn := getTenant(t, "acmecorp"); !slices.Equal(tn.Spec.AcceptedCollaborations, []string{"globex"}) {
+		t.Errorf("after the tenant was replaced, it accepts %v, want [globex]", tn.Spec.AcceptedCollaborations)
+	}
 
 	// Both tenants' admins read every step in their own tenant's log: the grant, the acceptances and withdrawals,
 	// and, on the accepting side, the refused attempts to accept on its behalf.
