@@ -27,12 +27,15 @@ const (
 
 // AdmissionPlugins are the admission plugins the local API server enables: those of a
 // production cluster, so quotas, limit ranges, Pod Security and admission policies
-// behave locally as they do there.
+// behave locally as they do there. DenyServiceExternalIPs refuses new external IPs on
+// every Service of the cluster (CVE-2020-8554), as a hardened cluster does; naas's own
+// policies refuse them in naas namespaces on clusters that do not.
 var AdmissionPlugins = []string{
 	"NamespaceLifecycle", "LimitRanger", "ServiceAccount", "DefaultStorageClass",
 	"DefaultTolerationSeconds", "PodSecurity", "Priority", "StorageObjectInUseProtection",
 	"RuntimeClass", "DefaultIngressClass", "MutatingAdmissionPolicy", "MutatingAdmissionWebhook",
 	"ValidatingAdmissionPolicy", "ValidatingAdmissionWebhook", "ResourceQuota",
+	"DenyServiceExternalIPs",
 }
 
 // controllers are the kube-controller-manager controllers the local control plane

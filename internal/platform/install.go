@@ -21,7 +21,11 @@ func Objects(cfg Config) []runtime.Object {
 	objs = append(objs, RequesterBinding(), AdminRole(), AdminBinding())
 	objs = append(objs, Policies(cfg)...)
 	objs = append(objs, networkingObjects(cfg)...)
-	return append(objs, WorkloadPolicies(cfg)...)
+	objs = append(objs, WorkloadPolicies(cfg)...)
+	if cfg.MutatingPolicies {
+		objs = append(objs, TierPullAlwaysPolicy())
+	}
+	return objs
 }
 
 // Install applies the cluster-wide objects to a target cluster, writing only what

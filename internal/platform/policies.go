@@ -18,6 +18,9 @@ type Config struct {
 	// Controllers are the user names naas itself acts as (its service account, or the
 	// local admin); they may change naas-managed objects.
 	Controllers []string
+	// MutatingPolicies says that the API server serves admissionregistration.k8s.io/v1 MutatingAdmissionPolicy:
+	// naas then installs PolicyTierPullAlways (else its mutating webhook does the same).
+	MutatingPolicies bool
 }
 
 // LabelDeletionProtection on a namespace mirrors its claim's deletion protection.

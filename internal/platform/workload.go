@@ -50,13 +50,16 @@ func podRules() []admissionregistrationv1.NamedRuleWithOperations {
 	return rules
 }
 
+// podSpecExpression is the pod spec of a pod or of a pod-making object's pod template.
+const podSpecExpression = "request.resource.resource == 'pods' ? object.spec : " +
+	"request.resource.resource == 'cronjobs' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec"
+
 // podVariables give every pod-making object's pod spec and containers (init and ephemeral included) the same
 // names, so one expression covers pods, Deployments, CronJobs and the rest.
 var podVariables = []admissionregistrationv1.Variable{
 	{Name: "isPodMaker", Expression: "request.resource.resource != 'services'"},
 	// Only read through the variables below, which look at it for pod makers alone.
-	{Name: "podSpec", Expression: "request.resource.resource == 'pods' ? object.spec : " +
-		"request.resource.resource == 'cronjobs' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec"},
+	{Name: "podSpec", Expression: podSpecExpression},
 	{Name: "containers", Expression: "!variables.isPodMaker ? [] : variables.podSpec.containers + " +
 		"(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : [])"},
 	{Name: "allContainers", Expression: "!variables.isPodMaker ? [] : variables.containers + " +
@@ -83,6 +86,20 @@ func WorkloadPolicies(cfg Config) []runtime.Object {
 			Message:    "NodePort services are not allowed in naas namespaces: use a ClusterIP service behind the platform gateway, or a LoadBalancer where the tier allows one",
 			MessageExpression: "'service ' + object.metadata.name + ' has type NodePort, which naas namespaces do not allow (it opens a port on every node for every tenant): " +
 				"use type ClusterIP behind the platform gateway, or type LoadBalancer where the tier allows one'",
+			Reason: forbidden(),
+		},
+		{
+			// CVE-2020-8554: kube-proxy sends traffic for a service's external IPs to the service's pods, from
+			// every pod and node of the cluster, whoever owns the address. An update may keep the addresses a
+			// service already has (as kube-apiserver's DenyServiceExternalIPs does), so that services made
+			// before the rule can still be changed.
+			Expression: "request.resource.resource != 'services' || !has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0 || " +
+				"(request.operation == 'UPDATE' && has(oldObject.spec.externalIPs) && object.spec.externalIPs.all(ip, ip in oldObject.spec.externalIPs))",
+			Message: "services with spec.externalIPs are not allowed in naas namespaces: remove spec.externalIPs and use a ClusterIP service behind the platform gateway, " +
+				"or a LoadBalancer where the tier allows one",
+			MessageExpression: "'service ' + object.metadata.name + ' sets spec.externalIPs (' + object.spec.externalIPs.join(', ') + '), which naas namespaces do not allow: " +
+				"an external IP makes kube-proxy send traffic for that address, from every pod and node of the cluster, to this service (CVE-2020-8554); " +
+				"remove spec.externalIPs and use type ClusterIP behind the platform gateway, or type LoadBalancer where the tier allows one'",
 			Reason: forbidden(),
 		},
 		{
@@ -149,7 +166,8 @@ func tenantWorkloadPolicy(cfg Config) *admissionregistrationv1.ValidatingAdmissi
 	return p
 }
 
-// tierWorkloadPolicy takes the Tier as parameter: image pull policy Always unless the tier turns it off,
+// tierWorkloadPolicy takes the Tier as parameter: image pull policy Always unless the tier turns it off (set by
+// PolicyTierPullAlways or naas's webhook before this runs, so what it refuses is Never),
 // resource requests where the tier requires them (LimitRange defaults count: they are applied first), and no
 // LoadBalancer services in tiers whose quota allows none. Tiers that allow some are held to their count by the
 // namespace's ResourceQuota (services.loadbalancers), which counts exactly.
@@ -160,11 +178,13 @@ func tierWorkloadPolicy() *admissionregistrationv1.ValidatingAdmissionPolicy {
 	}, nil, []admissionregistrationv1.Validation{
 		{
 			Expression: "!variables.pullAlways || variables.allContainers.all(c, has(c.imagePullPolicy) && c.imagePullPolicy == 'Always')",
-			Message:    "the tier requires imagePullPolicy Always on every container (spec.workloadPolicy.imagePullPolicyAlways): set imagePullPolicy: Always",
+			Message: "the tier requires imagePullPolicy Always on every container (spec.workloadPolicy.imagePullPolicyAlways); naas sets it where " +
+				"imagePullPolicy is unset or IfNotPresent, and refuses Never: set imagePullPolicy: Always, or leave it out",
 			MessageExpression: "variables.what + ': container ' + variables.allContainers.filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != 'Always')[0].name + " +
 				"' has imagePullPolicy ' + (has(variables.allContainers.filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != 'Always')[0].imagePullPolicy) ? " +
 				"variables.allContainers.filter(c, !has(c.imagePullPolicy) || c.imagePullPolicy != 'Always')[0].imagePullPolicy : 'unset') + " +
-				"'; tier ' + params.metadata.name + ' requires imagePullPolicy: Always, so that no pod runs an image another tenant pulled onto the node: set imagePullPolicy: Always'",
+				"'; tier ' + params.metadata.name + ' requires imagePullPolicy: Always, so that no pod runs an image another tenant pulled onto the node " +
+				"(naas sets Always where imagePullPolicy is unset or IfNotPresent, never over Never): set imagePullPolicy: Always, or leave it out'",
 			Reason: forbidden(),
 		},
 		{

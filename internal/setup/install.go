@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,11 +14,33 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/naas-dev/naas/internal/apply"
 )
+
+// ServesMutatingPolicies reports whether the API server serves admissionregistration.k8s.io/v1
+// MutatingAdmissionPolicy (Kubernetes 1.36 and later, unless its feature gate is turned off). Earlier versions
+// (v1alpha1, v1beta1) are not used: they are off by default, and their types differ.
+func ServesMutatingPolicies(cfg *rest.Config) (bool, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return false, err
+	}
+	resources, err := dc.ServerResourcesForGroupVersion(admissionregistrationv1.SchemeGroupVersion.String())
+	if err != nil {
+		return false, fmt.Errorf("discover the admission kinds the API server serves: %w", err)
+	}
+	for _, r := range resources.APIResources {
+		if r.Name == "mutatingadmissionpolicies" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
 
 // InstallCRDs applies the CRDs in fsys (every *.yaml under dir) and waits until the
 // API server serves them.

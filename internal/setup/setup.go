@@ -106,10 +106,12 @@ type Platform struct {
 	// Identity is the user name naas acts as.
 	Identity string
 
-	opts     Options
-	listener net.Listener
-	ready    atomic.Bool
-	api      apiState
+	opts Options
+	// mutatingPolicies: the API server serves MutatingAdmissionPolicy (platform.Config.MutatingPolicies).
+	mutatingPolicies bool
+	listener         net.Listener
+	ready            atomic.Bool
+	api              apiState
 }
 
 // Scheme returns a scheme with every type naas uses.
@@ -163,7 +165,11 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := platform.Install(ctx, direct, platform.Config{Controllers: []string{identity}}); err != nil {
+	mutatingPolicies, err := ServesMutatingPolicies(opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	if err := platform.Install(ctx, direct, platform.Config{Controllers: []string{identity}, MutatingPolicies: mutatingPolicies}); err != nil {
 		return nil, err
 	}
 	opts.Progress("cluster roles and admission policies installed")
@@ -217,7 +223,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		Mux:      http.NewServeMux(),
 		Identity: identity,
 		opts:     opts,
-		Target:   &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Inventory: inv},
+		// Without MutatingAdmissionPolicy, the tiers' image pull policy is set by a webhook of naas.
+		mutatingPolicies: mutatingPolicies,
+		Target:           &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Inventory: inv},
 	}
 	if err := p.registerControllers(ctx); err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ import (
 	"github.com/naas-dev/naas/internal/webhook/hostnames"
 	"github.com/naas-dev/naas/internal/webhook/ledger"
 	"github.com/naas-dev/naas/internal/webhook/namespaceclaim"
+	"github.com/naas-dev/naas/internal/webhook/pullpolicy"
 	"github.com/naas-dev/naas/internal/webhook/tenant"
 	"github.com/naas-dev/naas/internal/webhook/tenantquota"
 )
@@ -64,6 +65,8 @@ const (
 	pathValidateClaims = "/validate/namespaceclaims"
 	pathValidateTenant = "/validate/tenants"
 	pathTenantQuota    = "/validate/tenant-quota"
+	// Image pull policy Always where the tier asks for it, on API servers without MutatingAdmissionPolicy.
+	pathMutatePullPolicy = "/mutate/pull-policy"
 	// The hostnames and collaborators of claims (package webhook/hostnames).
 	pathMutateHostnames   = "/mutate/namespaceclaims-hostnames"
 	pathValidateHostnames = "/validate/namespaceclaims-hostnames"
@@ -245,6 +248,8 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		pathTenantQuota: &tenantquota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Counter: counter, Decoder: decoder,
 		},
+		// Served whether registered or not: a replica may be serving a configuration another replica wrote.
+		pathMutatePullPolicy: &pullpolicy.Defaulter{Client: mgr.GetClient(), Decoder: decoder},
 		// Served for the webhook configurations of earlier versions, until naas has replaced them.
 		pathMutateHostnames:   hostnamesDefaulter,
 		pathValidateHostnames: hostnamesValidator,
@@ -263,7 +268,7 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		Policy:   certs.Policy{Hosts: e.hosts},
 		Interval: o.CertCheckInterval,
 		Publish: func(ctx context.Context, caBundle []byte) error {
-			return applyObjects(ctx, direct, webhookConfigurations(e, caBundle)...)
+			return applyObjects(ctx, direct, webhookConfigurations(e, caBundle, !p.mutatingPolicies)...)
 		},
 	}
 	// The first certificate is made, and the configurations registered, before anything is served.
@@ -280,7 +285,8 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	}
 
 	for _, kind := range []string{"Tenant", "Tier"} {
-		if err := (&workloadpolicy.BindingReconciler{Client: mgr.GetClient(), Kind: kind}).SetupWithManager(mgr); err != nil {
+		r := &workloadpolicy.BindingReconciler{Client: mgr.GetClient(), Kind: kind, MutatingPolicies: p.mutatingPolicies}
+		if err := r.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("set up the %s workload policy binding controller: %w", kind, err)
 		}
 	}
@@ -325,8 +331,10 @@ func applyObjects(ctx context.Context, c client.Client, objs ...runtime.Object) 
 
 // webhookConfigurations are naas's webhook configurations. Every webhook fails closed, so that nothing naas
 // guards gets through while naas is down, and is scoped so that nothing else waits for naas: naas's own kinds,
-// and objects in namespaces labelled app.kubernetes.io/managed-by=naas.
-func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object {
+// and objects in namespaces labelled app.kubernetes.io/managed-by=naas. pullPolicy registers the webhook that
+// sets imagePullPolicy Always, for API servers that do not serve MutatingAdmissionPolicy; it fails open, since
+// naas-tier-workloads refuses what it would have changed while naas is down.
+func webhookConfigurations(e webhookEndpoint, caBundle []byte, pullPolicy bool) []runtime.Object {
 	fail := ptr.To(admissionregistrationv1.Fail)
 	equivalent := ptr.To(admissionregistrationv1.Equivalent)
 	timeout := ptr.To[int32](WebhookTimeoutSeconds)
@@ -363,6 +371,26 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte) []runtime.Object 
 			AdmissionReviewVersions: []string{"v1"},
 			ReinvocationPolicy:      ptr.To(admissionregistrationv1.NeverReinvocationPolicy),
 		}},
+	}
+	if pullPolicy {
+		var rules []admissionregistrationv1.RuleWithOperations
+		for _, group := range []string{"", "apps", "batch"} {
+			rules = append(rules, rule(group, createUpdate, pullpolicy.Resources[group]...))
+		}
+		rules = append(rules, rule("", update, "pods/ephemeralcontainers"))
+		mutating.Webhooks = append(mutating.Webhooks, admissionregistrationv1.MutatingWebhook{
+			Name:                    "pull-policy.mutate.naas.dev",
+			ClientConfig:            cc(pathMutatePullPolicy),
+			Rules:                   rules,
+			NamespaceSelector:       managedNamespaces,
+			FailurePolicy:           ptr.To(admissionregistrationv1.Ignore),
+			MatchPolicy:             equivalent,
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			TimeoutSeconds:          timeout,
+			AdmissionReviewVersions: []string{"v1"},
+			// Containers a later webhook adds (a mesh's sidecar) are patched too.
+			ReinvocationPolicy: ptr.To(admissionregistrationv1.IfNeededReinvocationPolicy),
+		})
 	}
 	validating := &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "ValidatingWebhookConfiguration"},

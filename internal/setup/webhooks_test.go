@@ -2,6 +2,7 @@ package setup
 
 import (
 	"net"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,7 +95,7 @@ func TestWebhookConfigurations_CarryTheCABundleAndStayInScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.listening(&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 1234})
-	objs := webhookConfigurations(e, []byte("CA"))
+	objs := webhookConfigurations(e, []byte("CA"), false)
 	m := objs[0].(*admissionregistrationv1.MutatingWebhookConfiguration)
 	v := objs[1].(*admissionregistrationv1.ValidatingWebhookConfiguration)
 	// A claim passes one mutating and one validating webhook (its hostnames' checks share them).
@@ -124,6 +125,35 @@ func TestWebhookConfigurations_CarryTheCABundleAndStayInScope(t *testing.T) {
 		}
 		if *w.FailurePolicy != wantPolicy {
 			t.Errorf("%s: failure policy %s, want %s", w.Name, *w.FailurePolicy, wantPolicy)
+		}
+	}
+}
+
+func TestWebhookConfigurations_PullPolicyWebhookOnlyWithoutMutatingPolicies(t *testing.T) {
+	e, err := WebhookOptions{}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.listening(&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 1234})
+	m := webhookConfigurations(e, []byte("CA"), true)[0].(*admissionregistrationv1.MutatingWebhookConfiguration)
+	if len(m.Webhooks) != 2 {
+		t.Fatalf("%d mutating webhooks, want the claims' and the pull policy's", len(m.Webhooks))
+	}
+	w := m.Webhooks[1]
+	if w.NamespaceSelector == nil || w.NamespaceSelector.MatchLabels["app.kubernetes.io/managed-by"] != "naas" {
+		t.Errorf("%s sees objects outside naas namespaces", w.Name)
+	}
+	// naas-tier-workloads refuses what the webhook would change while naas is down: no need to fail closed.
+	if *w.FailurePolicy != admissionregistrationv1.Ignore || *w.ReinvocationPolicy != admissionregistrationv1.IfNeededReinvocationPolicy {
+		t.Errorf("%s: failure policy %s, reinvocation %s", w.Name, *w.FailurePolicy, *w.ReinvocationPolicy)
+	}
+	var resources []string
+	for _, r := range w.Rules {
+		resources = append(resources, r.Resources...)
+	}
+	for _, want := range []string{"pods", "pods/ephemeralcontainers", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "replicationcontrollers"} {
+		if !slices.Contains(resources, want) {
+			t.Errorf("%s does not see %s (sees %v)", w.Name, want, resources)
 		}
 	}
 }

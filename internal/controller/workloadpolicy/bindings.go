@@ -1,6 +1,7 @@
 // Package workloadpolicy keeps what the workload admission policies need per tenant and per tier: one
-// binding of the tenant policy for each Tenant and of the tier policy for each Tier, each taking its Tenant or
-// Tier as parameter and selecting that tenant's or tier's namespaces; and each tenant's quota ledger, counted
+// binding of the tenant policy for each Tenant and of the tier policy (and, where the API server serves
+// MutatingAdmissionPolicy, of the tier's pull policy mutation) for each Tier, each taking its Tenant or Tier as
+// parameter and selecting that tenant's or tier's namespaces; and each tenant's quota ledger, counted
 // afresh periodically, with the usage published in Tenant.status.used.
 package workloadpolicy
 
@@ -21,11 +22,15 @@ import (
 	"github.com/naas-dev/naas/internal/platform"
 )
 
-// BindingReconciler keeps the policy binding of each Tenant (Kind "Tenant") or Tier (Kind "Tier").
+// BindingReconciler keeps the policy binding of each Tenant (Kind "Tenant") or Tier (Kind "Tier"), and, where
+// the API server serves MutatingAdmissionPolicy, each Tier's binding of the pull policy mutation.
 type BindingReconciler struct {
 	Client client.Client
 	// Kind is "Tenant" or "Tier".
 	Kind string
+	// MutatingPolicies: the API server serves MutatingAdmissionPolicy, and tiers get a binding of
+	// platform.PolicyTierPullAlways as well.
+	MutatingPolicies bool
 }
 
 var _ reconcile.Reconciler = (*BindingReconciler)(nil)
@@ -33,13 +38,14 @@ var _ reconcile.Reconciler = (*BindingReconciler)(nil)
 // Reconcile implements reconcile.Reconciler.
 func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var param client.Object
-	var desired *admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	// Each binding the object should have, with an empty object of its kind for reading it.
+	var bindings []binding
 	switch r.Kind {
 	case "Tenant":
 		t := &naasv1alpha1.Tenant{}
 		param = t
 		if err := r.Client.Get(ctx, req.NamespacedName, t); err == nil {
-			desired = platform.TenantBinding(t)
+			bindings = append(bindings, binding{platform.TenantBinding(t), &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}})
 		} else if !apierrors.IsNotFound(err) {
 			return ctrl.Result{}, err
 		}
@@ -47,7 +53,10 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		t := &naasv1alpha1.Tier{}
 		param = t
 		if err := r.Client.Get(ctx, req.NamespacedName, t); err == nil {
-			desired = platform.TierBinding(t)
+			bindings = append(bindings, binding{platform.TierBinding(t), &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}})
+			if r.MutatingPolicies {
+				bindings = append(bindings, binding{platform.TierMutatingBinding(t), &admissionregistrationv1.MutatingAdmissionPolicyBinding{}})
+			}
 		} else if !apierrors.IsNotFound(err) {
 			return ctrl.Result{}, err
 		}
@@ -58,31 +67,49 @@ func (r *BindingReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if r.Kind == "Tier" {
 		name = platform.TierBindingName(req.Name)
 	}
-	if desired == nil || !param.GetDeletionTimestamp().IsZero() {
-		// The garbage collector removes it too (owner reference); this covers clusters without one.
-		b := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		if err := r.Client.Delete(ctx, b); err != nil && !apierrors.IsNotFound(err) {
-			return ctrl.Result{}, fmt.Errorf("delete policy binding %s: %w", name, err)
+	if len(bindings) == 0 || !param.GetDeletionTimestamp().IsZero() {
+		// The garbage collector removes them too (owner reference); this covers clusters without one.
+		gone := []client.Object{&admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: name}}}
+		if r.Kind == "Tier" && r.MutatingPolicies {
+			gone = append(gone, &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: name}})
+		}
+		for _, b := range gone {
+			if err := r.Client.Delete(ctx, b); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("delete policy binding %s: %w", name, err)
+			}
 		}
 		return ctrl.Result{}, nil
 	}
-	u, err := apply.ToUnstructured(desired)
+	for _, b := range bindings {
+		if err := r.keep(ctx, b); err != nil {
+			return ctrl.Result{}, fmt.Errorf("apply the workload policy binding of %s %s: %w", r.Kind, req.Name, err)
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// binding is a binding naas wants, and an empty object of its kind to read the live one into.
+type binding struct {
+	desired runtime.Object
+	live    client.Object
+}
+
+// keep applies b unless the live binding is already as wanted.
+func (r *BindingReconciler) keep(ctx context.Context, b binding) error {
+	u, err := apply.ToUnstructured(b.desired)
 	if err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	// The binding is compared with naas's cache of bindings (the controller owns them), not read from the API
 	// server: a restart at 1,000 tenants read 1,000 bindings only to find them as wanted.
-	live := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: name}, live); err == nil {
-		live.SetGroupVersionKind(admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingAdmissionPolicyBinding"))
-		if m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live); err == nil && apply.Contains(m, u.Object) {
-			return ctrl.Result{}, nil
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: u.GetName()}, b.live); err == nil {
+		b.live.GetObjectKind().SetGroupVersionKind(u.GroupVersionKind())
+		if m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(b.live); err == nil && apply.Contains(m, u.Object) {
+			return nil
 		}
 	}
-	if _, err := apply.Apply(ctx, r.Client, r.Client, u); err != nil {
-		return ctrl.Result{}, fmt.Errorf("apply the workload policy binding of %s %s: %w", r.Kind, req.Name, err)
-	}
-	return ctrl.Result{}, nil
+	_, err = apply.Apply(ctx, r.Client, r.Client, u)
+	return err
 }
 
 // SetupWithManager registers the controller; a binding that is edited or deleted is put back.
@@ -96,9 +123,12 @@ func (r *BindingReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	default:
 		return fmt.Errorf("no workload policy binding for kind %q", r.Kind)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("workload-policy-" + map[string]string{"Tenant": "tenant", "Tier": "tier"}[r.Kind]).
 		For(obj).
-		Owns(&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}).
-		Complete(r)
+		Owns(&admissionregistrationv1.ValidatingAdmissionPolicyBinding{})
+	if r.Kind == "Tier" && r.MutatingPolicies {
+		b = b.Owns(&admissionregistrationv1.MutatingAdmissionPolicyBinding{})
+	}
+	return b.Complete(r)
 }
