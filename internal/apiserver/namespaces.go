@@ -15,6 +15,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -152,6 +153,17 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	if d := tenancy.Authorize(u, tn, tenancy.ActionCreateNamespace, claim); !d.Allowed {
 		s.fail(w, r, forbidden("%s", d.Reason))
+		return
+	}
+	// Before the name is looked up: a name another tenant's prefix reserves is refused the same whether that
+	// tenant holds it yet or not, so the answer tells nothing about another tenant's namespaces.
+	prefixes, err := tenantcontroller.PrefixesReserving(ctx, s.cfg.Cache, req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := tenancy.CheckReservedName(req.Name, tn.Name, prefixes, tenancy.IsPlatformAdmin(u)); err != nil {
+		s.fail(w, r, invalid(toAPIFields(field.ErrorList{err})))
 		return
 	}
 

@@ -279,6 +279,9 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 	if err := namespaceclaim.SetupIndexes(ctx, mgr); err != nil {
 		return fmt.Errorf("index claims: %w", err)
 	}
+	if err := tenant.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("index tenants: %w", err)
+	}
 	claims := &namespaceclaim.Reconciler{
 		Client:   mgr.GetClient(),
 		Clusters: cluster.Static{Target: p.Target},

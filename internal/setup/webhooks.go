@@ -244,7 +244,7 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		pathMutateClaims: webhook.Chain(webhook.Step{Handler: claimsDefaulter}, webhook.Step{Handler: hostnamesDefaulter}),
 		pathValidateClaims: webhook.Chain(webhook.Step{Handler: claimsValidator},
 			webhook.Step{Handler: hostnamesValidator, Operations: createUpdate}),
-		pathValidateTenant: &tenant.Validator{Client: mgr.GetClient(), Decoder: decoder},
+		pathValidateTenant: &tenant.Validator{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Decoder: decoder},
 		pathTenantQuota: &tenantquota.Validator{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Counter: counter, Decoder: decoder,
 		},

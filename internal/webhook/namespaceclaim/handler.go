@@ -23,6 +23,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cacheindex"
 	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/quota"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
@@ -186,6 +187,9 @@ func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.Nam
 			}
 		}
 		sort.Strings(r.MemberOf)
+	}
+	if r.Prefixes, err = tenantcontroller.PrefixesReserving(ctx, v.Client, c.Name); err != nil {
+		return err
 	}
 	r.Namespace, err = namespaceMetadata(ctx, v.Client, c.Name)
 	return err

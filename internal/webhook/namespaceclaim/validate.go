@@ -42,6 +42,8 @@ type Request struct {
 	// Current is the number of the tenant's namespaces other than this claim's, reserved ones included
 	// (CREATE).
 	Current int
+	// Prefixes are the naming prefixes of the tenants that reserve the claim's name (CREATE): those it starts with.
+	Prefixes []tenancy.TenantPrefix
 	// MemberOf are the tenants the user holds a role in, for the message about a tenant that does not exist.
 	MemberOf []string
 	// Templates and Tiers are the names that exist, for the messages about a template or tier that does not.
@@ -65,8 +67,9 @@ var claimKind = naasv1alpha1.GroupVersion.WithKind("NamespaceClaim").GroupKind()
 // Validate decides a request on a claim:
 //
 //   - CREATE takes the admin or developer role in the tenant; the claim must satisfy tenancy.ValidateCreate
-//     (template, tier, naming rules, parameters, cordon, maxNamespaces) and must not name a namespace that
-//     exists and is not this tenant's naas namespace.
+//     (template, tier, naming rules, parameters, cordon, maxNamespaces), must not name a namespace that
+//     exists and is not this tenant's naas namespace, and must not start with another tenant's naming prefix
+//     (tenancy.CheckReservedName).
 //   - UPDATE takes the admin or developer role; it may not add validation problems, set spec.requester, or
 //     remove naas's finalizer.
 //   - DELETE takes the admin role, or the developer role for a claim the user requested.
@@ -97,6 +100,11 @@ func validateCreate(r Request) Result {
 	errs := tenancy.ValidateCreate(c, r.Tenant, r.Template, r.Tier, r.Current)
 	if err := checkNamespace(c, r.Namespace); err != nil {
 		errs = append(errs, err)
+	}
+	// A name another tenant's prefix reserves is refused to platform admins too (they are told which tenant holds
+	// it): naas would provision it, and the name is that tenant's.
+	if err := tenancy.CheckReservedName(c.Name, c.Spec.Tenant, r.Prefixes, r.Privileged); err != nil {
+		return Result{Err: apierrors.NewInvalid(claimKind, c.Name, append(withChoices(errs, r), err))}
 	}
 	return decide(r, c.Name, withChoices(errs, r))
 }

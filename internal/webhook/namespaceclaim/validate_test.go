@@ -52,6 +52,13 @@ func payments() *naasv1alpha1.Tenant {
 	}
 }
 
+// noPrefix is payments without a naming prefix of its own.
+func noPrefix() *naasv1alpha1.Tenant {
+	t := payments()
+	t.Spec.Naming.Prefix = ""
+	return t
+}
+
 func cordoned() *naasv1alpha1.Tenant {
 	t := payments()
 	t.Spec.Cordoned = true
@@ -186,6 +193,29 @@ func TestValidate_Create(t *testing.T) {
 			r: Request{User: admin, Privileged: true, Claim: claim("api", "payments").tier("prod").obj(), Tenant: cordoned(), Tier: tier("prod"),
 				Namespace: namespace("api", nil)},
 			want: want{warnings: 4, message: []string{"naas will not provision namespace \"api\"", "allows tiers dev, staging; got prod", "cordoned", "not managed by naas"}},
+		},
+		{
+			name: "a name another tenant's prefix reserves is refused without naming that tenant",
+			r: Request{User: bob, Claim: claim("acme-prod", "payments").obj(), Tenant: noPrefix(), Tier: tier("dev"),
+				Prefixes: []tenancy.TenantPrefix{{Tenant: "acme", Prefix: "acme-"}}},
+			want: want{reason: metav1.StatusReasonInvalid, message: []string{`names starting with "acme-" are reserved for another tenant`}},
+		},
+		{
+			name: "a user in no tenant is refused for their role before the name is looked at",
+			r: Request{User: eve, Claim: claim("acme-prod", "payments").obj(), Tenant: noPrefix(), Tier: tier("dev"),
+				Prefixes: []tenancy.TenantPrefix{{Tenant: "acme", Prefix: "acme-"}}},
+			want: want{reason: metav1.StatusReasonForbidden, message: []string{`user "eve" is not a member of tenant "payments"`}},
+		},
+		{
+			name: "the tenant's own prefix reserves its names for it",
+			r: Request{User: bob, Claim: claim("pay-api", "payments").obj(), Tenant: payments(), Tier: tier("dev"),
+				Prefixes: []tenancy.TenantPrefix{{Tenant: "payments", Prefix: "pay-"}}},
+		},
+		{
+			name: "platform admin is refused a reserved name too, and told whose it is",
+			r: Request{User: admin, Privileged: true, Claim: claim("acme-prod", "payments").obj(), Tenant: noPrefix(), Tier: tier("dev"),
+				Prefixes: []tenancy.TenantPrefix{{Tenant: "acme", Prefix: "acme-"}}},
+			want: want{reason: metav1.StatusReasonInvalid, message: []string{`reserved for tenant "acme"`}},
 		},
 		{
 			name: "platform admin may name a tenant that does not exist yet",

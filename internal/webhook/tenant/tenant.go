@@ -1,6 +1,7 @@
 // Package tenant admits Tenants: their quota must name resources tenant quota enforces and their naming rules
 // must compile, so that a platform admin's typo is refused when applied rather than found later in every
-// claim's status. Lowering a cap below what the tenant holds is allowed, with a warning that says so.
+// claim's status; and their naming prefix must not overlap another tenant's, since a prefix reserves the names
+// that start with it for its tenant. Lowering a cap below what the tenant holds is allowed, with a warning that says so.
 package tenant
 
 import (
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -20,6 +22,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/quota"
+	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
 )
 
@@ -74,7 +77,10 @@ func Warnings(t *naasv1alpha1.Tenant, namespaces int) []string {
 // Validator admits creates and updates of tenants.
 type Validator struct {
 	// Client lists the tenant's claims from the manager's cache (for the warnings).
-	Client  client.Client
+	Client client.Client
+	// Reader reads the tenants from the API server for the naming prefix check, so that a tenant written a
+	// moment ago counts; Client when nil.
+	Reader  client.Reader
 	Decoder admission.Decoder
 }
 
@@ -86,7 +92,11 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if err := v.Decoder.Decode(req, t); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	if errs := Validate(t); len(errs) > 0 {
+	prefixErrs, err := v.checkPrefix(ctx, req, t)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	if errs := append(Validate(t), prefixErrs...); len(errs) > 0 {
 		return webhook.Deny(apierrors.NewInvalid(naasv1alpha1.GroupVersion.WithKind("Tenant").GroupKind(), t.Name, errs))
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
@@ -95,4 +105,35 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("") // the warnings are a courtesy; never refuse a valid tenant over them
 	}
 	return admission.Allowed("").WithWarnings(Warnings(t, len(claims.Items))...)
+}
+
+// checkPrefix refuses a naming prefix that overlaps another tenant's (tenancy.CheckPrefixOverlap). An update that
+// keeps the tenant's prefix is not held to it, so that tenants whose prefixes overlapped before the rule can still
+// be changed. Tenants are few and seldom written: all of them are read, from the API server.
+func (v *Validator) checkPrefix(ctx context.Context, req admission.Request, t *naasv1alpha1.Tenant) (field.ErrorList, error) {
+	if t.Spec.Naming.Prefix == "" {
+		return nil, nil
+	}
+	if req.Operation == admissionv1.Update {
+		old := &naasv1alpha1.Tenant{}
+		if err := v.Decoder.DecodeRaw(req.OldObject, old); err != nil {
+			return nil, err
+		}
+		if old.Spec.Naming.Prefix == t.Spec.Naming.Prefix {
+			return nil, nil
+		}
+	}
+	tenants := &naasv1alpha1.TenantList{}
+	var reader client.Reader = v.Client
+	if v.Reader != nil {
+		reader = v.Reader
+	}
+	if err := reader.List(ctx, tenants); err != nil {
+		return nil, fmt.Errorf("list tenants to compare naming prefixes: %w", err)
+	}
+	others := make([]tenancy.TenantPrefix, 0, len(tenants.Items))
+	for i := range tenants.Items {
+		others = append(others, tenancy.PrefixOf(&tenants.Items[i]))
+	}
+	return tenancy.CheckPrefixOverlap(t, others), nil
 }

@@ -1,0 +1,49 @@
+package tenant
+
+import (
+	"context"
+	"fmt"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/tenancy"
+)
+
+// IndexNamingPrefix indexes tenants by their naming prefix (spec.naming.prefix), so that claim admission and the
+// REST API find the tenant a name is reserved for with a lookup per leading substring of the name, instead of
+// reading every tenant for every claim.
+const IndexNamingPrefix = "spec.naming.prefix"
+
+// maxPrefixLength is the longest naming prefix the Tenant CRD accepts: longer leading substrings of a name need
+// no lookup.
+const maxPrefixLength = 40
+
+// SetupIndexes registers the tenant field indexes with the manager's cache (indexer is mgr.GetFieldIndexer()).
+func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	return indexer.IndexField(ctx, &naasv1alpha1.Tenant{}, IndexNamingPrefix, func(o client.Object) []string {
+		if p := o.(*naasv1alpha1.Tenant).Spec.Naming.Prefix; p != "" {
+			return []string{p}
+		}
+		return nil
+	})
+}
+
+// PrefixesReserving returns the naming prefixes of the tenants that reserve name: those whose prefix name starts
+// with (see tenancy.CheckReservedName). c reads the cache with IndexNamingPrefix.
+func PrefixesReserving(ctx context.Context, c client.Reader, name string) ([]tenancy.TenantPrefix, error) {
+	var out []tenancy.TenantPrefix
+	for _, p := range tenancy.PrefixesOf(name) {
+		if len(p) > maxPrefixLength {
+			break
+		}
+		tenants := &naasv1alpha1.TenantList{}
+		if err := c.List(ctx, tenants, client.MatchingFields{IndexNamingPrefix: p}, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("find the tenants whose naming prefix is %q: %w", p, err)
+		}
+		for i := range tenants.Items {
+			out = append(out, tenancy.PrefixOf(&tenants.Items[i]))
+		}
+	}
+	return out, nil
+}
