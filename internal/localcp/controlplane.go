@@ -70,6 +70,8 @@ type Options struct {
 	Ephemeral bool
 	// ExtraAPIServerArgs are appended to kube-apiserver's flags, e.g. an audit policy for the benchmarks.
 	ExtraAPIServerArgs []string
+	// AdmissionPlugins replace AdmissionPlugins when set: for tests of clusters that lack some of them.
+	AdmissionPlugins []string
 	// ExtraControllerManagerArgs are appended to kube-controller-manager's flags; a flag given here overrides
 	// the same flag set by default (the last one wins).
 	ExtraControllerManagerArgs []string
@@ -250,6 +252,13 @@ func (cp *ControlPlane) startEtcd(ctx context.Context, st state) error {
 	})
 }
 
+func (cp *ControlPlane) admissionPlugins() []string {
+	if len(cp.opts.AdmissionPlugins) > 0 {
+		return cp.opts.AdmissionPlugins
+	}
+	return AdmissionPlugins
+}
+
 func (cp *ControlPlane) startAPIServer(ctx context.Context, st state, tokenFile string) error {
 	args := []string{
 		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", st.EtcdPort),
@@ -266,7 +275,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, st state, tokenFile 
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--authorization-mode=RBAC",
 		"--token-auth-file=" + tokenFile,
-		"--enable-admission-plugins=" + strings.Join(AdmissionPlugins, ","),
+		"--enable-admission-plugins=" + strings.Join(cp.admissionPlugins(), ","),
 		"--allow-privileged=true",
 		"--profiling=false",
 		"--v=0",

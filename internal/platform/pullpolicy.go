@@ -42,9 +42,9 @@ const pullAlwaysPatch = `(!has(variables.podSpec.%[1]s) ? [] : variables.podSpec
 // TierPullAlwaysPolicy returns PolicyTierPullAlways.
 func TierPullAlwaysPolicy() *admissionregistrationv1.MutatingAdmissionPolicy {
 	// Adding ephemeral containers to a running pod may not change those it has: only new ones are patched.
-	newEphemeral := " && !(request.subResource == 'ephemeralcontainers' && has(oldObject.spec.ephemeralContainers) && " +
+	newEphemeral := " && !(variables.ephemeral && has(oldObject.spec.ephemeralContainers) && " +
 		"oldObject.spec.ephemeralContainers.exists(o, o.name == c.name))"
-	expression := "(request.subResource == 'ephemeralcontainers' ? [] : " + fmt.Sprintf(pullAlwaysPatch, "containers", "") + " + " +
+	expression := "(variables.ephemeral ? [] : " + fmt.Sprintf(pullAlwaysPatch, "containers", "") + " + " +
 		fmt.Sprintf(pullAlwaysPatch, "initContainers", "") + ") + " + fmt.Sprintf(pullAlwaysPatch, "ephemeralContainers", newEphemeral)
 	return &admissionregistrationv1.MutatingAdmissionPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingAdmissionPolicy"},
@@ -62,6 +62,8 @@ func TierPullAlwaysPolicy() *admissionregistrationv1.MutatingAdmissionPolicy {
 			}},
 			Variables: []admissionregistrationv1.Variable{
 				{Name: "podSpec", Expression: podSpecExpression},
+				// request.subResource is absent, not empty, on requests on the object itself.
+				{Name: "ephemeral", Expression: "has(request.subResource) && request.subResource == 'ephemeralcontainers'"},
 				{Name: "specPath", Expression: "request.resource.resource == 'pods' ? '/spec' : " +
 					"request.resource.resource == 'cronjobs' ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec'"},
 			},

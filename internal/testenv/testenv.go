@@ -55,6 +55,8 @@ type Options struct {
 	CRDPaths []string
 	// APIServerArgs are extra kube-apiserver flags (localcp.Options.ExtraAPIServerArgs).
 	APIServerArgs []string
+	// AdmissionPlugins replace the local control plane's admission plugins (localcp.Options.AdmissionPlugins).
+	AdmissionPlugins []string
 	// ControllerManagerArgs are extra kube-controller-manager flags (localcp.Options.ExtraControllerManagerArgs).
 	ControllerManagerArgs []string
 }
@@ -106,6 +108,7 @@ func Start(opts Options) (*Environment, error) {
 		NoControllerManager:        opts.NoControllerManager,
 		Ephemeral:                  true,
 		ExtraAPIServerArgs:         opts.APIServerArgs,
+		AdmissionPlugins:           opts.AdmissionPlugins,
 		ExtraControllerManagerArgs: opts.ControllerManagerArgs,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -108,7 +109,8 @@ func TestWorkload_ImagesOnlyFromTheTenantsRegistries(t *testing.T) {
 	admitted(t, "deployment from an allowed registry", deployment("reg-app", "ghcr", fromGHCR))
 }
 
-func TestWorkload_ImagePullPolicyAlwaysUnlessTheTierTurnsItOff(t *testing.T) {
+func TestWorkload_ImagePullPolicySetToAlwaysWhereTheTierAsks(t *testing.T) {
+	ctx := context.Background()
 	createTier(t, "test-pull-relaxed", naasv1alpha1.TierSpec{
 		Quota:          corev1.ResourceList{corev1.ResourcePods: resource.MustParse("10")},
 		PodSecurity:    naasv1alpha1.PodSecurityRestricted,
@@ -117,21 +119,92 @@ func TestWorkload_ImagePullPolicyAlwaysUnlessTheTierTurnsItOff(t *testing.T) {
 	workloadTenant(t, "pull", func(*naasv1alpha1.TenantSpec) {})
 	provision(t, claim("pull-dev", "pull", "dev"))
 	provision(t, claim("pull-relaxed", "pull", "test-pull-relaxed"))
+	// The local API server serves MutatingAdmissionPolicy: naas sets the policy there, not in a webhook.
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: platform.PolicyTierPullAlways}, &admissionregistrationv1.MutatingAdmissionPolicy{}); err != nil {
+		t.Fatalf("the pull policy mutation is not installed: %v", err)
+	}
+	checkPullPolicy(t, "pull-dev", "pull-relaxed")
+}
+
+// checkPullPolicy checks, as bob, that naas sets imagePullPolicy Always in namespace always (of the dev tier),
+// refuses Never there, and leaves the policy as given in namespace relaxed (of a tier that turns the rule off).
+func checkPullPolicy(t *testing.T, always, relaxed string) {
+	t.Helper()
+	ctx := context.Background()
+	never := restrictedPod(always, "never")
+	never.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
+	waitDenied(t, "pod with imagePullPolicy Never in the dev tier", never,
+		"pod never: container app has imagePullPolicy Never; tier dev requires imagePullPolicy: Always", "set imagePullPolicy: Always")
 
 	cached := func(ns, name string) *corev1.Pod {
 		p := restrictedPod(ns, name)
 		p.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent
+		p.Spec.InitContainers = []corev1.Container{*p.Spec.Containers[0].DeepCopy()}
+		p.Spec.InitContainers[0].Name = "migrate"
+		p.Spec.InitContainers[0].ImagePullPolicy = "" // Kubernetes defaults a tagged image's to IfNotPresent
 		return p
 	}
-	waitDenied(t, "pod with imagePullPolicy IfNotPresent in the dev tier", cached("pull-dev", "cached"),
-		"pod cached: container app has imagePullPolicy IfNotPresent; tier dev requires imagePullPolicy: Always", "set imagePullPolicy: Always")
-	// Kubernetes defaults the pull policy of a tagged image to IfNotPresent: the rule holds for it too.
-	defaulted := restrictedPod("pull-dev", "defaulted")
-	defaulted.Spec.Containers[0].ImagePullPolicy = ""
-	denied(t, "pod whose pull policy defaults to IfNotPresent", as("bob").Create(context.Background(), defaulted), metav1.StatusReasonForbidden,
-		"has imagePullPolicy IfNotPresent")
-	admitted(t, "pod pulling always", restrictedPod("pull-dev", "always"))
-	admitted(t, "pod with IfNotPresent where the tier turns the rule off", cached("pull-relaxed", "cached"))
+	pod := mutated(t, "pod with imagePullPolicy IfNotPresent in the dev tier", func(name string) client.Object { return cached(always, name) },
+		func(o client.Object) []corev1.Container {
+			p := o.(*corev1.Pod)
+			return append(p.Spec.Containers, p.Spec.InitContainers...)
+		},
+	).(*corev1.Pod)
+	mutated(t, "deployment with imagePullPolicy IfNotPresent (a Helm chart's default)",
+		func(name string) client.Object { return deployment(always, name, cached("", "")) },
+		func(o client.Object) []corev1.Container { return o.(*appsv1.Deployment).Spec.Template.Spec.Containers })
+
+	// A debug container added to the running pod pulls always too.
+	pod.Spec.EphemeralContainers = append(pod.Spec.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+		Name: "debug", Image: "registry.example/debug:1", ImagePullPolicy: corev1.PullIfNotPresent,
+		SecurityContext: pod.Spec.Containers[0].SecurityContext,
+	}})
+	if err := env.Client.SubResource("ephemeralcontainers").Update(ctx, pod); err != nil {
+		t.Fatalf("add an ephemeral container: %v", err)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+		t.Fatal(err)
+	}
+	if got := pod.Spec.EphemeralContainers[0].ImagePullPolicy; got != corev1.PullAlways {
+		t.Errorf("ephemeral container stored with imagePullPolicy %s, want Always", got)
+	}
+
+	asGiven := cached(relaxed, "cached")
+	admitted(t, "pod with IfNotPresent where the tier turns the rule off", asGiven)
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(asGiven), asGiven); err != nil {
+		t.Fatal(err)
+	}
+	if got := asGiven.Spec.Containers[0].ImagePullPolicy; got != corev1.PullIfNotPresent {
+		t.Errorf("pod in a tier that does not ask stored with imagePullPolicy %s, want IfNotPresent as given", got)
+	}
+}
+
+// mutated creates the object make returns as bob until it is stored with imagePullPolicy Always on every
+// container containers returns (the tier's mutation binding reaches the API server moments after the tier; until
+// then naas-tier-workloads refuses it), and returns it as stored.
+func mutated(t *testing.T, what string, make func(name string) client.Object, containers func(client.Object) []corev1.Container) client.Object {
+	t.Helper()
+	ctx := context.Background()
+	var obj client.Object
+	attempt := 0
+	testenv.Eventually(t, 20*time.Second, what+" admitted with imagePullPolicy Always", func() error {
+		attempt++
+		obj = make(fmt.Sprintf("pulls-%d", attempt))
+		if err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, obj) }); err != nil {
+			return err
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(ctx, obj, client.GracePeriodSeconds(0)) })
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		for _, c := range containers(obj) {
+			if c.ImagePullPolicy != corev1.PullAlways {
+				return testenv.Errorf("container %s stored with imagePullPolicy %q, want Always", c.Name, c.ImagePullPolicy)
+			}
+		}
+		return nil
+	})
+	return obj
 }
 
 func TestWorkload_ResourceRequestsWhereTheTierRequiresThem(t *testing.T) {
@@ -181,6 +254,31 @@ func TestWorkload_ServicesNoNodePortsAndLoadBalancersByTier(t *testing.T) {
 	admitted(t, "first LoadBalancer in the staging tier", lb("lb-1"))
 	denied(t, "second LoadBalancer in the staging tier", as("bob").Create(ctx, lb("lb-2")), metav1.StatusReasonForbidden,
 		"exceeded quota", "services.loadbalancers=1")
+}
+
+// TestWorkload_ServicesNoExternalIPs: a service's external IPs make kube-proxy send that address's traffic, from
+// every pod and node, to the service (CVE-2020-8554). naas up's API server refuses them everywhere
+// (DenyServiceExternalIPs); naas's own policy refuses them in naas namespaces where a cluster does not (package
+// olderapiserver).
+func TestWorkload_ServicesNoExternalIPs(t *testing.T) {
+	ctx := context.Background()
+	workloadTenant(t, "eip", func(*naasv1alpha1.TenantSpec) {})
+	provision(t, claim("eip-app", "eip", "dev"))
+	svc := service("eip-app", "capture", corev1.ServiceTypeClusterIP)
+	svc.Spec.ExternalIPs = []string{"10.0.0.53"}
+	err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, svc.DeepCopy()) })
+	denied(t, "developer's service with an external IP", err, metav1.StatusReasonForbidden, "Use of external IPs is denied")
+
+	// Everywhere, for everyone: the cluster admin in a namespace naas does not manage.
+	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "not-naas-eip"}}
+	if err := env.Client.Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, other) })
+	elsewhere := service("not-naas-eip", "capture", corev1.ServiceTypeClusterIP)
+	elsewhere.Spec.ExternalIPs = []string{"10.0.0.53"}
+	denied(t, "cluster admin's service with an external IP outside naas namespaces", env.Client.Create(ctx, elsewhere),
+		metav1.StatusReasonForbidden, "Use of external IPs is denied")
 }
 
 func TestWorkload_NoHostPorts(t *testing.T) {
