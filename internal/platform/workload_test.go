@@ -155,3 +155,46 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestTierPullAlways_MutatesPodMakersInTheTiersNamespacesOnly(t *testing.T) {
+	p := TierPullAlwaysPolicy()
+	sel, err := metav1.LabelSelectorAsSelector(p.Spec.MatchConstraints.NamespaceSelector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sel.Matches(labels.Set{naasv1alpha1.LabelManagedBy: "naas"}) || sel.Matches(labels.Set{"team": "legacy"}) {
+		t.Error("the pull policy mutation must apply to naas namespaces only")
+	}
+	ops := map[string][]admissionregistrationv1.OperationType{}
+	for _, r := range p.Spec.MatchConstraints.ResourceRules {
+		for _, res := range r.Resources {
+			ops[res] = r.Operations
+		}
+	}
+	// A pod's containers are fixed once it exists: pods are mutated as they are created, and only new
+	// ephemeral containers later.
+	if diff := cmp.Diff(map[string][]admissionregistrationv1.OperationType{
+		"pods": {admissionregistrationv1.Create}, "pods/ephemeralcontainers": {admissionregistrationv1.Update},
+		"deployments": createUpdate, "replicasets": createUpdate, "statefulsets": createUpdate, "daemonsets": createUpdate,
+		"jobs": createUpdate, "cronjobs": createUpdate, "replicationcontrollers": createUpdate,
+	}, ops); diff != "" {
+		t.Errorf("mutated resources (-want +got):\n%s", diff)
+	}
+	if p.Spec.ReinvocationPolicy != admissionregistrationv1.IfNeededReinvocationPolicy {
+		t.Error("containers other admission steps add must be mutated too")
+	}
+	if !strings.Contains(p.Spec.Mutations[0].JSONPatch.Expression, "IfNotPresent") || strings.Contains(p.Spec.Mutations[0].JSONPatch.Expression, "Never") {
+		t.Error("only unset and IfNotPresent pull policies are changed; Never is for naas-tier-workloads to refuse")
+	}
+
+	b := TierMutatingBinding(&naasv1alpha1.Tier{ObjectMeta: metav1.ObjectMeta{Name: "prod", UID: "u"}})
+	bsel, err := metav1.LabelSelectorAsSelector(b.Spec.MatchResources.NamespaceSelector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Spec.PolicyName != PolicyTierPullAlways || b.Spec.ParamRef.Name != "prod" || len(b.OwnerReferences) != 1 ||
+		!bsel.Matches(labels.Set{naasv1alpha1.LabelManagedBy: "naas", naasv1alpha1.LabelTier: "prod"}) ||
+		bsel.Matches(labels.Set{naasv1alpha1.LabelManagedBy: "naas", naasv1alpha1.LabelTier: "dev"}) {
+		t.Errorf("binding of tier prod: %+v", b)
+	}
+}
