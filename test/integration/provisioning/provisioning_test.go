@@ -527,7 +527,8 @@ func TestProvision_BadInputIsReportedAndCreatesNothing(t *testing.T) {
 		reason     string
 		messageHas string
 	}{
-		{"unknown tenant", claim("strict-a", "nobody", "standard", "dev"), naasv1alpha1.ReasonUnknownTenant, "existing tenants:"},
+		// Not "strict-a": names starting with "strict-" are reserved for tenant strict, for platform admins too.
+		{"unknown tenant", claim("nobody-a", "nobody", "standard", "dev"), naasv1alpha1.ReasonUnknownTenant, "existing tenants:"},
 		{"unknown template", claim("strict-b", "strict", "mainframe", "dev"), naasv1alpha1.ReasonUnknownTemplate, "existing templates: data, microservice, ml, standard"},
 		{"unknown tier", claim("strict-c", "strict", "standard", "gold"), naasv1alpha1.ReasonUnknownTier, "existing tiers: dev, prod, staging"},
 		{"tier not allowed", claim("strict-d", "strict", "standard", "prod"), naasv1alpha1.ReasonNotAllowed, "dev, staging"},
