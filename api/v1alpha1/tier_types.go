@@ -48,7 +48,8 @@ type WorkloadPolicy struct {
 	// +optional
 	RequireResourceRequests bool `json:"requireResourceRequests,omitempty"`
 	// imagePullPolicyAlways requires imagePullPolicy Always, so no tenant runs an image another tenant pulled
-	// onto the node without its own credentials. On unless set to false.
+	// onto the node without its own credentials: naas sets it on containers whose policy is unset or
+	// IfNotPresent, and refuses Never. On unless set to false.
 	// +optional
 	ImagePullPolicyAlways *bool `json:"imagePullPolicyAlways,omitempty"`
 }
