@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -30,12 +32,22 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 }
 
 // PrefixesReserving returns the naming prefixes of the tenants that reserve name: those whose prefix name starts
-// with (see tenancy.CheckReservedName). c reads the cache with IndexNamingPrefix.
+// with (see tenancy.CheckReservedName). c reads the cache with IndexNamingPrefix; when it is the cache itself,
+// the index is read in place (package cacheindex), without a list per lookup.
 func PrefixesReserving(ctx context.Context, c client.Reader, name string) ([]tenancy.TenantPrefix, error) {
 	var out []tenancy.TenantPrefix
+	inPlace, _ := c.(cache.Cache)
 	for _, p := range tenancy.PrefixesOf(name) {
 		if len(p) > maxPrefixLength {
 			break
+		}
+		if inPlace != nil {
+			if err := cacheindex.Each(ctx, inPlace, &naasv1alpha1.Tenant{}, IndexNamingPrefix, p, func(t *naasv1alpha1.Tenant) {
+				out = append(out, tenancy.PrefixOf(t))
+			}); err != nil {
+				return nil, fmt.Errorf("find the tenants whose naming prefix is %q: %w", p, err)
+			}
+			continue
 		}
 		tenants := &naasv1alpha1.TenantList{}
 		if err := c.List(ctx, tenants, client.MatchingFields{IndexNamingPrefix: p}, client.UnsafeDisableDeepCopy); err != nil {

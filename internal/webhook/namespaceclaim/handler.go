@@ -188,7 +188,11 @@ func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.Nam
 		}
 		sort.Strings(r.MemberOf)
 	}
-	if r.Prefixes, err = tenantcontroller.PrefixesReserving(ctx, v.Client, c.Name); err != nil {
+	var tenants client.Reader = v.Client
+	if v.Cache != nil {
+		tenants = v.Cache
+	}
+	if r.Prefixes, err = tenantcontroller.PrefixesReserving(ctx, tenants, c.Name); err != nil {
 		return err
 	}
 	r.Namespace, err = namespaceMetadata(ctx, v.Client, c.Name)
