@@ -373,11 +373,12 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte, pullPolicy bool) 
 		}},
 	}
 	if pullPolicy {
-		var rules []admissionregistrationv1.RuleWithOperations
+		// A pod's containers are fixed once it exists: pods are mutated as they are created, then only the
+		// ephemeral containers added to them.
+		rules := []admissionregistrationv1.RuleWithOperations{rule("", create, "pods"), rule("", update, "pods/ephemeralcontainers")}
 		for _, group := range []string{"", "apps", "batch"} {
-			rules = append(rules, rule(group, createUpdate, pullpolicy.Resources[group]...))
+			rules = append(rules, rule(group, createUpdate, pullpolicy.TemplateResources[group]...))
 		}
-		rules = append(rules, rule("", update, "pods/ephemeralcontainers"))
 		mutating.Webhooks = append(mutating.Webhooks, admissionregistrationv1.MutatingWebhook{
 			Name:                    "pull-policy.mutate.naas.dev",
 			ClientConfig:            cc(pathMutatePullPolicy),

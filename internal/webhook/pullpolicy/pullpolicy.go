@@ -94,9 +94,10 @@ var kinds = map[string]struct {
 		}},
 }
 
-// Resources are the resources the webhook must be registered for, by API group.
-var Resources = map[string][]string{
-	"":      {"pods", "replicationcontrollers"},
+// TemplateResources are the resources with pod templates the webhook must be registered for (create and update),
+// by API group; besides them, pods (create) and pods/ephemeralcontainers (update).
+var TemplateResources = map[string][]string{
+	"":      {"replicationcontrollers"},
 	"apps":  {"deployments", "replicasets", "statefulsets", "daemonsets"},
 	"batch": {"jobs", "cronjobs"},
 }
