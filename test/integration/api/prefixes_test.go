@@ -1,11 +1,15 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 )
@@ -57,5 +61,27 @@ func TestAPI_NamingPrefixIsReservedForItsTenant(t *testing.T) {
 		if claimExists(t, name) {
 			t.Errorf("refused claim %s exists", name)
 		}
+	}
+}
+
+// TestAPI_TenantPrefixesDoNotOverlap: a platform admin creating a tenant through the API gets tenant admission's
+// refusal as a problem naming the field.
+func TestAPI_TenantPrefixesDoNotOverlap(t *testing.T) {
+	p := startPlatform(t, platformConfig{})
+	admin := as("platform-admin")
+	expect(t, p.call(t, admin, http.MethodPost, "/api/v1/tenants", map[string]any{
+		"name": "pfirst", "members": []map[string]string{{"kind": "User", "name": "alice", "role": "admin"}}, "naming": map[string]any{"prefix": "pfirst-"},
+	}), http.StatusCreated, "a tenant with a prefix")
+	r := p.call(t, admin, http.MethodPost, "/api/v1/tenants", map[string]any{
+		"name": "psecond", "members": []map[string]string{{"kind": "User", "name": "carol", "role": "admin"}}, "naming": map[string]any{"prefix": "pfirst-x-"},
+	})
+	expect(t, r, http.StatusUnprocessableEntity, "a second tenant whose prefix starts with the first's")
+	prob := r.problem(t)
+	if len(prob.Errors) != 1 || !strings.HasSuffix(prob.Errors[0].Field, "naming.prefix") ||
+		!strings.Contains(prob.Errors[0].Message, `overlaps the naming prefix "pfirst-" of tenant "pfirst"`) {
+		t.Errorf("problem %+v does not name the overlapping prefix", prob)
+	}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "psecond"}, &naasv1alpha1.Tenant{}); !apierrors.IsNotFound(err) {
+		t.Errorf("refused tenant psecond: %v, want not found", err)
 	}
 }
