@@ -14,6 +14,11 @@ CP_BINS    := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager
 TEST_FLAGS ?= -timeout 40m
 DATA_DIR   ?= .naas
 ADDR       ?= 127.0.0.1:8080
+# What `make generate` writes; `make verify` fails when any of it differs from the commit or is untracked.
+GENERATED  := api config/crd
+# Every Go module (each is checked with `go mod tidy -diff`) and every directory holding Go files (gofmt).
+GO_MODULES := . controlplane hack/tools
+GO_DIRS    := api bench cmd config controlplane internal test
 
 ##@ Everyday
 
@@ -28,8 +33,12 @@ run: build controlplane ## Build what is needed and run the platform on a local 
 	$(BIN)/naas up --data-dir $(DATA_DIR) --addr $(ADDR)
 
 .PHONY: test
-test: build controlplane ## Build what is needed and run every test (unit, integration on the real control plane, e2e).
+test: deps build controlplane ## Install missing test packages, build what is needed and run every test (unit, integration, e2e).
 	$(GO) test $(TEST_FLAGS) ./...
+
+.PHONY: deps
+deps: ## Install the Debian packages the tests need (as root or with sudo), or print the command that does.
+	@hack/deps.sh
 
 .PHONY: build
 build: $(BIN)/naas $(BIN)/kubectl-naas ## Build bin/naas and the kubectl plugin bin/kubectl-naas.
@@ -59,8 +68,17 @@ generate: $(BIN)/controller-gen ## Generate deepcopy code and CRDs from api/.
 	$(BIN)/controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd
 
 .PHONY: verify
-verify: generate ## Regenerate and fail if anything generated is out of date.
-	@git diff --exit-code -- api config/crd || { echo "generated files are out of date: run 'make generate' and commit"; exit 1; }
+verify: generate ## Fail if generated files are stale or untracked, a go.mod is not tidy, or Go code is not gofmt'd.
+	@echo ">> generated files are committed and up to date"
+	@changed=$$(git status --porcelain --untracked-files=all -- $(GENERATED)); \
+	if [ -n "$$changed" ]; then echo "$$changed"; git --no-pager diff -- $(GENERATED); \
+		echo "generated files are out of date or not committed: run 'make generate' and commit"; exit 1; fi
+	@echo ">> go mod tidy -diff ($(GO_MODULES))"
+	@for m in $(GO_MODULES); do \
+		(cd $$m && $(GO) mod tidy -diff) || { echo "$$m/go.mod is not tidy: run 'cd $$m && go mod tidy' and commit"; exit 1; }; done
+	@echo ">> gofmt -l"
+	@unformatted=$$(gofmt -l $(GO_DIRS)); \
+	if [ -n "$$unformatted" ]; then echo "$$unformatted"; echo "these files are not gofmt'd: run 'make fmt'"; exit 1; fi
 
 .PHONY: lint
 lint: $(BIN)/golangci-lint ## Run golangci-lint with the repository's strict configuration.
@@ -68,7 +86,7 @@ lint: $(BIN)/golangci-lint ## Run golangci-lint with the repository's strict con
 
 .PHONY: fmt
 fmt: ## Format the Go sources.
-	gofmt -w api cmd config internal test
+	gofmt -w $(GO_DIRS)
 
 .PHONY: unit
 unit: ## Run the unit tests only (no control plane).
