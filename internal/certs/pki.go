@@ -2,18 +2,14 @@ package certs
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"slices"
 	"time"
+
+	"github.com/naas-dev/naas/internal/certs/tlsca"
 )
 
 // Default lifetimes. A certificate is renewed once less than a third of its lifetime is left.
@@ -74,17 +70,21 @@ func Ensure(b *Bundle, p Policy, now time.Time) (*Bundle, bool, error) {
 	}
 	changed := false
 
-	ca, caKey, err := parsePair(out.CACert, out.CAKey)
+	ca, err := tlsca.ParseCA(out.CACert, out.CAKey)
 	var oldCA *x509.Certificate
-	if err != nil || renewDue(ca, now) {
-		oldCA = ca
-		if ca != nil && now.Before(ca.NotAfter) {
-			out.PreviousCACerts = append(encodeCert(ca.Raw), out.PreviousCACerts...)
+	if err != nil || renewDue(ca.Cert, now) {
+		if ca != nil {
+			oldCA = ca.Cert
+			if now.Before(oldCA.NotAfter) {
+				out.PreviousCACerts = append(tlsca.EncodeCert(oldCA.Raw), out.PreviousCACerts...)
+			}
 		}
-		if ca, caKey, err = newCA(now, p.CAValidity); err != nil {
+		if ca, err = tlsca.NewCA(fmt.Sprintf("naas-webhook-ca@%d", now.Unix()), now, p.CAValidity); err != nil {
 			return nil, false, err
 		}
-		out.CACert, out.CAKey = encodeCert(ca.Raw), encodeKey(caKey)
+		if out.CACert, out.CAKey, err = ca.PEM(); err != nil {
+			return nil, false, err
+		}
 		changed = true
 	}
 
@@ -94,17 +94,19 @@ func Ensure(b *Bundle, p Policy, now time.Time) (*Bundle, bool, error) {
 		changed = true
 	}
 
-	cert, _, err := parsePair(out.Cert, out.Key)
+	cert, _, err := tlsca.ParsePair(out.Cert, out.Key)
 	good := err == nil && !renewDue(cert, now) && names(cert, p.Hosts)
 	// Right after a CA rotation the serving certificate of the old CA is kept until the next Ensure: the API
 	// server must learn the new CA bundle before it is shown a certificate the new CA signed.
 	keepForNow := good && oldCA != nil && cert.CheckSignatureFrom(oldCA) == nil
-	if !keepForNow && (!good || cert.CheckSignatureFrom(ca) != nil) {
-		certDER, key, err := newServingCert(ca, caKey, p.Hosts, now, p.CertValidity)
-		if err != nil {
+	if !keepForNow && (!good || cert.CheckSignatureFrom(ca.Cert) != nil) {
+		cn := "naas-webhook"
+		if len(p.Hosts.DNSNames) > 0 {
+			cn = p.Hosts.DNSNames[0]
+		}
+		if out.Cert, out.Key, err = ca.IssueServing(cn, p.Hosts.DNSNames, p.Hosts.IPs, now, p.CertValidity); err != nil {
 			return nil, false, err
 		}
-		out.Cert, out.Key = encodeCert(certDER), encodeKey(key)
 		changed = true
 	}
 	return out, changed, nil
@@ -150,107 +152,6 @@ func liveCerts(pemCerts []byte, now time.Time) ([]byte, bool) {
 		out = append(out, pem.EncodeToMemory(block)...)
 	}
 	return out, dropped
-}
-
-func parsePair(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	cb, _ := pem.Decode(certPEM)
-	kb, _ := pem.Decode(keyPEM)
-	if cb == nil || kb == nil {
-		return nil, nil, errors.New("missing certificate or key")
-	}
-	c, err := x509.ParseCertificate(cb.Bytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	k, err := x509.ParseECPrivateKey(kb.Bytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	pub, ok := c.PublicKey.(*ecdsa.PublicKey)
-	if !ok || !pub.Equal(&k.PublicKey) {
-		return nil, nil, errors.New("the key does not belong to the certificate")
-	}
-	return c, k, nil
-}
-
-func serial() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-}
-
-func newCA(now time.Time, validity time.Duration) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate CA key: %w", err)
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, nil, err
-	}
-	tpl := &x509.Certificate{
-		SerialNumber:          sn,
-		Subject:               pkix.Name{CommonName: fmt.Sprintf("naas-webhook-ca@%d", now.Unix())},
-		NotBefore:             now.Add(-time.Hour), // tolerate clock skew with the API server
-		NotAfter:              now.Add(validity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create CA certificate: %w", err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	return ca, key, err
-}
-
-func newServingCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, h Hosts, now time.Time, validity time.Duration) ([]byte, *ecdsa.PrivateKey, error) {
-	if len(h.DNSNames) == 0 && len(h.IPs) == 0 {
-		return nil, nil, errors.New("the serving certificate needs at least one DNS name or IP address")
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate serving key: %w", err)
-	}
-	sn, err := serial()
-	if err != nil {
-		return nil, nil, err
-	}
-	notAfter := now.Add(validity)
-	if notAfter.After(ca.NotAfter) {
-		notAfter = ca.NotAfter
-	}
-	cn := "naas-webhook"
-	if len(h.DNSNames) > 0 {
-		cn = h.DNSNames[0]
-	}
-	tpl := &x509.Certificate{
-		SerialNumber: sn,
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     h.DNSNames,
-		IPAddresses:  h.IPs,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create serving certificate: %w", err)
-	}
-	return der, key, nil
-}
-
-func encodeCert(der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
-func encodeKey(k *ecdsa.PrivateKey) []byte {
-	der, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		panic(err) // a P-256 key always marshals
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
 }
 
 // Equal reports whether two bundles hold the same PEM data.

@@ -1,19 +1,13 @@
 package localcp
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/naas-dev/naas/internal/certs/tlsca"
 )
 
 // pki holds the paths of the certificates and keys of a control plane.
@@ -35,128 +29,99 @@ func newPKI(dir string) pki {
 	}
 }
 
+// Lifetimes of the local control plane's certificates: long, because nothing renews them (delete the data
+// directory's pki/ to start over).
+const (
+	caValidity      = 10 * 365 * 24 * time.Hour
+	servingValidity = 10 * 365 * 24 * time.Hour
+)
+
+// The names kube-apiserver is reached by, from the host and from inside the cluster.
+var (
+	apiserverDNSNames = []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}
+	apiserverIPs      = []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1"), net.ParseIP(serviceIP)}
+)
+
 // ensure creates whatever certificate or key is missing; existing ones are kept so
 // that clients configured against an earlier run keep trusting the server.
 func (p pki) ensure() error {
 	if err := os.MkdirAll(filepath.Dir(p.CACert), 0o700); err != nil {
 		return err
 	}
+	now := time.Now()
+	var ca *tlsca.CA
 	if !exists(p.CACert) || !exists(p.CAKey) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		var err error
+		if ca, err = tlsca.NewCA("naas-local-ca", now, caValidity); err != nil {
+			return err
+		}
+		certPEM, keyPEM, err := ca.PEM()
 		if err != nil {
 			return err
 		}
-		tmpl := &x509.Certificate{
-			SerialNumber:          serial(),
-			Subject:               pkix.Name{CommonName: "naas-local-ca"},
-			NotBefore:             time.Now().Add(-time.Hour),
-			NotAfter:              time.Now().AddDate(10, 0, 0),
-			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-			BasicConstraintsValid: true,
-			IsCA:                  true,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			return fmt.Errorf("create CA certificate: %w", err)
-		}
-		if err := writePEM(p.CACert, "CERTIFICATE", der); err != nil {
-			return err
-		}
-		if err := writeKey(p.CAKey, key); err != nil {
+		if err := writeFiles(p.CACert, certPEM, p.CAKey, keyPEM); err != nil {
 			return err
 		}
 		// A new CA invalidates the old serving certificate.
 		_ = os.Remove(p.ServingCert)
 	}
 	if !exists(p.ServingCert) || !exists(p.ServingKey) {
-		caCert, caKey, err := p.loadCA()
+		if ca == nil {
+			var err error
+			if ca, err = p.loadCA(); err != nil {
+				return err
+			}
+		}
+		certPEM, keyPEM, err := ca.IssueServing("kube-apiserver", apiserverDNSNames, apiserverIPs, now, servingValidity)
 		if err != nil {
 			return err
 		}
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return err
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: serial(),
-			Subject:      pkix.Name{CommonName: "kube-apiserver"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().AddDate(10, 0, 0),
-			KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			DNSNames:     []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
-			IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1"), net.ParseIP(serviceIP)},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			return fmt.Errorf("create serving certificate: %w", err)
-		}
-		if err := writePEM(p.ServingCert, "CERTIFICATE", der); err != nil {
-			return err
-		}
-		if err := writeKey(p.ServingKey, key); err != nil {
+		if err := writeFiles(p.ServingCert, certPEM, p.ServingKey, keyPEM); err != nil {
 			return err
 		}
 	}
 	if !exists(p.ServiceAccountKey) || !exists(p.ServiceAccountPublicKey) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		key, err := tlsca.NewKey()
 		if err != nil {
 			return err
 		}
-		if err := writeKey(p.ServiceAccountKey, key); err != nil {
-			return err
-		}
-		pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+		keyPEM, err := tlsca.EncodeKey(key)
 		if err != nil {
 			return err
 		}
-		if err := writePEM(p.ServiceAccountPublicKey, "PUBLIC KEY", pub); err != nil {
+		pubPEM, err := tlsca.EncodePublicKey(&key.PublicKey)
+		if err != nil {
+			return err
+		}
+		if err := writeFiles(p.ServiceAccountKey, keyPEM, p.ServiceAccountPublicKey, pubPEM); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p pki) loadCA() (*x509.Certificate, *ecdsa.PrivateKey, error) {
+func (p pki) loadCA() (*tlsca.CA, error) {
 	certPEM, err := os.ReadFile(p.CACert)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	keyPEM, err := os.ReadFile(p.CAKey)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cb, _ := pem.Decode(certPEM)
-	kb, _ := pem.Decode(keyPEM)
-	if cb == nil || kb == nil {
-		return nil, nil, errors.New("local CA files are not PEM; delete the pki directory to regenerate them")
-	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
+	ca, err := tlsca.ParseCA(certPEM, keyPEM)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("local CA %s: %w; delete the pki directory to regenerate it", p.CACert, err)
 	}
-	key, err := x509.ParseECPrivateKey(kb.Bytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cert, key, nil
+	return ca, nil
 }
 
-func serial() *big.Int {
-	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	return n
-}
-
-func writeKey(path string, key *ecdsa.PrivateKey) error {
-	der, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
+// writeFiles writes a certificate and its key (or a key and its public half), readable by the owner only.
+func writeFiles(path1 string, data1 []byte, path2 string, data2 []byte) error {
+	if err := os.WriteFile(path1, data1, 0o600); err != nil {
 		return err
 	}
-	return writePEM(path, "EC PRIVATE KEY", der)
-}
-
-func writePEM(path, typ string, der []byte) error {
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
+	return os.WriteFile(path2, data2, 0o600)
 }
 
 func exists(path string) bool {
