@@ -1,137 +1,166 @@
 package portal
 
 import (
+	"bytes"
 	"html"
 	"html/template"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
-// renderMarkdown renders the Markdown of a template's documentation (the runbook) to HTML. It knows the part of
-// Markdown runbooks use: headings, paragraphs, bulleted and numbered lists, fenced code blocks, `code`,
-// **bold**, *emphasis* and [links](https://...). Everything is escaped first, so the text cannot inject markup,
-// and links go only to http(s), mailto, or paths and anchors of this site. Headings are shifted to start at
-// level 3 (the page has its own h1 and h2) and get ids "doc-<slug>" for links to them.
+// runbookMarkdown turns a runbook's Markdown (CommonMark with GitHub's tables, strikethrough, task lists and
+// autolinks) into HTML with the portal's rules applied on the syntax tree (runbookRules) and raw HTML shown as the
+// text it is (escapedHTML). Safe for concurrent use.
+var runbookMarkdown = goldmark.New(
+	goldmark.WithExtensions(
+		extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
+		extension.Strikethrough, extension.TaskList, extension.Linkify,
+	),
+	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(runbookRules{}, 100))),
+	goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(escapedHTML{}, 100))),
+)
+
+// runbookPolicy is the sanitizer behind the renderer: whatever goldmark emits, only these elements and
+// attributes reach the page. It is the second line of defence; runbookRules already keeps links and ids to
+// what this allows.
+var runbookPolicy = func() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("p", "br", "hr", "blockquote", "ul", "ol", "li", "pre", "code", "em", "strong", "del",
+		"table", "thead", "tbody", "tr", "th", "td", "h3", "h4", "h5", "h6")
+	p.AllowAttrs("id").Matching(regexp.MustCompile(`^doc-[a-z0-9-]*$`)).OnElements("h3", "h4", "h5", "h6")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowRelativeURLs(true)
+	p.AllowAttrs("start").Matching(bluemonday.Integer).OnElements("ol")
+	p.AllowAttrs("align").Matching(regexp.MustCompile(`^(left|center|right)$`)).OnElements("th", "td")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[\w+-]+$`)).OnElements("code")
+	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
+	p.AllowAttrs("checked", "disabled").Matching(regexp.MustCompile(`^$`)).OnElements("input")
+	return p
+}()
+
+// renderMarkdown renders the Markdown of a template's documentation (the runbook) to HTML. Raw HTML in it is
+// shown as text, links go only to http(s), mailto, or paths and anchors of this site (other links become their
+// text), images become their alt text, and headings are shifted to start at level 3 (the page has its own h1
+// and h2) and get ids "doc-<slug>" for links to them. The result is sanitized with an allow-list as well.
 func renderMarkdown(src string) template.HTML {
-	var b strings.Builder
-	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
-	var para []string
-	list := "" // "ul" or "ol" while in a list
-	flushPara := func() {
-		if len(para) > 0 {
-			b.WriteString("<p>" + inlineMarkdown(strings.Join(para, " ")) + "</p>\n")
-			para = nil
-		}
+	var b bytes.Buffer
+	if err := runbookMarkdown.Convert([]byte(src), &b); err != nil {
+		// Rendering to memory does not fail; should it, the page shows the text rather than nothing.
+		return template.HTML("<pre>" + html.EscapeString(src) + "</pre>\n") //nolint:gosec // escaped
 	}
-	closeList := func() {
-		if list != "" {
-			b.WriteString("</" + list + ">\n")
-			list = ""
-		}
-	}
-	openList := func(kind string) {
-		if list != kind {
-			closeList()
-			b.WriteString("<" + kind + ">\n")
-			list = kind
-		}
-	}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(trimmed, "```"):
-			flushPara()
-			closeList()
-			var code []string
-			for i++; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), "```"); i++ {
-				code = append(code, lines[i])
-			}
-			b.WriteString("<pre><code>" + html.EscapeString(strings.Join(code, "\n")) + "</code></pre>\n")
-		case trimmed == "":
-			flushPara()
-			closeList()
-		case headingLevel(trimmed) > 0:
-			flushPara()
-			closeList()
-			n := headingLevel(trimmed)
-			text := strings.TrimSpace(strings.TrimLeft(trimmed, "#"))
-			level := min(max(n+1, 3), 6)
-			tag := "h" + strconv.Itoa(level)
-			b.WriteString("<" + tag + ` id="doc-` + slug(text) + `">` + inlineMarkdown(text) + "</" + tag + ">\n")
-		case strings.HasPrefix(trimmed, "- ") || strings.HasPrefix(trimmed, "* "):
-			flushPara()
-			openList("ul")
-			b.WriteString("<li>" + inlineMarkdown(strings.TrimSpace(trimmed[2:])) + "</li>\n")
-		case orderedItem.MatchString(trimmed):
-			flushPara()
-			openList("ol")
-			b.WriteString("<li>" + inlineMarkdown(orderedItem.ReplaceAllString(trimmed, "")) + "</li>\n")
-		case list != "" && (strings.HasPrefix(line, "  ") || strings.HasPrefix(line, "\t")):
-			// A continuation line of the last list item: fold it into the item.
-			s := b.String()
-			if strings.HasSuffix(s, "</li>\n") {
-				b.Reset()
-				b.WriteString(strings.TrimSuffix(s, "</li>\n") + " " + inlineMarkdown(trimmed) + "</li>\n")
-			}
-		default:
-			closeList()
-			para = append(para, trimmed)
-		}
-	}
-	flushPara()
-	closeList()
-	return template.HTML(b.String()) //nolint:gosec // every piece of text is escaped above
+	return template.HTML(runbookPolicy.SanitizeBytes(b.Bytes())) //nolint:gosec // sanitized with runbookPolicy
 }
 
-var orderedItem = regexp.MustCompile(`^\d{1,9}[.)]\s+`)
+// runbookRules applies the portal's rules to the syntax tree of a runbook: heading levels and ids, the links
+// it allows, no images.
+type runbookRules struct{}
 
-// headingLevel is the level of an ATX heading line ("## Title" is 2), or 0.
-func headingLevel(line string) int {
-	n := 0
-	for n < len(line) && line[n] == '#' {
-		n++
+func (runbookRules) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
+	src := reader.Source()
+	ids := map[string]int{}
+	var unwrap []ast.Node
+	var unlink []*ast.AutoLink
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Heading:
+			n.Level = min(max(n.Level+1, 3), 6)
+			id := "doc-" + slug(plainText(n, src))
+			if ids[id]++; ids[id] > 1 {
+				id += "-" + strconv.Itoa(ids[id])
+			}
+			n.SetAttributeString("id", []byte(id))
+		case *ast.Link:
+			if !safeLink(string(n.Destination)) {
+				unwrap = append(unwrap, n)
+			}
+		case *ast.Image:
+			unwrap = append(unwrap, n)
+		case *ast.AutoLink:
+			if !safeLink(string(n.URL(src))) {
+				unlink = append(unlink, n)
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	// The tree changes after the walk: replace each unwrapped node by its children (the link's text, the image's
+	// alt text), and each refused autolink by its text.
+	for _, n := range unlink {
+		n.Parent().ReplaceChild(n.Parent(), n, ast.NewString(n.Label(src)))
 	}
-	if n == 0 || n > 6 || (n < len(line) && line[n] != ' ') {
-		return 0
+	for _, n := range unwrap {
+		parent := n.Parent()
+		for c := n.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, n, c)
+			c = next
+		}
+		parent.RemoveChild(parent, n)
 	}
-	return n
 }
 
-var (
-	mdBold     = regexp.MustCompile(`\*\*([^*]+)\*\*`)
-	mdEmphasis = regexp.MustCompile(`(^|[^*\w])\*([^*\s][^*]*)\*`)
-	mdLink     = regexp.MustCompile(`\[([^\]]+)\]\(([^)\s]+)\)`)
-	nonSlug    = regexp.MustCompile(`[^a-z0-9]+`)
-)
-
-// inlineMarkdown renders code spans, bold, emphasis and links of one line; the rest is escaped text.
-func inlineMarkdown(s string) string {
+// plainText is the text of n's inline content, for a heading's id.
+func plainText(n ast.Node, src []byte) string {
 	var b strings.Builder
-	parts := strings.Split(s, "`")
-	for i, part := range parts {
-		// Odd parts are code spans, unless the last backtick has no partner.
-		if i%2 == 1 && i < len(parts)-1 {
-			b.WriteString("<code>" + html.EscapeString(part) + "</code>")
-			continue
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
 		}
-		if i%2 == 1 {
-			b.WriteString("`")
+		switch c := c.(type) {
+		case *ast.Text:
+			b.Write(c.Segment.Value(src))
+		case *ast.String:
+			b.Write(c.Value)
 		}
-		t := html.EscapeString(part)
-		t = mdLink.ReplaceAllStringFunc(t, func(m string) string {
-			sub := mdLink.FindStringSubmatch(m)
-			if !safeLink(html.UnescapeString(sub[2])) {
-				return sub[1]
-			}
-			return `<a href="` + sub[2] + `">` + sub[1] + `</a>`
-		})
-		t = mdBold.ReplaceAllString(t, "<strong>$1</strong>")
-		t = mdEmphasis.ReplaceAllString(t, "$1<em>$2</em>")
-		b.WriteString(t)
-	}
+		return ast.WalkContinue, nil
+	})
 	return b.String()
+}
+
+// escapedHTML renders raw HTML, inline or as a block, as the escaped text it is: a runbook's `<name>` placeholder
+// or a pasted tag stays readable instead of disappearing, and nothing of it is markup.
+type escapedHTML struct{}
+
+func (escapedHTML) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindRawHTML, func(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			segs := n.(*ast.RawHTML).Segments
+			for i := range segs.Len() {
+				seg := segs.At(i)
+				_, _ = w.WriteString(html.EscapeString(string(seg.Value(src))))
+			}
+		}
+		return ast.WalkSkipChildren, nil
+	})
+	reg.Register(ast.KindHTMLBlock, func(w util.BufWriter, src []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		block := n.(*ast.HTMLBlock)
+		var b strings.Builder
+		for i := range block.Lines().Len() {
+			seg := block.Lines().At(i)
+			b.Write(seg.Value(src))
+		}
+		if block.HasClosure() {
+			b.Write(block.ClosureLine.Value(src))
+		}
+		_, _ = w.WriteString("<p>" + html.EscapeString(strings.TrimRight(b.String(), "\n")) + "</p>\n")
+		return ast.WalkSkipChildren, nil
+	})
 }
 
 func safeLink(u string) bool {
@@ -139,6 +168,8 @@ func safeLink(u string) bool {
 	return strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "mailto:") ||
 		strings.HasPrefix(l, "#") || (strings.HasPrefix(l, "/") && !strings.HasPrefix(l, "//"))
 }
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
 // slug makes an id from heading text: "Quota exhausted!" is "quota-exhausted".
 func slug(s string) string {
