@@ -72,7 +72,7 @@ type Inventory struct {
 	opts    Options
 	kinds   map[schema.GroupVersionKind]*store
 	labels  map[string]int
-	strs    *intern.Table
+	strs    interface{ Get(string) string } // shares equal strings (intern.Table)
 	tuples  *labelTable
 	shelves shelves
 
