@@ -1,44 +1,23 @@
 // Package intern shares equal strings between the objects naas keeps in memory: label keys and values, names,
 // condition reasons and messages repeat across thousands of objects, and decoding gives each a copy of its own.
+//
+// It is Go's unique package, used without keeping its handles: equal strings interned close together in time
+// (a list, a burst of watch events) share one copy, and the runtime forgets a canonical copy at the next
+// collection once no handle holds it, so nothing grows without bound and no table has to be sized. A string
+// interned after that gets a new canonical copy; the live-heap benchmark of internal/inventory measured that
+// this costs less than the bounded table it replaced, whose map held every string it had seen (see
+// docs/benchmarks.md).
 package intern
 
-import "sync"
+import "unique"
 
 // maxLen is the longest string shared; longer ones are rarely equal.
 const maxLen = 1024
 
-// Table shares equal strings. It holds at most a fixed number of them, so that strings unique to one object
-// cannot grow it without bound; callers leave out the strings they know are unique.
-type Table struct {
-	mu   sync.Mutex
-	strs map[string]string
-	max  int
-}
-
-// New returns a table of at most maxStrings strings.
-func New(maxStrings int) *Table {
-	return &Table{strs: map[string]string{}, max: maxStrings}
-}
-
-// Get returns the table's copy of s, adding s while the table is not full.
-func (t *Table) Get(s string) string {
+// String returns a shared copy of s.
+func String(s string) string {
 	if s == "" || len(s) > maxLen {
 		return s
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if shared, ok := t.strs[s]; ok {
-		return shared
-	}
-	if len(t.strs) < t.max {
-		t.strs[s] = s
-	}
-	return s
-}
-
-// Len returns the number of strings held.
-func (t *Table) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.strs)
+	return unique.Make(s).Value()
 }

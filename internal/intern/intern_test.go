@@ -1,8 +1,10 @@
 package intern
 
 import (
+	"runtime"
 	"strings"
 	"testing"
+	"unique"
 	"unsafe"
 )
 
@@ -11,22 +13,29 @@ func same(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b
 // fresh returns a copy of s in memory of its own, as decoding makes it.
 func fresh(s string) string { return string([]byte(s)) }
 
-func TestTable(t *testing.T) {
-	tab := New(2)
-	first := tab.Get(fresh("payments"))
-	if again := tab.Get(fresh("payments")); !same(first, again) || again != "payments" {
+func TestString_SharesEqualStrings(t *testing.T) {
+	// A handle keeps the canonical copy across collections, so that a collection during the test cannot make
+	// the two calls return different copies.
+	h := unique.Make("payments")
+	defer runtime.KeepAlive(h)
+	first, again := String(fresh("payments")), String(fresh("payments"))
+	if !same(first, again) || again != "payments" {
 		t.Error("equal strings are not shared")
 	}
-	tab.Get(fresh("checkout"))
-	full1, full2 := tab.Get(fresh("search-team")), tab.Get(fresh("search-team"))
-	if same(full1, full2) || tab.Len() != 2 {
-		t.Errorf("a table full at 2 strings took another: %d strings", tab.Len())
+	if !same(first, h.Value()) {
+		t.Error("the shared copy is not the canonical one")
 	}
-	long := strings.Repeat("x", maxLen+1)
-	if l1, l2 := tab.Get(fresh(long)), tab.Get(fresh(long)); same(l1, l2) {
-		t.Error("a string longer than maxLen was shared")
+	if other := String(fresh("checkout")); other != "checkout" || same(other, first) {
+		t.Errorf("String(checkout) = %q", other)
 	}
-	if tab.Get("") != "" {
+}
+
+func TestString_LeavesLongAndEmptyStringsAlone(t *testing.T) {
+	long := fresh(strings.Repeat("x", maxLen+1))
+	if got := String(long); !same(got, long) {
+		t.Error("a string longer than maxLen was copied")
+	}
+	if String("") != "" {
 		t.Error("empty string changed")
 	}
 }

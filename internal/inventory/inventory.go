@@ -35,8 +35,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
-
-	"github.com/naas-dev/naas/internal/intern"
 )
 
 // Kind is a kind the inventory tracks.
@@ -72,7 +70,6 @@ type Inventory struct {
 	opts    Options
 	kinds   map[schema.GroupVersionKind]*store
 	labels  map[string]int
-	strs    interface{ Get(string) string } // shares equal strings (intern.Table)
 	tuples  *labelTable
 	shelves shelves
 
@@ -93,7 +90,7 @@ func New(c metadata.Interface, opts Options) (*Inventory, error) {
 		return nil, fmt.Errorf("inventory: at most %d kinds are tracked, not %d", maxKinds, len(opts.Kinds))
 	}
 	inv := &Inventory{client: c, opts: opts, kinds: map[schema.GroupVersionKind]*store{},
-		labels: map[string]int{}, strs: intern.New(100000),
+		labels:  map[string]int{},
 		tuples:  &labelTable{tuples: map[labelValues]*labelValues{}, max: 100000},
 		shelves: shelves{by: map[string][]entry{}}}
 	for i, l := range opts.Labels {

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
+
+	"github.com/naas-dev/naas/internal/intern"
 )
 
 // maxLabels bounds Options.Labels: an entry keeps the values in an array, not a map (a map costs hundreds of
@@ -168,8 +170,7 @@ func (s *store) entryOf(obj any) (entry, string, error) {
 	if !ok {
 		return entry{}, "", fmt.Errorf("inventory of %s: unexpected %T", s.kind.GVK.Kind, obj)
 	}
-	strs := s.inv.strs
-	e := entry{name: strs.Get(m.Name), kind: s.idx}
+	e := entry{name: intern.String(m.Name), kind: s.idx}
 	if s.inv.opts.Untouched(m.ManagedFields) {
 		e.flags |= untouched
 	}
@@ -186,14 +187,14 @@ func (s *store) entryOf(obj any) (entry, string, error) {
 	var values labelValues
 	for k, i := range s.inv.labels {
 		if v := m.Labels[k]; v != "" {
-			values[i] = strs.Get(v)
+			values[i] = intern.String(v)
 		}
 	}
 	e.labels = s.inv.tuples.get(values)
 	if m.DeletionTimestamp != nil {
 		e.deleting = uint32(min(max(m.DeletionTimestamp.Unix(), 1), 1<<32-1))
 	}
-	return e, strs.Get(m.Namespace), nil
+	return e, intern.String(m.Namespace), nil
 }
 
 func (s *store) Add(obj any) error    { return s.put(obj) }

@@ -39,7 +39,6 @@ import (
 	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/controller/tenant"
-	"github.com/naas-dev/naas/internal/intern"
 	"github.com/naas-dev/naas/internal/inventory"
 	"github.com/naas-dev/naas/internal/platform"
 )
@@ -54,10 +53,6 @@ const (
 	ClientQPS   = 500
 	ClientBurst = 1000
 )
-
-// internedStrings bounds the strings the cache shares between objects (see package intern): label keys and values,
-// condition reasons and messages, a few thousand in practice.
-const internedStrings = 50000
 
 // Options configure the platform.
 type Options struct {
@@ -205,7 +200,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		// Reads are routed so that nothing caches the inventory's kinds (leanClient).
 		NewClient: newLeanClientFunc(scheme, inv, tracked),
 		Cache: cache.Options{
-			DefaultTransform: leanObject(intern.New(internedStrings)),
+			DefaultTransform: leanObject(),
 			// CustomResourceDefinitions are watched as metadata only, for steps that wait for an add-on's kinds.
 			ByObject: map[client.Object]cache.ByObject{
 				&apiextensionsv1.CustomResourceDefinition{}: {},

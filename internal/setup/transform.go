@@ -19,70 +19,70 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // managed fields and kubectl's last-applied copy, and shares the strings that repeat from object to object (label
 // keys and values, condition types, reasons and messages), so that 10,000 claims hold one copy of "the tenant,
 // template, tier and parameters are valid", not 10,000.
-func leanObject(strs *intern.Table) toolscache.TransformFunc {
+func leanObject() toolscache.TransformFunc {
 	return func(in any) (any, error) {
 		obj, ok := in.(metav1.Object)
 		if !ok {
 			return in, nil
 		}
 		obj.SetManagedFields(nil)
-		leanMeta(strs, obj)
+		leanMeta(obj)
 		if c, ok := in.(*naasv1alpha1.NamespaceClaim); ok {
-			leanClaim(strs, c)
+			leanClaim(c)
 		}
 		return in, nil
 	}
 }
 
-func leanMeta(strs *intern.Table, obj metav1.Object) {
+func leanMeta(obj metav1.Object) {
 	if a := obj.GetAnnotations(); a != nil {
 		delete(a, lastApplied)
-		obj.SetAnnotations(internMap(strs, a, obj.GetName()))
+		obj.SetAnnotations(internMap(a, obj.GetName()))
 	}
 	if l := obj.GetLabels(); l != nil {
-		obj.SetLabels(internMap(strs, l, obj.GetName()))
+		obj.SetLabels(internMap(l, obj.GetName()))
 	}
 	if f := obj.GetFinalizers(); f != nil {
 		for i := range f {
-			f[i] = strs.Get(f[i])
+			f[i] = intern.String(f[i])
 		}
 	}
 }
 
-func leanClaim(strs *intern.Table, c *naasv1alpha1.NamespaceClaim) {
-	c.Spec.Tenant = strs.Get(c.Spec.Tenant)
-	c.Spec.Template = strs.Get(c.Spec.Template)
-	c.Spec.Tier = strs.Get(c.Spec.Tier)
+func leanClaim(c *naasv1alpha1.NamespaceClaim) {
+	c.Spec.Tenant = intern.String(c.Spec.Tenant)
+	c.Spec.Template = intern.String(c.Spec.Template)
+	c.Spec.Tier = intern.String(c.Spec.Tier)
 	if r := c.Spec.Requester; r != nil {
-		r.Username = strs.Get(r.Username)
+		r.Username = intern.String(r.Username)
 		for i := range r.Groups {
-			r.Groups[i] = strs.Get(r.Groups[i])
+			r.Groups[i] = intern.String(r.Groups[i])
 		}
 	}
 	// Decoding grows slices by doubling: at ten conditions a claim held room for sixteen.
 	c.Status.Conditions = exact(c.Status.Conditions)
 	c.Finalizers = exact(c.Finalizers)
-	c.Status.Phase = strs.Get(c.Status.Phase)
-	c.Status.Tier = strs.Get(c.Status.Tier)
+	c.Status.Phase = intern.String(c.Status.Phase)
+	c.Status.Tier = intern.String(c.Status.Tier)
 	for i := range c.Status.Conditions {
 		cond := &c.Status.Conditions[i]
-		cond.Type = strs.Get(cond.Type)
-		cond.Reason = strs.Get(cond.Reason)
-		cond.Status = metav1.ConditionStatus(strs.Get(string(cond.Status)))
+		cond.Type = intern.String(cond.Type)
+		cond.Reason = intern.String(cond.Reason)
+		cond.Status = metav1.ConditionStatus(intern.String(string(cond.Status)))
 		if !strings.Contains(cond.Message, c.Name) {
-			cond.Message = strs.Get(cond.Message)
+			cond.Message = intern.String(cond.Message)
 		}
 	}
 }
 
 // internMap returns m with its keys and values shared, except values that contain name.
-func internMap(strs *intern.Table, m map[string]string, name string) map[string]string {
+func internMap(m map[string]string, name string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		if name == "" || !strings.Contains(v, name) {
-			v = strs.Get(v)
+			v = intern.String(v)
 		}
-		out[strs.Get(k)] = v
+		out[intern.String(k)] = v
 	}
 	return out
 }

@@ -1,13 +1,14 @@
 package setup
 
 import (
+	"runtime"
 	"testing"
+	"unique"
 	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/intern"
 )
 
 func sameString(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
@@ -31,7 +32,10 @@ func claimWithStatus(name string) *naasv1alpha1.NamespaceClaim {
 }
 
 func TestLeanObject_SharesRepeatedStringsAndDropsWhatNaasNeverReads(t *testing.T) {
-	transform := leanObject(intern.New(100))
+	// Handles keep the shared copies alive across a collection during the test (see package intern).
+	handles := []unique.Handle[string]{unique.Make("payments"), unique.Make("the tenant is valid"), unique.Make("Reconciled")}
+	defer runtime.KeepAlive(handles)
+	transform := leanObject()
 	a, _ := transform(claimWithStatus("app-a"))
 	b, _ := transform(claimWithStatus("app-b"))
 	ca, cb := a.(*naasv1alpha1.NamespaceClaim), b.(*naasv1alpha1.NamespaceClaim)
