@@ -82,7 +82,7 @@ verify: generate ## Fail if generated files are stale or untracked, a go.mod is 
 
 .PHONY: lint
 lint: $(BIN)/golangci-lint ## Run golangci-lint with the repository's strict configuration.
-	$(BIN)/golangci-lint run ./...
+	$(BIN)/golangci-lint run --allow-parallel-runners ./...
 
 .PHONY: fmt
 fmt: ## Format the Go sources.
