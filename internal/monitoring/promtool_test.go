@@ -14,7 +14,7 @@ func promtool(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	bin, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Fatalf("promtool is not on PATH (%v); install it with `apt-get install prometheus`", err)
+		t.Fatalf("promtool is not on PATH (%v); run `make deps` (hack/deps.sh installs Debian's prometheus; make test does)", err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir

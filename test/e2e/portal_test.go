@@ -472,7 +472,7 @@ func startBrowser(t *testing.T) *portalBrowser {
 	t.Helper()
 	exe, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatalf("the portal tests drive a real browser, and chromium is not installed: run `apt-get install -y chromium` as root (.ci/run does): %v", err)
+		t.Fatalf("the portal tests drive a real browser, and chromium is not installed: run `make deps` (hack/deps.sh, as root or with sudo; make test does): %v", err)
 	}
 	root, err := testenv.RepoRoot()
 	if err != nil {
