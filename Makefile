@@ -18,7 +18,7 @@ ADDR       ?= 127.0.0.1:8080
 GENERATED  := api config/crd
 # Every Go module (each is checked with `go mod tidy -diff`) and every directory holding Go files (gofmt).
 GO_MODULES := . controlplane hack/tools
-GO_DIRS    := api bench cmd config controlplane internal test
+GO_DIRS    := api bench cmd config controlplane hack internal test
 
 ##@ Everyday
 

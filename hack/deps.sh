@@ -12,14 +12,12 @@ set -euo pipefail
 
 has_cmd() { command -v "$1" >/dev/null 2>&1; }
 has_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-# Debian keeps the PostgreSQL server off PATH, under /usr/lib/postgresql/<major>/bin.
-has_postgres() { has_cmd postgres || compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; }
 
 need=()
 { has_cmd promtool && has_cmd prometheus; } || need+=(prometheus)
 has_cmd chromium || need+=(chromium)
 has_pkg fonts-dejavu-core || need+=(fonts-dejavu-core)
-has_postgres || need+=(postgresql)
+{ has_pkg postgresql || has_cmd postgres; } || need+=(postgresql) # Debian keeps its server off PATH
 has_cmd make || need+=(make)
 has_cmd git || need+=(git)
 [ ${#need[@]} -eq 0 ] && exit 0
