@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -312,7 +313,7 @@ func TestOpenSQLite_MigrationsApplyOnceAndSurviveReopen(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]int{1}, versions); diff != "" {
+	if diff := cmp.Diff([]int{1, 2}, versions); diff != "" {
 		t.Errorf("schema_migrations mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -409,5 +410,170 @@ func TestSQLiteStore_ConcurrentWritersLoseNothing(t *testing.T) {
 	}
 	if len(seen) != writers*perWriter {
 		t.Errorf("found %d events, want %d", len(seen), writers*perWriter)
+	}
+}
+
+func TestSQLiteStore_IntentReadsPendingUntilFinishRecordsTheOutcome(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "audit.db"))
+	intent := event("alice", "pay", "pay-dev", 0)
+	intent.Result = "" // Ignored by Intend.
+	intent.Details = map[string]string{"method": "POST"}
+	id, err := s.Intend(ctx, intent)
+	if err != nil {
+		t.Fatalf("Intend: %v", err)
+	}
+	page, err := s.Query(ctx, audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 || page.Events[0].ID != id || page.Events[0].Result != audit.ResultPending {
+		t.Fatalf("after Intend: events %+v, want one with id %d and result pending", page.Events, id)
+	}
+
+	outcome := intent
+	outcome.Time = t0.Add(time.Hour) // Not kept: the event is timed by its intent.
+	outcome.Result = audit.ResultAllowed
+	outcome.Reason = "created"
+	outcome.Details = map[string]string{"method": "POST", "status": "202"}
+	if err := s.Finish(ctx, id, outcome); err != nil {
+		t.Fatalf("Finish: %v", err)
+	}
+	page, err = s.Query(ctx, audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := outcome
+	want.ID, want.Time = id, intent.Time
+	if diff := cmp.Diff([]audit.Event{want}, page.Events); diff != "" {
+		t.Errorf("after Finish (-want +got):\n%s", diff)
+	}
+	if err := s.Finish(ctx, id, outcome); !errors.Is(err, audit.ErrNoIntent) {
+		t.Errorf("second Finish of %d: %v, want ErrNoIntent", id, err)
+	}
+	if err := s.Finish(ctx, id+100, outcome); !errors.Is(err, audit.ErrNoIntent) {
+		t.Errorf("Finish of an id that does not exist: %v, want ErrNoIntent", err)
+	}
+	unfinished := outcome
+	unfinished.Result = audit.ResultPending
+	if err := s.Finish(ctx, id, unfinished); !errors.Is(err, audit.ErrInvalidEvent) {
+		t.Errorf("Finish with result pending: %v, want ErrInvalidEvent", err)
+	}
+	if err := s.Record(ctx, unfinished); !errors.Is(err, audit.ErrInvalidEvent) {
+		t.Errorf("Record with result pending: %v, want ErrInvalidEvent: only Intend records an intent", err)
+	}
+}
+
+func TestSQLiteStore_IntentLeftWithoutOutcomeReadsUnknownAfterReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	crashed, err := audit.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, err := crashed.Intend(ctx, event("alice", "pay", "pay-dev", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished, err := crashed.Intend(ctx, event("bob", "pay", "pay-web", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := event("bob", "pay", "pay-web", 1)
+	if err := crashed.Finish(ctx, finished, done); err != nil {
+		t.Fatal(err)
+	}
+	// The process stops here without an outcome for alice's request; the file is all that is left.
+
+	s := open(t, path)
+	page, err := s.Query(ctx, audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]audit.Event{}
+	for _, e := range page.Events {
+		got[e.ID] = e
+	}
+	if e := got[lost]; e.Result != audit.ResultUnknown || e.Reason != audit.ReasonOutcomeUnknown || e.User != "alice" {
+		t.Errorf("intent without an outcome after reopen: %+v, want alice's request with result unknown and reason %q", e, audit.ReasonOutcomeUnknown)
+	}
+	if e := got[finished]; e.Result != audit.ResultAllowed {
+		t.Errorf("finished intent after reopen: result %q, want allowed", e.Result)
+	}
+
+	// The process that intended it may yet be alive (several processes share a file): its outcome still lands.
+	if err := crashed.Finish(ctx, lost, event("alice", "pay", "pay-dev", 0)); err != nil {
+		t.Fatalf("Finish of an intent marked unknown by another store: %v", err)
+	}
+	page, err = s.Query(ctx, audit.Query{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 || page.Events[0].Result != audit.ResultAllowed {
+		t.Errorf("after the late outcome: %+v, want alice's request allowed", page.Events)
+	}
+	if err := crashed.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSQLiteStore_ConcurrentIntentsAndOutcomesShareCommitsButNotFailures(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "audit.db"))
+	const requests = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*requests)
+	for i := range requests {
+		wg.Go(func() {
+			e := event(fmt.Sprintf("user-%d", i), "pay", "pay-dev", i)
+			e.RequestID = strconv.Itoa(i)
+			id, err := s.Intend(ctx, e)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if err := s.Finish(ctx, id, e); err != nil {
+				errs <- err
+			}
+			// A bad write in the same batch as others fails alone.
+			if err := s.Finish(ctx, -int64(i)-1, e); !errors.Is(err, audit.ErrNoIntent) {
+				errs <- fmt.Errorf("Finish of a bad id: %v, want ErrNoIntent", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	page, err := s.Query(ctx, audit.Query{Limit: audit.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range page.Events {
+		if e.Result != audit.ResultAllowed {
+			t.Errorf("event %s: result %q, want allowed", e.RequestID, e.Result)
+		}
+		seen[e.RequestID] = true
+	}
+	if len(seen) != requests || len(page.Events) != requests {
+		t.Errorf("found %d events (%d distinct requests), want %d", len(page.Events), len(seen), requests)
+	}
+}
+
+func TestSQLiteStore_WritesAfterCloseFail(t *testing.T) {
+	s, err := audit.OpenSQLite(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(context.Background(), event("alice", "pay", "pay-dev", 0)); !errors.Is(err, audit.ErrClosed) {
+		t.Errorf("Record after Close: %v, want ErrClosed", err)
+	}
+	if _, err := s.Intend(context.Background(), event("alice", "pay", "pay-dev", 0)); !errors.Is(err, audit.ErrClosed) {
+		t.Errorf("Intend after Close: %v, want ErrClosed", err)
 	}
 }
