@@ -42,6 +42,9 @@ type Reconciler struct {
 	Now func() time.Time
 	// OnOutcome, when set, is told of every provisioning outcome (for the audit log).
 	OnOutcome func(ctx context.Context, claim *naasv1alpha1.NamespaceClaim, ready bool, reason, message string)
+
+	// seen is when each claim not yet provisioned was first seen, the start of its provisioning time.
+	seen firstSeen
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -67,7 +70,16 @@ type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	claim := &naasv1alpha1.NamespaceClaim{}
 	if err := r.Client.Get(ctx, req.NamespacedName, claim); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.seen.forget(req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	switch {
+	case !claim.DeletionTimestamp.IsZero():
+		r.seen.forget(claim.Name)
+	case claim.Status.ProvisionedAt == nil:
+		r.seen.note(claim.Name, claim.UID, r.now())
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("claim", klog.KObj(claim), "tenant", claim.Spec.Tenant))
 	target, err := r.Clusters.Resolve(ctx, claim)
@@ -124,8 +136,10 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	// The first Ready is the provisioning outcome; later transitions (a healed
 	// drift, a tier change) are not new provisions.
 	firstReady := c.Status.ProvisionedAt == nil && meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionReady)
+	var readyAt time.Time
 	if firstReady {
-		c.Status.ProvisionedAt = &metav1.Time{Time: r.now()}
+		readyAt = r.now()
+		c.Status.ProvisionedAt = &metav1.Time{Time: readyAt}
 	}
 	firstFailure := c.Status.ProvisionedAt == nil && c.Status.Phase == naasv1alpha1.PhaseFailed &&
 		s.original.Status.Phase != naasv1alpha1.PhaseFailed
@@ -139,15 +153,16 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	}
 	switch {
 	case firstReady:
-		r.recordOutcome(ctx, c, true)
+		r.recordOutcome(ctx, c, true, readyAt)
 	case firstFailure:
-		r.recordOutcome(ctx, c, false)
+		r.recordOutcome(ctx, c, false, time.Time{})
 	}
 	return nil
 }
 
-// recordOutcome records the outcome of a claim's provisioning in the metrics, the log and OnOutcome.
-func (r *Reconciler) recordOutcome(ctx context.Context, c *naasv1alpha1.NamespaceClaim, ready bool) {
+// recordOutcome records the outcome of a claim's provisioning, ready at readyAt, in the metrics, the log and
+// OnOutcome.
+func (r *Reconciler) recordOutcome(ctx context.Context, c *naasv1alpha1.NamespaceClaim, ready bool, readyAt time.Time) {
 	cond := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionReady)
 	if !ready {
 		if r.Metrics != nil {
@@ -155,14 +170,10 @@ func (r *Reconciler) recordOutcome(ctx context.Context, c *naasv1alpha1.Namespac
 		}
 		ctrl.LoggerFrom(ctx).Info("Namespace provisioning failed", "reason", cond.Reason, "message", cond.Message)
 	} else {
+		seen, ok := r.seen.take(c.Name, c.UID)
 		if r.Metrics != nil {
-			// Time spent waiting for a person's approval is not provisioning time.
-			start := c.CreationTimestamp.Time
-			if a := c.Status.Approval; a != nil && a.At != nil && a.At.After(start) {
-				start = a.At.Time
-			}
 			r.Metrics.Provisions.WithLabelValues("success").Inc()
-			r.Metrics.Duration.Observe(c.Status.ProvisionedAt.Sub(start).Seconds())
+			r.Metrics.Duration.Observe(provisionDuration(c, seen, ok, readyAt).Seconds())
 		}
 		ctrl.LoggerFrom(ctx).Info("Namespace ready", "namespace", c.Name)
 	}
