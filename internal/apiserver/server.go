@@ -103,6 +103,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, routes: routeTable()}
+	if cfg.Audit != nil {
+		// Every write of a request is preceded by its audit intent.
+		s.cfg.AsCaller = &intendingClient{Client: cfg.AsCaller, s: s}
+		s.cfg.AsNaas = &intendingClient{Client: cfg.AsNaas, s: s}
+	}
 	s.mux = s.buildMux()
 	s.openapi = buildOpenAPI(s.routes)
 	return s, nil
@@ -123,7 +128,7 @@ func (s *Server) Handler() http.Handler {
 		defer s.inFlight.Done()
 		start := time.Now()
 		id := requestID(r.Header.Get(RequestIDHeader))
-		st := &requestState{}
+		st := &requestState{requestID: id, method: r.Method, path: r.URL.Path}
 		ctx := httpx.WithRequestID(withState(r.Context(), st), id)
 		r = r.WithContext(ctx)
 		w.Header().Set(RequestIDHeader, id)
@@ -171,8 +176,13 @@ func requestID(given string) string {
 
 // requestState is what the layers of one request learn about it, for its audit record and access log.
 type requestState struct {
-	route *route
-	user  *authn.User
+	requestID, method, path string
+	// mu guards intentID, for handlers that write concurrently.
+	mu sync.Mutex
+	// intentID is the audit event recorded before the request's first write (see intend); 0 until then.
+	intentID int64
+	route    *route
+	user     *authn.User
 	// tenant, namespace and target say what the request acts on.
 	tenant, namespace, target string
 	// counterpart is the other tenant of a collaboration the request changed: a successful request is recorded
@@ -287,18 +297,19 @@ func (st *requestState) action() string {
 	return "api.request"
 }
 
-// recordRequest writes the audit event of a mutating request that is answered with status.
-func (s *Server) recordRequest(r *http.Request, st *requestState, status int) error {
+// requestEvent is the audit event of the request st, answered with status; 0 for its intent, before it is
+// carried out.
+func (s *Server) requestEvent(st *requestState, status int) audit.Event {
 	e := audit.Event{
 		Time:      s.cfg.Now(),
-		RequestID: httpx.RequestIDFrom(r.Context()),
+		RequestID: st.requestID,
 		User:      st.userName(),
 		Action:    st.action(),
 		Tenant:    st.tenant,
 		Namespace: st.namespace,
 		Target:    st.target,
 		Reason:    st.reason,
-		Details:   map[string]string{"method": r.Method, "path": r.URL.Path, "status": strconv.Itoa(status)},
+		Details:   map[string]string{"method": st.method, "path": st.path},
 	}
 	if st.user != nil {
 		e.Groups = st.user.Groups
@@ -306,6 +317,10 @@ func (s *Server) recordRequest(r *http.Request, st *requestState, status int) er
 	for k, v := range st.details {
 		e.Details[k] = v
 	}
+	if status == 0 {
+		return e
+	}
+	e.Details["status"] = strconv.Itoa(status)
 	switch {
 	case status < http.StatusBadRequest:
 		e.Result = audit.ResultAllowed
@@ -317,14 +332,30 @@ func (s *Server) recordRequest(r *http.Request, st *requestState, status int) er
 	if e.Reason == "" && status >= http.StatusBadRequest {
 		e.Reason = http.StatusText(status)
 	}
+	return e
+}
+
+// recordRequest writes the audit event of a mutating request that is answered with status: the outcome of its
+// intent if it wrote anything, else the whole event.
+func (s *Server) recordRequest(r *http.Request, st *requestState, status int) error {
+	e := s.requestEvent(st, status)
 	if s.cfg.Audit == nil {
 		// Only possible without authentication, when every request is refused anyway.
 		s.cfg.Log.Info("Audit event (no audit store configured)", "action", e.Action, "result", e.Result, "reason", e.Reason)
 		return nil
 	}
 	// The client may have gone; the record must still be written.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
 	defer cancel()
+	st.mu.Lock()
+	id := st.intentID
+	st.mu.Unlock()
+	if id != 0 {
+		if err := s.cfg.Audit.Finish(ctx, id, e); err != nil {
+			return fmt.Errorf("record the outcome of audit event %s: %w", e.Action, err)
+		}
+		return nil
+	}
 	if err := s.cfg.Audit.Record(ctx, e); err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Action, err)
 	}

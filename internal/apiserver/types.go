@@ -263,7 +263,7 @@ type AuditEvent struct {
 	Tenant    string            `json:"tenant,omitempty"`
 	Namespace string            `json:"namespace,omitempty"`
 	Target    string            `json:"target,omitempty"`
-	Result    string            `json:"result" required:"true" enum:"allowed|denied|success|failure"`
+	Result    string            `json:"result" required:"true" enum:"allowed|denied|success|failure|pending|unknown" doc:"pending: the request is being carried out; unknown: naas stopped before recording its outcome, check the cluster for its effect."`
 	Reason    string            `json:"reason,omitempty"`
 	Details   map[string]string `json:"details,omitempty"`
 }
