@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,6 +76,12 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	// One naas up per data directory: a second one would take over the first one's state and ports.
+	lock, err := localcp.LockDataDir(o.dataDir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lock.Unlock() }()
 	if err := os.MkdirAll(filepath.Join(dataDir, "logs"), 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -98,6 +106,16 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("cannot listen on %s (--addr): %w; choose another address with --addr", o.addr, err)
 	}
 	defer ln.Close()
+	if o.apiServerPort != 0 {
+		if err := localcp.CheckPortFree(o.apiServerPort); err != nil {
+			return fmt.Errorf("--apiserver-port: %w", err)
+		}
+	}
+	if o.webhook.Addr == "" && o.webhook.Service == "" && o.webhook.URL == "" {
+		if o.webhook.Addr, err = stableWebhookAddr(dataDir); err != nil {
+			return err
+		}
+	}
 
 	ctx := ctrl.SetupSignalHandler()
 	start := time.Now()
@@ -182,6 +200,37 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 			return stop()
 		}
 	}
+}
+
+// upStateFile holds what naas up keeps between runs beside the control plane's own state.
+const upStateFile = "up.json"
+
+type upState struct {
+	WebhookPort int `json:"webhookPort"`
+}
+
+// stableWebhookAddr returns the local address of the admission webhook server: the previous run's port when it
+// is free, else a free one, remembered for the next run. The webhook configurations name the address, so a
+// restart on the same port leaves them as they are.
+func stableWebhookAddr(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, upStateFile)
+	var st upState
+	if b, err := os.ReadFile(path); err == nil {
+		// A corrupt file only costs a new port.
+		_ = json.Unmarshal(b, &st)
+	}
+	if !localcp.PortFree(st.WebhookPort) {
+		port, err := localcp.FreePort()
+		if err != nil {
+			return "", fmt.Errorf("find a free port for the admission webhooks: %w", err)
+		}
+		st.WebhookPort = port
+		b, _ := json.Marshal(st)
+		if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+			return "", fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(st.WebhookPort)), nil
 }
 
 func waitReady(ctx context.Context, p *setup.Platform, done <-chan error) error {

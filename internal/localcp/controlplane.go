@@ -106,8 +106,12 @@ type state struct {
 }
 
 // Start starts etcd, kube-apiserver and kube-controller-manager and waits until the
-// API server is ready. On error everything started is stopped again.
-func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
+// API server is ready. On error everything started is stopped again, and the error
+// names the component that failed and the log to read.
+//
+// Start does not lock the data directory: a caller whose data directory another
+// process could use at the same time (naas up) holds LockDataDir first.
+func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if opts.Progress == nil {
 		opts.Progress = func(string, ...any) {}
 	}
@@ -129,18 +133,23 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 	}
-	cp = &ControlPlane{opts: opts, pki: newPKI(filepath.Join(dataDir, "pki"))}
-	defer func() {
-		if err != nil {
-			cp.Stop()
-		}
-	}()
+	cp := &ControlPlane{opts: opts, pki: newPKI(filepath.Join(dataDir, "pki"))}
+	if err := cp.start(ctx); err != nil {
+		cp.Stop()
+		return nil, err
+	}
+	return cp, nil
+}
+
+// start starts the components into cp; on error the caller stops what started.
+func (cp *ControlPlane) start(ctx context.Context) error {
+	opts, dataDir := cp.opts, cp.opts.DataDir
 	if err := cp.pki.ensure(); err != nil {
-		return nil, fmt.Errorf("certificates: %w", err)
+		return fmt.Errorf("certificates: %w", err)
 	}
 	st, err := cp.loadState()
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	tokenUsers := []TokenUser{
@@ -150,7 +159,7 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 	tokenUsers = append(tokenUsers, opts.Users...)
 	tokenFile := filepath.Join(dataDir, "tokens.csv")
 	if err := WriteTokenFile(tokenFile, tokenUsers); err != nil {
-		return nil, fmt.Errorf("write token file: %w", err)
+		return fmt.Errorf("write token file: %w", err)
 	}
 	cp.Users = append([]TokenUser{tokenUsers[0]}, opts.Users...)
 	cp.AdminToken = st.AdminToken
@@ -158,29 +167,29 @@ func Start(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
 
 	start := time.Now()
 	if err := cp.startEtcd(ctx, st); err != nil {
-		return nil, err
+		return err
 	}
 	opts.Progress("etcd ready (%s)", time.Since(start).Round(time.Millisecond))
 	if err := cp.startAPIServer(ctx, st, tokenFile); err != nil {
-		return nil, err
+		return err
 	}
 	opts.Progress("kube-apiserver ready at %s (%s)", cp.Host, time.Since(start).Round(time.Millisecond))
 
 	cp.KubeconfigPath = filepath.Join(dataDir, "kubeconfig")
 	if err := writeKubeconfig(cp.KubeconfigPath, cp.Host, cp.pki.CACert, AdminUser, st.AdminToken, ""); err != nil {
-		return nil, err
+		return err
 	}
 	if !opts.NoControllerManager {
 		kcmKubeconfig := filepath.Join(dataDir, "kube-controller-manager.kubeconfig")
 		if err := writeKubeconfig(kcmKubeconfig, cp.Host, cp.pki.CACert, controllerManagerUser, st.KCMToken, ""); err != nil {
-			return nil, err
+			return err
 		}
 		if err := cp.startControllerManager(kcmKubeconfig); err != nil {
-			return nil, err
+			return err
 		}
 		opts.Progress("kube-controller-manager started")
 	}
-	return cp, nil
+	return nil
 }
 
 func (cp *ControlPlane) loadState() (state, error) {
@@ -191,15 +200,31 @@ func (cp *ControlPlane) loadState() (state, error) {
 			return st, fmt.Errorf("%s is corrupt: remove it to start over with new ports and tokens: %w", path, err)
 		}
 	}
-	if cp.opts.APIServerPort != 0 {
-		st.APIServerPort = cp.opts.APIServerPort
-	}
-	var err error
-	for _, port := range []*int{&st.APIServerPort, &st.EtcdPort, &st.EtcdPeerPort} {
-		if port == &st.APIServerPort && cp.opts.APIServerPort != 0 {
-			continue
+	// The API server's port is in every kubeconfig handed out: it stays the same across restarts unless it was
+	// asked for explicitly or something else took it meanwhile.
+	switch {
+	case cp.opts.APIServerPort != 0:
+		if err := CheckPortFree(cp.opts.APIServerPort); err != nil {
+			return st, fmt.Errorf("kube-apiserver: %w", err)
 		}
-		if !portFree(*port) {
+		st.APIServerPort = cp.opts.APIServerPort
+	case st.APIServerPort != 0 && !PortFree(st.APIServerPort):
+		previous := st.APIServerPort
+		var err error
+		if st.APIServerPort, err = FreePort(); err != nil {
+			return st, err
+		}
+		cp.opts.Progress("the API server's previous port %d is in use by another process: using %d; kubeconfigs written before point at the old port, fetch them again",
+			previous, st.APIServerPort)
+	case st.APIServerPort == 0:
+		var err error
+		if st.APIServerPort, err = FreePort(); err != nil {
+			return st, err
+		}
+	}
+	for _, port := range []*int{&st.EtcdPort, &st.EtcdPeerPort} {
+		if !PortFree(*port) {
+			var err error
 			if *port, err = FreePort(); err != nil {
 				return st, err
 			}
@@ -212,7 +237,7 @@ func (cp *ControlPlane) loadState() (state, error) {
 		st.KCMToken = NewToken()
 	}
 	b, _ := json.MarshalIndent(st, "", "  ")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := writeFileAtomic(path, b, 0o600); err != nil {
 		return st, fmt.Errorf("write %s: %w", path, err)
 	}
 	return st, nil
