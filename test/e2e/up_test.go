@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -201,6 +203,8 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 		return nil
 	})
 
+	host := apiServerHost(t, dataDir)
+	webhooks := webhookVersions(t, c)
 	p.stop(t)
 	if left := processesMentioning(dataDir); len(left) > 0 {
 		t.Fatalf("processes survived naas up:\n%s", strings.Join(left, "\n"))
@@ -223,10 +227,63 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 	if err := c2.Get(ctx, client.ObjectKey{Name: "persist-app"}, got); err != nil || got.Status.Phase != naasv1alpha1.PhaseReady {
 		t.Errorf("claim after restart: phase %q, %v", got.Status.Phase, err)
 	}
+	// The kubeconfigs handed out keep working: the API server is where it was.
+	if after := apiServerHost(t, dataDir); after != host {
+		t.Errorf("API server after restart at %s, want %s as before: every kubeconfig handed out broke", after, host)
+	}
+	// The webhook server is back on its port, so its configurations were left as they were.
+	if diff := cmp.Diff(webhooks, webhookVersions(t, c2)); diff != "" {
+		t.Errorf("webhook configurations rewritten by a restart (-before +after):\n%s", diff)
+	}
 	p2.stop(t)
 	if left := processesMentioning(dataDir); len(left) > 0 {
 		t.Fatalf("processes survived the second naas up:\n%s", strings.Join(left, "\n"))
 	}
+}
+
+// apiServerHost returns the API server address of the data directory's kubeconfig.
+func apiServerHost(t *testing.T, dataDir string) string {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dataDir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Host
+}
+
+// webhookVersions returns the resource versions and webhook URLs of naas's webhook configurations.
+func webhookVersions(t *testing.T, c client.Client) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	var validating admissionregistrationv1.ValidatingWebhookConfigurationList
+	if err := c.List(ctx, &validating, client.MatchingLabels{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range validating.Items {
+		out["validating/"+w.Name] = w.ResourceVersion
+		for _, h := range w.Webhooks {
+			if h.ClientConfig.URL != nil {
+				out["validating/"+w.Name+"/"+h.Name] = *h.ClientConfig.URL
+			}
+		}
+	}
+	var mutating admissionregistrationv1.MutatingWebhookConfigurationList
+	if err := c.List(ctx, &mutating, client.MatchingLabels{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range mutating.Items {
+		out["mutating/"+w.Name] = w.ResourceVersion
+		for _, h := range w.Webhooks {
+			if h.ClientConfig.URL != nil {
+				out["mutating/"+w.Name+"/"+h.Name] = *h.ClientConfig.URL
+			}
+		}
+	}
+	if len(validating.Items) == 0 || len(mutating.Items) == 0 {
+		t.Fatalf("naas's webhook configurations: %d validating, %d mutating, want both", len(validating.Items), len(mutating.Items))
+	}
+	return out
 }
 
 func TestUp_TokenFileUsersAreTrustedByKubeAPIServer(t *testing.T) {
