@@ -21,6 +21,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/testenv"
@@ -170,29 +172,35 @@ func apiCall(ctx context.Context, addr, token, method, path string, body any) (i
 }
 
 func TestUp_EveryClaimInTheClusterHasItsAuditRecordAfterAKillMidBurst(t *testing.T) {
-	const burst, killAfter = 60, 15
+	const burst, killAt = 60, 15
 	ctx := context.Background()
 	dataDir := t.TempDir()
-	p := startUp(t, dataDir)
+	// Limits that let the whole burst through at once: the requests are in flight together.
+	limits := []string{"--rate-limit-user-burst=100", "--rate-limit-per-user=100", "--rate-limit-tenant-burst=100", "--rate-limit-per-tenant=100"}
+	p := startUp(t, dataDir, limits...)
 	tokenBytes, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(string(tokenBytes))
+	// Several tenants, so that the requests do not all take turns at one tenant's namespace count.
+	const tenants = 6
 	c := p.client(t)
-	tn := &naasv1alpha1.Tenant{
-		ObjectMeta: metav1.ObjectMeta{Name: "burst"},
-		Spec: naasv1alpha1.TenantSpec{Owners: []naasv1alpha1.Owner{
-			{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin},
-		}},
-	}
-	if err := c.Create(ctx, tn); err != nil {
-		t.Fatal(err)
+	for i := range tenants {
+		tn := &naasv1alpha1.Tenant{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("burst-%d", i)},
+			Spec: naasv1alpha1.TenantSpec{Owners: []naasv1alpha1.Owner{
+				{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin},
+			}},
+		}
+		if err := c.Create(ctx, tn); err != nil {
+			t.Fatal(err)
+		}
 	}
 
-	// A burst of namespace requests; naas is killed with SIGKILL once a quarter of them are answered, with
-	// the others in flight.
-	var answered atomic.Int32
+	// A burst of namespace requests; naas is killed with SIGKILL the moment the cluster has a quarter of the
+	// claims, seen by a watch: a create has just landed, its response (and, before the fix, its audit record) is
+	// still to come, and the other requests are in flight.
 	killed := make(chan struct{})
 	var killOnce sync.Once
 	kill := func() {
@@ -201,18 +209,40 @@ func TestUp_EveryClaimInTheClusterHasItsAuditRecordAfterAKillMidBurst(t *testing
 			close(killed)
 		})
 	}
+	wc, err := client.NewWithWatch(p.restConfig(t), client.Options{Scheme: testenv.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wc.Watch(ctx, &naasv1alpha1.NamespaceClaimList{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	go func() {
+		seen := 0
+		for ev := range w.ResultChan() {
+			if ev.Type == watch.Added {
+				if seen++; seen == killAt {
+					kill()
+					return
+				}
+			}
+		}
+	}()
+	var answered atomic.Int32
 	var wg sync.WaitGroup
 	for i := range burst {
 		wg.Go(func() {
-			body := map[string]string{"name": fmt.Sprintf("burst-%02d", i), "tenant": "burst", "template": "standard"}
+			tenant := fmt.Sprintf("burst-%d", i%tenants)
+			body := map[string]string{"name": fmt.Sprintf("%s-%02d", tenant, i), "tenant": tenant, "template": "standard"}
 			status, _, err := apiCall(ctx, p.addr, token, http.MethodPost, "/api/v1/namespaces/request", body)
-			if err == nil && status == http.StatusAccepted && answered.Add(1) == killAfter {
-				kill()
+			if err == nil && status == http.StatusAccepted {
+				answered.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	kill() // Should the burst have been answered before a quarter counted (it cannot), still crash.
+	kill() // Should the watch have missed the claims, still crash.
 	<-killed
 	<-p.exited
 	t.Logf("%d of %d requests answered before the kill", answered.Load(), burst)
@@ -256,7 +286,7 @@ func TestUp_EveryClaimInTheClusterHasItsAuditRecordAfterAKillMidBurst(t *testing
 	}
 	inCluster, unknown := 0, 0
 	for _, cl := range claims.Items {
-		if cl.Spec.Tenant != "burst" {
+		if !strings.HasPrefix(cl.Spec.Tenant, "burst-") {
 			continue
 		}
 		inCluster++
@@ -271,8 +301,8 @@ func TestUp_EveryClaimInTheClusterHasItsAuditRecordAfterAKillMidBurst(t *testing
 		}
 	}
 	t.Logf("%d claims in the cluster, %d audited with outcome unknown (in flight at the kill)", inCluster, unknown)
-	if inCluster < killAfter {
-		t.Errorf("%d claims in the cluster, want at least the %d answered before the kill", inCluster, killAfter)
+	if inCluster < killAt {
+		t.Errorf("%d claims in the cluster, want at least the %d seen before the kill", inCluster, killAt)
 	}
 	// An intent of a request the kill cut short reads unknown, not pending, after the restart.
 	for ns, e := range requests {

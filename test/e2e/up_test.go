@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -143,13 +144,19 @@ func processesMentioning(s string) []string {
 	return out
 }
 
-func (p *upProcess) client(t *testing.T) client.Client {
+// restConfig returns the cluster-admin configuration of the data directory's kubeconfig.
+func (p *upProcess) restConfig(t *testing.T) *rest.Config {
 	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(p.dir, "kubeconfig"))
 	if err != nil {
 		t.Fatalf("load %s/kubeconfig: %v", p.dir, err)
 	}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.NewScheme()})
+	return cfg
+}
+
+func (p *upProcess) client(t *testing.T) client.Client {
+	t.Helper()
+	c, err := client.New(p.restConfig(t), client.Options{Scheme: testenv.NewScheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
