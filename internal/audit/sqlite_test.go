@@ -537,7 +537,7 @@ func TestSQLiteStore_ConcurrentIntentsAndOutcomesShareCommitsButNotFailures(t *t
 			}
 			// A bad write in the same batch as others fails alone.
 			if err := s.Finish(ctx, -int64(i)-1, e); !errors.Is(err, audit.ErrNoIntent) {
-				errs <- fmt.Errorf("Finish of a bad id: %v, want ErrNoIntent", err)
+				errs <- fmt.Errorf("finish of a bad id: %w, want ErrNoIntent", err)
 			}
 		})
 	}

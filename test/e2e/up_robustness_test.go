@@ -244,7 +244,9 @@ func TestUp_EveryClaimInTheClusterHasItsAuditRecordAfterAKillMidBurst(t *testing
 	wg.Wait()
 	kill() // Should the watch have missed the claims, still crash.
 	<-killed
-	<-p.exited
+	if err := <-p.exited; err == nil {
+		t.Fatal("naas up exited cleanly, want it killed mid-burst")
+	}
 	t.Logf("%d of %d requests answered before the kill", answered.Load(), burst)
 	testenv.Eventually(t, 15*time.Second, "the control plane dies with naas", func() error {
 		if left := processesMentioning(dataDir); len(left) > 0 {

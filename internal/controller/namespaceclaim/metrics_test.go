@@ -14,7 +14,7 @@ import (
 func TestProvisionDuration(t *testing.T) {
 	// The API server stamps creation in whole seconds: a claim made at 10:00:00.2 says 10:00:00.
 	created := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) time.Time { return created.Add(d) }
+	at := created.Add
 	approvedAt := func(d time.Duration) *naasv1alpha1.Approval {
 		return &naasv1alpha1.Approval{At: &metav1.Time{Time: at(d)}}
 	}
