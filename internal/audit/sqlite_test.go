@@ -577,3 +577,29 @@ func TestSQLiteStore_WritesAfterCloseFail(t *testing.T) {
 		t.Errorf("Intend after Close: %v, want ErrClosed", err)
 	}
 }
+
+// BenchmarkSQLiteStore_RequestUnderBurst measures what a request that changes something costs the audit log
+// (Intend, then Finish) with 60 requests at once, as in a burst: the commits of concurrent requests are shared.
+func BenchmarkSQLiteStore_RequestUnderBurst(b *testing.B) {
+	s, err := audit.OpenSQLite(filepath.Join(b.TempDir(), "audit.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	b.SetParallelism(30) // 60 goroutines on two cores.
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e := event("alice", "pay", "pay-dev", 0)
+			id, err := s.Intend(ctx, e)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.Finish(ctx, id, e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
