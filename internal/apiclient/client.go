@@ -13,49 +13,49 @@ import (
 	"strings"
 	"time"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
-// The API's bodies (package apiserver), under the names a client uses.
+// The API's bodies (package restv1), under the names a client uses.
 type (
 	// Namespace is a namespace and how far its provisioning got.
-	Namespace = apiserver.Namespace
+	Namespace = restv1.Namespace
 	// Condition is one provisioning step of a Namespace.
-	Condition = apiserver.Condition
+	Condition = restv1.Condition
 	// NamespaceList is a list of namespaces.
-	NamespaceList = apiserver.NamespaceList
+	NamespaceList = restv1.NamespaceList
 	// NamespaceRequest asks for a namespace.
-	NamespaceRequest = apiserver.NamespaceRequest
+	NamespaceRequest = restv1.NamespaceRequest
 	// Template is a catalog entry.
-	Template = apiserver.Template
+	Template = restv1.Template
 	// Tier is a class of quota and policy.
-	Tier = apiserver.Tier
+	Tier = restv1.Tier
 	// Tenant is a tenant as the caller sees it.
-	Tenant = apiserver.Tenant
+	Tenant = restv1.Tenant
 	// TenantInput creates a tenant.
-	TenantInput = apiserver.TenantInput
+	TenantInput = restv1.TenantInput
 	// Member is a member of a tenant, with their role.
-	Member = apiserver.Member
+	Member = restv1.Member
 	// NamingRules constrain the names of a tenant's namespaces.
-	NamingRules = apiserver.NamingRules
+	NamingRules = restv1.NamingRules
 	// Me is the caller.
-	Me = apiserver.Me
+	Me = restv1.Me
 	// AuditEvent is one audit record.
-	AuditEvent = apiserver.AuditEvent
+	AuditEvent = restv1.AuditEvent
 	// AuditPage is one page of the audit log.
-	AuditPage = apiserver.AuditPage
+	AuditPage = restv1.AuditPage
 	// AuthConfig says how to sign in.
-	AuthConfig = apiserver.AuthConfig
+	AuthConfig = restv1.AuthConfig
 	// AcceptedCollaborations are the other tenants a tenant, or one of its namespaces, accepts collaboration with,
 	// and the offers it has.
-	AcceptedCollaborations = apiserver.AcceptedCollaborations
+	AcceptedCollaborations = restv1.AcceptedCollaborations
 	// CollaborationOffer is a namespace of another tenant that gives a tenant access.
-	CollaborationOffer = apiserver.CollaborationOffer
+	CollaborationOffer = restv1.CollaborationOffer
 	// Collaborator is another tenant given access to a namespace.
-	Collaborator = apiserver.Collaborator
+	Collaborator = restv1.Collaborator
 	// CollaboratorList is the collaborators of a namespace.
-	CollaboratorList = apiserver.CollaboratorList
+	CollaboratorList = restv1.CollaboratorList
 )
 
 // DefaultTimeout bounds one request, retries included.
@@ -204,7 +204,7 @@ func retryable(method string, status int) bool {
 }
 
 func (c *Client) once(ctx context.Context, req request, body []byte) ([]byte, int, error) {
-	target := c.base.String() + apiserver.Prefix + req.path
+	target := c.base.String() + restv1.Prefix + req.path
 	if len(req.query) > 0 {
 		target += "?" + req.query.Encode()
 	}
@@ -262,8 +262,8 @@ func (c *Client) once(ctx context.Context, req request, body []byte) ([]byte, in
 
 // errorOf turns an error answer into an *Error.
 func (c *Client) errorOf(req request, resp *http.Response, raw []byte, hadToken bool) *Error {
-	e := &Error{Status: resp.StatusCode, Method: req.method, Path: apiserver.Prefix + req.path, Server: c.Server(),
-		RequestID: resp.Header.Get(apiserver.RequestIDHeader), hadToken: hadToken, command: c.command}
+	e := &Error{Status: resp.StatusCode, Method: req.method, Path: restv1.Prefix + req.path, Server: c.Server(),
+		RequestID: resp.Header.Get(restv1.RequestIDHeader), hadToken: hadToken, command: c.command}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if secs, err := strconv.Atoi(s); err == nil && secs >= 0 {
 			e.RetryAfter = time.Duration(secs) * time.Second
@@ -346,7 +346,7 @@ func (c *Client) Namespace(ctx context.Context, name string) (*Namespace, error)
 // SetTier moves a namespace to another tier, naas's unit of quota. changed is false when it had that tier.
 func (c *Client) SetTier(ctx context.Context, name, tier string) (ns *Namespace, changed bool, err error) {
 	out := &Namespace{}
-	status, err := c.do(ctx, request{method: http.MethodPut, path: pathOf("namespaces", name, "quotas"), body: apiserver.QuotaUpdate{Tier: tier}}, out)
+	status, err := c.do(ctx, request{method: http.MethodPut, path: pathOf("namespaces", name, "quotas"), body: restv1.QuotaUpdate{Tier: tier}}, out)
 	if err != nil {
 		return nil, false, err
 	}
@@ -361,20 +361,20 @@ func (c *Client) DeleteNamespace(ctx context.Context, name string) (*Namespace, 
 }
 
 // Kubeconfig returns a kubeconfig (YAML) for the namespace with the caller's own credentials; auth is "",
-// apiserver.KubeconfigAuthExec or apiserver.KubeconfigAuthToken.
+// restv1.KubeconfigAuthExec or restv1.KubeconfigAuthToken.
 func (c *Client) Kubeconfig(ctx context.Context, name, auth string) ([]byte, error) {
 	var q url.Values
 	if auth != "" {
 		q = url.Values{"auth": {auth}}
 	}
 	raw, _, err := c.raw(ctx, request{method: http.MethodGet, path: pathOf("namespaces", name, "kubeconfig"), query: q,
-		accept: apiserver.KubeconfigContentType})
+		accept: restv1.KubeconfigContentType})
 	return raw, err
 }
 
 // Templates returns the catalog.
 func (c *Client) Templates(ctx context.Context) ([]Template, error) {
-	out := &apiserver.TemplateList{}
+	out := &restv1.TemplateList{}
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/catalog/templates"}, out)
 	return out.Items, err
 }
@@ -388,14 +388,14 @@ func (c *Client) Template(ctx context.Context, id string) (*Template, error) {
 
 // Tiers returns the tiers.
 func (c *Client) Tiers(ctx context.Context) ([]Tier, error) {
-	out := &apiserver.TierList{}
+	out := &restv1.TierList{}
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/tiers"}, out)
 	return out.Items, err
 }
 
 // Tenants returns the tenants the caller belongs to (all of them, for platform admins).
 func (c *Client) Tenants(ctx context.Context) ([]Tenant, error) {
-	out := &apiserver.TenantList{}
+	out := &restv1.TenantList{}
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/tenants"}, out)
 	return out.Items, err
 }
@@ -511,7 +511,7 @@ func (c *Client) Approvals(ctx context.Context, tenant string) ([]Namespace, err
 func (c *Client) Approve(ctx context.Context, name, reason string) (*Namespace, error) {
 	out := &Namespace{}
 	_, err := c.do(ctx, request{method: http.MethodPost, path: pathOf("approvals", name, "approve"),
-		body: apiserver.ApprovalDecision{Reason: reason}}, out)
+		body: restv1.ApprovalDecision{Reason: reason}}, out)
 	return out, err
 }
 
@@ -519,7 +519,7 @@ func (c *Client) Approve(ctx context.Context, name, reason string) (*Namespace, 
 func (c *Client) Reject(ctx context.Context, name, reason string) (*Namespace, error) {
 	out := &Namespace{}
 	_, err := c.do(ctx, request{method: http.MethodPost, path: pathOf("approvals", name, "reject"),
-		body: apiserver.ApprovalDecision{Reason: reason}}, out)
+		body: restv1.ApprovalDecision{Reason: reason}}, out)
 	return out, err
 }
 

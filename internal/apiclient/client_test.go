@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
@@ -63,7 +63,7 @@ func TestError_IsOneLineWithAFixForEachKindOfProblem(t *testing.T) {
 			wantLine: "unauthenticated: unknown token", wantFix: "your token was refused: sign in again with naas login --server SERVER, or check NAAS_TOKEN",
 		},
 		"forbidden": {
-			problem: httpx.Problem{Status: 403, Type: apiserver.ProblemForbidden, Detail: "user \"carol\" is a viewer of tenant \"t\"; requesting takes admin or developer"}, token: "x",
+			problem: httpx.Problem{Status: 403, Type: restv1.ProblemForbidden, Detail: "user \"carol\" is a viewer of tenant \"t\"; requesting takes admin or developer"}, token: "x",
 			call: func(c *Client) error {
 				_, _, err := c.RequestNamespace(context.Background(), NamespaceRequest{Name: "a"})
 				return err
@@ -72,22 +72,22 @@ func TestError_IsOneLineWithAFixForEachKindOfProblem(t *testing.T) {
 			wantFix:  "ask an admin of the tenant, or the platform team, for the role named above; naas whoami shows your roles",
 		},
 		"namespace not found": {
-			problem: httpx.Problem{Status: 404, Type: apiserver.ProblemNotFound, Detail: "namespace \"nope\" not found"}, token: "x",
+			problem: httpx.Problem{Status: 404, Type: restv1.ProblemNotFound, Detail: "namespace \"nope\" not found"}, token: "x",
 			call:     func(c *Client) error { _, err := c.Namespace(context.Background(), "nope"); return err },
 			wantLine: "namespace \"nope\" not found", wantFix: "check the name: naas list shows the namespaces you can see",
 		},
 		"template not found": {
-			problem: httpx.Problem{Status: 404, Type: apiserver.ProblemNotFound, Detail: "template \"x\" not found"}, token: "x",
+			problem: httpx.Problem{Status: 404, Type: restv1.ProblemNotFound, Detail: "template \"x\" not found"}, token: "x",
 			call:     func(c *Client) error { _, err := c.Template(context.Background(), "x"); return err },
 			wantLine: "template \"x\" not found", wantFix: "check the name: naas catalog lists the templates",
 		},
 		"no such route": {
-			problem: httpx.Problem{Status: 404, Type: apiserver.ProblemNoRoute, Detail: "there is no API route /api/v1/me"}, token: "x",
+			problem: httpx.Problem{Status: 404, Type: restv1.ProblemNoRoute, Detail: "there is no API route /api/v1/me"}, token: "x",
 			call:     func(c *Client) error { _, err := c.Me(context.Background()); return err },
 			wantLine: "there is no API route /api/v1/me", wantFix: "SERVER does not serve this route: check the server URL, or use a CLI of the same version as naas",
 		},
 		"invalid fields": {
-			problem: httpx.Problem{Status: 422, Type: apiserver.ProblemValidation, Detail: "2 fields are invalid: tier: Forbidden: x;\nparameters.size: Required",
+			problem: httpx.Problem{Status: 422, Type: restv1.ProblemValidation, Detail: "2 fields are invalid: tier: Forbidden: x;\nparameters.size: Required",
 				Errors: []httpx.FieldError{{Field: "tier", Rule: "allowedTiers"}, {Field: "parameters.size", Rule: "required"}}}, token: "x",
 			call: func(c *Client) error {
 				_, _, err := c.RequestNamespace(context.Background(), NamespaceRequest{Name: "a"})
@@ -97,7 +97,7 @@ func TestError_IsOneLineWithAFixForEachKindOfProblem(t *testing.T) {
 			wantFix:  "correct tier, parameters.size; naas tiers lists the tiers, naas tenant describe TENANT those a tenant allows; naas catalog describe TEMPLATE lists a template's parameters",
 		},
 		"conflict on a namespace": {
-			problem: httpx.Problem{Status: 409, Type: apiserver.ProblemConflict, Detail: "namespace \"a\" is already claimed by tenant \"b\""}, token: "x",
+			problem: httpx.Problem{Status: 409, Type: restv1.ProblemConflict, Detail: "namespace \"a\" is already claimed by tenant \"b\""}, token: "x",
 			call:     func(c *Client) error { _, err := c.DeleteNamespace(context.Background(), "a"); return err },
 			wantLine: "namespace \"a\" is already claimed by tenant \"b\"", wantFix: "naas describe NAME shows the namespace's state",
 		},
@@ -219,7 +219,7 @@ func TestClient_SendsTheTokenEscapesPathsAndDecodesAnswers(t *testing.T) {
 	if _, err := c.RemoveMember(ctx, "t", Member{Kind: "Group", Name: "team/a b"}); err != nil {
 		t.Error(err)
 	}
-	raw, err := c.Kubeconfig(ctx, "a", apiserver.KubeconfigAuthToken)
+	raw, err := c.Kubeconfig(ctx, "a", restv1.KubeconfigAuthToken)
 	if err != nil || !strings.Contains(string(raw), "kind: Config") {
 		t.Errorf("Kubeconfig = %q, %v", raw, err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
@@ -91,7 +91,7 @@ func (e *Error) Fix() string {
 	case http.StatusForbidden:
 		return fmt.Sprintf("ask an admin of the tenant, or the platform team, for the role named above; %s whoami shows your roles", cmd)
 	case http.StatusNotFound:
-		if e.Type == apiserver.ProblemNoRoute {
+		if e.Type == restv1.ProblemNoRoute {
 			return fmt.Sprintf("%s does not serve this route: check the server URL, or use a CLI of the same version as naas", e.Server)
 		}
 		return e.listHint()
@@ -101,7 +101,7 @@ func (e *Error) Fix() string {
 		if e.RetryAfter > 0 {
 			return fmt.Sprintf("naas is still catching up: retry in %s", e.RetryAfter)
 		}
-		p := strings.TrimPrefix(e.Path, apiserver.Prefix)
+		p := strings.TrimPrefix(e.Path, restv1.Prefix)
 		switch {
 		case strings.HasPrefix(p, "/namespaces"), strings.HasPrefix(p, "/approvals"):
 			return fmt.Sprintf("%s describe NAME shows the namespace's state", cmd)
@@ -141,7 +141,7 @@ func (e *Error) Fix() string {
 // listHint says which command lists what a 404 did not find.
 func (e *Error) listHint() string {
 	cmd := e.command
-	switch p := strings.TrimPrefix(e.Path, apiserver.Prefix); {
+	switch p := strings.TrimPrefix(e.Path, restv1.Prefix); {
 	case strings.HasPrefix(p, "/namespaces"), strings.HasPrefix(p, "/approvals"):
 		return fmt.Sprintf("check the name: %s list shows the namespaces you can see", cmd)
 	case strings.HasPrefix(p, "/catalog"):

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/bundle"
 )
@@ -58,15 +59,15 @@ func (s *Server) quotasOf(ctx context.Context, claims []naasv1alpha1.NamespaceCl
 // usageReport sums, per namespace and per tenant, the hard limits and usage of the namespaces' quotas. The hard
 // limits are the quota's status (what the API server enforces) or, before kube-controller-manager has filled it
 // in, its spec; usage the kube-controller-manager has not counted yet is zero.
-func usageReport(claims []naasv1alpha1.NamespaceClaim, quotas map[string]*corev1.ResourceQuota) UsageReport {
-	out := UsageReport{Namespaces: []NamespaceUsage{}, Tenants: []TenantUsage{}}
+func usageReport(claims []naasv1alpha1.NamespaceClaim, quotas map[string]*corev1.ResourceQuota) restv1.UsageReport {
+	out := restv1.UsageReport{Namespaces: []restv1.NamespaceUsage{}, Tenants: []restv1.TenantUsage{}}
 	type sums struct {
 		count      int
 		hard, used corev1.ResourceList
 	}
 	byTenant := map[string]*sums{}
 	for _, c := range claims {
-		nu := NamespaceUsage{Namespace: c.Name, Tenant: c.Spec.Tenant, Tier: c.Status.Tier, Resources: Usage{}}
+		nu := restv1.NamespaceUsage{Namespace: c.Name, Tenant: c.Spec.Tenant, Tier: c.Status.Tier, Resources: restv1.Usage{}}
 		t := byTenant[c.Spec.Tenant]
 		if t == nil {
 			t = &sums{hard: corev1.ResourceList{}, used: corev1.ResourceList{}}
@@ -80,7 +81,7 @@ func usageReport(claims []naasv1alpha1.NamespaceClaim, quotas map[string]*corev1
 			}
 			for name, h := range hard {
 				used := q.Status.Used[name]
-				nu.Resources[string(name)] = ResourceUsage{Hard: h.String(), Used: zeroIfEmpty(used)}
+				nu.Resources[string(name)] = restv1.ResourceUsage{Hard: h.String(), Used: zeroIfEmpty(used)}
 				add(t.hard, name, h)
 				add(t.used, name, used)
 			}
@@ -89,10 +90,10 @@ func usageReport(claims []naasv1alpha1.NamespaceClaim, quotas map[string]*corev1
 	}
 	for _, name := range sortedKeys(byTenant) {
 		t := byTenant[name]
-		tu := TenantUsage{Tenant: name, NamespaceCount: t.count, Resources: Usage{}}
+		tu := restv1.TenantUsage{Tenant: name, NamespaceCount: t.count, Resources: restv1.Usage{}}
 		for res, h := range t.hard {
 			used := t.used[res]
-			tu.Resources[string(res)] = ResourceUsage{Hard: h.String(), Used: zeroIfEmpty(used)}
+			tu.Resources[string(res)] = restv1.ResourceUsage{Hard: h.String(), Used: zeroIfEmpty(used)}
 		}
 		out.Tenants = append(out.Tenants, tu)
 	}
@@ -133,12 +134,12 @@ func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) {
 
 // costReport gives each namespace its tier's monthly budget and each tenant the sum of its namespaces' budgets,
 // one sum per currency. Costs are null: naas does not measure them yet.
-func costReport(claims []naasv1alpha1.NamespaceClaim, tenants map[string]*naasv1alpha1.Tenant, tiers map[string]*naasv1alpha1.Tier) CostReport {
-	out := CostReport{Namespaces: []NamespaceCost{}, Tenants: []TenantCost{}}
+func costReport(claims []naasv1alpha1.NamespaceClaim, tenants map[string]*naasv1alpha1.Tenant, tiers map[string]*naasv1alpha1.Tier) restv1.CostReport {
+	out := restv1.CostReport{Namespaces: []restv1.NamespaceCost{}, Tenants: []restv1.TenantCost{}}
 	budgets := map[string]map[string]resource.Quantity{} // tenant → currency → sum
 	for _, c := range claims {
 		b := budgetOf(tiers[c.Status.Tier])
-		out.Namespaces = append(out.Namespaces, NamespaceCost{Namespace: c.Name, Tenant: c.Spec.Tenant, Tier: c.Status.Tier, Budget: b})
+		out.Namespaces = append(out.Namespaces, restv1.NamespaceCost{Namespace: c.Name, Tenant: c.Spec.Tenant, Tier: c.Status.Tier, Budget: b})
 		if budgets[c.Spec.Tenant] == nil {
 			budgets[c.Spec.Tenant] = map[string]resource.Quantity{}
 		}
@@ -149,13 +150,13 @@ func costReport(claims []naasv1alpha1.NamespaceClaim, tenants map[string]*naasv1
 		}
 	}
 	for _, name := range sortedKeys(budgets) {
-		tc := TenantCost{Tenant: name, Budgets: []Money{}}
+		tc := restv1.TenantCost{Tenant: name, Budgets: []restv1.Money{}}
 		if t := tenants[name]; t != nil {
 			tc.CostCenter = t.Spec.CostCenter
 		}
 		for _, currency := range sortedKeys(budgets[name]) {
 			sum := budgets[name][currency]
-			tc.Budgets = append(tc.Budgets, Money{Amount: sum.String(), Currency: currency})
+			tc.Budgets = append(tc.Budgets, restv1.Money{Amount: sum.String(), Currency: currency})
 		}
 		out.Tenants = append(out.Tenants, tc)
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/authn"
 )
@@ -41,15 +42,15 @@ func TestUsageReport_SumsNamespacesPerTenant(t *testing.T) {
 		// b-1 has no quota yet.
 	}
 	got := usageReport(claims, quotas)
-	want := UsageReport{
-		Namespaces: []NamespaceUsage{
-			{Namespace: "a-1", Tenant: "a", Tier: "dev", Resources: Usage{"limits.cpu": {Hard: "2", Used: "500m"}, "pods": {Hard: "50", Used: "3"}}},
-			{Namespace: "a-2", Tenant: "a", Tier: "dev", Resources: Usage{"limits.cpu": {Hard: "2", Used: "0"}, "pods": {Hard: "50", Used: "0"}}},
-			{Namespace: "b-1", Tenant: "b", Tier: "prod", Resources: Usage{}},
+	want := restv1.UsageReport{
+		Namespaces: []restv1.NamespaceUsage{
+			{Namespace: "a-1", Tenant: "a", Tier: "dev", Resources: restv1.Usage{"limits.cpu": {Hard: "2", Used: "500m"}, "pods": {Hard: "50", Used: "3"}}},
+			{Namespace: "a-2", Tenant: "a", Tier: "dev", Resources: restv1.Usage{"limits.cpu": {Hard: "2", Used: "0"}, "pods": {Hard: "50", Used: "0"}}},
+			{Namespace: "b-1", Tenant: "b", Tier: "prod", Resources: restv1.Usage{}},
 		},
-		Tenants: []TenantUsage{
-			{Tenant: "a", NamespaceCount: 2, Resources: Usage{"limits.cpu": {Hard: "4", Used: "500m"}, "pods": {Hard: "100", Used: "3"}}},
-			{Tenant: "b", NamespaceCount: 1, Resources: Usage{}},
+		Tenants: []restv1.TenantUsage{
+			{Tenant: "a", NamespaceCount: 2, Resources: restv1.Usage{"limits.cpu": {Hard: "4", Used: "500m"}, "pods": {Hard: "100", Used: "3"}}},
+			{Tenant: "b", NamespaceCount: 1, Resources: restv1.Usage{}},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -69,14 +70,14 @@ func TestCostReport_BudgetsComeFromTiersAndCostsAreUnknown(t *testing.T) {
 	tenants := map[string]*naasv1alpha1.Tenant{"a": {Spec: naasv1alpha1.TenantSpec{CostCenter: "CC-1"}}}
 	claims := []naasv1alpha1.NamespaceClaim{claimOf("a-1", "a", "dev"), claimOf("a-2", "a", "dev"), claimOf("a-3", "a", "eu"), claimOf("a-4", "a", "free")}
 	got := costReport(claims, tenants, tiers)
-	want := CostReport{
-		Namespaces: []NamespaceCost{
-			{Namespace: "a-1", Tenant: "a", Tier: "dev", Budget: &Money{Amount: "100", Currency: "USD"}},
-			{Namespace: "a-2", Tenant: "a", Tier: "dev", Budget: &Money{Amount: "100", Currency: "USD"}},
-			{Namespace: "a-3", Tenant: "a", Tier: "eu", Budget: &Money{Amount: "80", Currency: "EUR"}},
+	want := restv1.CostReport{
+		Namespaces: []restv1.NamespaceCost{
+			{Namespace: "a-1", Tenant: "a", Tier: "dev", Budget: &restv1.Money{Amount: "100", Currency: "USD"}},
+			{Namespace: "a-2", Tenant: "a", Tier: "dev", Budget: &restv1.Money{Amount: "100", Currency: "USD"}},
+			{Namespace: "a-3", Tenant: "a", Tier: "eu", Budget: &restv1.Money{Amount: "80", Currency: "EUR"}},
 			{Namespace: "a-4", Tenant: "a", Tier: "free"},
 		},
-		Tenants: []TenantCost{{Tenant: "a", CostCenter: "CC-1", Budgets: []Money{{Amount: "80", Currency: "EUR"}, {Amount: "200", Currency: "USD"}}}},
+		Tenants: []restv1.TenantCost{{Tenant: "a", CostCenter: "CC-1", Budgets: []restv1.Money{{Amount: "80", Currency: "EUR"}, {Amount: "200", Currency: "USD"}}}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("costs (-want +got):\n%s", diff)

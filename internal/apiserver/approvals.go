@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
@@ -40,7 +41,7 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	templates := map[string]*naasv1alpha1.NamespaceTemplate{}
-	out := NamespaceList{Items: []Namespace{}}
+	out := restv1.NamespaceList{Items: []restv1.Namespace{}}
 	for i := range claims {
 		c := &claims[i]
 		tpl, seen := templates[c.Spec.Template]
@@ -70,7 +71,7 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
 // no RBAC on claim status, and a decision is naas's to record once tenancy.Authorize allowed the caller to make
 // it. Deciding again the same way changes nothing; a decision is never reversed.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, state naasv1alpha1.ApprovalState) {
-	var req ApprovalDecision
+	var req restv1.ApprovalDecision
 	// An empty body is a decision without a reason: fine to approve, and a 422 naming the field to reject.
 	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &req, true); err != nil {
 		s.fail(w, r, err)

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
@@ -55,7 +56,7 @@ func (s *Server) queryAudit(w http.ResponseWriter, r *http.Request) {
 	q, errs := parseAuditQuery(r.URL.Query())
 	if len(errs) > 0 {
 		e := invalid(errs)
-		e.status, e.typ = http.StatusBadRequest, ProblemMalformed
+		e.status, e.typ = http.StatusBadRequest, restv1.ProblemMalformed
 		s.fail(w, r, e)
 		return
 	}
@@ -72,7 +73,7 @@ func (s *Server) queryAudit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := AuditPage{Items: make([]AuditEvent, 0, len(page.Events)), NextPageToken: page.NextPageToken}
+	out := restv1.AuditPage{Items: make([]restv1.AuditEvent, 0, len(page.Events)), NextPageToken: page.NextPageToken}
 	for _, e := range page.Events {
 		out.Items = append(out.Items, auditEventOf(e))
 	}

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
@@ -18,7 +19,7 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	out := TemplateList{Items: make([]Template, 0, len(list.Items))}
+	out := restv1.TemplateList{Items: make([]restv1.Template, 0, len(list.Items))}
 	for i := range list.Items {
 		out.Items = append(out.Items, templateOf(&list.Items[i]))
 	}
@@ -33,7 +34,7 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tpl == nil {
-		s.fail(w, r, notFound("template %q not found; GET %s/catalog/templates lists the catalog", id, Prefix))
+		s.fail(w, r, notFound("template %q not found; GET %s/catalog/templates lists the catalog", id, restv1.Prefix))
 		return
 	}
 	s.writeJSON(w, http.StatusOK, templateOf(tpl))
@@ -46,7 +47,7 @@ func (s *Server) listTiers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	out := TierList{Items: make([]Tier, 0, len(list.Items))}
+	out := restv1.TierList{Items: make([]restv1.Tier, 0, len(list.Items))}
 	for i := range list.Items {
 		out.Items = append(out.Items, tierOf(&list.Items[i]))
 	}
@@ -61,13 +62,13 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := callerOf(r)
-	me := Me{
+	me := restv1.Me{
 		Username: st.user.Name, UID: st.user.UID, Groups: st.user.Groups,
-		PlatformAdmin: tenancy.IsPlatformAdmin(u), Tenants: []TenantMembership{},
+		PlatformAdmin: tenancy.IsPlatformAdmin(u), Tenants: []restv1.TenantMembership{},
 	}
 	for _, name := range sortedKeys(tenants) {
 		if role, ok := tenancy.RoleOf(u, tenants[name]); ok {
-			me.Tenants = append(me.Tenants, TenantMembership{Tenant: name, Role: string(role)})
+			me.Tenants = append(me.Tenants, restv1.TenantMembership{Tenant: name, Role: string(role)})
 		}
 	}
 	s.writeJSON(w, http.StatusOK, me)

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/bundle"
 	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
@@ -23,28 +24,10 @@ const (
 	ActionCollaborationRevoke = "collaboration.revoke"
 )
 
-// CollaborationOffer is a namespace of another tenant that gives a tenant access.
-type CollaborationOffer struct {
-	Namespace    string `json:"namespace" required:"true" doc:"The namespace that gives access."`
-	Tenant       string `json:"tenant" required:"true" doc:"The tenant of the namespace, which made the offer."`
-	Access       string `json:"access" required:"true" enum:"viewer|developer" doc:"The access its members have there."`
-	AllowIngress bool   `json:"allowIngress,omitempty" doc:"The namespace lets the tenant's namespaces in over the network; they can send to it once the tenant accepts the offering tenant's collaboration."`
-}
-
-// AcceptedCollaborations are the other tenants a tenant, or one of its namespaces, accepts collaboration with: its
-// namespaces may send to the namespaces those tenants let it in.
-type AcceptedCollaborations struct {
-	Tenant    string               `json:"tenant" required:"true" doc:"The accepting tenant."`
-	Namespace string               `json:"namespace,omitempty" doc:"The namespace, for the acceptances of one namespace."`
-	Accepted  []string             `json:"accepted" required:"true" doc:"The tenants accepted: for every namespace of the tenant, or, for a namespace, for it alone."`
-	Effective []string             `json:"effective,omitempty" doc:"For a namespace: every tenant its namespace may send to, accepted tenant-wide or for it alone; none when its template has the restricted network profile."`
-	Offers    []CollaborationOffer `json:"offers" required:"true" doc:"The namespaces of other tenants that give this tenant access, whether accepted or not."`
-}
-
 // acceptedCollaborationRoutes are the operations of the receiving side of collaborations.
 func acceptedCollaborationRoutes() []*route {
-	tenantBase := Prefix + "/tenants/{name}/accepted-collaborations"
-	nsBase := Prefix + "/namespaces/{namespace}/accepted-collaborations"
+	tenantBase := restv1.Prefix + "/tenants/{name}/accepted-collaborations"
+	nsBase := restv1.Prefix + "/namespaces/{namespace}/accepted-collaborations"
 	acceptDoc := "A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: " +
 		"the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, " +
 		"for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, " +
@@ -53,7 +36,7 @@ func acceptedCollaborationRoutes() []*route {
 		{
 			method: http.MethodGet, pattern: tenantBase, operationID: "listTenantAcceptedCollaborations", tag: tagTenants,
 			summary: "The tenants whose collaboration a tenant accepts, and the offers of access it has", params: paramTenant,
-			responses: []response{{status: 200, description: "The accepted tenants and the offers.", body: typeOf[AcceptedCollaborations]()}},
+			responses: []response{{status: 200, description: "The accepted tenants and the offers.", body: typeOf[restv1.AcceptedCollaborations]()}},
 			errors:    []int{404},
 			handle:    (*Server).listTenantAccepted,
 		},
@@ -63,8 +46,8 @@ func acceptedCollaborationRoutes() []*route {
 			summary: "Accept another tenant's collaboration for every namespace of a tenant (tenant admins)", description: acceptDoc,
 			params: map[string]string{"name": "Name of the accepting tenant.", "tenant": "The other tenant."},
 			responses: []response{
-				{status: 201, description: "Accepted.", body: typeOf[AcceptedCollaborations]()},
-				{status: 200, description: "Accepted already; nothing changed.", body: typeOf[AcceptedCollaborations]()},
+				{status: 201, description: "Accepted.", body: typeOf[restv1.AcceptedCollaborations]()},
+				{status: 200, description: "Accepted already; nothing changed.", body: typeOf[restv1.AcceptedCollaborations]()},
 			},
 			errors: []int{403, 404, 409, 422},
 			handle: (*Server).acceptForTenant,
@@ -76,14 +59,14 @@ func acceptedCollaborationRoutes() []*route {
 			description: "The tenant's namespaces can no longer send to the other tenant's, except those that accept it " +
 				"for themselves. Recorded in the audit log of both tenants.",
 			params:    map[string]string{"name": "Name of the accepting tenant.", "tenant": "The other tenant."},
-			responses: []response{{status: 200, description: "Withdrawn.", body: typeOf[AcceptedCollaborations]()}},
+			responses: []response{{status: 200, description: "Withdrawn.", body: typeOf[restv1.AcceptedCollaborations]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).revokeForTenant,
 		},
 		{
 			method: http.MethodGet, pattern: nsBase, operationID: "listNamespaceAcceptedCollaborations", tag: tagNamespaces,
 			summary: "The tenants whose collaboration a namespace accepts", params: paramNamespace,
-			responses: []response{{status: 200, description: "Accepted for the namespace, effective, and the offers to its tenant.", body: typeOf[AcceptedCollaborations]()}},
+			responses: []response{{status: 200, description: "Accepted for the namespace, effective, and the offers to its tenant.", body: typeOf[restv1.AcceptedCollaborations]()}},
 			errors:    []int{404},
 			handle:    (*Server).listNamespaceAccepted,
 		},
@@ -94,8 +77,8 @@ func acceptedCollaborationRoutes() []*route {
 			description: acceptDoc + " Sets the claim's spec.acceptedCollaborations as the caller; admission decides again.",
 			params:      map[string]string{"namespace": "Name of the accepting namespace (and of its claim).", "tenant": "The other tenant."},
 			responses: []response{
-				{status: 201, description: "Accepted.", body: typeOf[AcceptedCollaborations]()},
-				{status: 200, description: "Accepted already; nothing changed.", body: typeOf[AcceptedCollaborations]()},
+				{status: 201, description: "Accepted.", body: typeOf[restv1.AcceptedCollaborations]()},
+				{status: 200, description: "Accepted already; nothing changed.", body: typeOf[restv1.AcceptedCollaborations]()},
 			},
 			errors: []int{403, 404, 409, 422},
 			handle: (*Server).acceptForNamespace,
@@ -107,7 +90,7 @@ func acceptedCollaborationRoutes() []*route {
 			description: "The namespace can no longer send to the other tenant's namespaces, unless its tenant accepts the " +
 				"other tenant for every namespace. Recorded in the audit log of both tenants.",
 			params:    map[string]string{"namespace": "Name of the namespace (and of its claim).", "tenant": "The other tenant."},
-			responses: []response{{status: 200, description: "Withdrawn.", body: typeOf[AcceptedCollaborations]()}},
+			responses: []response{{status: 200, description: "Withdrawn.", body: typeOf[restv1.AcceptedCollaborations]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).revokeForNamespace,
 		},
@@ -115,26 +98,26 @@ func acceptedCollaborationRoutes() []*route {
 }
 
 // offersTo are the namespaces of other tenants that name tenant as a collaborator, by namespace.
-func (s *Server) offersTo(ctx context.Context, tenant string) ([]CollaborationOffer, error) {
+func (s *Server) offersTo(ctx context.Context, tenant string) ([]restv1.CollaborationOffer, error) {
 	claims, err := s.claimsByIndex(ctx, claimcontroller.IndexCollaborator, tenant)
 	if err != nil {
 		return nil, err
 	}
-	out := []CollaborationOffer{}
+	out := []restv1.CollaborationOffer{}
 	for _, c := range claims {
 		for _, col := range c.Spec.Collaborators {
 			if col.Tenant == tenant && c.Spec.Tenant != tenant {
-				out = append(out, CollaborationOffer{Namespace: c.Name, Tenant: c.Spec.Tenant, Access: string(col.Access), AllowIngress: col.AllowIngress})
+				out = append(out, restv1.CollaborationOffer{Namespace: c.Name, Tenant: c.Spec.Tenant, Access: string(col.Access), AllowIngress: col.AllowIngress})
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b CollaborationOffer) int { return strings.Compare(a.Namespace, b.Namespace) })
+	slices.SortFunc(out, func(a, b restv1.CollaborationOffer) int { return strings.Compare(a.Namespace, b.Namespace) })
 	return out, nil
 }
 
 // accepted describes what tenant t accepts, for every namespace or, when c is set, for c's namespace.
-func (s *Server) accepted(ctx context.Context, t *naasv1alpha1.Tenant, c *naasv1alpha1.NamespaceClaim) (AcceptedCollaborations, error) {
-	out := AcceptedCollaborations{Tenant: t.Name, Accepted: sortedCopy(t.Spec.AcceptedCollaborations)}
+func (s *Server) accepted(ctx context.Context, t *naasv1alpha1.Tenant, c *naasv1alpha1.NamespaceClaim) (restv1.AcceptedCollaborations, error) {
+	out := restv1.AcceptedCollaborations{Tenant: t.Name, Accepted: sortedCopy(t.Spec.AcceptedCollaborations)}
 	if c != nil {
 		tpl, err := s.template(ctx, c.Spec.Template)
 		if err != nil {
@@ -304,7 +287,7 @@ func (s *Server) claimToAccept(w http.ResponseWriter, r *http.Request, accepting
 		s.fail(w, r, invalid(field.ErrorList{field.Forbidden(field.NewPath("tenant"), fmt.Sprintf(
 			"namespace %q uses template %q, whose restricted network profile promises no egress beyond the tenant: it cannot accept collaborations; "+
 				"accept in a namespace of another template, or let tenant %q in instead (POST %s/namespaces/%s/collaborators with allowIngress)",
-			c.Name, c.Spec.Template, other, Prefix, c.Name)).WithOrigin("restrictedProfileAcceptsNoCollaboration")}))
+			c.Name, c.Spec.Template, other, restv1.Prefix, c.Name)).WithOrigin("restrictedProfileAcceptsNoCollaboration")}))
 		return nil, nil, "", false
 	}
 	return c, t, other, true

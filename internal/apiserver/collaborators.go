@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/tenancy"
@@ -25,26 +26,14 @@ const (
 	ActionCollaboratorRemove = "namespace.collaborator.remove"
 )
 
-// Collaborator is another tenant given access to a namespace.
-type Collaborator struct {
-	Tenant       string `json:"tenant" required:"true" doc:"The collaborating tenant."`
-	Access       string `json:"access" required:"true" enum:"viewer|developer" doc:"viewer: every member of the tenant reads the namespace; developer: its admins and developers work in it as developers, its viewers read it."`
-	AllowIngress bool   `json:"allowIngress,omitempty" doc:"Let the tenant's namespaces reach this namespace's pods over the network (and through the mesh), once that tenant accepts."`
-}
-
-// CollaboratorList is the collaborators of a namespace.
-type CollaboratorList struct {
-	Items []Collaborator `json:"items" required:"true"`
-}
-
 // collaboratorRoutes are the operations on a namespace's collaborators.
 func collaboratorRoutes() []*route {
-	base := Prefix + "/namespaces/{namespace}/collaborators"
+	base := restv1.Prefix + "/namespaces/{namespace}/collaborators"
 	return []*route{
 		{
 			method: http.MethodGet, pattern: base, operationID: "listNamespaceCollaborators", tag: tagNamespaces,
 			summary: "The other tenants given access to a namespace", params: paramNamespace,
-			responses: []response{{status: 200, description: "The collaborators, by tenant.", body: typeOf[CollaboratorList]()}},
+			responses: []response{{status: 200, description: "The collaborators, by tenant.", body: typeOf[restv1.CollaboratorList]()}},
 			errors:    []int{404},
 			handle:    (*Server).listCollaborators,
 		},
@@ -57,10 +46,10 @@ func collaboratorRoutes() []*route {
 				"with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other " +
 				"tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant " +
 				"never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.",
-			params: paramNamespace, body: typeOf[Collaborator](),
+			params: paramNamespace, body: typeOf[restv1.Collaborator](),
 			responses: []response{
-				{status: 201, description: "Added.", body: typeOf[CollaboratorList]()},
-				{status: 200, description: "The tenant collaborated already; its access is now the one given.", body: typeOf[CollaboratorList]()},
+				{status: 201, description: "Added.", body: typeOf[restv1.CollaboratorList]()},
+				{status: 200, description: "The tenant collaborated already; its access is now the one given.", body: typeOf[restv1.CollaboratorList]()},
 			},
 			errors: []int{403, 404, 409},
 			handle: (*Server).putCollaborator,
@@ -75,19 +64,19 @@ func collaboratorRoutes() []*route {
 				"namespace": "Name of the namespace (and of its claim).",
 				"tenant":    "The collaborating tenant.",
 			},
-			responses: []response{{status: 200, description: "Revoked.", body: typeOf[CollaboratorList]()}},
+			responses: []response{{status: 200, description: "Revoked.", body: typeOf[restv1.CollaboratorList]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).deleteCollaborator,
 		},
 	}
 }
 
-func collaboratorsOf(c *naasv1alpha1.NamespaceClaim) CollaboratorList {
-	out := CollaboratorList{Items: []Collaborator{}}
+func collaboratorsOf(c *naasv1alpha1.NamespaceClaim) restv1.CollaboratorList {
+	out := restv1.CollaboratorList{Items: []restv1.Collaborator{}}
 	for _, col := range c.Spec.Collaborators {
-		out.Items = append(out.Items, Collaborator{Tenant: col.Tenant, Access: string(col.Access), AllowIngress: col.AllowIngress})
+		out.Items = append(out.Items, restv1.Collaborator{Tenant: col.Tenant, Access: string(col.Access), AllowIngress: col.AllowIngress})
 	}
-	slices.SortFunc(out.Items, func(a, b Collaborator) int { return strings.Compare(a.Tenant, b.Tenant) })
+	slices.SortFunc(out.Items, func(a, b restv1.Collaborator) int { return strings.Compare(a.Tenant, b.Tenant) })
 	return out
 }
 
@@ -100,7 +89,7 @@ func (s *Server) listCollaborators(w http.ResponseWriter, r *http.Request) {
 }
 
 // validateCollaborator checks what can be checked without the cluster.
-func validateCollaborator(col Collaborator, owner string) field.ErrorList {
+func validateCollaborator(col restv1.Collaborator, owner string) field.ErrorList {
 	var errs field.ErrorList
 	switch {
 	case col.Tenant == "":
@@ -122,7 +111,7 @@ func validateCollaborator(col Collaborator, owner string) field.ErrorList {
 }
 
 func (s *Server) putCollaborator(w http.ResponseWriter, r *http.Request) {
-	var col Collaborator
+	var col restv1.Collaborator
 	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &col, false); err != nil {
 		s.fail(w, r, err)
 		return

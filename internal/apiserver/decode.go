@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 // DefaultMaxBodyBytes bounds request bodies unless Config.MaxBodyBytes says otherwise. The largest body the API
@@ -59,21 +61,21 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 }
 
 func tooLarge(limit int64) *apiError {
-	return errorf(http.StatusRequestEntityTooLarge, ProblemTooLarge,
+	return errorf(http.StatusRequestEntityTooLarge, restv1.ProblemTooLarge,
 		"the request body is larger than the limit of %d bytes", limit)
 }
 
 // checkJSONContentType accepts application/json and the +json media types, with any parameters.
 func checkJSONContentType(ct string) error {
 	if ct == "" {
-		return errorf(http.StatusUnsupportedMediaType, ProblemMediaType,
+		return errorf(http.StatusUnsupportedMediaType, restv1.ProblemMediaType,
 			"the request has a body but no Content-Type; send it as JSON with Content-Type: application/json")
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	return errorf(http.StatusUnsupportedMediaType, ProblemMediaType,
+	return errorf(http.StatusUnsupportedMediaType, restv1.ProblemMediaType,
 		"Content-Type %q is not supported; send the body as JSON with Content-Type: application/json", ct)
 }
 

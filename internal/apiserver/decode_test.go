@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
@@ -20,14 +21,14 @@ func TestDecodeJSON(t *testing.T) {
 		optional    bool
 		wantStatus  int // 0: decodes
 		wantFields  []httpx.FieldError
-		want        NamespaceRequest
+		want        restv1.NamespaceRequest
 	}{
 		{
 			name: "valid", contentType: "application/json; charset=utf-8",
 			body: `{"name":"a","tenant":"t","template":"web","parameters":{"k":"v"}}`,
-			want: NamespaceRequest{Name: "a", Tenant: "t", Template: "web", Parameters: map[string]string{"k": "v"}},
+			want: restv1.NamespaceRequest{Name: "a", Tenant: "t", Template: "web", Parameters: map[string]string{"k": "v"}},
 		},
-		{name: "+json media type", contentType: "application/vnd.naas+json", body: `{"name":"a"}`, want: NamespaceRequest{Name: "a"}},
+		{name: "+json media type", contentType: "application/vnd.naas+json", body: `{"name":"a"}`, want: restv1.NamespaceRequest{Name: "a"}},
 		{name: "empty optional body", body: "", optional: true},
 		{name: "empty required body", contentType: "application/json", body: " ", wantStatus: 400},
 		{name: "form content type", contentType: "application/x-www-form-urlencoded", body: `name=a`, wantStatus: 415},
@@ -60,7 +61,7 @@ func TestDecodeJSON(t *testing.T) {
 			if tt.contentType != "" {
 				r.Header.Set("Content-Type", tt.contentType)
 			}
-			var got NamespaceRequest
+			var got restv1.NamespaceRequest
 			err := decodeJSON(r, 128, &got, tt.optional)
 			if tt.wantStatus == 0 {
 				if err != nil {
@@ -97,7 +98,7 @@ func TestDecodeJSON_DeclaredLengthOverLimitIsRefusedUnread(t *testing.T) {
 	r.Header.Set("Content-Type", "application/json")
 	r.ContentLength = 1 << 30
 	var ae *apiError
-	if err := decodeJSON(r, 1024, &NamespaceRequest{}, false); !errors.As(err, &ae) || ae.status != http.StatusRequestEntityTooLarge {
+	if err := decodeJSON(r, 1024, &restv1.NamespaceRequest{}, false); !errors.As(err, &ae) || ae.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("decodeJSON = %v, want 413", err)
 	}
 }

@@ -12,23 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/httpx"
-)
-
-// Problem type URIs of the naas API. A client can switch on them; the detail says what to change.
-const (
-	problemBase        = "https://naas.dev/problems/"
-	ProblemValidation  = problemBase + "validation"
-	ProblemMalformed   = problemBase + "malformed-request"
-	ProblemForbidden   = problemBase + "forbidden"
-	ProblemNotFound    = problemBase + "not-found"
-	ProblemConflict    = problemBase + "conflict"
-	ProblemNoRoute     = problemBase + "no-such-route"
-	ProblemMethod      = problemBase + "method-not-allowed"
-	ProblemTooLarge    = problemBase + "request-too-large"
-	ProblemMediaType   = problemBase + "unsupported-media-type"
-	ProblemUnavailable = problemBase + "unavailable"
-	ProblemInternal    = problemBase + "internal"
 )
 
 // apiError is an error a handler answers with: a status, a problem type, a detail that says what to change and,
@@ -49,15 +34,15 @@ func errorf(status int, typ, format string, args ...any) *apiError {
 }
 
 func notFound(format string, args ...any) *apiError {
-	return errorf(http.StatusNotFound, ProblemNotFound, format, args...)
+	return errorf(http.StatusNotFound, restv1.ProblemNotFound, format, args...)
 }
 
 func forbidden(format string, args ...any) *apiError {
-	return errorf(http.StatusForbidden, ProblemForbidden, format, args...)
+	return errorf(http.StatusForbidden, restv1.ProblemForbidden, format, args...)
 }
 
 func conflict(format string, args ...any) *apiError {
-	return errorf(http.StatusConflict, ProblemConflict, format, args...)
+	return errorf(http.StatusConflict, restv1.ProblemConflict, format, args...)
 }
 
 // retryLater is a 409 for a request that will succeed once naas has caught up; Retry-After says when to retry.
@@ -71,7 +56,7 @@ func retryLater(format string, args ...any) *apiError {
 func invalid(errs field.ErrorList) *apiError {
 	return &apiError{
 		status: http.StatusUnprocessableEntity,
-		typ:    ProblemValidation,
+		typ:    restv1.ProblemValidation,
 		detail: summarize(errs),
 		fields: fieldErrors(errs),
 	}
@@ -79,7 +64,7 @@ func invalid(errs field.ErrorList) *apiError {
 
 // malformed is a 400 for a body that is not the JSON the endpoint takes.
 func malformed(fieldName, rule, format string, args ...any) *apiError {
-	e := errorf(http.StatusBadRequest, ProblemMalformed, format, args...)
+	e := errorf(http.StatusBadRequest, restv1.ProblemMalformed, format, args...)
 	if fieldName != "" {
 		e.fields = []httpx.FieldError{{Field: fieldName, Rule: rule, Message: e.detail}}
 	}
@@ -183,7 +168,7 @@ func fromAPIStatus(err error) *apiError {
 	detail := s.Message
 	switch {
 	case apierrors.IsInvalid(err):
-		e := &apiError{status: http.StatusUnprocessableEntity, typ: ProblemValidation, detail: detail}
+		e := &apiError{status: http.StatusUnprocessableEntity, typ: restv1.ProblemValidation, detail: detail}
 		if s.Details != nil {
 			for _, c := range s.Details.Causes {
 				if c.Field == "" {
@@ -202,10 +187,10 @@ func fromAPIStatus(err error) *apiError {
 	case apierrors.IsAlreadyExists(err), apierrors.IsConflict(err):
 		return conflict("%s", detail)
 	case apierrors.IsBadRequest(err):
-		return errorf(http.StatusUnprocessableEntity, ProblemValidation, "%s", detail)
+		return errorf(http.StatusUnprocessableEntity, restv1.ProblemValidation, "%s", detail)
 	case apierrors.IsTooManyRequests(err), apierrors.IsServerTimeout(err), apierrors.IsTimeout(err),
 		apierrors.IsServiceUnavailable(err):
-		return errorf(http.StatusServiceUnavailable, ProblemUnavailable,
+		return errorf(http.StatusServiceUnavailable, restv1.ProblemUnavailable,
 			"the Kubernetes API server is busy or unavailable; retry later")
 	default:
 		return nil
@@ -244,10 +229,10 @@ func problemFor(r *http.Request, err error) (httpx.Problem, bool) {
 	switch {
 	case ae != nil:
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		ae = errorf(http.StatusServiceUnavailable, ProblemUnavailable, "the request timed out or was cancelled; retry")
+		ae = errorf(http.StatusServiceUnavailable, restv1.ProblemUnavailable, "the request timed out or was cancelled; retry")
 		expected = true
 	default:
-		ae = errorf(http.StatusInternalServerError, ProblemInternal,
+		ae = errorf(http.StatusInternalServerError, restv1.ProblemInternal,
 			"internal error; report the request id to the platform team")
 	}
 	p := httpx.NewProblem(r, ae.status, ae.detail)

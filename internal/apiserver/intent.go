@@ -7,6 +7,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 // auditTimeout bounds an audit write; the client may have gone, the record must still be written.
@@ -131,7 +133,7 @@ func (s *Server) intend(ctx context.Context) error {
 			s.cfg.Metrics.AuditFailures.Inc()
 		}
 		return &apiError{
-			status: http.StatusServiceUnavailable, typ: ProblemUnavailable, retryAfter: 5,
+			status: http.StatusServiceUnavailable, typ: restv1.ProblemUnavailable, retryAfter: 5,
 			detail: "the request could not be recorded in the audit log, so it was not carried out; retry in a moment, and report the request id to the platform team if this persists",
 		}
 	}

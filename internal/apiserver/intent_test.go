@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/authn"
@@ -72,9 +73,9 @@ func intentServer(t *testing.T, store audit.Store) (*Server, *deleteWatcher) {
 
 func deleteAsAlice(s *Server) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodDelete, Prefix+"/namespaces/pay-web", nil)
+	req := httptest.NewRequest(http.MethodDelete, restv1.Prefix+"/namespaces/pay-web", nil)
 	req.Header.Set("Authorization", "Bearer alice")
-	req.Header.Set(RequestIDHeader, "req-1")
+	req.Header.Set(restv1.RequestIDHeader, "req-1")
 	s.Handler().ServeHTTP(rec, req)
 	return rec
 }

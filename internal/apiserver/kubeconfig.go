@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
@@ -18,18 +19,6 @@ import (
 // DefaultClusterName names the cluster in the kubeconfigs the API hands out when ClientConfig.ClusterName is
 // empty.
 const DefaultClusterName = "naas"
-
-// KubeconfigContentType is the media type of a kubeconfig answer.
-const KubeconfigContentType = "application/yaml"
-
-// Values of the auth query parameter of GET /namespaces/{namespace}/kubeconfig.
-const (
-	// KubeconfigAuthExec gives OIDC callers an exec credential plugin (kubelogin) that signs them in and
-	// refreshes their token: the default.
-	KubeconfigAuthExec = "exec"
-	// KubeconfigAuthToken embeds the token the caller authenticated with, as is; an OIDC token expires with it.
-	KubeconfigAuthToken = "token"
-)
 
 // ClientConfig is what the API tells its clients about how to reach the cluster and how to sign in: the
 // kubeconfigs of GET /namespaces/{namespace}/kubeconfig and the public GET /auth/config.
@@ -58,23 +47,10 @@ func (c ClientConfig) clusterName() string {
 	return c.ClusterName
 }
 
-// AuthConfig is the body of GET /api/v1/auth/config: how a client signs in to this API.
-type AuthConfig struct {
-	// OIDC is set when the API accepts OIDC tokens.
-	OIDC *OIDCClient `json:"oidc,omitempty" doc:"Set when the API accepts tokens of an OpenID Connect issuer; absent otherwise (use a static token)."`
-}
-
-// OIDCClient is how a client gets an OIDC token the API accepts.
-type OIDCClient struct {
-	IssuerURL string   `json:"issuerURL" required:"true" doc:"The issuer; its discovery document is at issuerURL + /.well-known/openid-configuration."`
-	ClientID  string   `json:"clientID" required:"true" doc:"The OAuth client id to sign in with (a public client, e.g. with the device authorization grant)."`
-	Scopes    []string `json:"scopes,omitempty" doc:"Scopes to ask for besides openid."`
-}
-
 func (s *Server) getAuthConfig(w http.ResponseWriter, _ *http.Request) {
-	out := AuthConfig{}
+	out := restv1.AuthConfig{}
 	if c := s.cfg.Client; c.OIDCIssuerURL != "" {
-		out.OIDC = &OIDCClient{IssuerURL: c.OIDCIssuerURL, ClientID: c.OIDCClientID, Scopes: c.OIDCScopes}
+		out.OIDC = &restv1.OIDCClient{IssuerURL: c.OIDCIssuerURL, ClientID: c.OIDCClientID, Scopes: c.OIDCScopes}
 	}
 	s.writeJSON(w, http.StatusOK, out)
 }
@@ -89,15 +65,15 @@ func (s *Server) getKubeconfig(w http.ResponseWriter, r *http.Request) {
 	}
 	mode := r.URL.Query().Get("auth")
 	switch mode {
-	case "", KubeconfigAuthExec, KubeconfigAuthToken:
+	case "", restv1.KubeconfigAuthExec, restv1.KubeconfigAuthToken:
 	default:
 		s.fail(w, r, malformed("auth", "enum", "query parameter auth must be %q or %q; got %q",
-			KubeconfigAuthExec, KubeconfigAuthToken, mode))
+			restv1.KubeconfigAuthExec, restv1.KubeconfigAuthToken, mode))
 		return
 	}
 	cc := s.cfg.Client
 	if cc.ClusterServer == "" {
-		s.fail(w, r, errorf(http.StatusServiceUnavailable, ProblemUnavailable,
+		s.fail(w, r, errorf(http.StatusServiceUnavailable, restv1.ProblemUnavailable,
 			"naas does not know the URL of the cluster's API server; the platform team must start naas with --cluster-server"))
 		return
 	}
@@ -114,7 +90,7 @@ func (s *Server) getKubeconfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", KubeconfigContentType)
+	h.Set("Content-Type", restv1.KubeconfigContentType)
 	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", c.Name+".kubeconfig"))
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -136,7 +112,7 @@ func (s *Server) kubeconfig(namespace, user, token, mode string) *clientcmdapi.C
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters[cluster] = &clientcmdapi.Cluster{Server: cc.ClusterServer, CertificateAuthorityData: cc.ClusterCAData}
 	auth := &clientcmdapi.AuthInfo{Token: token}
-	if mode != KubeconfigAuthToken && cc.OIDCIssuerURL != "" && issuerOf(token) == cc.OIDCIssuerURL {
+	if mode != restv1.KubeconfigAuthToken && cc.OIDCIssuerURL != "" && issuerOf(token) == cc.OIDCIssuerURL {
 		auth = &clientcmdapi.AuthInfo{Exec: oidcExec(cc)}
 	}
 	cfg.AuthInfos[userName] = auth

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 func jwtWith(payload string) string {
@@ -41,9 +43,9 @@ func TestKubeconfig_EmbedsStaticTokensAndRunsKubeloginForOIDCTokens(t *testing.T
 		wantExec    []string
 	}{
 		"static token":           {token: "tok-1", wantToken: "tok-1"},
-		"static token, exec":     {token: "tok-1", mode: KubeconfigAuthExec, wantToken: "tok-1"},
+		"static token, exec":     {token: "tok-1", mode: restv1.KubeconfigAuthExec, wantToken: "tok-1"},
 		"OIDC token":             {token: oidcToken, wantExec: []string{"oidc-login", "get-token", "--oidc-issuer-url=https://idp.example.com", "--oidc-client-id=naas-cli", "--oidc-extra-scope=groups"}},
-		"OIDC token, auth=token": {token: oidcToken, mode: KubeconfigAuthToken, wantToken: oidcToken},
+		"OIDC token, auth=token": {token: oidcToken, mode: restv1.KubeconfigAuthToken, wantToken: oidcToken},
 		"JWT of another issuer":  {token: otherJWT, wantToken: otherJWT},
 	} {
 		t.Run(name, func(t *testing.T) {

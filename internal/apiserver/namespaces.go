@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
@@ -28,7 +29,7 @@ const (
 	maxParamValueLength = 1024
 )
 
-func statusURL(name string) string { return Prefix + "/namespaces/" + name + "/status" }
+func statusURL(name string) string { return restv1.Prefix + "/namespaces/" + name + "/status" }
 
 func (s *Server) listNamespaces(w http.ResponseWriter, r *http.Request) {
 	claims, _, err := s.visibleClaims(r.Context(), callerOf(r), r.URL.Query().Get("tenant"))
@@ -36,7 +37,7 @@ func (s *Server) listNamespaces(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := NamespaceList{Items: make([]Namespace, 0, len(claims))}
+	out := restv1.NamespaceList{Items: make([]restv1.Namespace, 0, len(claims))}
 	for i := range claims {
 		out.Items = append(out.Items, namespaceOf(&claims[i]))
 	}
@@ -53,7 +54,7 @@ func (s *Server) getNamespaceStatus(w http.ResponseWriter, r *http.Request) {
 
 // validateNamespaceRequest checks what can be checked without the tenant, template and tier: required fields,
 // the shape of the name, and the size limits the CRD sets.
-func validateNamespaceRequest(req NamespaceRequest) field.ErrorList {
+func validateNamespaceRequest(req restv1.NamespaceRequest) field.ErrorList {
 	var errs field.ErrorList
 	name := field.NewPath("name")
 	if req.Name == "" {
@@ -95,7 +96,7 @@ func validateNamespaceRequest(req NamespaceRequest) field.ErrorList {
 }
 
 // sameRequest reports whether claim c is what req asks for, by the same user: a retried request.
-func sameRequest(c *naasv1alpha1.NamespaceClaim, req NamespaceRequest, user string) bool {
+func sameRequest(c *naasv1alpha1.NamespaceClaim, req restv1.NamespaceRequest, user string) bool {
 	requester := ""
 	if c.Spec.Requester != nil {
 		requester = c.Spec.Requester.Username
@@ -113,7 +114,7 @@ func sameRequest(c *naasv1alpha1.NamespaceClaim, req NamespaceRequest, user stri
 }
 
 func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
-	var req NamespaceRequest
+	var req restv1.NamespaceRequest
 	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &req, false); err != nil {
 		s.fail(w, r, err)
 		return
@@ -265,7 +266,7 @@ func (s *Server) countClaims(ctx context.Context, tenant, except string) (int, e
 }
 
 func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
-	var req QuotaUpdate
+	var req restv1.QuotaUpdate
 	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &req, false); err != nil {
 		s.fail(w, r, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/ratelimit"
 )
@@ -105,13 +106,13 @@ func (s *Server) buildMux() *http.ServeMux {
 			}
 			slices.Sort(allowed)
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			s.writeProblem(w, r, errorf(http.StatusMethodNotAllowed, ProblemMethod,
+			s.writeProblem(w, r, errorf(http.StatusMethodNotAllowed, restv1.ProblemMethod,
 				"%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
 		})
 	}
-	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeProblem(w, r, errorf(http.StatusNotFound, ProblemNoRoute,
-			"there is no API route %s; the routes are listed in %s/openapi.json", r.URL.Path, Prefix))
+	mux.HandleFunc(restv1.Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeProblem(w, r, errorf(http.StatusNotFound, restv1.ProblemNoRoute,
+			"there is no API route %s; the routes are listed in %s/openapi.json", r.URL.Path, restv1.Prefix))
 	})
 	return mux
 }
@@ -187,33 +188,33 @@ func (s *Server) allowTenant(w http.ResponseWriter, r *http.Request, tenant stri
 
 // routeTable is every operation of the API.
 func routeTable() []*route {
-	ns := Prefix + "/namespaces"
+	ns := restv1.Prefix + "/namespaces"
 	return append([]*route{
 		{
-			method: http.MethodGet, pattern: Prefix + "/openapi.json", operationID: "getOpenAPI", tag: tagMeta, public: true,
+			method: http.MethodGet, pattern: restv1.Prefix + "/openapi.json", operationID: "getOpenAPI", tag: tagMeta, public: true,
 			summary:   "The OpenAPI 3 document of this API",
 			responses: []response{{status: 200, description: "The document.", body: typeOf[map[string]any]()}},
 			handle:    (*Server).getOpenAPI,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/auth/config", operationID: "getAuthConfig", tag: tagMeta, public: true,
+			method: http.MethodGet, pattern: restv1.Prefix + "/auth/config", operationID: "getAuthConfig", tag: tagMeta, public: true,
 			summary: "How clients sign in to this API",
 			description: "The OIDC issuer and client id to get a token from (the naas CLI uses the device authorization " +
 				"grant), when the API accepts OIDC tokens. Without oidc, sign in with a static token.",
-			responses: []response{{status: 200, description: "The sign-in settings.", body: typeOf[AuthConfig]()}},
+			responses: []response{{status: 200, description: "The sign-in settings.", body: typeOf[restv1.AuthConfig]()}},
 			handle:    (*Server).getAuthConfig,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/me", operationID: "getMe", tag: tagMeta,
+			method: http.MethodGet, pattern: restv1.Prefix + "/me", operationID: "getMe", tag: tagMeta,
 			summary:   "Who the caller is, and their tenants and roles",
-			responses: []response{{status: 200, description: "The caller.", body: typeOf[Me]()}},
+			responses: []response{{status: 200, description: "The caller.", body: typeOf[restv1.Me]()}},
 			handle:    (*Server).getMe,
 		},
 		{
 			method: http.MethodGet, pattern: ns, operationID: "listNamespaces", tag: tagNamespaces,
 			summary:   "The namespaces the caller may see",
 			query:     []queryParam{tenantFilter},
-			responses: []response{{status: 200, description: "The namespaces, by name.", body: typeOf[NamespaceList]()}},
+			responses: []response{{status: 200, description: "The namespaces, by name.", body: typeOf[restv1.NamespaceList]()}},
 			handle:    (*Server).listNamespaces,
 		},
 		{
@@ -223,10 +224,10 @@ func routeTable() []*route {
 			description: "Creates a NamespaceClaim as the caller (an admin or developer of the tenant). naas provisions it " +
 				"asynchronously: poll the status URL in the Location header until phase is Ready or Failed. A repeated " +
 				"identical request by the same user answers 200 with the current status.",
-			body: typeOf[NamespaceRequest](),
+			body: typeOf[restv1.NamespaceRequest](),
 			responses: []response{
-				{status: 202, description: "Accepted; provisioning has started.", body: typeOf[Namespace](), location: true},
-				{status: 200, description: "The same request was made before; nothing changed.", body: typeOf[Namespace]()},
+				{status: 202, description: "Accepted; provisioning has started.", body: typeOf[restv1.Namespace](), location: true},
+				{status: 200, description: "The same request was made before; nothing changed.", body: typeOf[restv1.Namespace]()},
 			},
 			errors: []int{403, 409},
 			handle: (*Server).requestNamespace,
@@ -244,7 +245,7 @@ func routeTable() []*route {
 				"(kubelogin, the default) or token (the caller's current token, which expires with it)."}},
 			responses: []response{{
 				status: 200, description: "The kubeconfig (Content-Disposition: attachment; filename=<namespace>.kubeconfig).",
-				body: typeOf[string](), contentType: KubeconfigContentType,
+				body: typeOf[string](), contentType: restv1.KubeconfigContentType,
 			}},
 			errors: []int{400, 404},
 			handle: (*Server).getKubeconfig,
@@ -252,7 +253,7 @@ func routeTable() []*route {
 		{
 			method: http.MethodGet, pattern: ns + "/{namespace}/status", operationID: "getNamespaceStatus", tag: tagNamespaces,
 			summary: "Provisioning status of a namespace", params: paramNamespace,
-			responses: []response{{status: 200, description: "The namespace.", body: typeOf[Namespace]()}},
+			responses: []response{{status: 200, description: "The namespace.", body: typeOf[restv1.Namespace]()}},
 			errors:    []int{404},
 			handle:    (*Server).getNamespaceStatus,
 		},
@@ -262,10 +263,10 @@ func routeTable() []*route {
 			summary: "Change a namespace's quota by moving it to another tier",
 			description: "The tier is naas's unit of quota: the namespace's ResourceQuota, LimitRange, policies and budget " +
 				"follow it and are updated in place. The tier must be one the tenant allows.",
-			params: paramNamespace, body: typeOf[QuotaUpdate](),
+			params: paramNamespace, body: typeOf[restv1.QuotaUpdate](),
 			responses: []response{
-				{status: 202, description: "Accepted; the namespace is being updated.", body: typeOf[Namespace](), location: true},
-				{status: 200, description: "The namespace already has that tier.", body: typeOf[Namespace]()},
+				{status: 202, description: "Accepted; the namespace is being updated.", body: typeOf[restv1.Namespace](), location: true},
+				{status: 200, description: "The namespace already has that tier.", body: typeOf[restv1.Namespace]()},
 			},
 			errors: []int{403, 404, 409},
 			handle: (*Server).updateQuota,
@@ -277,80 +278,80 @@ func routeTable() []*route {
 			description: "Deletes the claim as the caller (a tenant admin, or the developer who requested it); the " +
 				"namespace goes with it. Refused while the claim has deletion protection on.",
 			params:    paramNamespace,
-			responses: []response{{status: 202, description: "Accepted; the namespace is being deleted.", body: typeOf[Namespace](), location: true}},
+			responses: []response{{status: 202, description: "Accepted; the namespace is being deleted.", body: typeOf[restv1.Namespace](), location: true}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).deleteNamespace,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/catalog/templates", operationID: "listTemplates", tag: tagCatalog,
+			method: http.MethodGet, pattern: restv1.Prefix + "/catalog/templates", operationID: "listTemplates", tag: tagCatalog,
 			summary:   "The catalog of namespace templates",
-			responses: []response{{status: 200, description: "The templates, by id.", body: typeOf[TemplateList]()}},
+			responses: []response{{status: 200, description: "The templates, by id.", body: typeOf[restv1.TemplateList]()}},
 			handle:    (*Server).listTemplates,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/catalog/templates/{id}", operationID: "getTemplate", tag: tagCatalog,
+			method: http.MethodGet, pattern: restv1.Prefix + "/catalog/templates/{id}", operationID: "getTemplate", tag: tagCatalog,
 			summary: "One catalog template", params: map[string]string{"id": "Id (name) of the template."},
-			responses: []response{{status: 200, description: "The template.", body: typeOf[Template]()}},
+			responses: []response{{status: 200, description: "The template.", body: typeOf[restv1.Template]()}},
 			errors:    []int{404},
 			handle:    (*Server).getTemplate,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/tiers", operationID: "listTiers", tag: tagCatalog,
+			method: http.MethodGet, pattern: restv1.Prefix + "/tiers", operationID: "listTiers", tag: tagCatalog,
 			summary:   "The tiers of quota and policy",
-			responses: []response{{status: 200, description: "The tiers, by name.", body: typeOf[TierList]()}},
+			responses: []response{{status: 200, description: "The tiers, by name.", body: typeOf[restv1.TierList]()}},
 			handle:    (*Server).listTiers,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/tenants", operationID: "listTenants", tag: tagTenants,
+			method: http.MethodGet, pattern: restv1.Prefix + "/tenants", operationID: "listTenants", tag: tagTenants,
 			summary:   "The tenants the caller belongs to (every tenant, for platform admins)",
-			responses: []response{{status: 200, description: "The tenants, by name.", body: typeOf[TenantList]()}},
+			responses: []response{{status: 200, description: "The tenants, by name.", body: typeOf[restv1.TenantList]()}},
 			handle:    (*Server).listTenants,
 		},
 		{
-			method: http.MethodPost, pattern: Prefix + "/tenants", operationID: "createTenant", tag: tagTenants,
-			action: "tenant.create", summary: "Create a tenant (platform admins)", body: typeOf[TenantInput](),
-			responses: []response{{status: 201, description: "Created.", body: typeOf[Tenant](), location: true}},
+			method: http.MethodPost, pattern: restv1.Prefix + "/tenants", operationID: "createTenant", tag: tagTenants,
+			action: "tenant.create", summary: "Create a tenant (platform admins)", body: typeOf[restv1.TenantInput](),
+			responses: []response{{status: 201, description: "Created.", body: typeOf[restv1.Tenant](), location: true}},
 			errors:    []int{403, 409},
 			handle:    (*Server).createTenant,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/tenants/{name}", operationID: "getTenant", tag: tagTenants,
+			method: http.MethodGet, pattern: restv1.Prefix + "/tenants/{name}", operationID: "getTenant", tag: tagTenants,
 			summary: "One tenant", params: paramTenant,
-			responses: []response{{status: 200, description: "The tenant.", body: typeOf[Tenant]()}},
+			responses: []response{{status: 200, description: "The tenant.", body: typeOf[restv1.Tenant]()}},
 			errors:    []int{404},
 			handle:    (*Server).getTenant,
 		},
 		{
-			method: http.MethodPut, pattern: Prefix + "/tenants/{name}", operationID: "replaceTenant", tag: tagTenants,
+			method: http.MethodPut, pattern: restv1.Prefix + "/tenants/{name}", operationID: "replaceTenant", tag: tagTenants,
 			action: "tenant.update", summary: "Replace a tenant (platform admins)",
 			description: "Replaces the whole tenant: fields left out are cleared.",
-			params:      paramTenant, body: typeOf[TenantInput](),
-			responses: []response{{status: 200, description: "Replaced.", body: typeOf[Tenant]()}},
+			params:      paramTenant, body: typeOf[restv1.TenantInput](),
+			responses: []response{{status: 200, description: "Replaced.", body: typeOf[restv1.Tenant]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).replaceTenant,
 		},
 		{
-			method: http.MethodDelete, pattern: Prefix + "/tenants/{name}", operationID: "deleteTenant", tag: tagTenants,
+			method: http.MethodDelete, pattern: restv1.Prefix + "/tenants/{name}", operationID: "deleteTenant", tag: tagTenants,
 			action: "tenant.delete", summary: "Delete a tenant that holds no namespaces (platform admins)", params: paramTenant,
 			responses: []response{{status: 204, description: "Deleted."}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).deleteTenant,
 		},
 		{
-			method: http.MethodPost, pattern: Prefix + "/tenants/{name}/members", operationID: "putTenantMember", tag: tagTenants,
+			method: http.MethodPost, pattern: restv1.Prefix + "/tenants/{name}/members", operationID: "putTenantMember", tag: tagTenants,
 			action: ActionMemberAdd, summary: "Add a member to a tenant, or change a member's role (tenant admins)",
 			description: "A member is identified by kind, name and (for service accounts) namespace. The last admin of a " +
 				"tenant cannot be demoted by a tenant admin.",
-			params: paramTenant, body: typeOf[Member](),
+			params: paramTenant, body: typeOf[restv1.Member](),
 			responses: []response{
-				{status: 201, description: "Added.", body: typeOf[Tenant]()},
-				{status: 200, description: "The member existed; their role is now the one given.", body: typeOf[Tenant]()},
+				{status: 201, description: "Added.", body: typeOf[restv1.Tenant]()},
+				{status: 200, description: "The member existed; their role is now the one given.", body: typeOf[restv1.Tenant]()},
 			},
 			errors: []int{403, 404, 409},
 			handle: (*Server).putMember,
 		},
 		{
-			method: http.MethodDelete, pattern: Prefix + "/tenants/{name}/members/{kind}/{subject}", operationID: "deleteTenantMember",
+			method: http.MethodDelete, pattern: restv1.Prefix + "/tenants/{name}/members/{kind}/{subject}", operationID: "deleteTenantMember",
 			tag: tagTenants, action: ActionMemberRemove, summary: "Remove a member from a tenant (tenant admins)",
 			description: "The last admin of a tenant cannot be removed by a tenant admin.",
 			params: map[string]string{
@@ -358,56 +359,56 @@ func routeTable() []*route {
 				"kind":    "User, Group or ServiceAccount.",
 				"subject": "The user or group name; for a ServiceAccount, <namespace>:<name>.",
 			},
-			responses: []response{{status: 200, description: "Removed.", body: typeOf[Tenant]()}},
+			responses: []response{{status: 200, description: "Removed.", body: typeOf[restv1.Tenant]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).deleteMember,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/approvals", operationID: "listApprovals", tag: tagApprovals,
+			method: http.MethodGet, pattern: restv1.Prefix + "/approvals", operationID: "listApprovals", tag: tagApprovals,
 			summary:   "The namespaces waiting for an approval the caller may give",
 			query:     []queryParam{tenantFilter},
-			responses: []response{{status: 200, description: "The pending namespaces.", body: typeOf[NamespaceList]()}},
+			responses: []response{{status: 200, description: "The pending namespaces.", body: typeOf[restv1.NamespaceList]()}},
 			handle:    (*Server).listApprovals,
 		},
 		{
-			method: http.MethodPost, pattern: Prefix + "/approvals/{namespace}/approve", operationID: "approveNamespace", tag: tagApprovals,
+			method: http.MethodPost, pattern: restv1.Prefix + "/approvals/{namespace}/approve", operationID: "approveNamespace", tag: tagApprovals,
 			action: "approval.approve", summary: "Approve a pending namespace (tenant or platform admins)",
 			description: "Records who approved, when and why; naas then provisions the namespace. Requesters cannot " +
 				"approve their own namespaces unless they are platform admins. Approving again changes nothing.",
-			params: paramNamespace, body: typeOf[ApprovalDecision](), optionalBody: true,
-			responses: []response{{status: 200, description: "Approved.", body: typeOf[Namespace]()}},
+			params: paramNamespace, body: typeOf[restv1.ApprovalDecision](), optionalBody: true,
+			responses: []response{{status: 200, description: "Approved.", body: typeOf[restv1.Namespace]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).approve,
 		},
 		{
-			method: http.MethodPost, pattern: Prefix + "/approvals/{namespace}/reject", operationID: "rejectNamespace", tag: tagApprovals,
+			method: http.MethodPost, pattern: restv1.Prefix + "/approvals/{namespace}/reject", operationID: "rejectNamespace", tag: tagApprovals,
 			action: "approval.reject", summary: "Reject a pending namespace (tenant or platform admins)",
 			description: "Records who rejected, when and why (the reason is required); the claim fails and no namespace is made.",
-			params:      paramNamespace, body: typeOf[ApprovalDecision](), optionalBody: true,
-			responses: []response{{status: 200, description: "Rejected.", body: typeOf[Namespace]()}},
+			params:      paramNamespace, body: typeOf[restv1.ApprovalDecision](), optionalBody: true,
+			responses: []response{{status: 200, description: "Rejected.", body: typeOf[restv1.Namespace]()}},
 			errors:    []int{403, 404, 409},
 			handle:    (*Server).reject,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/analytics/usage", operationID: "getUsage", tag: tagAnalytics,
+			method: http.MethodGet, pattern: restv1.Prefix + "/analytics/usage", operationID: "getUsage", tag: tagAnalytics,
 			summary: "Quota hard limits and usage per namespace and per tenant",
 			description: "From each namespace's ResourceQuota, for the namespaces the caller may see. Tenant figures are " +
 				"the sums over their namespaces.",
 			query:     []queryParam{tenantFilter},
-			responses: []response{{status: 200, description: "The usage.", body: typeOf[UsageReport]()}},
+			responses: []response{{status: 200, description: "The usage.", body: typeOf[restv1.UsageReport]()}},
 			handle:    (*Server).getUsage,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/analytics/costs", operationID: "getCosts", tag: tagAnalytics,
+			method: http.MethodGet, pattern: restv1.Prefix + "/analytics/costs", operationID: "getCosts", tag: tagAnalytics,
 			summary: "Monthly budgets and costs per namespace and per tenant",
 			description: "The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is " +
 				"configured.",
 			query:     []queryParam{tenantFilter},
-			responses: []response{{status: 200, description: "The budgets and costs.", body: typeOf[CostReport]()}},
+			responses: []response{{status: 200, description: "The budgets and costs.", body: typeOf[restv1.CostReport]()}},
 			handle:    (*Server).getCosts,
 		},
 		{
-			method: http.MethodGet, pattern: Prefix + "/audit", operationID: "queryAudit", tag: tagAudit,
+			method: http.MethodGet, pattern: restv1.Prefix + "/audit", operationID: "queryAudit", tag: tagAudit,
 			summary: "Query the audit log, newest first",
 			description: "Platform admins see every event. Others must ask for a tenant they administer (tenant=) or " +
 				"for their own events (user=<their name>).",
@@ -420,7 +421,7 @@ func routeTable() []*route {
 				{name: "limit", description: "Page size, 1 to 500; 50 by default.", typ: "integer"},
 				{name: "pageToken", description: "The nextPageToken of the previous page."},
 			},
-			responses: []response{{status: 200, description: "One page of events.", body: typeOf[AuditPage]()}},
+			responses: []response{{status: 200, description: "One page of events.", body: typeOf[restv1.AuditPage]()}},
 			errors:    []int{400, 403},
 			handle:    (*Server).queryAudit,
 		},

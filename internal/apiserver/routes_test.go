@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/httpx"
@@ -145,7 +146,7 @@ func TestOpenAPI_UndocumentedMethodsAndPathsAreProblems(t *testing.T) {
 			assertProblem(t, rec, http.StatusMethodNotAllowed)
 		})
 	}
-	for _, path := range []string{Prefix + "/nope", Prefix + "/namespaces/a/b/c", Prefix + "/"} {
+	for _, path := range []string{restv1.Prefix + "/nope", restv1.Prefix + "/namespaces/a/b/c", restv1.Prefix + "/"} {
 		rec := serve(s, http.MethodGet, path)
 		if rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", path, rec.Code)
@@ -163,7 +164,7 @@ func assertProblem(t *testing.T, rec *httptest.ResponseRecorder, status int) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatalf("not a problem document: %v: %s", err, rec.Body)
 	}
-	if p.Status != status || p.Detail == "" || p.RequestID == "" || p.RequestID != rec.Header().Get(RequestIDHeader) {
+	if p.Status != status || p.Detail == "" || p.RequestID == "" || p.RequestID != rec.Header().Get(restv1.RequestIDHeader) {
 		t.Errorf("problem = %+v, want status %d, a detail and the request id of the X-Request-Id header", p, status)
 	}
 }
@@ -281,10 +282,10 @@ func TestHandler_MutatingRequestsAreAuditedEvenWhenRefused(t *testing.T) {
 	defer store.Close()
 	s := newTestServer(t, store)
 	for _, c := range []struct{ method, path string }{
-		{http.MethodPost, Prefix + "/namespaces/request"},
-		{http.MethodDelete, Prefix + "/namespaces/web"},
-		{http.MethodPost, Prefix + "/no-such-route"},
-		{http.MethodGet, Prefix + "/namespaces"}, // Not mutating: not audited.
+		{http.MethodPost, restv1.Prefix + "/namespaces/request"},
+		{http.MethodDelete, restv1.Prefix + "/namespaces/web"},
+		{http.MethodPost, restv1.Prefix + "/no-such-route"},
+		{http.MethodGet, restv1.Prefix + "/namespaces"}, // Not mutating: not audited.
 	} {
 		serve(s, c.method, c.path)
 	}
@@ -309,7 +310,7 @@ func TestHandler_MutatingRequestsAreAuditedEvenWhenRefused(t *testing.T) {
 
 func TestRecorder_SuccessThatCannotBeAuditedBecomes500(t *testing.T) {
 	s := newTestServer(t, failingStore{})
-	r := httptest.NewRequest(http.MethodPost, Prefix+"/x", nil)
+	r := httptest.NewRequest(http.MethodPost, restv1.Prefix+"/x", nil)
 	r = r.WithContext(httpx.WithRequestID(withState(r.Context(), &requestState{}), "req-1"))
 	rec := httptest.NewRecorder()
 	w := &recorder{ResponseWriter: rec, s: s, r: r, st: stateOf(r)}

@@ -17,19 +17,13 @@ import (
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/httpx"
 	"github.com/naas-dev/naas/internal/ratelimit"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
-
-// Prefix is the path every route of the API starts with.
-const Prefix = "/api/v1"
-
-// RequestIDHeader carries the request id: a client may send one (it is kept if it is short and plain), and every
-// response names the id the request was logged and audited under.
-const RequestIDHeader = "X-Request-Id"
 
 // Config is what the API needs. Cache, Reader, AsCaller, AsNaas and Authenticator are required; so is Audit
 // once an Authenticator is set.
@@ -127,11 +121,11 @@ func (s *Server) Handler() http.Handler {
 		s.inFlight.Add(1)
 		defer s.inFlight.Done()
 		start := time.Now()
-		id := requestID(r.Header.Get(RequestIDHeader))
+		id := requestID(r.Header.Get(restv1.RequestIDHeader))
 		st := &requestState{requestID: id, method: r.Method, path: r.URL.Path}
 		ctx := httpx.WithRequestID(withState(r.Context(), st), id)
 		r = r.WithContext(ctx)
-		w.Header().Set(RequestIDHeader, id)
+		w.Header().Set(restv1.RequestIDHeader, id)
 		rec := &recorder{ResponseWriter: w, s: s, r: r, st: st}
 		defer func() {
 			if v := recover(); v != nil {
@@ -140,7 +134,7 @@ func (s *Server) Handler() http.Handler {
 				}
 				s.cfg.Log.Error(fmt.Errorf("panic: %v", v), "Handler panicked", "requestId", id, "path", r.URL.Path)
 				if !rec.wroteHeader {
-					s.writeProblem(rec, r, errorf(http.StatusInternalServerError, ProblemInternal,
+					s.writeProblem(rec, r, errorf(http.StatusInternalServerError, restv1.ProblemInternal,
 						"internal error; report the request id to the platform team"))
 				}
 			}
@@ -250,7 +244,7 @@ func (w *recorder) WriteHeader(code int) {
 			w.status = http.StatusInternalServerError
 			p := httpx.NewProblem(w.r, http.StatusInternalServerError,
 				"the request was carried out but could not be recorded in the audit log; check its outcome before retrying, and report the request id to the platform team")
-			p.Type = ProblemInternal
+			p.Type = restv1.ProblemInternal
 			httpx.WriteProblem(w.ResponseWriter, p)
 			return
 		}

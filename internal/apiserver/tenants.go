@@ -17,11 +17,12 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
-func tenantURL(name string) string { return Prefix + "/tenants/" + name }
+func tenantURL(name string) string { return restv1.Prefix + "/tenants/" + name }
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	tenants, err := s.tenants(r.Context())
@@ -30,7 +31,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := callerOf(r)
-	out := TenantList{Items: []Tenant{}}
+	out := restv1.TenantList{Items: []restv1.Tenant{}}
 	for _, name := range sortedKeys(tenants) {
 		t := tenants[name]
 		role, member := tenancy.RoleOf(u, t)
@@ -81,7 +82,7 @@ func (s *Server) authorizeManageTenant(w http.ResponseWriter, r *http.Request) b
 }
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
-	var in TenantInput
+	var in restv1.TenantInput
 	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &in, false); err != nil {
 		s.fail(w, r, err)
 		return
@@ -113,7 +114,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) replaceTenant(w http.ResponseWriter, r *http.Request) {
-	var in TenantInput
+	var in restv1.TenantInput
 	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &in, false); err != nil {
 		s.fail(w, r, err)
 		return
@@ -155,7 +156,7 @@ func (s *Server) replaceTenant(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case apierrors.IsNotFound(err):
-		s.fail(w, r, notFound("tenant %q not found; POST %s/tenants creates it", name, Prefix))
+		s.fail(w, r, notFound("tenant %q not found; POST %s/tenants creates it", name, restv1.Prefix))
 		return
 	case err != nil:
 		s.fail(w, r, fmt.Errorf("replace tenant %s as %s: %w", name, caller.Name, err))
@@ -219,7 +220,7 @@ func (s *Server) claimsOf(ctx context.Context, tenant string) ([]string, error) 
 // putMember adds a member or changes a member's role. Tenant admins lack RBAC on Tenant objects, so the change
 // is written as naas, after tenancy.Authorize allowed it.
 func (s *Server) putMember(w http.ResponseWriter, r *http.Request) {
-	var m Member
+	var m restv1.Member
 	if err := decodeJSON(r, s.cfg.MaxBodyBytes, &m, false); err != nil {
 		s.fail(w, r, err)
 		return
@@ -360,7 +361,7 @@ func describeSubject(o naasv1alpha1.Owner) string {
 	return fmt.Sprintf("%s %s", o.Kind, o.Name)
 }
 
-func memberTarget(m Member) string {
+func memberTarget(m restv1.Member) string {
 	if m.Namespace != "" {
 		return fmt.Sprintf("member/%s/%s:%s", m.Kind, m.Namespace, m.Name)
 	}
@@ -392,7 +393,7 @@ func subjectFromPath(kind, subject string) (naasv1alpha1.Owner, error) {
 
 // validateMember checks one member, at path p (nil for a member that is the whole body). Groups named system:... stand for every user (system:authenticated) or for
 // Kubernetes components, so only platform admins may make them members.
-func validateMember(p *field.Path, m Member, platformAdmin bool) field.ErrorList {
+func validateMember(p *field.Path, m restv1.Member, platformAdmin bool) field.ErrorList {
 	var errs field.ErrorList
 	kinds := []string{string(naasv1alpha1.SubjectUser), string(naasv1alpha1.SubjectGroup), string(naasv1alpha1.SubjectServiceAccount)}
 	roles := []string{string(naasv1alpha1.RoleAdmin), string(naasv1alpha1.RoleDeveloper), string(naasv1alpha1.RoleViewer)}
@@ -434,7 +435,7 @@ func validateMember(p *field.Path, m Member, platformAdmin bool) field.ErrorList
 
 // tenantSpecFrom converts and validates a tenant body. The API server validates again against the CRD schema;
 // checking here reports every problem at once, with the API's field names.
-func tenantSpecFrom(in TenantInput) (naasv1alpha1.TenantSpec, field.ErrorList) {
+func tenantSpecFrom(in restv1.TenantInput) (naasv1alpha1.TenantSpec, field.ErrorList) {
 	var errs field.ErrorList
 	name := field.NewPath("name")
 	if in.Name == "" {

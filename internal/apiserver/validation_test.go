@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/httpx"
@@ -54,24 +55,24 @@ func TestAPIFieldPath(t *testing.T) {
 func TestValidateNamespaceRequest(t *testing.T) {
 	tests := []struct {
 		name string
-		req  NamespaceRequest
+		req  restv1.NamespaceRequest
 		want []fieldRule
 	}{
-		{name: "valid", req: NamespaceRequest{Name: "acme-web", Tenant: "acme", Template: "standard"}},
+		{name: "valid", req: restv1.NamespaceRequest{Name: "acme-web", Tenant: "acme", Template: "standard"}},
 		{
-			name: "everything missing", req: NamespaceRequest{},
+			name: "everything missing", req: restv1.NamespaceRequest{},
 			want: []fieldRule{{"name", "required"}, {"tenant", "required"}, {"template", "required"}},
 		},
 		{
-			name: "name not a DNS label", req: NamespaceRequest{Name: "Acme_Web", Tenant: "acme", Template: "standard"},
+			name: "name not a DNS label", req: restv1.NamespaceRequest{Name: "Acme_Web", Tenant: "acme", Template: "standard"},
 			want: []fieldRule{{"name", "format=k8s-short-name"}},
 		},
 		{
-			name: "too long", req: NamespaceRequest{Name: "a", Tenant: strings.Repeat("t", 64), Template: "s", Tier: strings.Repeat("x", 64)},
+			name: "too long", req: restv1.NamespaceRequest{Name: "a", Tenant: strings.Repeat("t", 64), Template: "s", Tier: strings.Repeat("x", 64)},
 			want: []fieldRule{{"tenant", "maxLength"}, {"tier", "maxLength"}},
 		},
 		{
-			name: "parameter value too long", req: NamespaceRequest{Name: "a", Tenant: "t", Template: "s",
+			name: "parameter value too long", req: restv1.NamespaceRequest{Name: "a", Tenant: "t", Template: "s",
 				Parameters: map[string]string{"big": strings.Repeat("v", 1025)}},
 			want: []fieldRule{{"parameters.big", "maxLength"}},
 		},
@@ -169,21 +170,21 @@ func TestFromAPIStatus(t *testing.T) {
 func TestTenantSpecFrom(t *testing.T) {
 	tests := []struct {
 		name string
-		in   TenantInput
+		in   restv1.TenantInput
 		want []fieldRule
 	}{
 		{
 			name: "valid",
-			in: TenantInput{Name: "acme", Members: []Member{{Kind: "User", Name: "alice", Role: "admin"},
+			in: restv1.TenantInput{Name: "acme", Members: []restv1.Member{{Kind: "User", Name: "alice", Role: "admin"},
 				{Kind: "ServiceAccount", Namespace: "ci", Name: "deployer", Role: "developer"}},
-				Quota: map[string]string{"limits.cpu": "10"}, Naming: &NamingRules{Prefix: "acme-", ForbiddenPatterns: []string{"^acme-prod"}},
+				Quota: map[string]string{"limits.cpu": "10"}, Naming: &restv1.NamingRules{Prefix: "acme-", ForbiddenPatterns: []string{"^acme-prod"}},
 				NamespaceLabels: map[string]string{"team": "a"}},
 		},
-		{name: "no name", in: TenantInput{}, want: []fieldRule{{"name", "required"}}},
-		{name: "bad name", in: TenantInput{Name: "Acme"}, want: []fieldRule{{"name", "invalid"}}},
+		{name: "no name", in: restv1.TenantInput{}, want: []fieldRule{{"name", "required"}}},
+		{name: "bad name", in: restv1.TenantInput{Name: "Acme"}, want: []fieldRule{{"name", "invalid"}}},
 		{
 			name: "bad members",
-			in: TenantInput{Name: "acme", Members: []Member{
+			in: restv1.TenantInput{Name: "acme", Members: []restv1.Member{
 				{Kind: "Robot", Name: "r2", Role: "admin"},
 				{Kind: "User", Name: "", Role: "owner"},
 				{Kind: "ServiceAccount", Name: "sa", Role: "viewer"},
@@ -198,8 +199,8 @@ func TestTenantSpecFrom(t *testing.T) {
 		},
 		{
 			name: "bad quota, naming and labels",
-			in: TenantInput{Name: "acme", Quota: map[string]string{"limits.cpu": "lots"},
-				Naming:          &NamingRules{Prefix: "Acme", ForbiddenPatterns: []string{"("}},
+			in: restv1.TenantInput{Name: "acme", Quota: map[string]string{"limits.cpu": "lots"},
+				Naming:          &restv1.NamingRules{Prefix: "Acme", ForbiddenPatterns: []string{"("}},
 				NamespaceLabels: map[string]string{"bad key!": "v"}, MaxNamespaces: ptr.To[int32](-1)},
 			want: []fieldRule{
 				{"maxNamespaces", "invalid"}, {"naming.prefix", "invalid"}, {"naming.forbiddenPatterns[0]", "invalid"},
@@ -221,7 +222,7 @@ func TestTenantSpecFrom(t *testing.T) {
 }
 
 func TestValidateMember_SystemGroupsAreForPlatformAdmins(t *testing.T) {
-	m := Member{Kind: "Group", Name: "system:authenticated", Role: "admin"}
+	m := restv1.Member{Kind: "Group", Name: "system:authenticated", Role: "admin"}
 	if got := rules(validateMember(nil, m, false)); !cmp.Equal(got, []fieldRule{{"name", "forbidden"}}) {
 		t.Errorf("tenant admin adding system:authenticated: errors %v, want name forbidden", got)
 	}
@@ -280,7 +281,7 @@ func TestSameRequest(t *testing.T) {
 	c := &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: naasv1alpha1.NamespaceClaimSpec{
 		Tenant: "acme", Template: "standard", Requester: &naasv1alpha1.Requester{Username: "bob"},
 	}}
-	req := NamespaceRequest{Name: "web", Tenant: "acme", Template: "standard", Parameters: map[string]string{}}
+	req := restv1.NamespaceRequest{Name: "web", Tenant: "acme", Template: "standard", Parameters: map[string]string{}}
 	if !sameRequest(c, req, "bob") {
 		t.Error("a retry of the same request by the same user is not recognised")
 	}

@@ -12,7 +12,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 func newKubeconfigCommand() *cobra.Command {
@@ -40,10 +40,10 @@ namespace follows your tenant role. --print writes the kubeconfig to standard ou
 	f.StringVar(&path, "kubeconfig", "", "kubeconfig file to merge the context into (default: $KUBECONFIG's first file, or ~/.kube/config)")
 	f.BoolVar(&noSwitch, "no-switch", false, "keep the current context as it is")
 	f.StringVar(&auth, "auth", "", "for OIDC sign-ins: exec (kubelogin, the default) or token (embed your current token)")
-	_ = cmd.RegisterFlagCompletionFunc("auth", cobra.FixedCompletions([]string{apiserver.KubeconfigAuthExec, apiserver.KubeconfigAuthToken}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("auth", cobra.FixedCompletions([]string{restv1.KubeconfigAuthExec, restv1.KubeconfigAuthToken}, cobra.ShellCompDirectiveNoFileComp))
 	addOutputFlag(cmd)
 	return newClientCommand(cmd, func(s *session, args []string) error {
-		if auth != "" && auth != apiserver.KubeconfigAuthExec && auth != apiserver.KubeconfigAuthToken {
+		if auth != "" && auth != restv1.KubeconfigAuthExec && auth != restv1.KubeconfigAuthToken {
 			return usageErrorf(cmd, "--auth must be exec or token; got %q", auth)
 		}
 		raw, err := s.client.Kubeconfig(s.ctx(), args[0], auth)

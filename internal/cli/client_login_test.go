@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 // fakeJWT is an unsigned token with an exp claim: the CLI reads exp, the server (not here) verifies.
@@ -141,7 +141,7 @@ func asExitError(err error, target **exitError) bool {
 }
 
 // fakeNaas serves the two routes login uses: the public auth config and /me, which accepts only wantToken.
-func fakeNaas(t *testing.T, ac apiserver.AuthConfig, accept func(token string) (string, bool)) *httptest.Server {
+func fakeNaas(t *testing.T, ac restv1.AuthConfig, accept func(token string) (string, bool)) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/auth/config", func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(ac) })
@@ -153,7 +153,7 @@ func fakeNaas(t *testing.T, ac apiserver.AuthConfig, accept func(token string) (
 			_, _ = w.Write([]byte(`{"status":401,"detail":"unauthenticated: unknown token"}`))
 			return
 		}
-		_ = json.NewEncoder(w).Encode(apiserver.Me{Username: user, Tenants: []apiserver.TenantMembership{}})
+		_ = json.NewEncoder(w).Encode(restv1.Me{Username: user, Tenants: []restv1.TenantMembership{}})
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -178,7 +178,7 @@ func TestLogin_OIDCDeviceFlowSavesARefreshableSignIn(t *testing.T) {
 	t.Setenv(EnvServer, "")
 	t.Setenv(EnvToken, "")
 	iss := newDeviceIssuer(t)
-	naas := fakeNaas(t, apiserver.AuthConfig{OIDC: &apiserver.OIDCClient{IssuerURL: iss.srv.URL, ClientID: "naas-cli"}},
+	naas := fakeNaas(t, restv1.AuthConfig{OIDC: &restv1.OIDCClient{IssuerURL: iss.srv.URL, ClientID: "naas-cli"}},
 		func(token string) (string, bool) { return "olga@example.com", strings.Count(token, ".") == 2 })
 
 	out, errOut, code := runNaas(t, "login", "--server", naas.URL)
@@ -218,7 +218,7 @@ func TestLogin_TokenIsCheckedBeforeItIsSaved(t *testing.T) {
 	t.Setenv(EnvConfig, cfgPath)
 	t.Setenv(EnvServer, "")
 	t.Setenv(EnvToken, "")
-	naas := fakeNaas(t, apiserver.AuthConfig{}, func(token string) (string, bool) { return "bob", token == "good" })
+	naas := fakeNaas(t, restv1.AuthConfig{}, func(token string) (string, bool) { return "bob", token == "good" })
 
 	_, errOut, code := runNaas(t, "login", "--server", naas.URL, "--token", "bad")
 	if code != ExitError || !strings.Contains(errOut, "refused the token") || !strings.Contains(errOut, "nothing was saved") {
@@ -240,7 +240,7 @@ func TestLogin_TokenIsCheckedBeforeItIsSaved(t *testing.T) {
 	}
 
 	// The saved credentials never go to another server named by NAAS_SERVER.
-	other := fakeNaas(t, apiserver.AuthConfig{}, func(token string) (string, bool) { return "leak", token != "" })
+	other := fakeNaas(t, restv1.AuthConfig{}, func(token string) (string, bool) { return "leak", token != "" })
 	t.Setenv(EnvServer, other.URL)
 	if _, errOut, code := runNaas(t, "whoami"); code != ExitError || !strings.Contains(errOut, "sign in: ") {
 		t.Errorf("whoami against another server: exit %d, %q; want it to go without the saved token", code, errOut)

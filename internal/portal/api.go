@@ -11,7 +11,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
@@ -51,7 +51,7 @@ func hasStatus(err error, status int) bool {
 	return ok && ae.Status == status
 }
 
-// call sends method path (relative to apiserver.Prefix, with its query) with body as JSON, as the user of
+// call sends method path (relative to restv1.Prefix, with its query) with body as JSON, as the user of
 // sess, and decodes a 2xx answer into out (when not nil). orig is the portal request being served: its request
 // id, remote address and user agent go along, so that the API's access log and audit records tie to it.
 func (c apiClient) call(ctx context.Context, orig *http.Request, sess *Session, method, path string, body, out any) error {
@@ -63,7 +63,7 @@ func (c apiClient) call(ctx context.Context, orig *http.Request, sess *Session, 
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, apiserver.Prefix+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, restv1.Prefix+path, rd)
 	if err != nil {
 		return fmt.Errorf("build API request %s %s: %w", method, path, err)
 	}
@@ -78,7 +78,7 @@ func (c apiClient) call(ctx context.Context, orig *http.Request, sess *Session, 
 		req.RemoteAddr = orig.RemoteAddr
 		req.Header.Set("User-Agent", "naas-portal ("+orig.UserAgent()+")")
 		if id := httpx.RequestIDFrom(orig.Context()); id != "" {
-			req.Header.Set(apiserver.RequestIDHeader, id)
+			req.Header.Set(restv1.RequestIDHeader, id)
 		}
 	}
 	rec := newResponseBuffer()

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"sort"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 // homeView is the "My namespaces" page: the user's namespaces, grouped by tenant.
@@ -25,7 +25,7 @@ type tenantGroup struct {
 }
 
 type namespaceRow struct {
-	apiserver.Namespace
+	restv1.Namespace
 	Usage []UsageRow
 }
 
@@ -36,17 +36,17 @@ func (p *Portal) handleHome(w http.ResponseWriter, r *http.Request, sess *Sessio
 		p.fail(w, r, sess, err)
 		return
 	}
-	var list apiserver.NamespaceList
+	var list restv1.NamespaceList
 	if err := p.api.get(ctx, r, sess, "/namespaces", &list); err != nil {
 		p.fail(w, r, sess, err)
 		return
 	}
-	var usage apiserver.UsageReport
+	var usage restv1.UsageReport
 	if err := p.api.get(ctx, r, sess, "/analytics/usage", &usage); err != nil {
 		p.fail(w, r, sess, err)
 		return
 	}
-	byNS := map[string]apiserver.Usage{}
+	byNS := map[string]restv1.Usage{}
 	for _, u := range usage.Namespaces {
 		byNS[u.Namespace] = u.Resources
 	}
@@ -93,12 +93,12 @@ func (p *Portal) handleHome(w http.ResponseWriter, r *http.Request, sess *Sessio
 
 // catalogView is the catalog: templates and tiers.
 type catalogView struct {
-	Templates []apiserver.Template
+	Templates []restv1.Template
 	Tiers     []tierView
 }
 
 type tierView struct {
-	apiserver.Tier
+	restv1.Tier
 	// Key are the limits people compare tiers by; Quota is every hard limit, by resource name.
 	Key, Quota []quotaItem
 }
@@ -108,7 +108,7 @@ var keyResources = []string{"limits.cpu", "limits.memory", "pods", "requests.sto
 
 type quotaItem struct{ Resource, Label, Value string }
 
-func tierViewOf(t apiserver.Tier) tierView {
+func tierViewOf(t restv1.Tier) tierView {
 	v := tierView{Tier: t}
 	for _, name := range sortedKeys(t.Quota) {
 		label := name
@@ -127,12 +127,12 @@ func tierViewOf(t apiserver.Tier) tierView {
 
 func (p *Portal) handleCatalog(w http.ResponseWriter, r *http.Request, sess *Session) {
 	ctx := r.Context()
-	var templates apiserver.TemplateList
+	var templates restv1.TemplateList
 	if err := p.api.get(ctx, r, sess, "/catalog/templates", &templates); err != nil {
 		p.fail(w, r, sess, err)
 		return
 	}
-	var tiers apiserver.TierList
+	var tiers restv1.TierList
 	if err := p.api.get(ctx, r, sess, "/tiers", &tiers); err != nil {
 		p.fail(w, r, sess, err)
 		return
@@ -146,14 +146,14 @@ func (p *Portal) handleCatalog(w http.ResponseWriter, r *http.Request, sess *Ses
 
 // templateView is one catalog entry with its runbook.
 type templateView struct {
-	apiserver.Template
+	restv1.Template
 	QuotaAdditions []quotaItem
 	RequestURL     string
 }
 
 func (p *Portal) handleTemplate(w http.ResponseWriter, r *http.Request, sess *Session) {
 	id := r.PathValue("template")
-	var t apiserver.Template
+	var t restv1.Template
 	if err := p.api.get(r.Context(), r, sess, pathf("/catalog/templates/%s", id), &t); err != nil {
 		if hasStatus(err, http.StatusNotFound) {
 			p.errorPage(w, r, sess, http.StatusNotFound, "The catalog has no template "+id+". The catalog page lists the templates there are.")

@@ -16,24 +16,24 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/apiserver"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
 // namespaceView is the namespace page.
 type namespaceView struct {
-	NS            apiserver.Namespace
+	NS            restv1.Namespace
 	Progress      Progress
 	TemplateName  string
 	Usage         []UsageRow
-	Budget        *apiserver.Money
+	Budget        *restv1.Money
 	Policies      []PolicySummary
 	Endpoints     []Endpoint
 	DashboardURL  string
-	Members       []apiserver.Member
+	Members       []restv1.Member
 	Role          string
-	Events        []apiserver.AuditEvent
+	Events        []restv1.AuditEvent
 	EventsAreMine bool
 	CanDelete     bool
 	DeleteError   string
@@ -48,8 +48,8 @@ func notVisible(name string) string {
 }
 
 // status asks the API for the namespace; a namespace the user may not view is a 403.
-func (p *Portal) status(w http.ResponseWriter, r *http.Request, sess *Session, name string) (*apiserver.Namespace, bool) {
-	var ns apiserver.Namespace
+func (p *Portal) status(w http.ResponseWriter, r *http.Request, sess *Session, name string) (*restv1.Namespace, bool) {
+	var ns restv1.Namespace
 	if err := p.api.get(r.Context(), r, sess, pathf("/namespaces/%s/status", name), &ns); err != nil {
 		if hasStatus(err, http.StatusNotFound) {
 			p.errorPage(w, r, sess, http.StatusForbidden, notVisible(name))
@@ -78,9 +78,9 @@ func (p *Portal) loadNamespace(w http.ResponseWriter, r *http.Request, sess *Ses
 	}
 	v := &namespaceView{
 		NS: *ns, TemplateName: ns.Template,
-		KubeconfigURL: apiserver.Prefix + pathf("/namespaces/%s/kubeconfig", ns.Name),
+		KubeconfigURL: restv1.Prefix + pathf("/namespaces/%s/kubeconfig", ns.Name),
 	}
-	var tpl apiserver.Template
+	var tpl restv1.Template
 	switch err := p.api.get(ctx, r, sess, pathf("/catalog/templates/%s", ns.Template), &tpl); {
 	case err == nil:
 		v.TemplateName = tpl.DisplayName
@@ -90,7 +90,7 @@ func (p *Portal) loadNamespace(w http.ResponseWriter, r *http.Request, sess *Ses
 	}
 	v.Progress = progressOf(*ns, tpl.RequiresApproval)
 
-	var tenant apiserver.Tenant
+	var tenant restv1.Tenant
 	if err := p.api.get(ctx, r, sess, pathf("/tenants/%s", ns.Tenant), &tenant); err != nil {
 		p.fail(w, r, sess, err)
 		return nil, false
@@ -98,7 +98,7 @@ func (p *Portal) loadNamespace(w http.ResponseWriter, r *http.Request, sess *Ses
 	v.Members, v.Role = tenant.Members, tenant.YourRole
 
 	q := url.Values{"tenant": {ns.Tenant}}.Encode()
-	var usage apiserver.UsageReport
+	var usage restv1.UsageReport
 	if err := p.api.get(ctx, r, sess, "/analytics/usage?"+q, &usage); err != nil {
 		p.fail(w, r, sess, err)
 		return nil, false
@@ -108,7 +108,7 @@ func (p *Portal) loadNamespace(w http.ResponseWriter, r *http.Request, sess *Ses
 			v.Usage = usageRows(u.Resources, nil)
 		}
 	}
-	var costs apiserver.CostReport
+	var costs restv1.CostReport
 	if err := p.api.get(ctx, r, sess, "/analytics/costs?"+q, &costs); err != nil {
 		p.fail(w, r, sess, err)
 		return nil, false
@@ -128,7 +128,7 @@ func (p *Portal) loadNamespace(w http.ResponseWriter, r *http.Request, sess *Ses
 		aq.Set("user", sess.User.Name)
 		v.EventsAreMine = true
 	}
-	var events apiserver.AuditPage
+	var events restv1.AuditPage
 	switch err := p.api.get(ctx, r, sess, "/audit?"+aq.Encode(), &events); {
 	case err == nil:
 		v.Events = events.Items
@@ -232,7 +232,7 @@ func (p *Portal) handleProgress(w http.ResponseWriter, r *http.Request, sess *Se
 	if !ok {
 		return
 	}
-	var tpl apiserver.Template
+	var tpl restv1.Template
 	if err := p.api.get(r.Context(), r, sess, pathf("/catalog/templates/%s", ns.Template), &tpl); err != nil && !hasStatus(err, http.StatusNotFound) {
 		p.fail(w, r, sess, err)
 		return
@@ -248,7 +248,7 @@ func (p *Portal) handleProgress(w http.ResponseWriter, r *http.Request, sess *Se
 // changes, then "done" once it is Ready or failed (or "gone" once it no longer exists). It watches the claim
 // in naas's cache and, whenever it changes, asks the API for the namespace again, so that the user's right to
 // view it is checked at every change.
-func (p *Portal) streamProgress(w http.ResponseWriter, r *http.Request, sess *Session, ns apiserver.Namespace, requiresApproval bool) {
+func (p *Portal) streamProgress(w http.ResponseWriter, r *http.Request, sess *Session, ns restv1.Namespace, requiresApproval bool) {
 	ctx := r.Context()
 	rc := http.NewResponseController(w)
 	h := w.Header()
@@ -271,7 +271,7 @@ func (p *Portal) streamProgress(w http.ResponseWriter, r *http.Request, sess *Se
 	}
 
 	var last string
-	emit := func(ns apiserver.Namespace) (done, ok bool) {
+	emit := func(ns restv1.Namespace) (done, ok bool) {
 		prog := progressOf(ns, requiresApproval)
 		b, _ := json.Marshal(prog)
 		if string(b) != last {
@@ -317,7 +317,7 @@ func (p *Portal) streamProgress(w http.ResponseWriter, r *http.Request, sess *Se
 			default:
 				lastRV = claim.ResourceVersion
 			}
-			var cur apiserver.Namespace
+			var cur restv1.Namespace
 			if err := p.api.get(ctx, r, sess, pathf("/namespaces/%s/status", ns.Name), &cur); err != nil {
 				if hasStatus(err, http.StatusNotFound) {
 					send("gone", map[string]string{"url": "/"})

@@ -20,7 +20,7 @@ import (
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/httpx"
 	"github.com/naas-dev/naas/internal/ratelimit"
@@ -176,7 +176,7 @@ func (p *Portal) Handler() http.Handler {
 		// A page is one request to the user's rate limit, however many API calls build it.
 		r = r.WithContext(ratelimit.WithErrand(httpx.WithRequestID(r.Context(), id)))
 		h := w.Header()
-		h.Set(apiserver.RequestIDHeader, id)
+		h.Set(restv1.RequestIDHeader, id)
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 			"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -306,7 +306,7 @@ type navUser struct {
 
 // newPage fills in the header for sess, from the API's view of the user (their tenants and roles, which can
 // change during a session).
-func (p *Portal) newPage(r *http.Request, sess *Session, me *apiserver.Me, title, nav string, data any) (*page, error) {
+func (p *Portal) newPage(r *http.Request, sess *Session, me *restv1.Me, title, nav string, data any) (*page, error) {
 	pg := &page{Title: title, Nav: nav, Data: data}
 	if sess == nil {
 		return pg, nil
@@ -328,8 +328,8 @@ func (p *Portal) newPage(r *http.Request, sess *Session, me *apiserver.Me, title
 }
 
 // me asks the API who the user of sess is, with their tenants and roles.
-func (p *Portal) me(r *http.Request, sess *Session) (*apiserver.Me, error) {
-	var me apiserver.Me
+func (p *Portal) me(r *http.Request, sess *Session) (*restv1.Me, error) {
+	var me restv1.Me
 	if err := p.api.get(r.Context(), r, sess, "/me", &me); err != nil {
 		return nil, err
 	}
@@ -338,7 +338,7 @@ func (p *Portal) me(r *http.Request, sess *Session) (*apiserver.Me, error) {
 
 // show renders a page for sess, or the error page of what went wrong getting the header. me may be nil, when
 // the handler did not need to ask who the user is.
-func (p *Portal) show(w http.ResponseWriter, r *http.Request, sess *Session, me *apiserver.Me, status int, name, title, nav string, data any) {
+func (p *Portal) show(w http.ResponseWriter, r *http.Request, sess *Session, me *restv1.Me, status int, name, title, nav string, data any) {
 	pg, err := p.newPage(r, sess, me, title, nav, data)
 	if err != nil {
 		p.fail(w, r, sess, err)

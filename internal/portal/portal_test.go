@@ -16,7 +16,7 @@ import (
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/authn/oidctest"
 )
@@ -40,7 +40,7 @@ func whoAmI(a authn.Authenticator, s *Sessions) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/me", func(w http.ResponseWriter, r *http.Request) {
 		u, _ := authn.UserFrom(r.Context())
-		_ = json.NewEncoder(w).Encode(apiserver.Me{Username: u.Name, Groups: u.Groups, Tenants: []apiserver.TenantMembership{}})
+		_ = json.NewEncoder(w).Encode(restv1.Me{Username: u.Name, Groups: u.Groups, Tenants: []restv1.TenantMembership{}})
 	})
 	mux.HandleFunc("POST /api/v1/anything", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	return authn.MiddlewareWithOptions(a, s.AuthOptions(), mux)
@@ -71,7 +71,7 @@ func startPortal(t *testing.T, a authn.Authenticator, mutate func(c *Config, bas
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle(apiserver.Prefix+"/", sessions.GuardAPI(api))
+	mux.Handle(restv1.Prefix+"/", sessions.GuardAPI(api))
 	mux.Handle("/", p.Handler())
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -291,7 +291,7 @@ func TestPages_HaveSecurityHeadersAndErrorPagesSayWhatToDo(t *testing.T) {
 	}
 	h := resp.Header
 	if !strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'") || h.Get("X-Frame-Options") != "DENY" ||
-		h.Get("X-Content-Type-Options") != "nosniff" || h.Get(apiserver.RequestIDHeader) == "" {
+		h.Get("X-Content-Type-Options") != "nosniff" || h.Get(restv1.RequestIDHeader) == "" {
 		t.Errorf("security headers missing: %v", h)
 	}
 	// The stylesheet and script are served from the binary.

@@ -6,14 +6,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 // requestForm is the form to request a namespace, generated from the template's parameters.
 type requestForm struct {
-	Template apiserver.Template
+	Template restv1.Template
 	Tenants  []tenantOption
-	Tiers    []apiserver.Tier
+	Tiers    []restv1.Tier
 	// Name, Tenant and Tier are the values entered.
 	Name, Tenant, Tier string
 	Params             []paramField
@@ -28,7 +28,7 @@ type tenantOption struct {
 
 // paramField is one template parameter as a form input.
 type paramField struct {
-	apiserver.Parameter
+	restv1.Parameter
 	// Field is the input's name: the API's field name, "parameters.<name>".
 	Field string
 	Value string
@@ -46,7 +46,7 @@ func (f *requestForm) fieldNames() []string {
 }
 
 // paramFields builds the inputs of t's parameters, filled with values (by parameter name).
-func paramFields(t apiserver.Template, values map[string]string) []paramField {
+func paramFields(t restv1.Template, values map[string]string) []paramField {
 	out := make([]paramField, 0, len(t.Parameters))
 	for _, p := range t.Parameters {
 		f := paramField{Parameter: p, Field: "parameters." + p.Name, Value: values[p.Name]}
@@ -71,7 +71,7 @@ func (p *Portal) loadRequestForm(r *http.Request, sess *Session, templateID stri
 	if err := p.api.get(ctx, r, sess, pathf("/catalog/templates/%s", templateID), &f.Template); err != nil {
 		return nil, err
 	}
-	var tenants apiserver.TenantList
+	var tenants restv1.TenantList
 	if err := p.api.get(ctx, r, sess, "/tenants", &tenants); err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (p *Portal) loadRequestForm(r *http.Request, sess *Session, templateID stri
 		}
 		f.Tenants = append(f.Tenants, o)
 	}
-	var tiers apiserver.TierList
+	var tiers restv1.TierList
 	if err := p.api.get(ctx, r, sess, "/tiers", &tiers); err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (p *Portal) handleRequest(w http.ResponseWriter, r *http.Request, sess *Ses
 		p.fail(w, r, sess, err)
 		return
 	}
-	req := apiserver.NamespaceRequest{
+	req := restv1.NamespaceRequest{
 		Name:     strings.TrimSpace(form.Get("name")),
 		Tenant:   form.Get("tenant"),
 		Template: f.Template.ID,

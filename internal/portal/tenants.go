@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
 // tenantsView lists the tenants the user belongs to; platform admins see every tenant.
@@ -15,8 +15,8 @@ type tenantsView struct {
 }
 
 type tenantRow struct {
-	apiserver.Tenant
-	Budgets []apiserver.Money
+	restv1.Tenant
+	Budgets []restv1.Money
 	Admins  int
 }
 
@@ -27,17 +27,17 @@ func (p *Portal) handleTenants(w http.ResponseWriter, r *http.Request, sess *Ses
 		p.fail(w, r, sess, err)
 		return
 	}
-	var list apiserver.TenantList
+	var list restv1.TenantList
 	if err := p.api.get(ctx, r, sess, "/tenants", &list); err != nil {
 		p.fail(w, r, sess, err)
 		return
 	}
-	var costs apiserver.CostReport
+	var costs restv1.CostReport
 	if err := p.api.get(ctx, r, sess, "/analytics/costs", &costs); err != nil {
 		p.fail(w, r, sess, err)
 		return
 	}
-	budgets := map[string][]apiserver.Money{}
+	budgets := map[string][]restv1.Money{}
 	for _, c := range costs.Tenants {
 		budgets[c.Tenant] = c.Budgets
 	}
@@ -60,11 +60,11 @@ func (p *Portal) handleTenants(w http.ResponseWriter, r *http.Request, sess *Ses
 
 // tenantView is the tenant page.
 type tenantView struct {
-	Tenant      apiserver.Tenant
+	Tenant      restv1.Tenant
 	CanManage   bool
 	Namespaces  []namespaceRow
 	Usage       []UsageRow
-	Budgets     []apiserver.Money
+	Budgets     []restv1.Money
 	MemberForm  memberForm
 	RemoveError string
 }
@@ -79,7 +79,7 @@ type memberForm struct {
 
 var memberFields = []string{"kind", "name", "namespace", "role"}
 
-func (p *Portal) loadTenant(w http.ResponseWriter, r *http.Request, sess *Session, me *apiserver.Me, name string) (*tenantView, bool) {
+func (p *Portal) loadTenant(w http.ResponseWriter, r *http.Request, sess *Session, me *restv1.Me, name string) (*tenantView, bool) {
 	ctx := r.Context()
 	v := &tenantView{MemberForm: memberForm{Kind: "User", Role: "developer", Errors: map[string]string{}}}
 	if err := p.api.get(ctx, r, sess, pathf("/tenants/%s", name), &v.Tenant); err != nil {
@@ -93,17 +93,17 @@ func (p *Portal) loadTenant(w http.ResponseWriter, r *http.Request, sess *Sessio
 	}
 	v.CanManage = v.Tenant.YourRole == "admin" || me.PlatformAdmin
 	q := url.Values{"tenant": {name}}.Encode()
-	var list apiserver.NamespaceList
+	var list restv1.NamespaceList
 	if err := p.api.get(ctx, r, sess, "/namespaces?"+q, &list); err != nil {
 		p.fail(w, r, sess, err)
 		return nil, false
 	}
-	var usage apiserver.UsageReport
+	var usage restv1.UsageReport
 	if err := p.api.get(ctx, r, sess, "/analytics/usage?"+q, &usage); err != nil {
 		p.fail(w, r, sess, err)
 		return nil, false
 	}
-	byNS := map[string]apiserver.Usage{}
+	byNS := map[string]restv1.Usage{}
 	for _, u := range usage.Namespaces {
 		byNS[u.Namespace] = u.Resources
 	}
@@ -115,7 +115,7 @@ func (p *Portal) loadTenant(w http.ResponseWriter, r *http.Request, sess *Sessio
 			v.Usage = usageRows(t.Resources, nil)
 		}
 	}
-	var costs apiserver.CostReport
+	var costs restv1.CostReport
 	if err := p.api.get(ctx, r, sess, "/analytics/costs?"+q, &costs); err != nil {
 		p.fail(w, r, sess, err)
 		return nil, false
@@ -144,7 +144,7 @@ func (p *Portal) handleTenant(w http.ResponseWriter, r *http.Request, sess *Sess
 	p.show(w, r, sess, me, http.StatusOK, "tenant", tenantTitle(v.Tenant), "tenants", v)
 }
 
-func tenantTitle(t apiserver.Tenant) string {
+func tenantTitle(t restv1.Tenant) string {
 	if t.DisplayName != "" {
 		return t.DisplayName
 	}
@@ -155,7 +155,7 @@ func tenantTitle(t apiserver.Tenant) string {
 // platform admins do it, and keeps the last admin).
 func (p *Portal) handleAddMember(w http.ResponseWriter, r *http.Request, sess *Session) {
 	name := r.PathValue("tenant")
-	m := apiserver.Member{
+	m := restv1.Member{
 		Kind: r.PostForm.Get("kind"), Name: r.PostForm.Get("name"), Role: r.PostForm.Get("role"),
 	}
 	if m.Kind == "ServiceAccount" {
@@ -220,7 +220,7 @@ func (p *Portal) memberFormError(w http.ResponseWriter, r *http.Request, sess *S
 
 // approvalsView is the approval queue.
 type approvalsView struct {
-	Items []apiserver.Namespace
+	Items []restv1.Namespace
 	// Errors are refusals of a decision, by namespace.
 	Errors map[string]string
 	Done   string
@@ -236,7 +236,7 @@ func (p *Portal) handleApprovals(w http.ResponseWriter, r *http.Request, sess *S
 }
 
 func (p *Portal) loadApprovals(w http.ResponseWriter, r *http.Request, sess *Session) (*approvalsView, bool) {
-	var list apiserver.NamespaceList
+	var list restv1.NamespaceList
 	if err := p.api.get(r.Context(), r, sess, "/approvals", &list); err != nil {
 		p.fail(w, r, sess, err)
 		return nil, false
@@ -251,7 +251,7 @@ func (p *Portal) handleDecision(w http.ResponseWriter, r *http.Request, sess *Se
 		p.errorPage(w, r, sess, http.StatusNotFound, "A namespace can be approved or rejected, nothing else.")
 		return
 	}
-	body := apiserver.ApprovalDecision{Reason: r.PostForm.Get("reason")}
+	body := restv1.ApprovalDecision{Reason: r.PostForm.Get("reason")}
 	err := p.api.call(r.Context(), r, sess, http.MethodPost, pathf("/approvals/%s/%s", name, decision), body, nil)
 	if err == nil {
 		verb := "approved"

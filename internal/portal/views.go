@@ -13,8 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/apiserver"
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
@@ -85,7 +85,7 @@ var expectedSteps = map[string]bool{
 
 // progressOf lists the steps of ns in order, with Ready last. requiresApproval adds the approval step before
 // the controller reports it.
-func progressOf(ns apiserver.Namespace, requiresApproval bool) Progress {
+func progressOf(ns restv1.Namespace, requiresApproval bool) Progress {
 	p := Progress{
 		Name:  ns.Name,
 		Phase: ns.Phase,
@@ -94,7 +94,7 @@ func progressOf(ns apiserver.Namespace, requiresApproval bool) Progress {
 	}
 	p.Failed = ns.Phase == naasv1alpha1.PhaseFailed
 	p.Done = p.Ready || p.Failed
-	conds := map[string]apiserver.Condition{}
+	conds := map[string]restv1.Condition{}
 	for _, c := range ns.Conditions {
 		conds[c.Type] = c
 	}
@@ -141,7 +141,7 @@ func progressOf(ns apiserver.Namespace, requiresApproval bool) Progress {
 	return p
 }
 
-func stepStatus(c apiserver.Condition, failed bool) string {
+func stepStatus(c restv1.Condition, failed bool) string {
 	switch {
 	case c.Status == string(metav1.ConditionTrue):
 		return stepDone
@@ -214,7 +214,7 @@ var hiddenResources = map[string]bool{"resourcequotas": true}
 
 // usageRows turns quota usage into bars: only the resources in only when only is not empty (in that order),
 // otherwise every resource, most used first, then by name, with those the tier allows none of last.
-func usageRows(u apiserver.Usage, only []string) []UsageRow {
+func usageRows(u restv1.Usage, only []string) []UsageRow {
 	var names []string
 	if len(only) > 0 {
 		for _, n := range only {
@@ -247,7 +247,7 @@ func usageRows(u apiserver.Usage, only []string) []UsageRow {
 	return rows
 }
 
-func usageRow(name string, r apiserver.ResourceUsage) UsageRow {
+func usageRow(name string, r restv1.ResourceUsage) UsageRow {
 	row := UsageRow{Resource: name, Label: name, Used: r.Used, Hard: r.Hard, Level: "ok"}
 	if l, ok := resourceLabels[name]; ok {
 		row.Label = l

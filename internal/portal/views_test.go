@@ -10,12 +10,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/naas-dev/naas/internal/apiserver"
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/httpx"
 )
 
-func cond(typ, status, reason, msg string) apiserver.Condition {
-	return apiserver.Condition{Type: typ, Status: status, Reason: reason, Message: msg}
+func cond(typ, status, reason, msg string) restv1.Condition {
+	return restv1.Condition{Type: typ, Status: status, Reason: reason, Message: msg}
 }
 
 // statuses is the step list as type=status pairs, which is what the tests compare.
@@ -30,7 +30,7 @@ func statuses(p Progress) []string {
 func TestProgress_ListsStepsInOrderWithReadyLast(t *testing.T) {
 	tests := []struct {
 		name             string
-		ns               apiserver.Namespace
+		ns               restv1.Namespace
 		requiresApproval bool
 		want             []string
 		wantDone         bool
@@ -38,13 +38,13 @@ func TestProgress_ListsStepsInOrderWithReadyLast(t *testing.T) {
 	}{
 		{
 			name: "nothing reported yet: the usual steps wait",
-			ns:   apiserver.Namespace{Name: "a", Phase: "Pending"},
+			ns:   restv1.Namespace{Name: "a", Phase: "Pending"},
 			want: []string{"Valid=waiting", "NamespaceReady=waiting", "QuotaReady=waiting", "LimitRangeReady=waiting",
 				"RBACReady=waiting", "NetworkPoliciesReady=waiting", "Ready=waiting"},
 		},
 		{
 			name: "half way, with an optional step reported and one not applicable",
-			ns: apiserver.Namespace{Name: "a", Phase: "Provisioning", Conditions: []apiserver.Condition{
+			ns: restv1.Namespace{Name: "a", Phase: "Provisioning", Conditions: []restv1.Condition{
 				cond("Ready", "False", "Progressing", "waiting for RBACReady"),
 				cond("Valid", "True", "Reconciled", ""),
 				cond("NamespaceReady", "True", "Reconciled", ""),
@@ -59,14 +59,14 @@ func TestProgress_ListsStepsInOrderWithReadyLast(t *testing.T) {
 		{
 			name:             "waiting for approval: the approval step shows before it is reported",
 			requiresApproval: true,
-			ns:               apiserver.Namespace{Name: "a", Phase: "Pending"},
+			ns:               restv1.Namespace{Name: "a", Phase: "Pending"},
 			want: []string{"Valid=waiting", "Approved=waiting", "NamespaceReady=waiting", "QuotaReady=waiting",
 				"LimitRangeReady=waiting", "RBACReady=waiting", "NetworkPoliciesReady=waiting", "Ready=waiting"},
 		},
 		{
 			name:             "pending approval",
 			requiresApproval: true,
-			ns: apiserver.Namespace{Name: "a", Phase: "Pending", Conditions: []apiserver.Condition{
+			ns: restv1.Namespace{Name: "a", Phase: "Pending", Conditions: []restv1.Condition{
 				cond("Valid", "True", "Reconciled", ""),
 				cond("Approved", "False", "PendingApproval", "waiting for a tenant admin"),
 				cond("Ready", "False", "PendingApproval", "waiting for a tenant admin"),
@@ -76,7 +76,7 @@ func TestProgress_ListsStepsInOrderWithReadyLast(t *testing.T) {
 		},
 		{
 			name: "failed: the failing step and Ready are failed, and it is done",
-			ns: apiserver.Namespace{Name: "a", Phase: "Failed", Conditions: []apiserver.Condition{
+			ns: restv1.Namespace{Name: "a", Phase: "Failed", Conditions: []restv1.Condition{
 				cond("Valid", "False", "NamingRulesViolated", "must start with shop-"),
 				cond("Ready", "False", "NamingRulesViolated", "must start with shop-"),
 			}},
@@ -86,7 +86,7 @@ func TestProgress_ListsStepsInOrderWithReadyLast(t *testing.T) {
 		},
 		{
 			name: "ready, with a step the portal does not know by name",
-			ns: apiserver.Namespace{Name: "a", Phase: "Ready", Ready: true, Conditions: []apiserver.Condition{
+			ns: restv1.Namespace{Name: "a", Phase: "Ready", Ready: true, Conditions: []restv1.Condition{
 				cond("Valid", "True", "Reconciled", ""),
 				cond("NamespaceReady", "True", "Reconciled", ""),
 				cond("QuotaReady", "True", "Reconciled", ""),
@@ -118,7 +118,7 @@ func TestProgress_ListsStepsInOrderWithReadyLast(t *testing.T) {
 }
 
 func TestProgress_StepsReportedLaterAreLabelled(t *testing.T) {
-	p := progressOf(apiserver.Namespace{Name: "a", Conditions: []apiserver.Condition{
+	p := progressOf(restv1.Namespace{Name: "a", Conditions: []restv1.Condition{
 		cond("GatewayReady", "True", "Reconciled", ""), cond("QuotasSyncedReady", "True", "Reconciled", ""),
 	}}, false)
 	labels := map[string]string{}
@@ -131,7 +131,7 @@ func TestProgress_StepsReportedLaterAreLabelled(t *testing.T) {
 }
 
 func TestUsageRows_MostUsedFirstAndWhatTheTierForbidsLast(t *testing.T) {
-	u := apiserver.Usage{
+	u := restv1.Usage{
 		"limits.cpu":             {Hard: "2", Used: "500m"},
 		"limits.memory":          {Hard: "4Gi", Used: "3600Mi"},
 		"pods":                   {Hard: "50", Used: "50"},

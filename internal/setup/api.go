@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/apiserver"
 	"github.com/naas-dev/naas/internal/audit"
@@ -263,12 +264,12 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Mux.Handle(apiserver.Prefix+"/", sessions.GuardAPI(srv.Handler()))
+	p.Mux.Handle(restv1.Prefix+"/", sessions.GuardAPI(srv.Handler()))
 	p.api.server = srv
 	if len(methods) == 0 {
-		p.opts.Progress("REST API on %s answers 401: no authentication configured (--token-file, --oidc-issuer-url)", apiserver.Prefix)
+		p.opts.Progress("REST API on %s answers 401: no authentication configured (--token-file, --oidc-issuer-url)", restv1.Prefix)
 	} else {
-		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", apiserver.Prefix, strings.Join(methods, " and "), dbPath)
+		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", restv1.Prefix, strings.Join(methods, " and "), dbPath)
 	}
 	return p.registerPortal(ctx, srv, sessions, auth)
 }

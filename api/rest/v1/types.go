@@ -1,19 +1,9 @@
-package apiserver
+package v1
 
-import (
-	"sort"
-	"time"
+import "time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/audit"
-)
-
-// The types below are the API's request and response bodies. The OpenAPI document is derived from them by
-// reflection (openapi.go): the json tag names the property, `required:"true"` makes it required, `doc` describes
-// it and `enum` lists its values separated by "|".
+// The types below are the API's request and response bodies; the package doc says how their struct tags become
+// the OpenAPI document.
 
 // NamespaceRequest is the body of POST /api/v1/namespaces/request.
 type NamespaceRequest struct {
@@ -274,167 +264,45 @@ type AuditPage struct {
 	NextPageToken string       `json:"nextPageToken,omitempty" doc:"Pass as pageToken, with the same filters, for the next (older) page."`
 }
 
-// namespaceOf converts a claim to its API form.
-func namespaceOf(c *naasv1alpha1.NamespaceClaim) Namespace {
-	n := Namespace{
-		Name:               c.Name,
-		Tenant:             c.Spec.Tenant,
-		Template:           c.Spec.Template,
-		Tier:               c.Status.Tier,
-		RequestedTier:      c.Spec.Tier,
-		Parameters:         c.Spec.Parameters,
-		Phase:              c.Status.Phase,
-		Ready:              meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionReady),
-		Conditions:         []Condition{},
-		DeletionProtection: c.Spec.DeletionProtection,
-		CreatedAt:          c.CreationTimestamp.UTC(),
-	}
-	if n.Tier == "" {
-		n.Tier = c.Spec.Tier
-	}
-	if n.Phase == "" {
-		n.Phase = naasv1alpha1.PhasePending
-	}
-	if c.DeletionTimestamp != nil {
-		n.Phase = naasv1alpha1.PhaseTerminating
-		n.DeletionRequestedAt = utcPtr(c.DeletionTimestamp)
-	}
-	if r := c.Spec.Requester; r != nil {
-		n.Requester = &Requester{Username: r.Username, Groups: r.Groups}
-	}
-	for _, cond := range c.Status.Conditions {
-		n.Conditions = append(n.Conditions, Condition{
-			Type: cond.Type, Status: string(cond.Status), Reason: cond.Reason, Message: cond.Message,
-			LastTransitionTime: cond.LastTransitionTime.UTC(),
-		})
-	}
-	if a := c.Status.Approval; a != nil {
-		n.Approval = &Approval{State: string(a.State), By: a.By, At: utcPtr(a.At), Reason: a.Reason}
-	}
-	return n
+// Collaborator is another tenant given access to a namespace.
+type Collaborator struct {
+	Tenant       string `json:"tenant" required:"true" doc:"The collaborating tenant."`
+	Access       string `json:"access" required:"true" enum:"viewer|developer" doc:"viewer: every member of the tenant reads the namespace; developer: its admins and developers work in it as developers, its viewers read it."`
+	AllowIngress bool   `json:"allowIngress,omitempty" doc:"Let the tenant's namespaces reach this namespace's pods over the network (and through the mesh), once that tenant accepts."`
 }
 
-func utcPtr(t *metav1.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
+// CollaboratorList is the collaborators of a namespace.
+type CollaboratorList struct {
+	Items []Collaborator `json:"items" required:"true"`
 }
 
-// templateOf converts a catalog entry to its API form.
-func templateOf(t *naasv1alpha1.NamespaceTemplate) Template {
-	out := Template{
-		ID:               t.Name,
-		DisplayName:      t.Spec.DisplayName,
-		Description:      t.Spec.Description,
-		Documentation:    t.Spec.Documentation,
-		DefaultTier:      t.Spec.DefaultTier,
-		RequiresApproval: t.Spec.RequiresApproval,
-		Parameters:       []Parameter{},
-		Features: Features{
-			NetworkProfile:   string(t.Spec.Features.NetworkProfile),
-			AllowHTTPSEgress: t.Spec.Features.AllowHTTPSEgress,
-			Mesh:             t.Spec.Features.Mesh,
-			Monitoring:       t.Spec.Features.Monitoring,
-			Gateway:          t.Spec.Features.Gateway,
-		},
-		QuotaAdditions: quantities(t.Spec.QuotaAdditions),
-	}
-	if out.Features.NetworkProfile == "" {
-		out.Features.NetworkProfile = string(naasv1alpha1.NetworkStandard)
-	}
-	for _, p := range t.Spec.Parameters {
-		typ := string(p.Type)
-		if typ == "" {
-			typ = string(naasv1alpha1.ParameterString)
-		}
-		out.Parameters = append(out.Parameters, Parameter{
-			Name: p.Name, Type: typ, Description: p.Description, Default: p.Default, Enum: p.Enum,
-			Pattern: p.Pattern, Required: p.Required,
-		})
-	}
-	return out
+// CollaborationOffer is a namespace of another tenant that gives a tenant access.
+type CollaborationOffer struct {
+	Namespace    string `json:"namespace" required:"true" doc:"The namespace that gives access."`
+	Tenant       string `json:"tenant" required:"true" doc:"The tenant of the namespace, which made the offer."`
+	Access       string `json:"access" required:"true" enum:"viewer|developer" doc:"The access its members have there."`
+	AllowIngress bool   `json:"allowIngress,omitempty" doc:"The namespace lets the tenant's namespaces in over the network; they can send to it once the tenant accepts the offering tenant's collaboration."`
 }
 
-// tierOf converts a tier to its API form.
-func tierOf(t *naasv1alpha1.Tier) Tier {
-	out := Tier{
-		Name:        t.Name,
-		DisplayName: t.Spec.DisplayName,
-		Description: t.Spec.Description,
-		Quota:       quantities(t.Spec.Quota),
-		PodSecurity: string(t.Spec.PodSecurity),
-	}
-	if out.Quota == nil {
-		out.Quota = map[string]string{}
-	}
-	out.MonthlyBudget = budgetOf(t)
-	return out
+// AcceptedCollaborations are the other tenants a tenant, or one of its namespaces, accepts collaboration with: its
+// namespaces may send to the namespaces those tenants let it in.
+type AcceptedCollaborations struct {
+	Tenant    string               `json:"tenant" required:"true" doc:"The accepting tenant."`
+	Namespace string               `json:"namespace,omitempty" doc:"The namespace, for the acceptances of one namespace."`
+	Accepted  []string             `json:"accepted" required:"true" doc:"The tenants accepted: for every namespace of the tenant, or, for a namespace, for it alone."`
+	Effective []string             `json:"effective,omitempty" doc:"For a namespace: every tenant its namespace may send to, accepted tenant-wide or for it alone; none when its template has the restricted network profile."`
+	Offers    []CollaborationOffer `json:"offers" required:"true" doc:"The namespaces of other tenants that give this tenant access, whether accepted or not."`
 }
 
-// budgetOf is the monthly budget of one namespace of tier t, nil when it has none.
-func budgetOf(t *naasv1alpha1.Tier) *Money {
-	if t == nil || t.Spec.MonthlyBudget == nil {
-		return nil
-	}
-	b := t.Spec.MonthlyBudget
-	currency := b.Currency
-	if currency == "" {
-		currency = "USD"
-	}
-	return &Money{Amount: b.Amount.String(), Currency: currency}
+// AuthConfig is the body of GET /api/v1/auth/config: how a client signs in to this API.
+type AuthConfig struct {
+	// OIDC is set when the API accepts OIDC tokens.
+	OIDC *OIDCClient `json:"oidc,omitempty" doc:"Set when the API accepts tokens of an OpenID Connect issuer; absent otherwise (use a static token)."`
 }
 
-// tenantOf converts a tenant to its API form, with the caller's role in it.
-func tenantOf(t *naasv1alpha1.Tenant, role naasv1alpha1.Role) Tenant {
-	in := TenantInput{
-		Name:                 t.Name,
-		DisplayName:          t.Spec.DisplayName,
-		MaxNamespaces:        t.Spec.MaxNamespaces,
-		AllowedTemplates:     t.Spec.AllowedTemplates,
-		AllowedTiers:         t.Spec.AllowedTiers,
-		NamespaceLabels:      t.Spec.NamespaceLabels,
-		NamespaceAnnotations: t.Spec.NamespaceAnnotations,
-		CostCenter:           t.Spec.CostCenter,
-		Cordoned:             t.Spec.Cordoned,
-		Quota:                quantities(t.Spec.Quota),
-		AllowedRegistries:    t.Spec.AllowedRegistries,
-	}
-	if n := t.Spec.Naming; n.Prefix != "" || len(n.ForbiddenPatterns) > 0 {
-		in.Naming = &NamingRules{Prefix: n.Prefix, ForbiddenPatterns: n.ForbiddenPatterns}
-	}
-	for _, o := range t.Spec.Owners {
-		in.Members = append(in.Members, memberOf(o))
-	}
-	return Tenant{TenantInput: in, NamespaceCount: t.Status.NamespaceCount, YourRole: string(role)}
-}
-
-func memberOf(o naasv1alpha1.Owner) Member {
-	return Member{Kind: string(o.Kind), Name: o.Name, Namespace: o.Namespace, Role: string(o.Role)}
-}
-
-func ownerOf(m Member) naasv1alpha1.Owner {
-	return naasv1alpha1.Owner{
-		Kind: naasv1alpha1.SubjectKind(m.Kind), Name: m.Name, Namespace: m.Namespace, Role: naasv1alpha1.Role(m.Role),
-	}
-}
-
-// auditEventOf converts a stored audit event to its API form.
-func auditEventOf(e audit.Event) AuditEvent {
-	return AuditEvent{
-		ID: e.ID, Time: e.Time.UTC(), RequestID: e.RequestID, User: e.User, Groups: e.Groups, Action: e.Action,
-		Tenant: e.Tenant, Namespace: e.Namespace, Target: e.Target, Result: e.Result, Reason: e.Reason,
-		Details: e.Details,
-	}
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+// OIDCClient is how a client gets an OIDC token the API accepts.
+type OIDCClient struct {
+	IssuerURL string   `json:"issuerURL" required:"true" doc:"The issuer; its discovery document is at issuerURL + /.well-known/openid-configuration."`
+	ClientID  string   `json:"clientID" required:"true" doc:"The OAuth client id to sign in with (a public client, e.g. with the device authorization grant)."`
+	Scopes    []string `json:"scopes,omitempty" doc:"Scopes to ask for besides openid."`
 }
