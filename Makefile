@@ -7,7 +7,7 @@ SHELL := /usr/bin/env bash -o pipefail
 BIN        := $(CURDIR)/bin
 GO         ?= go
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS    := -X github.com/naas-dev/naas/internal/cli.Version=$(VERSION)
+LDFLAGS    := -X github.com/naas-dev/naas/internal/buildinfo.Version=$(VERSION)
 GO_SOURCES := $(shell find api cmd config internal -name '*.go' -o -name '*.yaml' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null) go.mod go.sum
 CP_SOURCES := $(shell find controlplane -name '*.go' 2>/dev/null) controlplane/go.mod controlplane/go.sum
 CP_BINS    := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager

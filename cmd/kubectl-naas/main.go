@@ -5,9 +5,9 @@ package main
 import (
 	"os"
 
-	"github.com/naas-dev/naas/internal/cli"
+	"github.com/naas-dev/naas/internal/cli/clientcmd"
 )
 
 func main() {
-	os.Exit(cli.PluginMain())
+	os.Exit(clientcmd.PluginMain())
 }

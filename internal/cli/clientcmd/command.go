@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/naas-dev/naas/internal/apiclient"
+	"github.com/naas-dev/naas/internal/buildinfo"
 )
 
 // Exit codes of the naas command.
@@ -34,6 +35,9 @@ const (
 	ExitTimeout = 4
 )
 
+// clientCommands are registered by the command files of this package.
+var clientCommands []func() *cobra.Command
+
 func init() {
 	clientCommands = append(clientCommands,
 		newLoginCommand, newLogoutCommand, newWhoamiCommand,
@@ -41,6 +45,27 @@ func init() {
 		newApprovalsCommand, newApproveCommand, newRejectCommand,
 		newCatalogCommand, newTiersCommand, newTenantCommand, newAuditCommand, newKubeconfigCommand,
 	)
+}
+
+// AddCommands adds every client command, and version, to root, and makes root's flag errors usage errors.
+func AddCommands(root *cobra.Command) {
+	root.SetFlagErrorFunc(FlagError)
+	root.AddCommand(newVersionCommand())
+	for _, add := range clientCommands {
+		root.AddCommand(add())
+	}
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the naas version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "naas", buildinfo.Version)
+			return err
+		},
+	}
 }
 
 // exitError is an error with its exit code and what to do about it.
@@ -60,8 +85,8 @@ func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
 		fix: fmt.Sprintf("%s --help shows the usage", cmd.CommandPath())}
 }
 
-// flagError turns cobra's flag parsing errors into usage errors.
-func flagError(cmd *cobra.Command, err error) error {
+// FlagError turns cobra's flag parsing errors into usage errors.
+func FlagError(cmd *cobra.Command, err error) error {
 	return usageErrorf(cmd, "%v", err)
 }
 
@@ -81,8 +106,8 @@ func exitCode(err error) int {
 	}
 }
 
-// reportError writes err on one line, then its fix when it has one, and returns the exit code.
-func reportError(w io.Writer, err error) int {
+// ReportError writes err on one line, then its fix when it has one, and returns the exit code.
+func ReportError(w io.Writer, err error) int {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	fmt.Fprintln(w, "error:", msg)
 	code := exitCode(err)
@@ -200,7 +225,7 @@ func connected(cmd *cobra.Command) (*session, error) {
 		return nil, err
 	}
 	s.client, err = apiclient.New(apiclient.Options{Server: server, Token: tokens, HTTPClient: hc,
-		UserAgent: "naas-cli/" + Version, Command: s.prog})
+		UserAgent: "naas-cli/" + buildinfo.Version, Command: s.prog})
 	if err != nil {
 		return nil, &exitError{code: ExitError, err: err,
 			fix: fmt.Sprintf("sign in again with %s login --server URL, or correct %s", s.prog, EnvServer)}
@@ -325,7 +350,7 @@ func age(t time.Time, now time.Time) string {
 
 // newClientCommand returns cmd with a RunE that gets a connected session, and flag errors that are usage errors.
 func newClientCommand(cmd *cobra.Command, run func(s *session, args []string) error) *cobra.Command {
-	cmd.SetFlagErrorFunc(flagError)
+	cmd.SetFlagErrorFunc(FlagError)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		s, err := connected(cmd)
 		if err != nil {
@@ -338,7 +363,7 @@ func newClientCommand(cmd *cobra.Command, run func(s *session, args []string) er
 
 // newOfflineCommand is newClientCommand for commands that make their own connection, or none.
 func newOfflineCommand(cmd *cobra.Command, run func(s *session, args []string) error) *cobra.Command {
-	cmd.SetFlagErrorFunc(flagError)
+	cmd.SetFlagErrorFunc(FlagError)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		s, err := newSession(cmd)
 		if err != nil {
@@ -352,7 +377,7 @@ func newOfflineCommand(cmd *cobra.Command, run func(s *session, args []string) e
 // newGroupCommand is a command of subcommands; run alone, it shows its help, and an unknown subcommand is a
 // usage error.
 func newGroupCommand(cmd *cobra.Command) *cobra.Command {
-	cmd.SetFlagErrorFunc(flagError)
+	cmd.SetFlagErrorFunc(FlagError)
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return usageErrorf(c, "unknown command %q for %s", args[0], c.CommandPath())

@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
@@ -163,11 +165,14 @@ func fakeNaas(t *testing.T, ac restv1.AuthConfig, accept func(token string) (str
 func runNaas(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	root := NewRootCommand(&out, &errOut)
+	root := &cobra.Command{Use: "naas", SilenceUsage: true, SilenceErrors: true}
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	AddCommands(root)
 	root.SetArgs(args)
 	root.SetIn(strings.NewReader(""))
 	if err := root.Execute(); err != nil {
-		code = reportError(&errOut, err)
+		code = ReportError(&errOut, err)
 	}
 	return out.String(), errOut.String(), code
 }

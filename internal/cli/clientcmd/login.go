@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"bufio"
@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/naas-dev/naas/internal/apiclient"
+	"github.com/naas-dev/naas/internal/buildinfo"
 )
 
 func newLoginCommand() *cobra.Command {
@@ -128,7 +129,7 @@ func (s *session) login(server, token, caFile string) error {
 		token = cfg.OIDC.IDToken
 	}
 	tokens := apiclient.StaticToken(token)
-	c, err := apiclient.New(apiclient.Options{Server: server, Token: tokens, HTTPClient: hc, Command: s.prog, UserAgent: "naas-cli/" + Version})
+	c, err := apiclient.New(apiclient.Options{Server: server, Token: tokens, HTTPClient: hc, Command: s.prog, UserAgent: "naas-cli/" + buildinfo.Version})
 	if err != nil {
 		return err
 	}

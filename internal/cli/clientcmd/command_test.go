@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"bytes"
@@ -190,7 +190,7 @@ func TestExitCode_UsageFailureAndTimeoutAreDistinct(t *testing.T) {
 
 func TestReportError_OneLineAndTheFix(t *testing.T) {
 	var out bytes.Buffer
-	code := reportError(&out, &exitError{code: ExitFailed, err: errors.New("namespace a failed:\n  Rejected"), fix: "request a new one"})
+	code := ReportError(&out, &exitError{code: ExitFailed, err: errors.New("namespace a failed:\n  Rejected"), fix: "request a new one"})
 	if code != ExitFailed {
 		t.Errorf("code = %d", code)
 	}

@@ -1,4 +1,4 @@
-package cli
+package clientcmd
 
 import (
 	"io"
@@ -27,11 +27,7 @@ namespace to your kubeconfig.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newVersionCommand())
-	for _, add := range clientCommands {
-		root.AddCommand(add())
-	}
+	AddCommands(root)
 	renameInExamples(root)
 	return root
 }
@@ -50,7 +46,7 @@ func renameInExamples(c *cobra.Command) {
 // PluginMain runs the kubectl plugin and returns the process exit code.
 func PluginMain() int {
 	if err := NewPluginCommand(os.Stdout, os.Stderr).Execute(); err != nil {
-		return reportError(os.Stderr, err)
+		return ReportError(os.Stderr, err)
 	}
 	return 0
 }

@@ -1,0 +1,8 @@
+package servercmd
+
+import "github.com/spf13/cobra"
+
+// Commands returns the server commands: up and serve.
+func Commands() []*cobra.Command {
+	return []*cobra.Command{newUpCommand(), newServeCommand()}
+}
