@@ -13,7 +13,7 @@ import (
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/bundle"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -99,7 +99,7 @@ func acceptedCollaborationRoutes() []*route {
 
 // offersTo are the namespaces of other tenants that name tenant as a collaborator, by namespace.
 func (s *Server) offersTo(ctx context.Context, tenant string) ([]restv1.CollaborationOffer, error) {
-	claims, err := s.claimsByIndex(ctx, claimcontroller.IndexCollaborator, tenant)
+	claims, err := s.claimsByIndex(ctx, cacheindex.ClaimCollaborator, tenant)
 	if err != nil {
 		return nil, err
 	}

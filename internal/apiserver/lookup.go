@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -98,7 +98,7 @@ func (s *Server) visibleClaims(ctx context.Context, u tenancy.User, onlyTenant s
 	var candidates []*naasv1alpha1.NamespaceClaim
 	switch {
 	case onlyTenant != "":
-		candidates, err = s.claimsByIndex(ctx, claimcontroller.IndexTenant, onlyTenant)
+		candidates, err = s.claimsByIndex(ctx, cacheindex.ClaimTenant, onlyTenant)
 	case tenancy.IsPlatformAdmin(u):
 		candidates, err = s.allClaims(ctx)
 	default:
@@ -127,7 +127,7 @@ func (s *Server) claimsOfMember(ctx context.Context, u tenancy.User, tenants map
 		if _, member := tenancy.RoleOf(u, t); !member {
 			continue
 		}
-		for _, index := range []string{claimcontroller.IndexTenant, claimcontroller.IndexCollaborator} {
+		for _, index := range []string{cacheindex.ClaimTenant, cacheindex.ClaimCollaborator} {
 			claims, err := s.claimsByIndex(ctx, index, name)
 			if err != nil {
 				return nil, err

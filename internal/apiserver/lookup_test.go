@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -94,10 +94,10 @@ func listingServer(t *testing.T) (*Server, *claimLists, []*naasv1alpha1.Namespac
 		testClaim("ops-1", "ops", "pay"), testClaim("ops-2", "ops"), testClaim("gone-1", "gone"),
 	}
 	b := fake.NewClientBuilder().WithScheme(scheme).
-		WithIndex(&naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, func(o client.Object) []string {
+		WithIndex(&naasv1alpha1.NamespaceClaim{}, cacheindex.ClaimTenant, func(o client.Object) []string {
 			return []string{o.(*naasv1alpha1.NamespaceClaim).Spec.Tenant}
 		}).
-		WithIndex(&naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexCollaborator, func(o client.Object) []string {
+		WithIndex(&naasv1alpha1.NamespaceClaim{}, cacheindex.ClaimCollaborator, func(o client.Object) []string {
 			var out []string
 			for _, c := range o.(*naasv1alpha1.NamespaceClaim).Spec.Collaborators {
 				out = append(out, c.Tenant)

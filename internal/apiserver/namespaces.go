@@ -15,8 +15,8 @@ import (
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -252,7 +252,7 @@ func limitGroups(groups []string) []string {
 
 // countClaims is the number of tenant's claims other than the one named except.
 func (s *Server) countClaims(ctx context.Context, tenant, except string) (int, error) {
-	claims, err := s.claimsByIndex(ctx, claimcontroller.IndexTenant, tenant)
+	claims, err := s.claimsByIndex(ctx, cacheindex.ClaimTenant, tenant)
 	if err != nil {
 		return 0, err
 	}

@@ -1,4 +1,6 @@
-// Package cacheindex reads the objects of a controller-runtime cache index in place.
+// Package cacheindex holds the field indexes of naas's cache: their names and how they are computed (claims.go),
+// registered once and read by the controllers, the webhooks and the REST API alike, and Each, which reads the
+// objects of an index in place.
 //
 // A List through the cache, even with client.UnsafeDisableDeepCopy, copies every matching object into the list's
 // items: at 1,000 claims in a tenant that is half a megabyte for each admission request that only counts them,

@@ -22,9 +22,7 @@ func TestMain(m *testing.M) {
 	testenv.Main(m, &env, testenv.Options{NoControllerManager: true})
 }
 
-const indexTenant = "spec.tenant"
-
-// TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem indexes claims by tenant in a real cache and checks that
+// TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem indexes claims (SetupClaimIndexes) in a real cache and checks that
 // Each finds exactly a tenant's claims, the same ones a List finds, and that they are the cache's own objects.
 func TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,9 +32,7 @@ func TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	claim := &naasv1alpha1.NamespaceClaim{}
-	if err := c.IndexField(ctx, claim, indexTenant, func(o client.Object) []string {
-		return []string{o.(*naasv1alpha1.NamespaceClaim).Spec.Tenant}
-	}); err != nil {
+	if err := cacheindex.SetupClaimIndexes(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = c.Start(ctx) }()
@@ -54,7 +50,7 @@ func TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem(t *testing.T) {
 	var first []*naasv1alpha1.NamespaceClaim
 	testenv.Eventually(t, 10*time.Second, "the cache holds tenant each-a's claims", func() error {
 		first = nil
-		if err := cacheindex.Each(ctx, c, claim, indexTenant, "each-a", func(o *naasv1alpha1.NamespaceClaim) {
+		if err := cacheindex.Each(ctx, c, claim, cacheindex.ClaimTenant, "each-a", func(o *naasv1alpha1.NamespaceClaim) {
 			first = append(first, o)
 		}); err != nil {
 			return err
@@ -70,7 +66,7 @@ func TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem(t *testing.T) {
 	}
 	slices.Sort(names)
 	list := &naasv1alpha1.NamespaceClaimList{}
-	if err := c.List(ctx, list, client.MatchingFields{indexTenant: "each-a"}); err != nil {
+	if err := c.List(ctx, list, client.MatchingFields{cacheindex.ClaimTenant: "each-a"}); err != nil {
 		t.Fatal(err)
 	}
 	var listed []string
@@ -83,7 +79,7 @@ func TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem(t *testing.T) {
 	}
 	// The same objects again, not copies.
 	var again []*naasv1alpha1.NamespaceClaim
-	if err := cacheindex.Each(ctx, c, claim, indexTenant, "each-a", func(o *naasv1alpha1.NamespaceClaim) { again = append(again, o) }); err != nil {
+	if err := cacheindex.Each(ctx, c, claim, cacheindex.ClaimTenant, "each-a", func(o *naasv1alpha1.NamespaceClaim) { again = append(again, o) }); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range again {
@@ -91,7 +87,7 @@ func TestEach_HandsOverTheIndexedObjectsAsTheCacheHoldsThem(t *testing.T) {
 			t.Errorf("claim %s is a copy, not the cache's object", o.Name)
 		}
 	}
-	if err := cacheindex.Each(ctx, c, claim, indexTenant, "no-such-tenant", func(o *naasv1alpha1.NamespaceClaim) {
+	if err := cacheindex.Each(ctx, c, claim, cacheindex.ClaimTenant, "no-such-tenant", func(o *naasv1alpha1.NamespaceClaim) {
 		t.Errorf("found %s for a tenant without claims", o.Name)
 	}); err != nil {
 		t.Fatal(err)

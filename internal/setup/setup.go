@@ -36,6 +36,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/config"
 	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/controller/tenant"
@@ -271,7 +272,7 @@ var (
 
 func (p *Platform) registerControllers(ctx context.Context) error {
 	mgr := p.Manager
-	if err := namespaceclaim.SetupIndexes(ctx, mgr); err != nil {
+	if err := cacheindex.SetupClaimIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("index claims: %w", err)
 	}
 	if err := tenant.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {

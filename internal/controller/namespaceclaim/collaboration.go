@@ -16,21 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/cacheindex"
 )
-
-// IndexCollaborator indexes claims by the tenants their spec.collaborators name: the claims a change to such a
-// tenant (its members) or to its set of namespaces affects.
-const IndexCollaborator = "spec.collaborators.tenant"
-
-func setupCollaboratorIndex(ctx context.Context, mgr ctrl.Manager) error {
-	return mgr.GetFieldIndexer().IndexField(ctx, &naasv1alpha1.NamespaceClaim{}, IndexCollaborator, func(o client.Object) []string {
-		var out []string
-		for _, c := range o.(*naasv1alpha1.NamespaceClaim).Spec.Collaborators {
-			out = append(out, c.Tenant)
-		}
-		return out
-	})
-}
 
 // neighbours reads what the bundle needs to know of other tenants and namespaces: the tenants the claim's
 // collaborators name, and, for a template that turns the mesh on, the namespaces of the claim's tenant and of the
@@ -64,7 +51,7 @@ func (r *Reconciler) neighbours(ctx context.Context, s *scope) (map[string]*naas
 	for _, tenant := range sets.List(peers) {
 		claims := &naasv1alpha1.NamespaceClaimList{}
 		// Only names are read: the cache's objects are not copied.
-		if err := r.Client.List(ctx, claims, client.MatchingFields{IndexTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
+		if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, nil, fmt.Errorf("list the namespaces of tenant %s: %w", tenant, err)
 		}
 		for _, other := range claims.Items {
@@ -103,7 +90,7 @@ func (r *Reconciler) namespacesChanged() handler.EventHandler {
 		if mesh.Len() == 0 {
 			return
 		}
-		for _, index := range []string{IndexTenant, IndexCollaborator} {
+		for _, index := range []string{cacheindex.ClaimTenant, cacheindex.ClaimCollaborator} {
 			claims := &naasv1alpha1.NamespaceClaimList{}
 			if err := r.Client.List(ctx, claims, client.MatchingFields{index: tenant}, client.UnsafeDisableDeepCopy); err != nil {
 				ctrl.LoggerFrom(ctx).Error(err, "List claims to requeue after a change of namespaces", "tenant", tenant)

@@ -19,51 +19,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-)
-
-// Field indexes of NamespaceClaims, used to find the claims a tenant, template or tier change affects.
-const (
-	IndexTenant   = "spec.tenant"
-	IndexTemplate = "spec.template"
-	IndexTier     = "status.tier"
-	// IndexNotApplicable is "true" for claims with a step the cluster could not do for lack of an API kind:
-	// the claims a new CRD may complete.
-	IndexNotApplicable = "status.notApplicable"
+	"github.com/naas-dev/naas/internal/cacheindex"
 )
 
 // recheckAfter are when claims are looked at again after a CRD event, in case the API server's discovery served
 // the new kinds only after the event (later under load).
 var recheckAfter = []time.Duration{5 * time.Second, 20 * time.Second}
-
-// SetupIndexes registers the claim field indexes with the manager's cache.
-func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
-	idx := mgr.GetFieldIndexer()
-	for name, f := range map[string]func(*naasv1alpha1.NamespaceClaim) string{
-		IndexTenant:   func(c *naasv1alpha1.NamespaceClaim) string { return c.Spec.Tenant },
-		IndexTemplate: func(c *naasv1alpha1.NamespaceClaim) string { return c.Spec.Template },
-		IndexTier:     func(c *naasv1alpha1.NamespaceClaim) string { return c.Status.Tier },
-		IndexNotApplicable: func(c *naasv1alpha1.NamespaceClaim) string {
-			for _, cond := range c.Status.Conditions {
-				if cond.Reason == naasv1alpha1.ReasonNotApplicable {
-					return "true"
-				}
-			}
-			return ""
-		},
-	} {
-		if err := idx.IndexField(ctx, &naasv1alpha1.NamespaceClaim{}, name, func(o client.Object) []string {
-			// Empty values are not indexed: nothing looks them up, and at 10,000 claims the set of claims
-			// without a value (most, for status.notApplicable) costs memory for nothing.
-			if v := f(o.(*naasv1alpha1.NamespaceClaim)); v != "" {
-				return []string{v}
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-	}
-	return setupCollaboratorIndex(ctx, mgr)
-}
 
 // SetupWithManager registers the controller. Namespaces and the objects in them are
 // mapped back to their claim by the naas.dev/claim label, so any change to them is healed
@@ -96,11 +57,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		}
 	}
 	return b.
-		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexTenant), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(IndexCollaborator), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(cacheindex.ClaimTenant), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(cacheindex.ClaimCollaborator), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.NamespaceClaim{}, r.namespacesChanged()).
-		Watches(&naasv1alpha1.NamespaceTemplate{}, r.claimsBy(IndexTemplate), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&naasv1alpha1.Tier{}, r.claimsBy(IndexTier), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&naasv1alpha1.NamespaceTemplate{}, r.claimsBy(cacheindex.ClaimTemplate), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&naasv1alpha1.Tier{}, r.claimsBy(cacheindex.ClaimTier), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&apiextensionsv1.CustomResourceDefinition{}, r.crdChanged()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
@@ -134,7 +95,7 @@ func (r *Reconciler) crdChanged() handler.EventHandler {
 			return
 		}
 		r.Kinds.Invalidate(group)
-		opts := []client.ListOption{client.MatchingFields{IndexNotApplicable: "true"}}
+		opts := []client.ListOption{client.MatchingFields{cacheindex.ClaimNotApplicable: "true"}}
 		if deleted {
 			opts = nil
 		}

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 )
 
 // Reconciler reconciles Tenants.
@@ -53,7 +53,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// The claims are only counted: read without copies, which at 1,000 namespaces in a tenant were megabytes on
 	// every claim created or deleted.
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := r.Client.List(ctx, claims, client.MatchingFields{namespaceclaim.IndexTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list claims of tenant %s: %w", t.Name, err)
 	}
 	count := int32(len(claims.Items))

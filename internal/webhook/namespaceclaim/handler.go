@@ -22,7 +22,6 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cacheindex"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/quota"
 	"github.com/naas-dev/naas/internal/tenancy"
@@ -288,14 +287,14 @@ func (v *Validator) eachClaim(ctx context.Context, r Request, f func(*naasv1alph
 		}
 	}
 	if v.Cache != nil {
-		if err := cacheindex.Each(ctx, v.Cache, &naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, tenant, live); err != nil {
+		if err := cacheindex.Each(ctx, v.Cache, &naasv1alpha1.NamespaceClaim{}, cacheindex.ClaimTenant, tenant, live); err != nil {
 			return fmt.Errorf("count the claims of tenant %s: %w", tenant, err)
 		}
 		return nil
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
 	// Read without copies (a tenant's claims are megabytes at 1,000 namespaces).
-	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := v.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimTenant: tenant}, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("list the claims of tenant %s: %w", tenant, err)
 	}
 	for i := range claims.Items {

@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/quota"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
@@ -101,7 +101,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
 	// Only counted: read without copies.
-	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := v.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return admission.Allowed("") // the warnings are a courtesy; never refuse a valid tenant over them
 	}
 	return admission.Allowed("").WithWarnings(Warnings(t, len(claims.Items))...)
