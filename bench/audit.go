@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/naas-dev/naas/internal/auditlog"
+	"github.com/naas-dev/naas/internal/kubeaudit"
 )
 
 func truncate(s string, n int) string {
@@ -30,7 +30,7 @@ type Tally struct {
 }
 
 // Count tallies the events of user.
-func Count(events []auditlog.Event, user string) Tally {
+func Count(events []kubeaudit.Event, user string) Tally {
 	t := Tally{ByKind: map[string]int{}, WriteKinds: map[string]int{}}
 	for _, e := range events {
 		if e.User.Username != user {

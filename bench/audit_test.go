@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/naas-dev/naas/bench/scrape"
-	"github.com/naas-dev/naas/internal/auditlog"
+	"github.com/naas-dev/naas/internal/kubeaudit"
 )
 
 const auditLines = `{"kind":"Event","verb":"patch","user":{"username":"naas-controller"},"objectRef":{"resource":"namespaceclaims","subresource":"status","apiGroup":"naas.dev"},"responseStatus":{"code":200}}
@@ -18,7 +18,7 @@ const auditLines = `{"kind":"Event","verb":"patch","user":{"username":"naas-cont
 {"kind":"Event","verb":"watch","user":{"username":"naas-contr`
 
 func TestCount_SeparatesWritesRefusalsAndReadsOfOneUser(t *testing.T) {
-	events, err := auditlog.Parse(strings.NewReader(auditLines))
+	events, err := kubeaudit.Parse(strings.NewReader(auditLines))
 	if err != nil {
 		t.Fatal(err)
 	}

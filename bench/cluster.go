@@ -18,8 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/auditlog"
 	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/kubeaudit"
 	"github.com/naas-dev/naas/internal/localcp"
 	"github.com/naas-dev/naas/internal/setup"
 	"github.com/naas-dev/naas/internal/tenancy"
@@ -76,7 +76,7 @@ type Cluster struct {
 	// Floor writes the baselines with naas's client settings, as floorUser.
 	Floor client.Client
 	// Audit reads kube-apiserver's audit log.
-	Audit *auditlog.Log
+	Audit *kubeaudit.Log
 	// Dir holds the run's files: the audit log, naas's kubeconfig, data and log.
 	Dir string
 
@@ -116,7 +116,7 @@ func StartCluster(dir string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Env: env, Dir: dir, Audit: &auditlog.Log{Path: auditPath}, catalog: map[string]client.Object{}}
+	c := &Cluster{Env: env, Dir: dir, Audit: &kubeaudit.Log{Path: auditPath}, catalog: map[string]client.Object{}}
 	if c.webhookPort, err = localcp.FreePort(); err != nil {
 		env.Stop()
 		return nil, err

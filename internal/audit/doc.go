@@ -5,5 +5,5 @@
 // cluster and its outcome after, so that a crash in between loses at most the outcome (the intent then reads
 // as of unknown outcome), never the change's record. The default store is an embedded SQLite database (pure
 // Go, no cgo) in the naas data directory, queryable by tenant, namespace, user and time window, newest first, a
-// page at a time.
+// page at a time. (kube-apiserver's own audit log, which tests read to count API calls, is internal/kubeaudit.)
 package audit

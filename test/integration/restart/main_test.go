@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/naas-dev/naas/internal/auditlog"
+	"github.com/naas-dev/naas/internal/kubeaudit"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
@@ -49,7 +49,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	audit = &auditLog{auditlog.Log{Path: filepath.Join(dir, "audit.log")}}
+	audit = &auditLog{kubeaudit.Log{Path: filepath.Join(dir, "audit.log")}}
 	e, err := testenv.Start(testenv.Options{
 		Users: []testenv.User{{Name: naasUser, Groups: []string{"system:masters"}}},
 		APIServerArgs: []string{
@@ -72,7 +72,7 @@ func run(m *testing.M) int {
 }
 
 // auditLog is the environment's audit log, read in windows by the tests.
-type auditLog struct{ auditlog.Log }
+type auditLog struct{ kubeaudit.Log }
 
 // mark returns the current end of the log.
 func (a *auditLog) mark(t *testing.T) int64 {
@@ -85,7 +85,7 @@ func (a *auditLog) mark(t *testing.T) int64 {
 }
 
 // since returns the events written after offset.
-func (a *auditLog) since(t *testing.T, offset int64) []auditlog.Event {
+func (a *auditLog) since(t *testing.T, offset int64) []kubeaudit.Event {
 	t.Helper()
 	events, err := a.Since(offset)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/config"
 	"github.com/naas-dev/naas/internal/apply"
-	"github.com/naas-dev/naas/internal/auditlog"
+	"github.com/naas-dev/naas/internal/kubeaudit"
 	"github.com/naas-dev/naas/internal/setup"
 	"github.com/naas-dev/naas/internal/testenv"
 )
@@ -75,7 +75,7 @@ func TestRestart_MakesNoMutatingCallWhenEverythingIsInPlace(t *testing.T) {
 	stop()
 	stopped = true
 
-	firstWrites := auditlog.Writes(audit.since(t, firstMark), naasUser)
+	firstWrites := kubeaudit.Writes(audit.since(t, firstMark), naasUser)
 	for _, want := range startupObjects(t) {
 		if !containsAccepted(firstWrites, "create", want) {
 			t.Errorf("first start on a cluster without them: no accepted create of %s; naas's writes: %v", want, firstWrites)
@@ -111,7 +111,7 @@ func TestRestart_MakesNoMutatingCallWhenEverythingIsInPlace(t *testing.T) {
 	if reads == 0 {
 		t.Fatalf("the audit log holds no request of %s during the second start: the window measured nothing", naasUser)
 	}
-	if writes := auditlog.Writes(events, naasUser); len(writes) > 0 {
+	if writes := kubeaudit.Writes(events, naasUser); len(writes) > 0 {
 		t.Errorf("second start against a cluster where everything is in place made %d mutating calls (want none; %d reads): %v",
 			len(writes), reads, writes)
 	}
@@ -134,7 +134,7 @@ func TestSeedDefaults_ObjectCreatedByAnotherReplicaMeanwhileIsNotAnError(t *test
 		t.Errorf("seed the defaults when another replica created them first: created %d, want 0", created)
 	}
 	refused := 0
-	for _, e := range auditlog.Writes(audit.since(t, mark), naasUser) {
+	for _, e := range kubeaudit.Writes(audit.since(t, mark), naasUser) {
 		if e.Verb == "create" && e.ResponseStatus != nil && e.ResponseStatus.Code == 409 {
 			refused++
 		}
@@ -220,7 +220,7 @@ func defaults(t *testing.T) []*unstructured.Unstructured {
 	return out
 }
 
-func containsAccepted(events []auditlog.Event, verb string, o startupObject) bool {
+func containsAccepted(events []kubeaudit.Event, verb string, o startupObject) bool {
 	for _, e := range events {
 		if e.Verb == verb && e.ObjectRef != nil && e.ObjectRef.Resource == o.resource && e.ObjectRef.Name == o.name &&
 			e.ResponseStatus != nil && e.ResponseStatus.Code < 300 {

@@ -1,6 +1,4 @@
-// Package auditlog reads kube-apiserver's audit log (JSON lines, audit.k8s.io/v1 events) in windows, so that tests
-// and benchmarks can count the calls a component made: Mark the end before a window, read the events after it.
-package auditlog
+package kubeaudit
 
 import (
 	"bufio"
