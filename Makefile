@@ -90,7 +90,7 @@ fmt: ## Format the Go sources.
 
 .PHONY: unit
 unit: ## Run the unit tests only (no control plane).
-	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/ -e /internal/testenv)
+	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/integration/ -e /test/e2e -e /internal/testenv)
 
 .PHONY: bench
 bench: build controlplane ## Run the benchmark suite on the local control plane (about 25 minutes) and write bench/results/.
