@@ -15,7 +15,6 @@ import (
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
@@ -158,7 +157,7 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	// Before the name is looked up: a name another tenant's prefix reserves is refused the same whether that
 	// tenant holds it yet or not, so the answer tells nothing about another tenant's namespaces.
-	prefixes, err := tenantcontroller.PrefixesReserving(ctx, s.cfg.Cache, req.Name)
+	prefixes, err := cacheindex.PrefixesReserving(ctx, s.cfg.Cache, req.Name)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -275,7 +275,7 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 	if err := cacheindex.SetupClaimIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("index claims: %w", err)
 	}
-	if err := tenant.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := cacheindex.SetupTenantIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("index tenants: %w", err)
 	}
 	claims := &namespaceclaim.Reconciler{

@@ -22,7 +22,6 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cacheindex"
-	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/quota"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
@@ -191,7 +190,7 @@ func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.Nam
 	if v.Cache != nil {
 		tenants = v.Cache
 	}
-	if r.Prefixes, err = tenantcontroller.PrefixesReserving(ctx, tenants, c.Name); err != nil {
+	if r.Prefixes, err = cacheindex.PrefixesReserving(ctx, tenants, c.Name); err != nil {
 		return err
 	}
 	r.Namespace, err = namespaceMetadata(ctx, v.Client, c.Name)

@@ -1,4 +1,4 @@
-package tenant
+package cacheindex
 
 import (
 	"context"
@@ -8,22 +8,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
-// IndexNamingPrefix indexes tenants by their naming prefix (spec.naming.prefix), so that claim admission and the
+// TenantNamingPrefix indexes tenants by their naming prefix (spec.naming.prefix), so that claim admission and the
 // REST API find the tenant a name is reserved for with a lookup per leading substring of the name, instead of
 // reading every tenant for every claim.
-const IndexNamingPrefix = "spec.naming.prefix"
+const TenantNamingPrefix = "spec.naming.prefix"
 
 // maxPrefixLength is the longest naming prefix the Tenant CRD accepts: longer leading substrings of a name need
 // no lookup.
 const maxPrefixLength = 40
 
-// SetupIndexes registers the tenant field indexes with the manager's cache (indexer is mgr.GetFieldIndexer()).
-func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	return indexer.IndexField(ctx, &naasv1alpha1.Tenant{}, IndexNamingPrefix, func(o client.Object) []string {
+// SetupTenantIndexes registers the tenant field indexes with the manager's cache (indexer is mgr.GetFieldIndexer()).
+func SetupTenantIndexes(ctx context.Context, indexer client.FieldIndexer) error {
+	return indexer.IndexField(ctx, &naasv1alpha1.Tenant{}, TenantNamingPrefix, func(o client.Object) []string {
 		if p := o.(*naasv1alpha1.Tenant).Spec.Naming.Prefix; p != "" {
 			return []string{p}
 		}
@@ -32,8 +31,8 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 }
 
 // PrefixesReserving returns the naming prefixes of the tenants that reserve name: those whose prefix name starts
-// with (see tenancy.CheckReservedName). c reads the cache with IndexNamingPrefix; when it is the cache itself,
-// the index is read in place (package cacheindex), without a list per lookup.
+// with (see tenancy.CheckReservedName). c reads the cache with TenantNamingPrefix; when it is the cache itself,
+// the index is read in place (Each), without a list per lookup.
 func PrefixesReserving(ctx context.Context, c client.Reader, name string) ([]tenancy.TenantPrefix, error) {
 	var out []tenancy.TenantPrefix
 	inPlace, _ := c.(cache.Cache)
@@ -42,7 +41,7 @@ func PrefixesReserving(ctx context.Context, c client.Reader, name string) ([]ten
 			break
 		}
 		if inPlace != nil {
-			if err := cacheindex.Each(ctx, inPlace, &naasv1alpha1.Tenant{}, IndexNamingPrefix, p, func(t *naasv1alpha1.Tenant) {
+			if err := Each(ctx, inPlace, &naasv1alpha1.Tenant{}, TenantNamingPrefix, p, func(t *naasv1alpha1.Tenant) {
 				out = append(out, tenancy.PrefixOf(t))
 			}); err != nil {
 				return nil, fmt.Errorf("find the tenants whose naming prefix is %q: %w", p, err)
@@ -50,7 +49,7 @@ func PrefixesReserving(ctx context.Context, c client.Reader, name string) ([]ten
 			continue
 		}
 		tenants := &naasv1alpha1.TenantList{}
-		if err := c.List(ctx, tenants, client.MatchingFields{IndexNamingPrefix: p}, client.UnsafeDisableDeepCopy); err != nil {
+		if err := c.List(ctx, tenants, client.MatchingFields{TenantNamingPrefix: p}, client.UnsafeDisableDeepCopy); err != nil {
 			return nil, fmt.Errorf("find the tenants whose naming prefix is %q: %w", p, err)
 		}
 		for i := range tenants.Items {
