@@ -348,9 +348,7 @@ func (s *Server) recordRequest(r *http.Request, st *requestState, status int) er
 		if err := s.cfg.Audit.Finish(ctx, id, e); err != nil {
 			return fmt.Errorf("record the outcome of audit event %s: %w", e.Action, err)
 		}
-		return nil
-	}
-	if err := s.cfg.Audit.Record(ctx, e); err != nil {
+	} else if err := s.cfg.Audit.Record(ctx, e); err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Action, err)
 	}
 	if st.counterpart == "" || st.counterpart == e.Tenant || e.Result != audit.ResultAllowed {
