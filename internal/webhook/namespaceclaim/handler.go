@@ -25,9 +25,9 @@ import (
 	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	tenantcontroller "github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/quota"
+	"github.com/naas-dev/naas/internal/quota/tenantledger"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
-	"github.com/naas-dev/naas/internal/webhook/ledger"
 )
 
 // Defaulter records who created a claim in spec.requester, from the user the API server authenticated, so
@@ -89,7 +89,7 @@ type Validator struct {
 	// (see cacheindex).
 	Cache cache.Cache
 	// Ledgers count tenants' namespaces exactly under concurrency.
-	Ledgers    *ledger.Store
+	Ledgers    *tenantledger.Store
 	Privileged func(tenancy.User) bool
 	Decoder    admission.Decoder
 	// Now is the clock; time.Now when nil.
