@@ -171,11 +171,12 @@ func ByKey(hosts []string) map[string][]string {
 }
 
 // Release drops the reservations of hosts that namespace made at at (undoing a Reserve whose admission was refused
-// after all), and reports whether it dropped any.
+// after all), and reports whether it dropped any. Times compare to the second, as the ledger stores them.
 func (l *Ledger) Release(namespace string, hosts []string, at time.Time) bool {
 	n := len(l.Reservations)
+	at = at.Truncate(time.Second)
 	l.Reservations = slices.DeleteFunc(l.Reservations, func(r Reservation) bool {
-		return r.Namespace == namespace && r.At.Time.Equal(at) && slices.Contains(hosts, r.Hostname)
+		return r.Namespace == namespace && r.At.Truncate(time.Second).Equal(at) && slices.Contains(hosts, r.Hostname)
 	})
 	return len(l.Reservations) != n
 }

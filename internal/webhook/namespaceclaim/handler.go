@@ -268,22 +268,21 @@ func (v *Validator) release(ctx context.Context, r Request) {
 	}
 }
 
-// countClaims returns the tenant's live claims other than the one being created, by name: a claim being
-// deleted no longer counts, so that a tenant at its cap may ask for a new namespace while an old one is
-// still being emptied.
+// countClaims returns the tenant's claims that hold a namespace (tenancy.HoldsNamespace), by name: those being
+// deleted included, until their namespace is gone.
 func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]types.UID, error) {
 	out := map[string]types.UID{}
 	err := v.eachClaim(ctx, r, func(c *naasv1alpha1.NamespaceClaim) { out[c.Name] = c.UID })
 	return out, err
 }
 
-// eachClaim calls f with each of the tenant's live claims other than the one being created, as the cache holds
-// it: f must neither change nor keep it.
+// eachClaim calls f with each of the tenant's claims that hold a namespace (tenancy.HoldsNamespace) while the claim
+// is being created, as the cache holds it: f must neither change nor keep it.
 func (v *Validator) eachClaim(ctx context.Context, r Request, f func(*naasv1alpha1.NamespaceClaim)) error {
 	// The closure captures the two names, not r: capturing r would copy the whole request to the heap.
 	name, tenant := r.Claim.Name, r.Claim.Spec.Tenant
 	live := func(c *naasv1alpha1.NamespaceClaim) {
-		if c.Name != name && c.DeletionTimestamp.IsZero() {
+		if tenancy.HoldsNamespace(c, name) {
 			f(c)
 		}
 	}

@@ -1,0 +1,162 @@
+package hostnames
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stypes "k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/domains"
+)
+
+// calls records the API calls a client makes, as "VERB name" (LIST with its labels).
+type calls struct {
+	client.Client
+	mu  sync.Mutex
+	log []string
+}
+
+func (c *calls) record(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.log = append(c.log, s)
+}
+
+func (c *calls) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.log
+	c.log = nil
+	sort.Strings(out)
+	return out
+}
+
+func (c *calls) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	c.record("GET " + key.Name)
+	return c.Client.Get(ctx, key, obj, opts...)
+}
+
+func (c *calls) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	o := &client.ListOptions{}
+	o.ApplyOptions(opts)
+	c.record("LIST " + o.LabelSelector.String())
+	return c.Client.List(ctx, list, opts...)
+}
+
+func (c *calls) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	c.record("CREATE " + obj.GetName())
+	return c.Client.Create(ctx, obj, opts...)
+}
+
+func (c *calls) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	c.record("UPDATE " + obj.GetName())
+	return c.Client.Update(ctx, obj, opts...)
+}
+
+func (c *calls) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	c.record("DELETE " + obj.GetName())
+	return c.Client.Delete(ctx, obj, opts...)
+}
+
+func scheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := naasv1alpha1.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func claimWith(name string, hosts ...string) *naasv1alpha1.NamespaceClaim {
+	return &naasv1alpha1.NamespaceClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: name, UID: k8stypes.UID("uid-" + name)},
+		Spec:       naasv1alpha1.NamespaceClaimSpec{Tenant: "t", Hostnames: hosts},
+	}
+}
+
+// An admission reads and writes the ledgers of its own hostnames' keys and reads those of their ancestors: a
+// bounded number of small objects, however many hostnames the other ledgers hold (50,000 here). Only a wildcard
+// lists, by label, the ledgers below its own key.
+func TestReserve_TouchesOnlyTheLedgersOfItsKeysAmong50000(t *testing.T) {
+	ctx := context.Background()
+	const held = 50000
+	s := scheme(t)
+	base := fake.NewClientBuilder().WithScheme(s).Build()
+	now := time.Now()
+	fill := NewStore(base, "naas-system")
+	for i := range held {
+		key := fmt.Sprintf("ns-%d.t%d.apps.example.com", i, i%200)
+		if err := fill.Change(ctx, key, false, func(l *domains.Ledger) (bool, error) {
+			l.Reservations = []domains.Reservation{{Hostname: key, Namespace: fmt.Sprintf("ns-%d", i), At: metav1.NewTime(now)}}
+			return true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	api := &calls{Client: base}
+	v := &Validator{Client: base, Reader: base, Ledgers: NewStore(api, "naas-system"), Now: func() time.Time { return now }}
+
+	reserve := func(c *naasv1alpha1.NamespaceClaim) []domains.Conflict {
+		t.Helper()
+		conflicts, err := v.reserve(ctx, Request{Claim: c}, c.Spec.Hostnames, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conflicts
+	}
+	if conflicts := reserve(claimWith("new", "new.t7.apps.example.com")); len(conflicts) != 0 {
+		t.Fatalf("conflicts: %v", conflicts)
+	}
+	want := []string{
+		"CREATE naas-host-new.t7.apps.example.com",
+		"GET naas-host-apps.example.com",
+		"GET naas-host-example.com",
+		"GET naas-host-new.t7.apps.example.com",
+		"GET naas-host-t7.apps.example.com",
+	}
+	if got := api.take(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("a name's admission made\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The same name for another namespace conflicts in its own ledger, and reads nothing more.
+	if conflicts := reserve(claimWith("other", "ns-5.t5.apps.example.com")); len(conflicts) != 1 || conflicts[0].Namespace != "ns-5" {
+		t.Errorf("conflicts = %v, want ns-5's", conflicts)
+	}
+	if got := api.take(); strings.Join(got, ",") != "GET naas-host-ns-5.t5.apps.example.com" {
+		t.Errorf("a conflicting admission made %v", got)
+	}
+
+	// A wildcard lists the ledgers below its key: those of tenant t9's 250 names, not the 50,000.
+	conflicts := reserve(claimWith("wild", "*.t9.apps.example.com"))
+	if len(conflicts) != held/200 {
+		t.Errorf("%d conflicts for *.t9.apps.example.com, want the %d names below it", len(conflicts), held/200)
+	}
+	got := api.take()
+	lists := 0
+	for _, c := range got {
+		if strings.HasPrefix(c, "LIST ") {
+			lists++
+		}
+	}
+	if lists != 1 || len(got) > 8 {
+		t.Errorf("a wildcard's admission made %v, want one list and a few reads", got)
+	}
+	// Refused, it released its own reservation: the ledger of its key is gone again.
+	if l, err := v.Ledgers.Read(ctx, "t9.apps.example.com"); err != nil || len(l.Reservations) != 0 {
+		t.Errorf("a refused wildcard's reservation stays: %v, %v", l, err)
+	}
+}
