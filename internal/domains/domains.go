@@ -127,11 +127,20 @@ func Covers(hostnames []string, h string) bool {
 	return false
 }
 
-// Key is the domain that hostname h is reserved under: h itself for a name, the domain below its wildcard label
-// for a wildcard (api.example.com and *.api.example.com share their key). Two hostnames overlap only when their
-// keys are equal or one lies below the other's key (see Overlap): Ancestors and the keys below a wildcard's
-// are where an overlapping reservation can be.
-func Key(h string) string { return suffix(h) }
+// Key is the domain whose ledger reserves hostname h: the parent domain of a name, the domain below the wildcard
+// label of a wildcard. A wildcard and the names directly under it share their key (*.pay.example.com and
+// api.pay.example.com: pay.example.com), and so do a tenant's default hostnames (<namespace>.<tenant domain>).
+// Two hostnames overlap only when their keys are equal or one is a wildcard whose key lies above the other's (see
+// Overlap): Ancestors, and the keys below a wildcard's, are where an overlapping reservation can be besides.
+func Key(h string) string {
+	if IsWildcard(h) {
+		return suffix(h)
+	}
+	if _, parent, ok := strings.Cut(h, "."); ok {
+		return parent
+	}
+	return h
+}
 
 // Ancestors are the domains strictly above key that can be keys themselves (at least two labels), nearest first:
 // b.example.com and example.com for a.b.example.com.

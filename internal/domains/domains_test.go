@@ -132,21 +132,30 @@ func TestOverlap_ImpliesKeysOnOneLine(t *testing.T) {
 	names := []string{"a.example.com", "x.a.example.com", "*.a.example.com", "*.example.com", "*.x.a.example.com",
 		"b.example.org", "*.b.example.org", "example.com", "y.b.example.org"}
 	below := func(k, of string) bool { return slices.Contains(Ancestors(k), of) }
+	shared := 0
 	for _, a := range names {
 		for _, b := range names {
 			ka, kb := Key(a), Key(b)
-			if !Overlap(a, b) || ka == kb {
+			if !Overlap(a, b) {
 				continue
 			}
 			switch {
+			case ka == kb:
+				shared++
 			case below(ka, kb) && IsWildcard(b), below(kb, ka) && IsWildcard(a):
 			default:
 				t.Errorf("%q and %q overlap but neither is a wildcard whose key %q or %q lies above the other's", a, b, kb, ka)
 			}
 		}
 	}
+	if Key("x.a.example.com") != "a.example.com" || Key("*.a.example.com") != "a.example.com" {
+		t.Error("a wildcard and the names directly under it must share their key")
+	}
 	if got := Ancestors("a.b.example.com"); !slices.Equal(got, []string{"b.example.com", "example.com"}) {
 		t.Errorf("Ancestors(a.b.example.com) = %v", got)
+	}
+	if shared == 0 {
+		t.Error("no overlapping pair shares a key")
 	}
 	if got := Ancestors("example.com"); len(got) != 0 {
 		t.Errorf("Ancestors(example.com) = %v, want none", got)

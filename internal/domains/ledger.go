@@ -31,9 +31,9 @@ type Reservation struct {
 
 func (r Reservation) expired(now time.Time) bool { return now.Sub(r.At.Time) > ReservationTTL }
 
-// Ledger holds the reservations of the hostnames of one Key (a name and the wildcard below it). It lives in one
+// Ledger holds the reservations of the hostnames of one Key (a wildcard and the names directly under it). It lives in one
 // small object per key, written with compare-and-swap, so that two admissions racing for the same key cannot both
-// win; overlaps across keys (a wildcard and the names below it) are found by reading the ledgers of the ancestor
+// win; overlaps across keys (a wildcard and the names further below it) are found by reading the ledgers of the ancestor
 // keys and of the keys below a wildcard after writing one's own (see Standing.Overlapping).
 //
 // A reservation covers the time between an admission and the moment naas's view of the claims (HeldBy) shows the

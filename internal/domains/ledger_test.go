@@ -188,12 +188,13 @@ func TestHeldBy_ConflictsWithOtherNamespaces(t *testing.T) {
 	}
 }
 
-func TestByKey_GroupsANameWithTheWildcardBelowIt(t *testing.T) {
-	got := ByKey([]string{"b.pay.example.com", "*.pay.example.com", "pay.example.com", "api.example.org", "b.pay.example.com"})
+func TestByKey_GroupsAWildcardWithTheNamesDirectlyUnderIt(t *testing.T) {
+	got := ByKey([]string{"b.pay.example.com", "*.pay.example.com", "pay.example.com", "api.example.org", "b.pay.example.com", "x.b.pay.example.com"})
 	want := map[string][]string{
-		"pay.example.com":   {"*.pay.example.com", "pay.example.com"},
-		"b.pay.example.com": {"b.pay.example.com"},
-		"api.example.org":   {"api.example.org"},
+		"pay.example.com":   {"*.pay.example.com", "b.pay.example.com"},
+		"example.com":       {"pay.example.com"},
+		"example.org":       {"api.example.org"},
+		"b.pay.example.com": {"x.b.pay.example.com"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ByKey (-want +got):\n%s", diff)

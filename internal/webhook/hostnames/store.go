@@ -25,7 +25,8 @@ import (
 
 const (
 	// LedgerPrefix starts the name of every hostname ledger ConfigMap: naas-host-<key>, one per domains.Key (a
-	// name and the wildcard below it: naas-host-api.example.com holds api.example.com and *.api.example.com).
+	// wildcard and the names directly under it: naas-host-pay.example.com holds *.pay.example.com and
+	// api.pay.example.com; a tenant's default hostnames share the ledger of its domain).
 	LedgerPrefix = "naas-host-"
 	// LedgerDataKey holds the ledger, as JSON, in the ConfigMap.
 	LedgerDataKey = "reservations.json"

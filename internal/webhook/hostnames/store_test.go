@@ -95,20 +95,22 @@ func claimWith(name string, hosts ...string) *naasv1alpha1.NamespaceClaim {
 }
 
 // An admission reads and writes the ledgers of its own hostnames' keys and reads those of their ancestors: a
-// bounded number of small objects, however many hostnames the other ledgers hold (50,000 here). Only a wildcard
-// lists, by label, the ledgers below its own key.
+// bounded number of small objects, however many hostnames the ledgers hold (50,000 here, over 1,000 tenant
+// domains). Only a wildcard lists, by label, the ledgers below its own key.
 func TestReserve_TouchesOnlyTheLedgersOfItsKeysAmong50000(t *testing.T) {
 	ctx := context.Background()
-	const held = 50000
-	s := scheme(t)
-	base := fake.NewClientBuilder().WithScheme(s).Build()
+	const held, tenants = 50000, 1000
+	base := fake.NewClientBuilder().WithScheme(scheme(t)).Build()
 	ledgers := newMemory()
 	now := time.Now()
 	fill := NewStore(ledgers, "naas-system")
-	for i := range held {
-		key := fmt.Sprintf("ns-%d.t%d.apps.example.com", i, i%200)
+	for i := range tenants {
+		key := fmt.Sprintf("t%d.apps.example.com", i)
 		if err := fill.Change(ctx, key, false, func(l *domains.Ledger) (bool, error) {
-			l.Reservations = []domains.Reservation{{Hostname: key, Namespace: fmt.Sprintf("ns-%d", i), At: metav1.NewTime(now)}}
+			for j := i; j < held; j += tenants {
+				l.Reservations = append(l.Reservations, domains.Reservation{
+					Hostname: fmt.Sprintf("ns-%d.%s", j, key), Namespace: fmt.Sprintf("ns-%d", j), At: metav1.NewTime(now)})
+			}
 			return true, nil
 		}); err != nil {
 			t.Fatal(err)
@@ -129,41 +131,49 @@ func TestReserve_TouchesOnlyTheLedgersOfItsKeysAmong50000(t *testing.T) {
 		t.Fatalf("conflicts: %v", conflicts)
 	}
 	want := []string{
-		"CREATE naas-host-new.t7.apps.example.com",
 		"GET naas-host-apps.example.com",
 		"GET naas-host-example.com",
-		"GET naas-host-new.t7.apps.example.com",
 		"GET naas-host-t7.apps.example.com",
+		"UPDATE naas-host-t7.apps.example.com",
 	}
 	if got := api.take(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("a name's admission made\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if size := len(ledgers.objs[client.ObjectKey{Namespace: "naas-system", Name: "naas-host-t7.apps.example.com"}].Data[LedgerDataKey]); size > 16<<10 {
+		t.Errorf("the ledger an admission rewrote is %d bytes", size)
 	}
 
 	// The same name for another namespace conflicts in its own ledger, and reads nothing more.
 	if conflicts := reserve(claimWith("other", "ns-5.t5.apps.example.com")); len(conflicts) != 1 || conflicts[0].Namespace != "ns-5" {
 		t.Errorf("conflicts = %v, want ns-5's", conflicts)
 	}
-	if got := api.take(); strings.Join(got, ",") != "GET naas-host-ns-5.t5.apps.example.com" {
+	if got := api.take(); strings.Join(got, ",") != "GET naas-host-t5.apps.example.com" {
 		t.Errorf("a conflicting admission made %v", got)
 	}
 
-	// A wildcard lists the ledgers below its key: those of tenant t9's 250 names, not the 50,000.
-	conflicts := reserve(claimWith("wild", "*.t9.apps.example.com"))
-	if len(conflicts) != held/200 {
-		t.Errorf("%d conflicts for *.t9.apps.example.com, want the %d names below it", len(conflicts), held/200)
+	// A wildcard over another tenant's names conflicts in its own ledger too.
+	if conflicts := reserve(claimWith("wild", "*.t9.apps.example.com")); len(conflicts) != held/tenants {
+		t.Errorf("%d conflicts for *.t9.apps.example.com, want the %d names under it", len(conflicts), held/tenants)
 	}
-	got := api.take()
+	api.take()
+	// A wildcard with nothing under it in its own ledger lists, by label, the ledgers of the keys below it: here
+	// those of the 1,000 tenant domains under apps.example.com, where it finds every name.
+	conflicts := reserve(claimWith("wider", "*.apps.example.com"))
+	if len(conflicts) != held+1 {
+		t.Errorf("%d conflicts for *.apps.example.com, want the %d names under it", len(conflicts), held+1)
+	}
 	lists := 0
+	got := api.take()
 	for _, c := range got {
 		if strings.HasPrefix(c, "LIST ") {
 			lists++
 		}
 	}
-	if lists != 1 || len(got) > 8 {
+	if lists != 1 || len(got) > 6 {
 		t.Errorf("a wildcard's admission made %v, want one list and a few reads", got)
 	}
 	// Refused, it released its own reservation: the ledger of its key is gone again.
-	if l, err := v.Ledgers.Read(ctx, "t9.apps.example.com"); err != nil || len(l.Reservations) != 0 {
+	if l, err := v.Ledgers.Read(ctx, "apps.example.com"); err != nil || len(l.Reservations) != 0 {
 		t.Errorf("a refused wildcard's reservation stays: %v, %v", l, err)
 	}
 }
