@@ -201,20 +201,25 @@ func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryR
 
 // overlapping returns the standing reservations of other namespaces that overlap hosts from the ledgers of keys
 // other than their own: the ancestors of each key (wildcards above it), and for a wildcard every key below its
-// own. It reads O(labels) small ledgers for a name; a wildcard lists the ledgers below it.
+// own. A name's admission reads its keys' ancestors in one list (of small ledgers, most often none); a wildcard's
+// also lists the ledgers below it.
 func (v *Validator) overlapping(ctx context.Context, namespace string, hosts []string, byKey map[string][]string, now time.Time, standing domains.Standing) ([]domains.Conflict, error) {
-	ledgers := map[string]*domains.Ledger{}
-	for k, hs := range byKey {
+	var ancestors []string
+	for k := range byKey {
 		for _, a := range domains.Ancestors(k) {
-			if _, ok := ledgers[a]; ok || byKey[a] != nil {
-				continue
+			if byKey[a] == nil && !slices.Contains(ancestors, a) {
+				ancestors = append(ancestors, a)
 			}
-			l, err := v.Ledgers.Read(ctx, a)
-			if err != nil {
-				return nil, err
-			}
-			ledgers[a] = l
 		}
+	}
+	ledgers, err := v.Ledgers.Of(ctx, ancestors)
+	if err != nil {
+		return nil, err
+	}
+	if ledgers == nil {
+		ledgers = map[string]*domains.Ledger{}
+	}
+	for k, hs := range byKey {
 		if !slices.ContainsFunc(hs, domains.IsWildcard) {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
@@ -36,6 +37,9 @@ const (
 	// labelAbove starts the labels that make a wildcard's check a list: naas.dev/host-above-<n> is a hash of the
 	// key's ancestor of n labels (see domains.Ancestors), so *.example.com lists naas.dev/host-above-2=hash(example.com).
 	labelAbove = "naas.dev/host-above-"
+	// labelKey is a hash of the key of a ledger ConfigMap, so that an admission reads the ledgers of its keys'
+	// ancestors in one list.
+	labelKey = "naas.dev/host-key"
 	// annotationKey names the key of a ledger ConfigMap.
 	annotationKey = "naas.dev/hostname-key"
 
@@ -76,6 +80,9 @@ func NewStore(c client.Client, namespace string) *Store {
 		DataKey: LedgerDataKey,
 		Labels:  map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue, LabelLedger: LedgerHostnames},
 		Empty:   func(l *domains.Ledger) bool { return len(l.Reservations) == 0 },
+		// A key is a tenant's domain for its default hostnames: changed on every claim admission of the tenant.
+		// A deleted ledger is forgotten.
+		Remember: true,
 		// A ledger that cannot be read is not started afresh: that would free every hostname in it.
 	})}
 }
@@ -83,7 +90,7 @@ func NewStore(c client.Client, namespace string) *Store {
 // Change runs f on the key's current ledger and stores the result if f says it changed it (see
 // ledger.Store.Change).
 func (s *Store) Change(ctx context.Context, key string, dryRun bool, f func(l *domains.Ledger) (changed bool, err error)) error {
-	labels := map[string]string{}
+	labels := map[string]string{labelKey: hash(key)}
 	for _, a := range domains.Ancestors(key) {
 		labels[labelAbove+strconv.Itoa(domains.Depth(a))] = hash(a)
 	}
@@ -93,6 +100,22 @@ func (s *Store) Change(ctx context.Context, key string, dryRun bool, f func(l *d
 // Read returns a key's ledger (an empty one if there is none).
 func (s *Store) Read(ctx context.Context, key string) (*domains.Ledger, error) {
 	return s.s.Read(ctx, LedgerName(key))
+}
+
+// Of returns the ledgers of keys that exist, by key, in one list from the API server.
+func (s *Store) Of(ctx context.Context, keys []string) (map[string]*domains.Ledger, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	hashes := make([]string, 0, len(keys))
+	for _, k := range keys {
+		hashes = append(hashes, hash(k))
+	}
+	selector, err := labels.Parse(labelKey + " in (" + strings.Join(hashes, ",") + ")")
+	if err != nil {
+		return nil, err
+	}
+	return s.list(ctx, client.MatchingLabelsSelector{Selector: selector}, func(key string) bool { return slices.Contains(keys, key) })
 }
 
 // Below returns the ledgers of the keys strictly below domain, by key: where the reservations a wildcard
@@ -108,7 +131,7 @@ func (s *Store) All(ctx context.Context) (map[string]*domains.Ledger, error) {
 	return s.list(ctx, client.MatchingLabels{LabelLedger: LedgerHostnames}, func(string) bool { return true })
 }
 
-func (s *Store) list(ctx context.Context, selector client.MatchingLabels, keep func(key string) bool) (map[string]*domains.Ledger, error) {
+func (s *Store) list(ctx context.Context, selector client.ListOption, keep func(key string) bool) (map[string]*domains.Ledger, error) {
 	list := &corev1.ConfigMapList{}
 	if err := s.client.List(ctx, list, client.InNamespace(s.s.Namespace()), selector); err != nil {
 		return nil, fmt.Errorf("list hostname ledgers: %w", err)
