@@ -27,7 +27,9 @@ func TestNamespaceCap_DeletingClaimHoldsItsSlotUntilItsNamespaceIsGone(t *testin
 	p := startPlatform(t, platformConfig{})
 	createTenant(t, "capped", func(s *naasv1alpha1.TenantSpec) { s.MaxNamespaces = ptr.To[int32](1) },
 		user("bob", naasv1alpha1.RoleDeveloper))
-	t.Cleanup(func() { _ = env.Client.Delete(ctx, &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "capped"}}) })
+	t.Cleanup(func() {
+		_ = env.Client.Delete(ctx, &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "capped"}})
+	})
 	request := func(name string) map[string]any {
 		return map[string]any{"name": name, "tenant": "capped", "template": "standard",
 			"parameters": map[string]string{"owner_email": "bob@example.com"}}
