@@ -2,6 +2,7 @@ package hostnames
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -277,4 +279,66 @@ func ancestorsSelector(t *testing.T, keys ...string) string {
 		t.Fatal(err)
 	}
 	return sel.String()
+}
+
+// An upgrade from the ledgers of one ConfigMap per bucket loses no reservation: they move to the ledgers of their
+// keys, and the old ConfigMaps go.
+func TestMigrate_MovesTheReservationsOfBucketLedgers(t *testing.T) {
+	ctx := context.Background()
+	m := newMemory()
+	at := metav1.NewTime(time.Now().Truncate(time.Second))
+	old := &domains.Ledger{Reservations: []domains.Reservation{
+		{Hostname: "a.t1.apps.example.com", Namespace: "a", UID: "ua", At: at},
+		{Hostname: "*.t2.apps.example.com", Namespace: "w", UID: "uw", At: at},
+		{Hostname: "b.t1.apps.example.com", Namespace: "b", UID: "ub", At: at},
+	}}
+	data, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cm := range []*corev1.ConfigMap{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "naas-system", Name: "naas-hostnames-example.com",
+			Labels:      map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue},
+			Annotations: map[string]string{legacyAnnotation: "example.com"}}, Data: map[string]string{LedgerDataKey: string(data)}},
+		// Not a hostname ledger of an earlier version: left alone.
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "naas-system", Name: "naas-hostnames-notes",
+			Labels: map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue}}},
+	} {
+		if err := m.Create(ctx, cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := NewStore(m, "naas-system")
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for key, l := range all {
+		for _, r := range l.Reservations {
+			got[key] = append(got[key], r.Namespace+" "+r.Hostname+" "+string(r.UID)+" "+r.At.UTC().Format(time.RFC3339))
+		}
+	}
+	stamp := at.UTC().Format(time.RFC3339)
+	want := map[string][]string{
+		"t1.apps.example.com": {"a a.t1.apps.example.com ua " + stamp, "b b.t1.apps.example.com ub " + stamp},
+		"t2.apps.example.com": {"w *.t2.apps.example.com uw " + stamp},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ledgers after the migration (-want +got):\n%s", diff)
+	}
+	if _, ok := m.objs[client.ObjectKey{Namespace: "naas-system", Name: "naas-hostnames-example.com"}]; ok {
+		t.Error("the migrated ledger is kept")
+	}
+	if _, ok := m.objs[client.ObjectKey{Namespace: "naas-system", Name: "naas-hostnames-notes"}]; !ok {
+		t.Error("a ConfigMap that is no hostname ledger was deleted")
+	}
+	// A second start finds nothing to migrate and writes nothing.
+	rv := m.rv
+	if err := s.Migrate(ctx); err != nil || m.rv != rv {
+		t.Errorf("a second migration wrote (%v)", err)
+	}
 }
