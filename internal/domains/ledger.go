@@ -59,7 +59,7 @@ type Conflict struct {
 	Hostname, Held, Namespace string
 }
 
-// Reserve reserves hosts (hostnames of this ledger's bucket) for the claim of namespace with uid, at now. If a
+// Reserve reserves hosts (hostnames of this ledger's key) for the claim of namespace with uid, at now. If a
 // standing reservation of another namespace overlaps one of them, it returns the conflicts and changes nothing.
 // A reservation younger than ReservationTTL stands. An expired one is dropped when standing.Known accounts for it;
 // otherwise, if it overlaps (or is among the oldest few, so that the reservations of deleted claims do not pile

@@ -60,7 +60,7 @@ func (d *Defaulter) Handle(ctx context.Context, req admission.Request) admission
 }
 
 // Validator admits the hostnames and collaborators of claims being created or updated (see Validate), and
-// reserves the hostnames the request adds in the hostname ledger of their bucket.
+// reserves the hostnames the request adds in the hostname ledgers of their keys (domains.Key).
 type Validator struct {
 	// Client reads tenants, templates and claims from the manager's cache.
 	Client client.Reader
