@@ -75,18 +75,11 @@ type Validator struct {
 	BaseDomain string
 	Privileged func(tenancy.User) bool
 	Decoder    admission.Decoder
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock; time.Now when nil.
+	Clock webhook.Clock
 }
 
 var _ admission.Handler = (*Validator)(nil)
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -165,7 +158,7 @@ func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryR
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	now := v.now()
+	now := v.Clock.Now()
 	standing := domains.Standing{Known: v.known(ctx, held), Holds: v.holds(ctx)}
 	var reserved []string
 	conflicts, err := func() ([]domains.Conflict, error) {
@@ -255,7 +248,7 @@ func (v *Validator) Collect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := v.now()
+	now := v.Clock.Now()
 	var errs []error
 	for key, l := range all {
 		if !l.Expired(now) {
@@ -263,7 +256,7 @@ func (v *Validator) Collect(ctx context.Context) error {
 		}
 		standing := domains.Standing{Known: v.known(ctx, nil), Holds: v.holds(ctx)}
 		if err := v.Ledgers.Change(ctx, key, false, func(l *domains.Ledger) (bool, error) {
-			return l.Collect(v.now(), standing)
+			return l.Collect(v.Clock.Now(), standing)
 		}); err != nil {
 			errs = append(errs, err)
 		}

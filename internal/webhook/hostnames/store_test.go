@@ -120,7 +120,7 @@ func TestReserve_TouchesOnlyTheLedgersOfItsKeysAmong50000(t *testing.T) {
 		}
 	}
 	api := &calls{Client: ledgers}
-	v := &Validator{Client: base, Reader: base, Ledgers: NewStore(api, "naas-system"), Now: func() time.Time { return now }}
+	v := &Validator{Client: base, Reader: base, Ledgers: NewStore(api, "naas-system"), Clock: func() time.Time { return now }}
 
 	reserve := func(c *naasv1alpha1.NamespaceClaim) []domains.Conflict {
 		t.Helper()

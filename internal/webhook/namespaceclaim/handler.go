@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"time"
 
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -92,18 +91,11 @@ type Validator struct {
 	Ledgers    *tenantledger.Store
 	Privileged func(tenancy.User) bool
 	Decoder    admission.Decoder
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock; time.Now when nil.
+	Clock webhook.Clock
 }
 
 var _ admission.Handler = (*Validator)(nil)
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -238,7 +230,7 @@ func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (R
 		if err != nil {
 			return false, err
 		}
-		now := v.now()
+		now := v.Clock.Now()
 		l.ReleaseClaim(r.Claim.Name)
 		r.Current = l.CountClaims(existing, now)
 		if res = Validate(r); !res.Allowed() {

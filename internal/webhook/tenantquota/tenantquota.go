@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,18 +37,11 @@ type Validator struct {
 	Ledgers *tenantledger.Store
 	Counter *tenantledger.Counter
 	Decoder admission.Decoder
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock; time.Now when nil.
+	Clock webhook.Clock
 }
 
 var _ admission.Handler = (*Validator)(nil)
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -68,7 +60,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	arrived := v.now()
+	arrived := v.Clock.Now()
 	hard := tenant.Spec.Quota
 	qr := quota.Request{Hard: hard, Key: quota.Key(kind, req.Namespace, obj.GetName()), UID: obj.GetUID(), Arrived: arrived}
 	if qr.Usage, err = quota.Usage(obj, arrived); err != nil {
@@ -85,7 +77,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 
 	var exceeded *quota.Exceeded
 	err = v.Ledgers.Change(ctx, tenant, req.DryRun != nil && *req.DryRun, func(l *quota.Ledger) (bool, error) {
-		now := v.now()
+		now := v.Clock.Now()
 		var changed bool
 		var err error
 		exceeded, changed, err = l.Admit(qr, now, func() (corev1.ResourceList, quota.Seen, error) {

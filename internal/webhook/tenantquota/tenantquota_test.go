@@ -82,7 +82,7 @@ func validator(t *testing.T, pods ...client.Object) (*Validator, client.Client) 
 	c := fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
 	return &Validator{
 		Client: c, Reader: c, Ledgers: tenantledger.NewStore(c, "naas-system"), Counter: &tenantledger.Counter{Reader: c},
-		Decoder: admission.NewDecoder(s), Now: func() time.Time { return now },
+		Decoder: admission.NewDecoder(s), Clock: func() time.Time { return now },
 	}, c
 }
 
