@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -128,9 +127,6 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	} else {
 		res = Validate(r)
 	}
-	if res.Err == nil && req.Operation == admissionv1.Delete && (req.DryRun == nil || !*req.DryRun) {
-		v.release(ctx, r)
-	}
 	if res.Err != nil {
 		return webhook.Deny(res.Err)
 	}
@@ -243,21 +239,6 @@ func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (R
 		return Result{}, fmt.Errorf("count the namespaces of tenant %s: %w", r.Tenant.Name, err)
 	}
 	return res, nil
-}
-
-// release drops the slot a claim being deleted may still hold in its tenant's ledger: the claim was written,
-// and a claim being deleted no longer counts. A failure only delays the release until the slot expires.
-func (v *Validator) release(ctx context.Context, r Request) {
-	if r.Tenant == nil || r.Tenant.Spec.MaxNamespaces == nil {
-		return
-	}
-	if err := v.Ledgers.Change(ctx, r.Tenant, false, func(l *quota.Ledger) (bool, error) {
-		n := len(l.Claims)
-		l.ReleaseClaim(r.Old.Name)
-		return len(l.Claims) != n, nil
-	}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Release the namespace slot of a deleted claim", "claim", r.Old.Name)
-	}
 }
 
 // countClaims returns the tenant's claims that hold a namespace (tenancy.HoldsNamespace), by name: those being
