@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -127,6 +128,9 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	} else {
 		res = Validate(r)
 	}
+	if res.Err == nil && req.Operation == admissionv1.Delete && (req.DryRun == nil || !*req.DryRun) {
+		v.release(ctx, r)
+	}
 	if res.Err != nil {
 		return webhook.Deny(res.Err)
 	}
@@ -227,10 +231,12 @@ func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (R
 			return false, err
 		}
 		now := v.Clock.Now()
+		before := len(l.Claims)
 		l.ReleaseClaim(r.Claim.Name)
 		r.Current = l.CountClaims(existing, now)
 		if res = Validate(r); !res.Allowed() {
-			return false, nil
+			// The entries the count dropped (claims the cache now shows, or expired) go even so.
+			return len(l.Claims) != before, nil
 		}
 		l.AddClaim(r.Claim.Name, r.Claim.UID, now)
 		return true, nil
@@ -239,6 +245,27 @@ func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (R
 		return Result{}, fmt.Errorf("count the namespaces of tenant %s: %w", r.Tenant.Name, err)
 	}
 	return res, nil
+}
+
+// release drops a deleted claim's entry from its tenant's ledger once naas's cache shows the claim: the claim then
+// counts itself, deleting included, until it is gone (tenancy.HoldsNamespace). The entry of a claim the cache does
+// not show yet stays, and expires within a minute, so that the claim is never counted nowhere. A failure only
+// delays the release until the entry expires.
+func (v *Validator) release(ctx context.Context, r Request) {
+	if r.Tenant == nil || r.Tenant.Spec.MaxNamespaces == nil {
+		return
+	}
+	cached, err := webhook.Get[naasv1alpha1.NamespaceClaim](ctx, v.Client, r.Old.Name)
+	if err != nil || cached == nil || cached.UID != r.Old.UID {
+		return
+	}
+	if err := v.Ledgers.Change(ctx, r.Tenant, false, func(l *quota.Ledger) (bool, error) {
+		n := len(l.Claims)
+		l.ReleaseClaim(r.Old.Name)
+		return len(l.Claims) != n, nil
+	}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Release the ledger entry of a deleted claim", "claim", r.Old.Name)
+	}
 }
 
 // countClaims returns the tenant's claims that hold a namespace (tenancy.HoldsNamespace), by name: those being
