@@ -31,8 +31,9 @@ const (
 	LedgerPrefix = "naas-host-"
 	// LedgerDataKey holds the ledger, as JSON, in the ConfigMap.
 	LedgerDataKey = "reservations.json"
-	// LabelLedger tells naas's ledger ConfigMaps apart; hostname ledgers have the value LedgerHostnames.
-	LabelLedger     = "naas.dev/ledger"
+	// LabelLedger tells naas's ledger ConfigMaps apart.
+	LabelLedger = "naas.dev/ledger"
+	// LedgerHostnames is the value of LabelLedger on the hostname ledgers.
 	LedgerHostnames = "hostnames"
 	// labelAbove starts the labels that make a wildcard's check a list: naas.dev/host-above-<n> is a hash of the
 	// key's ancestor of n labels (see domains.Ancestors), so *.example.com lists naas.dev/host-above-2=hash(example.com).

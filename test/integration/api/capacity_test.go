@@ -106,7 +106,7 @@ func TestNamespaceCap_DeletingClaimHoldsItsSlotUntilItsNamespaceIsGone(t *testin
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("claim still there (%v)", err)
+		return fmt.Errorf("claim still there (%w)", err)
 	})
 	poll(t, 30*time.Second, "kubectl admits capped-b", func() error {
 		return bob.Create(ctx, kubectlClaim("capped-b"), client.DryRunAll)
