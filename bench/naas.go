@@ -82,6 +82,8 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 	args := append([]string{"serve", "--kubeconfig", kubeconfig, "--addr", n.Addr,
 		"--data-dir", filepath.Join(c.Dir, "naas-data"), "--seed-defaults",
 		"--token-file", tokens, "--rate-limit-per-user=0", "--rate-limit-per-tenant=0",
+		// The base domain of `naas up`: every claim then reserves its default hostname, as on a default install.
+		"--base-domain", "apps.localhost",
 		// Profiles at /debug/pprof/, to look into a run: serving them costs nothing until asked.
 		"--profiling",
 		// One webhook port for the whole run, as a Service gives naas in a cluster: a restart then

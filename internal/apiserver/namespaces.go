@@ -249,7 +249,8 @@ func limitGroups(groups []string) []string {
 	return slices.Clone(groups)
 }
 
-// countClaims is the number of tenant's claims other than the one named except.
+// countClaims is the number of the tenant's namespaces while the claim named except is being created
+// (tenancy.HoldsNamespace: deleting claims count until their namespace is gone), as the claim webhook counts.
 func (s *Server) countClaims(ctx context.Context, tenant, except string) (int, error) {
 	claims, err := s.claimsByIndex(ctx, cacheindex.ClaimTenant, tenant)
 	if err != nil {
@@ -257,7 +258,7 @@ func (s *Server) countClaims(ctx context.Context, tenant, except string) (int, e
 	}
 	n := 0
 	for _, c := range claims {
-		if c.Name != except {
+		if tenancy.HoldsNamespace(c, except) {
 			n++
 		}
 	}

@@ -127,16 +127,37 @@ func Covers(hostnames []string, h string) bool {
 	return false
 }
 
-// Bucket is the reservation bucket of hostname h: the last two labels of its name (without wildcard). Two
-// hostnames that overlap always share their bucket, so reservations in one bucket decide every conflict of the
-// names in it. Validate requires at least two labels, so every valid hostname has a bucket.
-func Bucket(h string) string {
-	labels := strings.Split(suffix(h), ".")
-	if len(labels) < 2 {
+// Key is the domain whose ledger reserves hostname h: the parent domain of a name, the domain below the wildcard
+// label of a wildcard. A wildcard and the names directly under it share their key (*.pay.example.com and
+// api.pay.example.com: pay.example.com), and so do a tenant's default hostnames (<namespace>.<tenant domain>).
+// Two hostnames overlap only when their keys are equal or one is a wildcard whose key lies above the other's (see
+// Overlap): Ancestors, and the keys below a wildcard's, are where an overlapping reservation can be besides.
+func Key(h string) string {
+	if IsWildcard(h) {
 		return suffix(h)
 	}
-	return strings.Join(labels[len(labels)-2:], ".")
+	if _, parent, ok := strings.Cut(h, "."); ok {
+		return parent
+	}
+	return h
 }
+
+// Ancestors are the domains strictly above key that can be keys themselves (at least two labels), nearest first:
+// b.example.com and example.com for a.b.example.com.
+func Ancestors(key string) []string {
+	var out []string
+	for {
+		_, parent, ok := strings.Cut(key, ".")
+		if !ok || !strings.Contains(parent, ".") {
+			return out
+		}
+		out = append(out, parent)
+		key = parent
+	}
+}
+
+// Depth is the number of labels of a domain.
+func Depth(domain string) int { return strings.Count(domain, ".") + 1 }
 
 // Join is the value of the namespace annotation listing hostnames.
 func Join(hosts []string) string { return strings.Join(hosts, ",") }

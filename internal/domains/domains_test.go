@@ -1,6 +1,7 @@
 package domains
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -125,15 +126,39 @@ func TestOverlap_WildcardsIncluded(t *testing.T) {
 	}
 }
 
-func TestOverlap_ImpliesTheSameBucket(t *testing.T) {
+func TestOverlap_ImpliesKeysOnOneLine(t *testing.T) {
+	// An admission reserves under its own keys and reads the ledgers of their ancestors, and, for a wildcard,
+	// those below its key: every overlapping hostname must be found there.
 	names := []string{"a.example.com", "x.a.example.com", "*.a.example.com", "*.example.com", "*.x.a.example.com",
 		"b.example.org", "*.b.example.org", "example.com", "y.b.example.org"}
+	below := func(k, of string) bool { return slices.Contains(Ancestors(k), of) }
+	shared := 0
 	for _, a := range names {
 		for _, b := range names {
-			if Overlap(a, b) && Bucket(a) != Bucket(b) {
-				t.Errorf("%q and %q overlap but are in buckets %q and %q", a, b, Bucket(a), Bucket(b))
+			ka, kb := Key(a), Key(b)
+			if !Overlap(a, b) {
+				continue
+			}
+			switch {
+			case ka == kb:
+				shared++
+			case below(ka, kb) && IsWildcard(b), below(kb, ka) && IsWildcard(a):
+			default:
+				t.Errorf("%q and %q overlap but neither is a wildcard whose key %q or %q lies above the other's", a, b, kb, ka)
 			}
 		}
+	}
+	if Key("x.a.example.com") != "a.example.com" || Key("*.a.example.com") != "a.example.com" {
+		t.Error("a wildcard and the names directly under it must share their key")
+	}
+	if got := Ancestors("a.b.example.com"); !slices.Equal(got, []string{"b.example.com", "example.com"}) {
+		t.Errorf("Ancestors(a.b.example.com) = %v", got)
+	}
+	if shared == 0 {
+		t.Error("no overlapping pair shares a key")
+	}
+	if got := Ancestors("example.com"); len(got) != 0 {
+		t.Errorf("Ancestors(example.com) = %v, want none", got)
 	}
 }
 

@@ -31,13 +31,14 @@ type Reservation struct {
 
 func (r Reservation) expired(now time.Time) bool { return now.Sub(r.At.Time) > ReservationTTL }
 
-// Ledger holds the reservations of the hostnames of one Bucket. It lives in one object per bucket written with
-// compare-and-swap, so that two admissions racing for overlapping hostnames cannot both win: every hostname that
-// could overlap a name is in that name's bucket.
+// Ledger holds the reservations of the hostnames of one Key (a wildcard and the names directly under it). It lives in one
+// small object per key, written with compare-and-swap, so that two admissions racing for the same key cannot both
+// win; overlaps across keys (a wildcard and the names further below it) are found by reading the ledgers of the ancestor
+// keys and of the keys below a wildcard after writing one's own (see Standing.Overlapping).
 //
 // A reservation covers the time between an admission and the moment naas's view of the claims (HeldBy) shows the
 // claim: once expired, a reservation its claim is known to hold is dropped, as the claim itself now stands for
-// it. The ledger therefore holds about one minute of admissions, however many hostnames the bucket has.
+// it (Collect). A ledger therefore lives about one minute after its last admission.
 type Ledger struct {
 	Reservations []Reservation `json:"reservations,omitempty"`
 }
@@ -58,7 +59,7 @@ type Conflict struct {
 	Hostname, Held, Namespace string
 }
 
-// Reserve reserves hosts (hostnames of this ledger's bucket) for the claim of namespace with uid, at now. If a
+// Reserve reserves hosts (hostnames of this ledger's key) for the claim of namespace with uid, at now. If a
 // standing reservation of another namespace overlaps one of them, it returns the conflicts and changes nothing.
 // A reservation younger than ReservationTTL stands. An expired one is dropped when standing.Known accounts for it;
 // otherwise, if it overlaps (or is among the oldest few, so that the reservations of deleted claims do not pile
@@ -155,16 +156,105 @@ func HeldBy(namespace string, hosts []string, held map[string][]string) []Confli
 	return out
 }
 
-// ByBucket groups hostnames by Bucket, each group sorted.
-func ByBucket(hosts []string) map[string][]string {
+// ByKey groups hostnames by Key, each group sorted.
+func ByKey(hosts []string) map[string][]string {
 	out := map[string][]string{}
 	for _, h := range hosts {
-		b := Bucket(h)
-		out[b] = append(out[b], h)
+		k := Key(h)
+		out[k] = append(out[k], h)
 	}
-	for b := range out {
-		slices.Sort(out[b])
-		out[b] = slices.Compact(out[b])
+	for k := range out {
+		slices.Sort(out[k])
+		out[k] = slices.Compact(out[k])
 	}
 	return out
+}
+
+// Release drops the reservations of hosts that namespace made at at (undoing a Reserve whose admission was refused
+// after all), and reports whether it dropped any. Times compare to the second, as the ledger stores them.
+func (l *Ledger) Release(namespace string, hosts []string, at time.Time) bool {
+	n := len(l.Reservations)
+	at = at.Truncate(time.Second)
+	l.Reservations = slices.DeleteFunc(l.Reservations, func(r Reservation) bool {
+		return r.Namespace == namespace && r.At.Truncate(time.Second).Equal(at) && slices.Contains(hosts, r.Hostname)
+	})
+	return len(l.Reservations) != n
+}
+
+// Overlapping returns the reservations of other namespaces than namespace that overlap hosts and stand: younger
+// than ReservationTTL, or, once expired, held by their claim (standing.Holds). It changes nothing: it is how an
+// admission checks the ledgers of other keys after reserving in its own.
+func (l *Ledger) Overlapping(namespace string, hosts []string, now time.Time, standing Standing) ([]Conflict, error) {
+	var out []Conflict
+	for _, r := range l.Reservations {
+		if r.Namespace == namespace {
+			continue
+		}
+		for _, h := range hosts {
+			if !Overlap(h, r.Hostname) {
+				continue
+			}
+			stands := !r.expired(now)
+			if !stands {
+				var err error
+				if stands, err = standing.Holds(r); err != nil {
+					return nil, err
+				}
+			}
+			if stands {
+				out = append(out, Conflict{Hostname: h, Held: r.Hostname, Namespace: r.Namespace})
+			}
+			break
+		}
+	}
+	return out, nil
+}
+
+// Collect drops the expired reservations that no longer need to stand: those standing.Known accounts for (the claim
+// stands for its hostname itself) and those whose claim does not hold them (standing.Holds). It reports whether it
+// dropped any; a ledger left empty is deleted.
+func (l *Ledger) Collect(now time.Time, standing Standing) (bool, error) {
+	kept := l.Reservations[:0:0]
+	for _, r := range l.Reservations {
+		if !r.expired(now) {
+			kept = append(kept, r)
+			continue
+		}
+		if standing.Known(r) {
+			continue
+		}
+		holds, err := standing.Holds(r)
+		if err != nil {
+			return false, err
+		}
+		if holds {
+			kept = append(kept, r)
+		}
+	}
+	changed := len(kept) != len(l.Reservations)
+	l.Reservations = kept
+	return changed, nil
+}
+
+// Expired reports whether every reservation of the ledger is older than ReservationTTL at now.
+func (l *Ledger) Expired(now time.Time) bool {
+	for _, r := range l.Reservations {
+		if !r.expired(now) {
+			return false
+		}
+	}
+	return true
+}
+
+// Adopt adds the reservations of rs that the ledger does not hold yet (same hostname and namespace), for the
+// migration of older ledgers, and reports whether it added any.
+func (l *Ledger) Adopt(rs []Reservation) bool {
+	changed := false
+	for _, r := range rs {
+		if !slices.ContainsFunc(l.Reservations, func(o Reservation) bool { return o.Hostname == r.Hostname && o.Namespace == r.Namespace }) {
+			l.Reservations = append(l.Reservations, r)
+			changed = true
+		}
+	}
+	return changed
 }

@@ -188,13 +188,74 @@ func TestHeldBy_ConflictsWithOtherNamespaces(t *testing.T) {
 	}
 }
 
-func TestByBucket_GroupsByTheLastTwoLabels(t *testing.T) {
-	got := ByBucket([]string{"b.pay.example.com", "*.pay.example.com", "api.example.org", "b.pay.example.com"})
+func TestByKey_GroupsAWildcardWithTheNamesDirectlyUnderIt(t *testing.T) {
+	got := ByKey([]string{"b.pay.example.com", "*.pay.example.com", "pay.example.com", "api.example.org", "b.pay.example.com", "x.b.pay.example.com"})
 	want := map[string][]string{
-		"example.com": {"*.pay.example.com", "b.pay.example.com"},
-		"example.org": {"api.example.org"},
+		"pay.example.com":   {"*.pay.example.com", "b.pay.example.com"},
+		"example.com":       {"pay.example.com"},
+		"example.org":       {"api.example.org"},
+		"b.pay.example.com": {"x.b.pay.example.com"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ByBucket (-want +got):\n%s", diff)
+		t.Errorf("ByKey (-want +got):\n%s", diff)
+	}
+}
+
+func TestLedger_Overlapping(t *testing.T) {
+	now := t0.Add(10 * time.Minute)
+	fresh, old := now.Add(-10*time.Second), now.Add(-2*ReservationTTL)
+	l := &Ledger{Reservations: []Reservation{
+		reservation("*.pay.example.com", "wild", fresh),
+		reservation("*.pay.example.com", "gone", old),
+		reservation("*.pay.example.com", "still", old),
+		reservation("pay.example.com", "apex", fresh),
+		reservation("*.pay.example.com", "mine", fresh),
+	}}
+	got, err := l.Overlapping("mine", []string{"api.pay.example.com"}, now, holding("still/*.pay.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Conflict{
+		{Hostname: "api.pay.example.com", Held: "*.pay.example.com", Namespace: "wild"},
+		{Hostname: "api.pay.example.com", Held: "*.pay.example.com", Namespace: "still"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Overlapping (-want +got):\n%s", diff)
+	}
+	if len(l.Reservations) != 5 {
+		t.Error("Overlapping changed the ledger")
+	}
+}
+
+func TestLedger_CollectAndRelease(t *testing.T) {
+	now := t0.Add(10 * time.Minute)
+	fresh, old := now.Add(-10*time.Second), now.Add(-2*ReservationTTL)
+	l := &Ledger{Reservations: []Reservation{
+		reservation("a.example.com", "fresh", fresh),
+		reservation("b.example.com", "known", old),
+		reservation("c.example.com", "held", old),
+		reservation("d.example.com", "gone", old),
+	}}
+	if l.Expired(now) {
+		t.Error("a ledger with a fresh reservation is not expired")
+	}
+	standing := holding("held/c.example.com")
+	standing.Known = func(r Reservation) bool { return r.Namespace == "known" }
+	changed, err := l.Collect(now, standing)
+	if err != nil || !changed {
+		t.Fatalf("Collect() = %v, %v", changed, err)
+	}
+	want := []Reservation{reservation("a.example.com", "fresh", fresh), reservation("c.example.com", "held", old)}
+	if diff := cmp.Diff(want, l.Reservations); diff != "" {
+		t.Errorf("after Collect (-want +got):\n%s", diff)
+	}
+	if l.Release("fresh", []string{"a.example.com"}, now) {
+		t.Error("Release dropped a reservation made at another time")
+	}
+	if !l.Release("fresh", []string{"a.example.com"}, fresh) || len(l.Reservations) != 1 {
+		t.Errorf("Release did not drop the reservation it was given: %v", l.Reservations)
+	}
+	if !l.Adopt([]Reservation{reservation("c.example.com", "held", now), reservation("e.example.com", "new", now)}) || len(l.Reservations) != 2 {
+		t.Errorf("Adopt must add only what the ledger does not hold: %v", l.Reservations)
 	}
 }

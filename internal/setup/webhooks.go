@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,9 +32,10 @@ import (
 	"github.com/naas-dev/naas/internal/apply"
 	"github.com/naas-dev/naas/internal/certs"
 	"github.com/naas-dev/naas/internal/controller/workloadpolicy"
+	"github.com/naas-dev/naas/internal/domains"
+	"github.com/naas-dev/naas/internal/quota/tenantledger"
 	"github.com/naas-dev/naas/internal/webhook"
 	"github.com/naas-dev/naas/internal/webhook/hostnames"
-	"github.com/naas-dev/naas/internal/webhook/ledger"
 	"github.com/naas-dev/naas/internal/webhook/namespaceclaim"
 	"github.com/naas-dev/naas/internal/webhook/pullpolicy"
 	"github.com/naas-dev/naas/internal/webhook/tenant"
@@ -225,16 +227,22 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	}
 	decoder := admission.NewDecoder(mgr.GetScheme())
 	privileged := webhook.Privileged([]string{p.Identity})
-	ledgers := ledger.NewStore(direct, e.namespace)
-	counter := &ledger.Counter{Reader: mgr.GetAPIReader()}
+	ledgers := tenantledger.NewStore(direct, e.namespace)
+	counter := &tenantledger.Counter{Reader: mgr.GetAPIReader()}
 	mux := http.NewServeMux()
 	claimsDefaulter := &namespaceclaim.Defaulter{Privileged: privileged, Decoder: decoder}
 	claimsValidator := &namespaceclaim.Validator{
 		Client: mgr.GetClient(), Cache: mgr.GetCache(), Ledgers: ledgers, Privileged: privileged, Decoder: decoder,
 	}
 	hostnamesDefaulter := &hostnames.Defaulter{Client: mgr.GetClient(), BaseDomain: p.opts.Bundle.BaseDomain, Decoder: decoder}
+	hostLedgers := hostnames.NewStore(direct, e.namespace)
+	// Before anything is admitted: the ledgers of earlier versions hold the last minute's reservations.
+	if err := hostLedgers.Migrate(ctx); err != nil {
+		_ = listener.Close()
+		return err
+	}
 	hostnamesValidator := &hostnames.Validator{
-		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: hostnames.NewStore(direct, e.namespace),
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: hostLedgers,
 		BaseDomain: p.opts.Bundle.BaseDomain, Privileged: privileged, Decoder: decoder, Indexed: true,
 	}
 	createUpdate := []string{string(admissionv1.Create), string(admissionv1.Update)}
@@ -278,7 +286,16 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	}
 	server := &webhookServer{listener: listener, handler: mux, getCertificate: certManager.GetCertificate}
 	p.opts.ReadyChecks = append(p.opts.ReadyChecks, server.ready)
-	for _, r := range []manager.Runnable{server, certManager} {
+	// Hostname ledgers live about a minute after their last admission: the leader collects them.
+	collectHostnames := manager.RunnableFunc(func(ctx context.Context) error {
+		wait.UntilWithContext(ctx, func(ctx context.Context) {
+			if err := hostnamesValidator.Collect(ctx); err != nil {
+				ctrl.LoggerFrom(ctx).Error(err, "Collect expired hostname reservations")
+			}
+		}, domains.ReservationTTL)
+		return nil
+	})
+	for _, r := range []manager.Runnable{server, certManager, collectHostnames} {
 		if err := mgr.Add(r); err != nil {
 			return err
 		}

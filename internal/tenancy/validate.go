@@ -108,6 +108,15 @@ func ValidateCreate(claim *naasv1alpha1.NamespaceClaim, tenant *naasv1alpha1.Ten
 	return errs
 }
 
+// HoldsNamespace reports whether claim c counts as one of its tenant's namespaces, toward spec.maxNamespaces, while
+// the claim named except is being created: every claim of the tenant other than except, deleting ones included. A
+// claim being deleted keeps its namespace (Terminating, for as long as finalizers of what runs in it hold it), and
+// naas's finalizer keeps the claim until the namespace is gone: only then is its slot free. The claim webhook and
+// the REST API both count with it, so that kubectl and the API give one answer.
+func HoldsNamespace(c *naasv1alpha1.NamespaceClaim, except string) bool {
+	return c.Name != except
+}
+
 // CheckNamespaceCount returns an error when tenant t, which holds current namespaces, may not have another one
 // under its spec.maxNamespaces; nil when it may or when the tenant has no cap.
 func CheckNamespaceCount(t *naasv1alpha1.Tenant, current int) *field.Error {

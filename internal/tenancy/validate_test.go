@@ -3,8 +3,10 @@ package tenancy
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
@@ -256,6 +258,30 @@ func TestValidateCreate(t *testing.T) {
 			errs := ValidateCreate(tt.claim, tt.tenant, web, tier("dev"), tt.current)
 			if diff := cmp.Diff(tt.want, summarize(errs)); diff != "" {
 				t.Errorf("ValidateCreate() errors mismatch (-want +got):\n%s\nerrors: %v", diff, errs)
+			}
+		})
+	}
+}
+
+func TestHoldsNamespace_CountsDeletingClaimsUntilTheyAreGone(t *testing.T) {
+	live := claim("pay-a", "payments", "web").obj()
+	deleting := claim("pay-b", "payments", "web").obj()
+	deleting.DeletionTimestamp = &metav1.Time{Time: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)}
+	deleting.Finalizers = []string{naasv1alpha1.FinalizerNamespace}
+	tests := []struct {
+		name   string
+		claim  *naasv1alpha1.NamespaceClaim
+		except string
+		want   bool
+	}{
+		{name: "a live claim", claim: live, except: "pay-new", want: true},
+		{name: "a claim being deleted, its namespace still Terminating", claim: deleting, except: "pay-new", want: true},
+		{name: "the claim being created (a retried create)", claim: live, except: "pay-a", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HoldsNamespace(tt.claim, tt.except); got != tt.want {
+				t.Errorf("HoldsNamespace() = %v, want %v", got, tt.want)
 			}
 		})
 	}

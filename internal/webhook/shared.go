@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -119,4 +120,15 @@ func Get[T any, PT interface {
 		}
 		return obj, nil
 	})
+}
+
+// Clock is a webhook's clock, which tests set; nil is time.Now.
+type Clock func() time.Time
+
+// Now returns the current time of the clock.
+func (c Clock) Now() time.Time {
+	if c == nil {
+		return time.Now()
+	}
+	return c()
 }

@@ -16,7 +16,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/quota"
-	"github.com/naas-dev/naas/internal/webhook/ledger"
+	"github.com/naas-dev/naas/internal/quota/tenantledger"
 )
 
 // DefaultQuotaSyncPeriod is how often a tenant's usage is counted afresh: it bounds how long a deleted pod's
@@ -27,8 +27,8 @@ const DefaultQuotaSyncPeriod = 10 * time.Second
 // reservations of objects that were never written) and publishes the usage in status.used.
 type QuotaReconciler struct {
 	Client  client.Client
-	Ledgers *ledger.Store
-	Counter *ledger.Counter
+	Ledgers *tenantledger.Store
+	Counter *tenantledger.Counter
 	// SyncPeriod between counts; DefaultQuotaSyncPeriod when zero.
 	SyncPeriod time.Duration
 	// Now is the clock; time.Now when nil.
@@ -52,7 +52,7 @@ func (r *QuotaReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	}
 	var used corev1.ResourceList
 	if len(t.Spec.Quota) > 0 {
-		l, err := ledger.Settle(ctx, r.Ledgers, r.Counter, t, now)
+		l, err := tenantledger.Settle(ctx, r.Ledgers, r.Counter, t, now)
 		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("count the usage of tenant %s: %w", t.Name, err)
 		}

@@ -2,15 +2,18 @@ package hostnames
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -57,7 +60,7 @@ func (d *Defaulter) Handle(ctx context.Context, req admission.Request) admission
 }
 
 // Validator admits the hostnames and collaborators of claims being created or updated (see Validate), and
-// reserves the hostnames the request adds in the hostname ledger of their bucket.
+// reserves the hostnames the request adds in the hostname ledgers of their keys (domains.Key).
 type Validator struct {
 	// Client reads tenants, templates and claims from the manager's cache.
 	Client client.Reader
@@ -72,18 +75,11 @@ type Validator struct {
 	BaseDomain string
 	Privileged func(tenancy.User) bool
 	Decoder    admission.Decoder
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock; time.Now when nil.
+	Clock webhook.Clock
 }
 
 var _ admission.Handler = (*Validator)(nil)
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -142,9 +138,12 @@ func (v *Validator) resolve(ctx context.Context, r *Request) error {
 	return nil
 }
 
-// reserve checks hosts against what other namespaces hold, as the cache shows the claims, then reserves them,
-// bucket by bucket, each in one compare-and-swap of its ledger, which holds the admissions of the last minute (the
-// cache may not show them yet). A conflict found in a later bucket leaves the earlier reservations to expire.
+// reserve checks hosts against what other namespaces hold, as the cache shows the claims, then reserves them in
+// the ledgers of their keys, which hold the admissions of the last minute (the cache may not show them yet): key by
+// key, each in one compare-and-swap of its small ledger, so that admissions of unrelated hostnames never touch the
+// same object. Overlaps across keys (a wildcard and the names below it) are checked after the reservations are
+// written, in the ledgers of the keys' ancestors and of the keys below a wildcard: of two such admissions racing,
+// the later to write sees the other. A refused admission releases what it reserved.
 func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryRun bool) ([]domains.Conflict, error) {
 	held, err := v.held(ctx, hosts)
 	if err != nil {
@@ -153,30 +152,116 @@ func (v *Validator) reserve(ctx context.Context, r Request, hosts []string, dryR
 	if conflicts := domains.HeldBy(r.Claim.Name, hosts, held); len(conflicts) > 0 {
 		return conflicts, nil
 	}
-	byBucket := domains.ByBucket(hosts)
-	buckets := make([]string, 0, len(byBucket))
-	for b := range byBucket {
-		buckets = append(buckets, b)
+	byKey := domains.ByKey(hosts)
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
 	}
-	sort.Strings(buckets)
-	for _, b := range buckets {
-		var conflicts []domains.Conflict
-		err := v.Ledgers.Change(ctx, b, dryRun, func(l *domains.Ledger) (bool, error) {
-			var err error
-			conflicts, err = l.Reserve(r.Claim.Name, r.Claim.UID, byBucket[b], v.now(), domains.Standing{
-				Known: v.known(ctx, held),
-				Holds: v.holds(ctx),
+	sort.Strings(keys)
+	now := v.Clock.Now()
+	standing := domains.Standing{Known: v.known(ctx, held), Holds: v.holds(ctx)}
+	var reserved []string
+	conflicts, err := func() ([]domains.Conflict, error) {
+		for _, k := range keys {
+			var conflicts []domains.Conflict
+			err := v.Ledgers.Change(ctx, k, dryRun, func(l *domains.Ledger) (bool, error) {
+				var err error
+				conflicts, err = l.Reserve(r.Claim.Name, r.Claim.UID, byKey[k], now, standing)
+				return err == nil && len(conflicts) == 0, err
 			})
-			return err == nil && len(conflicts) == 0, err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reserve hostnames %v for namespace %s: %w", byBucket[b], r.Claim.Name, err)
+			if err != nil {
+				return nil, fmt.Errorf("reserve hostnames %v for namespace %s: %w", byKey[k], r.Claim.Name, err)
+			}
+			if len(conflicts) > 0 {
+				return conflicts, nil
+			}
+			reserved = append(reserved, k)
 		}
-		if len(conflicts) > 0 {
-			return conflicts, nil
+		return v.overlapping(ctx, r.Claim.Name, hosts, byKey, now, standing)
+	}()
+	if (err != nil || len(conflicts) > 0) && !dryRun {
+		for _, k := range reserved {
+			if err := v.Ledgers.Change(ctx, k, false, func(l *domains.Ledger) (bool, error) {
+				return l.Release(r.Claim.Name, byKey[k], now), nil
+			}); err != nil {
+				// It expires in a minute, and is dropped then as its claim does not exist.
+				ctrl.LoggerFrom(ctx).Error(err, "Release the hostname reservations of a refused claim", "key", k)
+			}
 		}
 	}
-	return nil, nil
+	return conflicts, err
+}
+
+// overlapping returns the standing reservations of other namespaces that overlap hosts from the ledgers of keys
+// other than their own: the ancestors of each key (wildcards above it), and for a wildcard every key below its
+// own. A name's admission reads its keys' ancestors in one list (of small ledgers, most often none); a wildcard's
+// also lists the ledgers below it.
+func (v *Validator) overlapping(ctx context.Context, namespace string, hosts []string, byKey map[string][]string, now time.Time, standing domains.Standing) ([]domains.Conflict, error) {
+	var ancestors []string
+	for k := range byKey {
+		for _, a := range domains.Ancestors(k) {
+			if byKey[a] == nil && !slices.Contains(ancestors, a) {
+				ancestors = append(ancestors, a)
+			}
+		}
+	}
+	ledgers, err := v.Ledgers.Of(ctx, ancestors)
+	if err != nil {
+		return nil, err
+	}
+	if ledgers == nil {
+		ledgers = map[string]*domains.Ledger{}
+	}
+	for k, hs := range byKey {
+		if !slices.ContainsFunc(hs, domains.IsWildcard) {
+			continue
+		}
+		below, err := v.Ledgers.Below(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		for b, l := range below {
+			if byKey[b] == nil {
+				ledgers[b] = l
+			}
+		}
+	}
+	var out []domains.Conflict
+	for _, l := range ledgers {
+		c, err := l.Overlapping(namespace, hosts, now, standing)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c...)
+	}
+	slices.SortFunc(out, func(a, b domains.Conflict) int {
+		return strings.Compare(a.Hostname+"\x00"+a.Held+"\x00"+a.Namespace, b.Hostname+"\x00"+b.Held+"\x00"+b.Namespace)
+	})
+	return out, nil
+}
+
+// Collect drops the expired reservations of every hostname ledger that no longer need to stand (their claim is
+// cached, or does not hold them), deleting the ledgers left empty: a ledger lives about a minute after its last
+// admission. Only ledgers with nothing but expired reservations are changed; with no ledgers it costs one list.
+func (v *Validator) Collect(ctx context.Context) error {
+	all, err := v.Ledgers.All(ctx)
+	if err != nil {
+		return err
+	}
+	now := v.Clock.Now()
+	var errs []error
+	for key, l := range all {
+		if !l.Expired(now) {
+			continue
+		}
+		standing := domains.Standing{Known: v.known(ctx, nil), Holds: v.holds(ctx)}
+		if err := v.Ledgers.Change(ctx, key, false, func(l *domains.Ledger) (bool, error) {
+			return l.Collect(v.Clock.Now(), standing)
+		}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // held returns, by namespace, the hostnames the claims whose hostnames overlap hosts ask for (and possibly

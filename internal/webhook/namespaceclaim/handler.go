@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"time"
 
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -23,9 +22,9 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/quota"
+	"github.com/naas-dev/naas/internal/quota/tenantledger"
 	"github.com/naas-dev/naas/internal/tenancy"
 	"github.com/naas-dev/naas/internal/webhook"
-	"github.com/naas-dev/naas/internal/webhook/ledger"
 )
 
 // Defaulter records who created a claim in spec.requester, from the user the API server authenticated, so
@@ -87,21 +86,14 @@ type Validator struct {
 	// (see cacheindex).
 	Cache cache.Cache
 	// Ledgers count tenants' namespaces exactly under concurrency.
-	Ledgers    *ledger.Store
+	Ledgers    *tenantledger.Store
 	Privileged func(tenancy.User) bool
 	Decoder    admission.Decoder
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock; time.Now when nil.
+	Clock webhook.Clock
 }
 
 var _ admission.Handler = (*Validator)(nil)
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -236,11 +228,13 @@ func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (R
 		if err != nil {
 			return false, err
 		}
-		now := v.now()
+		now := v.Clock.Now()
+		before := len(l.Claims)
 		l.ReleaseClaim(r.Claim.Name)
 		r.Current = l.CountClaims(existing, now)
 		if res = Validate(r); !res.Allowed() {
-			return false, nil
+			// The entries the count dropped (claims the cache now shows, or expired) go even so.
+			return len(l.Claims) != before, nil
 		}
 		l.AddClaim(r.Claim.Name, r.Claim.UID, now)
 		return true, nil
@@ -251,10 +245,16 @@ func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (R
 	return res, nil
 }
 
-// release drops the slot a claim being deleted may still hold in its tenant's ledger: the claim was written,
-// and a claim being deleted no longer counts. A failure only delays the release until the slot expires.
+// release drops a deleted claim's entry from its tenant's ledger once naas's cache shows the claim: the claim then
+// counts itself, deleting included, until it is gone (tenancy.HoldsNamespace). The entry of a claim the cache does
+// not show yet stays, and expires within a minute, so that the claim is never counted nowhere. A failure only
+// delays the release until the entry expires.
 func (v *Validator) release(ctx context.Context, r Request) {
 	if r.Tenant == nil || r.Tenant.Spec.MaxNamespaces == nil {
+		return
+	}
+	cached, err := webhook.Get[naasv1alpha1.NamespaceClaim](ctx, v.Client, r.Old.Name)
+	if err != nil || cached == nil || cached.UID != r.Old.UID {
 		return
 	}
 	if err := v.Ledgers.Change(ctx, r.Tenant, false, func(l *quota.Ledger) (bool, error) {
@@ -262,26 +262,25 @@ func (v *Validator) release(ctx context.Context, r Request) {
 		l.ReleaseClaim(r.Old.Name)
 		return len(l.Claims) != n, nil
 	}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "Release the namespace slot of a deleted claim", "claim", r.Old.Name)
+		ctrl.LoggerFrom(ctx).Error(err, "Release the ledger entry of a deleted claim", "claim", r.Old.Name)
 	}
 }
 
-// countClaims returns the tenant's live claims other than the one being created, by name: a claim being
-// deleted no longer counts, so that a tenant at its cap may ask for a new namespace while an old one is
-// still being emptied.
+// countClaims returns the tenant's claims that hold a namespace (tenancy.HoldsNamespace), by name: those being
+// deleted included, until their namespace is gone.
 func (v *Validator) countClaims(ctx context.Context, r Request) (map[string]types.UID, error) {
 	out := map[string]types.UID{}
 	err := v.eachClaim(ctx, r, func(c *naasv1alpha1.NamespaceClaim) { out[c.Name] = c.UID })
 	return out, err
 }
 
-// eachClaim calls f with each of the tenant's live claims other than the one being created, as the cache holds
-// it: f must neither change nor keep it.
+// eachClaim calls f with each of the tenant's claims that hold a namespace (tenancy.HoldsNamespace) while the claim
+// is being created, as the cache holds it: f must neither change nor keep it.
 func (v *Validator) eachClaim(ctx context.Context, r Request, f func(*naasv1alpha1.NamespaceClaim)) error {
 	// The closure captures the two names, not r: capturing r would copy the whole request to the heap.
 	name, tenant := r.Claim.Name, r.Claim.Spec.Tenant
 	live := func(c *naasv1alpha1.NamespaceClaim) {
-		if c.Name != name && c.DeletionTimestamp.IsZero() {
+		if tenancy.HoldsNamespace(c, name) {
 			f(c)
 		}
 	}

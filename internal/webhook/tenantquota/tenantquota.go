@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -25,8 +24,8 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/quota"
+	"github.com/naas-dev/naas/internal/quota/tenantledger"
 	"github.com/naas-dev/naas/internal/webhook"
-	"github.com/naas-dev/naas/internal/webhook/ledger"
 )
 
 // Validator reserves tenant quota for pods, persistent volume claims and services.
@@ -35,21 +34,14 @@ type Validator struct {
 	Client client.Client
 	// Reader reads the metadata of a namespace the cache does not hold yet, from the API server.
 	Reader  client.Reader
-	Ledgers *ledger.Store
-	Counter *ledger.Counter
+	Ledgers *tenantledger.Store
+	Counter *tenantledger.Counter
 	Decoder admission.Decoder
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock; time.Now when nil.
+	Clock webhook.Clock
 }
 
 var _ admission.Handler = (*Validator)(nil)
-
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -68,43 +60,30 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	now := v.now()
-	usage, err := quota.Usage(obj, now)
-	if err != nil {
+	arrived := v.Clock.Now()
+	hard := tenant.Spec.Quota
+	qr := quota.Request{Hard: hard, Key: quota.Key(kind, req.Namespace, obj.GetName()), UID: obj.GetUID(), Arrived: arrived}
+	if qr.Usage, err = quota.Usage(obj, arrived); err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
-	hard := tenant.Spec.Quota
-	r := quota.Reservation{Key: quota.Key(kind, req.Namespace, obj.GetName()), UID: obj.GetUID(), Charge: usage}
 	if req.Operation == admissionv1.Update {
-		oldUsage, err := quota.Usage(old, now)
-		if err != nil {
+		if qr.OldUsage, err = quota.Usage(old, arrived); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
-		r.Charge, r.Target = quota.Increase(oldUsage, usage), quota.Mask(usage, hard)
 	}
-	if quota.IsZero(quota.Mask(r.Charge, hard)) {
+	if quota.IsZero(qr.Reservation().Charge) {
 		return admission.Allowed("")
 	}
 
 	var exceeded *quota.Exceeded
 	err = v.Ledgers.Change(ctx, tenant, req.DryRun != nil && *req.DryRun, func(l *quota.Ledger) (bool, error) {
-		counted := false
-		if l.NeedsCount(hard) {
-			if err := v.settle(ctx, l, tenant, now); err != nil {
-				return false, err
-			}
-			counted = true
-		}
-		exceeded = l.Reserve(hard, r, now)
-		if exceeded != nil && !counted {
-			// Objects may have gone since the last count: count again before refusing.
-			if err := v.settle(ctx, l, tenant, now); err != nil {
-				return false, err
-			}
-			counted = true
-			exceeded = l.Reserve(hard, r, now)
-		}
-		return exceeded == nil || counted, nil
+		now := v.Clock.Now()
+		var changed bool
+		var err error
+		exceeded, changed, err = l.Admit(qr, now, func() (corev1.ResourceList, quota.Seen, error) {
+			return v.Counter.Count(ctx, tenant.Name, hard, now)
+		})
+		return changed, err
 	})
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("reserve tenant quota of tenant %s: %w", tenant.Name, err))
@@ -135,15 +114,6 @@ func (v *Validator) deleted(ctx context.Context, req admission.Request, tenant *
 		ctrl.LoggerFrom(ctx).Error(err, "Mark a deleted object's tenant quota charge", "key", key)
 	}
 	return admission.Allowed("")
-}
-
-func (v *Validator) settle(ctx context.Context, l *quota.Ledger, tenant *naasv1alpha1.Tenant, now time.Time) error {
-	counted, seen, err := v.Counter.Count(ctx, tenant.Name, tenant.Spec.Quota, now)
-	if err != nil {
-		return err
-	}
-	l.Settle(tenant.Spec.Quota, counted, seen, now)
-	return nil
 }
 
 // tenantOf returns the tenant of a naas namespace, nil for a namespace of no tenant or a tenant that is gone.
