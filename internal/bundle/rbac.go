@@ -59,6 +59,11 @@ func (b *builder) subjects(role naasv1alpha1.Role) []rbacv1.Subject {
 	return subjectsOf(b.in.Tenant, role)
 }
 
+// OwnerSubjects are the RBAC subjects of tenant t's owners with one of roles, in owner order, without duplicates.
+func OwnerSubjects(t *naasv1alpha1.Tenant, roles ...naasv1alpha1.Role) []rbacv1.Subject {
+	return subjectsOf(t, roles...)
+}
+
 // subjectsOf are the RBAC subjects of tenant t's owners with one of roles, in owner order, without duplicates.
 func subjectsOf(t *naasv1alpha1.Tenant, roles ...naasv1alpha1.Role) []rbacv1.Subject {
 	var out []rbacv1.Subject

@@ -14,7 +14,8 @@ const (
 	ClusterRoleTenantDeveloper = bundle.ClusterRoleDeveloper
 	ClusterRoleTenantViewer    = bundle.ClusterRoleViewer
 	// ClusterRoleRequester lets every authenticated user read the catalog and ask for
-	// namespaces; naas admission decides per tenant who may actually do what.
+	// namespaces; naas admission decides per tenant who may actually do what. It gives no
+	// read of tenants or claims: members read their own through TenantAccess.
 	ClusterRoleRequester = "naas:requester"
 	// ClusterRolePlatformAdmin gives the platform admin group full rights on naas's own
 	// objects (tenants, catalog, tiers, claims) and read access to namespaces.
@@ -68,15 +69,17 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 			Resources: []string{"roles", "rolebindings"},
 			Verbs:     []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"},
 		}}, nil, map[string]string{aggregateLabelPrefix + "developer": "true"}),
+		// Creating a claim needs no name in advance; admission decides whether the tenant it names lets the user.
+		// Reading, changing and deleting claims, and reading tenants, is per tenant: see TenantAccess.
 		clusterRole(ClusterRoleRequester, []rbacv1.PolicyRule{
 			{
 				APIGroups: []string{naasv1alpha1.GroupVersion.Group},
 				Resources: []string{"namespaceclaims"},
-				Verbs:     []string{"get", "list", "watch", "create", "update", "patch", "delete"},
+				Verbs:     []string{"create"},
 			},
 			{
 				APIGroups: []string{naasv1alpha1.GroupVersion.Group},
-				Resources: []string{"tenants", "namespacetemplates", "tiers"},
+				Resources: []string{"namespacetemplates", "tiers"},
 				Verbs:     []string{"get", "list", "watch"},
 			},
 		}, nil, nil),

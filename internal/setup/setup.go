@@ -18,7 +18,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -40,6 +43,7 @@ import (
 	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/controller/tenant"
+	"github.com/naas-dev/naas/internal/controller/tenantaccess"
 	"github.com/naas-dev/naas/internal/inventory"
 	"github.com/naas-dev/naas/internal/platform"
 )
@@ -187,6 +191,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
+	naasManaged := labels.SelectorFromSet(labels.Set{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue})
 	tracked := make([]schema.GroupVersionKind, 0, len(invOpts.Kinds))
 	for _, k := range invOpts.Kinds {
 		tracked = append(tracked, k.GVK)
@@ -205,6 +210,11 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 			// CustomResourceDefinitions are watched as metadata only, for steps that wait for an add-on's kinds.
 			ByObject: map[client.Object]cache.ByObject{
 				&apiextensionsv1.CustomResourceDefinition{}: {},
+				// The tenants' access objects (package tenantaccess) are compared with naas's own only: a
+				// cluster's other roles and policies are not kept in memory.
+				&rbacv1.ClusterRole{}:                                {Label: naasManaged},
+				&rbacv1.ClusterRoleBinding{}:                         {Label: naasManaged},
+				&admissionregistrationv1.ValidatingAdmissionPolicy{}: {Label: naasManaged},
 			},
 		},
 	})
@@ -292,6 +302,10 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Namespaces: tenantNamespacesGauge()}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the tenant controller: %w", err)
+	}
+	access := &tenantaccess.Reconciler{Client: mgr.GetClient(), Config: platform.Config{Controllers: []string{p.Identity}}}
+	if err := access.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the tenant access controller: %w", err)
 	}
 	return nil
 }

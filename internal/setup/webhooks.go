@@ -18,6 +18,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -30,6 +31,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/apply"
+	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/certs"
 	"github.com/naas-dev/naas/internal/controller/workloadpolicy"
 	"github.com/naas-dev/naas/internal/domains"
@@ -38,6 +40,7 @@ import (
 	"github.com/naas-dev/naas/internal/webhook/hostnames"
 	"github.com/naas-dev/naas/internal/webhook/namespaceclaim"
 	"github.com/naas-dev/naas/internal/webhook/pullpolicy"
+	"github.com/naas-dev/naas/internal/webhook/rolebinding"
 	"github.com/naas-dev/naas/internal/webhook/tenant"
 	"github.com/naas-dev/naas/internal/webhook/tenantquota"
 )
@@ -72,6 +75,8 @@ const (
 	// The hostnames and collaborators of claims (package webhook/hostnames).
 	pathMutateHostnames   = "/mutate/namespaceclaims-hostnames"
 	pathValidateHostnames = "/validate/namespaceclaims-hostnames"
+	// RoleBindings tenant users make in naas namespaces, audited (package webhook/rolebinding).
+	pathValidateRoleBindings = "/validate/rolebindings"
 )
 
 // WebhookOptions configure the admission webhooks.
@@ -258,6 +263,11 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		},
 		// Served whether registered or not: a replica may be serving a configuration another replica wrote.
 		pathMutatePullPolicy: &pullpolicy.Defaulter{Client: mgr.GetClient(), Decoder: decoder},
+		pathValidateRoleBindings: &rolebinding.Validator{
+			Client: mgr.GetClient(), Decoder: decoder,
+			// The audit store is opened with the REST API, after the webhooks are registered.
+			Audit: func() audit.Store { return p.api.audit },
+		},
 		// Served for the webhook configurations of earlier versions, until naas has replaced them.
 		pathMutateHostnames:   hostnamesDefaulter,
 		pathValidateHostnames: hostnamesValidator,
@@ -446,6 +456,22 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte, pullPolicy bool) 
 				FailurePolicy:           fail,
 				MatchPolicy:             equivalent,
 				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves tenant quota
+				TimeoutSeconds:          timeout,
+				AdmissionReviewVersions: []string{"v1"},
+			},
+			{
+				// Every RoleBinding a tenant user creates or changes in a naas namespace is decided and audited;
+				// naas's own (labelled managed-by=naas, which tenant users cannot set) are not sent.
+				Name:              "rolebindings.validate.naas.dev",
+				ClientConfig:      cc(pathValidateRoleBindings),
+				Rules:             []admissionregistrationv1.RuleWithOperations{rule(rbacv1.GroupName, createUpdate, "rolebindings")},
+				NamespaceSelector: managedNamespaces,
+				ObjectSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+					Key: naasv1alpha1.LabelManagedBy, Operator: metav1.LabelSelectorOpNotIn, Values: []string{naasv1alpha1.ManagedByValue},
+				}}},
+				FailurePolicy:           fail,
+				MatchPolicy:             equivalent,
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // records in the audit store
 				TimeoutSeconds:          timeout,
 				AdmissionReviewVersions: []string{"v1"},
 			},
