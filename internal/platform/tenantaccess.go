@@ -76,9 +76,6 @@ func TenantAccess(cfg Config, t *naasv1alpha1.Tenant, claims []string) []runtime
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
 		Subjects:   bundle.OwnerSubjects(t, naasv1alpha1.RoleAdmin, naasv1alpha1.RoleDeveloper, naasv1alpha1.RoleViewer),
 	}
-	if members.Subjects == nil {
-		members.Subjects = []rbacv1.Subject{}
-	}
 
 	policy := tenantRoleBindingsPolicy(cfg, t.Name, claims)
 	policy.Labels = merge(labels, nil)

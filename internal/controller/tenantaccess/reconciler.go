@@ -81,6 +81,11 @@ func (r *Reconciler) ensure(ctx context.Context, desired runtime.Object) error {
 	if err != nil {
 		return err
 	}
+	if crb, ok := desired.(*rbacv1.ClusterRoleBinding); ok && len(crb.Subjects) == 0 {
+		// A tenant without members binds nobody: said explicitly, so that the last member's removal is applied
+		// (an omitted field would be neither compared nor changed).
+		u.Object["subjects"] = []any{}
+	}
 	gvk, err := apiutil.GVKForObject(desired, r.Client.Scheme())
 	if err != nil {
 		return err

@@ -1,0 +1,221 @@
+package isolation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/testenv"
+	"github.com/naas-dev/naas/internal/webhook/rolebinding"
+)
+
+func grant(name, namespace, clusterRole string, subjects ...rbacv1.Subject) *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
+		Subjects:   subjects,
+	}
+}
+
+func user(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+func group(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+func serviceAccount(namespace, name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: namespace, Name: name}
+}
+
+// refused checks that err is the API server's Forbidden naming every part of want.
+func refused(t *testing.T, what string, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: allowed, want it refused", what)
+		return
+	}
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("%s: %v, want Forbidden", what, err)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: the refusal does not say %q: %v", what, w, err)
+		}
+	}
+}
+
+func TestRoleBindings_DeveloperCannotGrantAccessToOutsiders(t *testing.T) {
+	ctx := testenv.Context(t)
+	bob := as("bob")
+
+	// The attack from the issue: bob binds every authenticated user to the developer role, and dave then reads
+	// acme-web's Secrets.
+	refused(t, "bob binds system:authenticated", bob.Create(ctx, grant("everyone", acmeWeb, bundle.ClusterRoleDeveloper, group("system:authenticated"))),
+		"Group system:authenticated", "tenant acme")
+	if ok, err := may(ctx, "dave", accessCheck{resource: "secrets", namespace: acmeWeb, verb: "list"}); err != nil || ok {
+		t.Errorf("dave may list the Secrets of %s: %v (%v), want no", acmeWeb, ok, err)
+	}
+	for _, tt := range []struct {
+		what string
+		rb   *rbacv1.RoleBinding
+		want []string
+	}{
+		{"bob binds every service account", grant("sas", acmeWeb, "view", group("system:serviceaccounts")), []string{"Group system:serviceaccounts"}},
+		{"bob binds anonymous users", grant("anon", acmeWeb, "view", group("system:unauthenticated")), []string{"Group system:unauthenticated"}},
+		{"bob binds a user in no tenant", grant("dave", acmeWeb, "view", user("dave")), []string{"User dave"}},
+		{"bob binds globex's admin", grant("carol", acmeWeb, "view", user("alice"), user("carol")), []string{"User carol"}},
+		{"bob binds a service account of globex's namespace", grant("globex-sa", acmeWeb, "edit", serviceAccount(globexApp, "default")),
+			[]string{"ServiceAccount " + globexApp + "/default"}},
+		{"bob binds the service accounts of globex's namespace", grant("globex-sas", acmeWeb, "edit", group("system:serviceaccounts:"+globexApp)),
+			[]string{"Group system:serviceaccounts:" + globexApp}},
+		{"bob binds globex's service account by its user name", grant("globex-sa-user", acmeWeb, "edit", user("system:serviceaccount:"+globexApp+":default")),
+			[]string{"system:serviceaccount:" + globexApp + ":default"}},
+	} {
+		refused(t, tt.what, bob.Create(ctx, tt.rb), tt.want...)
+	}
+	// RBAC's escalation check refuses a developer the admin role only as long as the developer lacks one of its
+	// permissions (today: creating local subject access reviews). Given it, bob holds all of admin's, and
+	// naas's rule still refuses.
+	refused(t, "bob, a developer, binds admin", bob.Create(ctx, grant("bob-admin", acmeWeb, "admin", user("bob"))))
+	extra := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: acmeWeb, Name: "bob-reviews"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"localsubjectaccessreviews"}, Verbs: []string{"create"}}},
+	}
+	extraBinding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: acmeWeb, Name: "bob-reviews"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: extra.Name},
+		Subjects:   []rbacv1.Subject{user("bob")},
+	}
+	for _, o := range []client.Object{extra, extraBinding} {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), o) })
+	}
+	testenv.Eventually(t, 30*time.Second, "bob holds every permission of admin in "+acmeWeb, func() error {
+		err := bob.Create(ctx, grant("bob-admin", acmeWeb, "admin", user("bob")), client.DryRunAll)
+		if err != nil && strings.Contains(err.Error(), "not currently held") {
+			return err
+		}
+		return nil
+	})
+	refused(t, "bob, a developer holding admin's permissions, binds admin", bob.Create(ctx, grant("bob-admin", acmeWeb, "admin", user("bob"))),
+		"admin-level", "only admins of tenant acme")
+	refused(t, "bob, a developer holding admin's permissions, binds naas's tenant admin role",
+		bob.Create(ctx, grant("alice-admin", acmeWeb, bundle.ClusterRoleAdmin, user("alice"))), "admin-level")
+	// Carol, admin of globex, cannot reach into acme either (she has no role there: RBAC refuses).
+	refused(t, "carol binds herself in acme's namespace", as("carol").Create(ctx, grant("carol", acmeWeb, "view", user("carol"))))
+	// Nor can carol invite acme's members into globex with system groups: the rule holds for admins too.
+	refused(t, "carol binds system:authenticated in her own namespace", as("carol").Create(ctx, grant("everyone", globexApp, "view", group("system:authenticated"))),
+		"Group system:authenticated", "tenant globex")
+}
+
+func TestRoleBindings_MembersAndTenantServiceAccountsMayBeBoundAndAreAudited(t *testing.T) {
+	ctx := testenv.Context(t)
+	bindings := []struct {
+		user string
+		rb   *rbacv1.RoleBinding
+	}{
+		{"bob", grant("alice-view", acmeWeb, bundle.ClusterRoleViewer, user("alice"))},
+		{"bob", grant("app-edit", acmeWeb, "edit", serviceAccount(acmeWeb, "default"), group("system:serviceaccounts:"+acmeWeb))},
+		{"alice", grant("bob-admin", acmeWeb, "admin", user("bob"))},
+	}
+	for _, b := range bindings {
+		if err := as(b.user).Create(ctx, b.rb); err != nil {
+			t.Fatalf("%s creates RoleBinding %s: %v", b.user, b.rb.Name, err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), b.rb) })
+	}
+	// A change is decided again: adding an outsider is refused, adding a member is not.
+	change := func(user string, add rbacv1.Subject) error {
+		rb := &rbacv1.RoleBinding{}
+		if err := as(user).Get(ctx, client.ObjectKey{Namespace: acmeWeb, Name: "alice-view"}, rb); err != nil {
+			return err
+		}
+		rb.Subjects = append(rb.Subjects, add)
+		return as(user).Update(ctx, rb)
+	}
+	refused(t, "bob adds dave to his binding", change("bob", user("dave")), "User dave")
+	if err := change("bob", user("bob")); err != nil {
+		t.Fatalf("bob adds himself to his binding: %v", err)
+	}
+
+	// Each is in acme's audit log, which its admin reads: who, which subjects, which role.
+	events := auditEvents(t, "alice", acmeTenant)
+	find := func(action, target, user string) map[string]string {
+		for _, e := range events {
+			if e.Action == action && e.Target == target && e.User == user && e.Namespace == acmeWeb && e.Result == "allowed" {
+				return e.Details
+			}
+		}
+		return nil
+	}
+	for _, b := range bindings {
+		d := find(rolebinding.ActionCreate, "rolebinding/"+b.rb.Name, b.user)
+		if d == nil {
+			t.Errorf("no audit record of %s creating RoleBinding %s in acme's log: %v", b.user, b.rb.Name, events)
+			continue
+		}
+		if want := "ClusterRole/" + b.rb.RoleRef.Name; d["role"] != want {
+			t.Errorf("audit record of %s: role %q, want %q", b.rb.Name, d["role"], want)
+		}
+		if want := rolebinding.Details(b.rb)["subjects"]; d["subjects"] != want {
+			t.Errorf("audit record of %s: subjects %q, want %q", b.rb.Name, d["subjects"], want)
+		}
+	}
+	if d := find(rolebinding.ActionUpdate, "rolebinding/alice-view", "bob"); d == nil || d["subjects"] != "User alice, User bob" {
+		t.Errorf("audit record of bob's change of alice-view: %v", d)
+	}
+	// No tenant reads another's: globex's log holds none of acme's bindings.
+	for _, e := range auditEvents(t, "carol", globex) {
+		if e.Namespace == acmeWeb {
+			t.Errorf("globex's audit log shows acme's event %+v", e)
+		}
+	}
+}
+
+func TestRoleBindings_CollaborationBindingsNaasMakesStay(t *testing.T) {
+	ctx := testenv.Context(t)
+	c := &naasv1alpha1.NamespaceClaim{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: acmeWeb}, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Spec.Collaborators = []naasv1alpha1.Collaborator{{Tenant: globex, Access: naasv1alpha1.CollaboratorDeveloper}}
+	if err := env.Client.Update(ctx, c); err != nil {
+		t.Fatalf("give globex developer access to %s: %v", acmeWeb, err)
+	}
+	t.Cleanup(func() {
+		c := &naasv1alpha1.NamespaceClaim{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: acmeWeb}, c); err == nil {
+			c.Spec.Collaborators = nil
+			_ = env.Client.Update(context.Background(), c)
+		}
+	})
+	name := bundle.CollaboratorBindingName(globex, "developer")
+	testenv.Eventually(t, time.Minute, "naas binds globex's admin in "+acmeWeb, func() error {
+		rb := &rbacv1.RoleBinding{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: acmeWeb, Name: name}, rb); err != nil {
+			return err
+		}
+		if len(rb.Subjects) != 1 || rb.Subjects[0].Name != "carol" {
+			return fmt.Errorf("subjects %v, want carol", rb.Subjects)
+		}
+		return nil
+	})
+	// Carol works there as a developer, and is held to acme's rules there like acme's own developers.
+	refused(t, "carol, collaborating, binds admin in acme's namespace", as("carol").Create(ctx, grant("carol-admin", acmeWeb, "admin", user("carol"))))
+	refused(t, "carol, collaborating, binds a globex service account in acme's namespace",
+		as("carol").Create(ctx, grant("globex-sa", acmeWeb, "edit", serviceAccount(globexApp, "default"))), "ServiceAccount "+globexApp+"/default")
+}
