@@ -99,6 +99,7 @@ func TestRestart_MakesNoMutatingCallWhenEverythingIsInPlace(t *testing.T) {
 	waitIdle(t, before, map[string]float64{
 		"namespaceclaim":       1,
 		"tenant":               1,
+		"tenant-access":        1,
 		"workload-policy-tier": float64(len(tiers.Items)),
 	})
 	events := audit.since(t, mark)
