@@ -100,6 +100,19 @@ func mustCreate(t *testing.T, user string, obj client.Object) {
 		t.Fatalf("%s creates %T %s: %v", user, obj, obj.GetName(), err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
+	if c, ok := obj.(*naasv1alpha1.NamespaceClaim); ok {
+		waitReadable(t, user, c.Name)
+	}
+}
+
+// waitReadable waits until user may read claim name through the API server: naas names a new claim in its
+// tenant's role (see docs/security.md) a moment after it is created, and until then its members' reads and
+// writes of it are refused by RBAC.
+func waitReadable(t *testing.T, user, name string) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, user+" reads claim "+name, func() error {
+		return as(user).Get(context.Background(), client.ObjectKey{Name: name}, &naasv1alpha1.NamespaceClaim{})
+	})
 }
 
 // denied checks that err is a denial of the given reason whose message names every part of want.
