@@ -100,14 +100,15 @@ func celList(items []string) string {
 // longer be bound, whether naas runs or not), and its namespaces are written into the policy (they change only
 // when naas makes or deletes a namespace). The policy is per tenant because a policy takes one parameter.
 func tenantRoleBindingsPolicy(cfg Config, tenant string, namespaces []string) *admissionregistrationv1.ValidatingAdmissionPolicy {
-	// s is a subject; its namespace is the RoleBinding's when it gives none.
-	saNamespace := "(has(s.__namespace__) && s.__namespace__ != '' ? s.__namespace__ : request.namespace)"
+	// s is a subject; its namespace is the RoleBinding's when it gives none. Policies see the field namespace of
+	// built-in and custom objects alike as "namespace" (unlike a CRD's own validation rules, which escape it).
+	saNamespace := "(has(s.namespace) && s.namespace != '' ? s.namespace : request.namespace)"
 	tenantNamespace := func(n string) string { return "(" + n + " == request.namespace || " + n + " in variables.namespaces)" }
 	saGroupOfTenant := "(s.kind == 'Group' && s.name.startsWith('" + tenancy.ServiceAccountGroupPrefix + "') && " +
 		tenantNamespace("s.name.substring("+fmt.Sprint(len(tenancy.ServiceAccountGroupPrefix))+")") + ")"
 	systemGroup := "(s.kind == 'Group' && s.name.startsWith('system:'))"
 	owner := "(has(params.spec.owners) && params.spec.owners.exists(o, o.kind == s.kind && o.name == s.name && " +
-		"(s.kind != 'ServiceAccount' || (has(o.__namespace__) && o.__namespace__ == " + saNamespace + "))))"
+		"(s.kind != 'ServiceAccount' || (has(o.namespace) && o.namespace == " + saNamespace + "))))"
 	tenantSA := "(s.kind == 'ServiceAccount' && " + tenantNamespace(saNamespace) + ")"
 	tenantSAUser := "(s.kind == 'User' && (s.name.startsWith('system:serviceaccount:' + request.namespace + ':') || " +
 		"variables.namespaces.exists(n, s.name.startsWith('system:serviceaccount:' + n + ':'))))"
@@ -115,7 +116,7 @@ func tenantRoleBindingsPolicy(cfg Config, tenant string, namespaces []string) *a
 	isAdmin := "has(params.spec.owners) && params.spec.owners.exists(o, o.role == 'admin' && (" +
 		"(o.kind == 'User' && o.name == request.userInfo.username) || " +
 		"(o.kind == 'Group' && o.name in request.userInfo.groups) || " +
-		"(o.kind == 'ServiceAccount' && has(o.__namespace__) && request.userInfo.username == 'system:serviceaccount:' + o.__namespace__ + ':' + o.name)))"
+		"(o.kind == 'ServiceAccount' && has(o.namespace) && request.userInfo.username == 'system:serviceaccount:' + o.namespace + ':' + o.name)))"
 	describe := "(s.kind == 'ServiceAccount' ? 'ServiceAccount ' + " + saNamespace + " + '/' + s.name : s.kind + ' ' + s.name)"
 
 	p := vap(TenantRoleBindingsPolicyName(tenant), &admissionregistrationv1.MatchResources{

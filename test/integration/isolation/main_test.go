@@ -95,6 +95,8 @@ func seed() error {
 			Owners: []naasv1alpha1.Owner{
 				{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin},
 				{Kind: naasv1alpha1.SubjectUser, Name: "bob", Role: naasv1alpha1.RoleDeveloper},
+				// A CI service account outside the tenant's namespaces, a member by name.
+				{Kind: naasv1alpha1.SubjectServiceAccount, Namespace: "ci", Name: "deployer", Role: naasv1alpha1.RoleDeveloper},
 			},
 		}},
 		{ObjectMeta: metav1.ObjectMeta{Name: globex}, Spec: naasv1alpha1.TenantSpec{

@@ -14,6 +14,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/testenv"
 	"github.com/naas-dev/naas/internal/webhook/rolebinding"
 )
@@ -56,14 +57,35 @@ func refused(t *testing.T, what string, err error, want ...string) {
 	}
 }
 
+// byPolicy is how the API server names the denial of tenant's RoleBinding policy: seeing it proves the API server
+// refused by itself, before naas's webhook was asked.
+func byPolicy(tenant string) string {
+	return "ValidatingAdmissionPolicy '" + platform.TenantRoleBindingsPolicyName(tenant) + "'"
+}
+
+// waitPolicy waits until the API server enforces tenant's RoleBinding policy: it takes up a policy a moment after
+// naas writes it (naas's webhook holds the rule meanwhile).
+func waitPolicy(t *testing.T, user, namespace, tenant string) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, "the API server enforces "+platform.TenantRoleBindingsPolicyName(tenant), func() error {
+		err := as(user).Create(context.Background(), grant("probe", namespace, "view", group("system:authenticated")), client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), byPolicy(tenant)) {
+			return testenv.Errorf("dry run refused by %v", err)
+		}
+		return nil
+	})
+}
+
 func TestRoleBindings_DeveloperCannotGrantAccessToOutsiders(t *testing.T) {
 	ctx := testenv.Context(t)
 	bob := as("bob")
+	waitPolicy(t, "bob", acmeWeb, acmeTenant)
+	waitPolicy(t, "carol", globexApp, globex)
 
 	// The attack from the issue: bob binds every authenticated user to the developer role, and dave then reads
 	// acme-web's Secrets.
 	refused(t, "bob binds system:authenticated", bob.Create(ctx, grant("everyone", acmeWeb, bundle.ClusterRoleDeveloper, group("system:authenticated"))),
-		"Group system:authenticated", "tenant acme")
+		"Group system:authenticated", "tenant acme", byPolicy(acmeTenant))
 	if ok, err := may(ctx, "dave", accessCheck{resource: "secrets", namespace: acmeWeb, verb: "list"}); err != nil || ok {
 		t.Errorf("dave may list the Secrets of %s: %v (%v), want no", acmeWeb, ok, err)
 	}
@@ -80,10 +102,12 @@ func TestRoleBindings_DeveloperCannotGrantAccessToOutsiders(t *testing.T) {
 			[]string{"ServiceAccount " + globexApp + "/default"}},
 		{"bob binds the service accounts of globex's namespace", grant("globex-sas", acmeWeb, "edit", group("system:serviceaccounts:"+globexApp)),
 			[]string{"Group system:serviceaccounts:" + globexApp}},
+		{"bob binds a service account of another namespace under a member's name", grant("ci-other", acmeWeb, "edit", serviceAccount("ci-other", "deployer")),
+			[]string{"ServiceAccount ci-other/deployer"}},
 		{"bob binds globex's service account by its user name", grant("globex-sa-user", acmeWeb, "edit", user("system:serviceaccount:"+globexApp+":default")),
 			[]string{"system:serviceaccount:" + globexApp + ":default"}},
 	} {
-		refused(t, tt.what, bob.Create(ctx, tt.rb), tt.want...)
+		refused(t, tt.what, bob.Create(ctx, tt.rb), append(tt.want, byPolicy(acmeTenant))...)
 	}
 	// RBAC's escalation check refuses a developer the admin role only as long as the developer lacks one of its
 	// permissions (today: creating local subject access reviews). Given it, bob holds all of admin's, and
@@ -112,24 +136,26 @@ func TestRoleBindings_DeveloperCannotGrantAccessToOutsiders(t *testing.T) {
 		return nil
 	})
 	refused(t, "bob, a developer holding admin's permissions, binds admin", bob.Create(ctx, grant("bob-admin", acmeWeb, "admin", user("bob"))),
-		"admin-level", "only admins of tenant acme")
+		"admin-level", "only admins of tenant acme", byPolicy(acmeTenant))
 	refused(t, "bob, a developer holding admin's permissions, binds naas's tenant admin role",
-		bob.Create(ctx, grant("alice-admin", acmeWeb, bundle.ClusterRoleAdmin, user("alice"))), "admin-level")
+		bob.Create(ctx, grant("alice-admin", acmeWeb, bundle.ClusterRoleAdmin, user("alice"))), "admin-level", byPolicy(acmeTenant))
 	// Carol, admin of globex, cannot reach into acme either (she has no role there: RBAC refuses).
 	refused(t, "carol binds herself in acme's namespace", as("carol").Create(ctx, grant("carol", acmeWeb, "view", user("carol"))))
 	// Nor can carol invite acme's members into globex with system groups: the rule holds for admins too.
 	refused(t, "carol binds system:authenticated in her own namespace", as("carol").Create(ctx, grant("everyone", globexApp, "view", group("system:authenticated"))),
-		"Group system:authenticated", "tenant globex")
+		"Group system:authenticated", "tenant globex", byPolicy(globex))
 }
 
 func TestRoleBindings_MembersAndTenantServiceAccountsMayBeBoundAndAreAudited(t *testing.T) {
 	ctx := testenv.Context(t)
+	waitPolicy(t, "bob", acmeWeb, acmeTenant)
 	bindings := []struct {
 		user string
 		rb   *rbacv1.RoleBinding
 	}{
 		{"bob", grant("alice-view", acmeWeb, bundle.ClusterRoleViewer, user("alice"))},
 		{"bob", grant("app-edit", acmeWeb, "edit", serviceAccount(acmeWeb, "default"), group("system:serviceaccounts:"+acmeWeb))},
+		{"bob", grant("ci-edit", acmeWeb, "edit", serviceAccount("ci", "deployer"))},
 		{"alice", grant("bob-admin", acmeWeb, "admin", user("bob"))},
 	}
 	for _, b := range bindings {
@@ -147,7 +173,7 @@ func TestRoleBindings_MembersAndTenantServiceAccountsMayBeBoundAndAreAudited(t *
 		rb.Subjects = append(rb.Subjects, add)
 		return as(user).Update(ctx, rb)
 	}
-	refused(t, "bob adds dave to his binding", change("bob", user("dave")), "User dave")
+	refused(t, "bob adds dave to his binding", change("bob", user("dave")), "User dave", byPolicy(acmeTenant))
 	if err := change("bob", user("bob")); err != nil {
 		t.Fatalf("bob adds himself to his binding: %v", err)
 	}
@@ -188,6 +214,7 @@ func TestRoleBindings_MembersAndTenantServiceAccountsMayBeBoundAndAreAudited(t *
 
 func TestRoleBindings_CollaborationBindingsNaasMakesStay(t *testing.T) {
 	ctx := testenv.Context(t)
+	waitPolicy(t, "bob", acmeWeb, acmeTenant)
 	c := &naasv1alpha1.NamespaceClaim{}
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: acmeWeb}, c); err != nil {
 		t.Fatal(err)
@@ -217,5 +244,5 @@ func TestRoleBindings_CollaborationBindingsNaasMakesStay(t *testing.T) {
 	// Carol works there as a developer, and is held to acme's rules there like acme's own developers.
 	refused(t, "carol, collaborating, binds admin in acme's namespace", as("carol").Create(ctx, grant("carol-admin", acmeWeb, "admin", user("carol"))))
 	refused(t, "carol, collaborating, binds a globex service account in acme's namespace",
-		as("carol").Create(ctx, grant("globex-sa", acmeWeb, "edit", serviceAccount(globexApp, "default"))), "ServiceAccount "+globexApp+"/default")
+		as("carol").Create(ctx, grant("globex-sa", acmeWeb, "edit", serviceAccount(globexApp, "default"))), "ServiceAccount "+globexApp+"/default", byPolicy(acmeTenant))
 }
