@@ -7,13 +7,17 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
@@ -304,4 +308,72 @@ func TestSubjectAccessReviews_TenantUsersGetOrChangeNoClusterScopedObjectButThei
 func schemaGroup(groupVersion string) (string, error) {
 	gv, err := schema.ParseGroupVersion(groupVersion)
 	return gv.Group, err
+}
+
+func TestKubectl_AccessFollowsMembershipAndEndsWithTheTenant(t *testing.T) {
+	ctx := testenv.Context(t)
+	tn := &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "initech"}, Spec: naasv1alpha1.TenantSpec{
+		Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "dave", Role: naasv1alpha1.RoleViewer}},
+	}}
+	if err := env.Client.Create(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), tn) })
+	getAs := func(user string) error {
+		return as(user).Get(ctx, client.ObjectKey{Name: tn.Name}, &naasv1alpha1.Tenant{})
+	}
+	testenv.Eventually(t, 30*time.Second, "dave, made a member, reads initech", func() error { return getAs("dave") })
+
+	// A member removed by a platform admin loses the access.
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(tn), tn); err != nil {
+		t.Fatal(err)
+	}
+	tn.Spec.Owners = []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "erin", Role: naasv1alpha1.RoleAdmin}}
+	if err := env.Client.Update(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, "dave, removed, no longer reads initech", func() error {
+		if err := getAs("dave"); !apierrors.IsForbidden(err) {
+			return testenv.Errorf("dave's get: %v, want Forbidden", err)
+		}
+		return getAs("erin")
+	})
+
+	// Someone editing the access objects gets them put back.
+	role := &rbacv1.ClusterRole{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: platform.TenantAccessName(tn.Name)}, role); err != nil {
+		t.Fatal(err)
+	}
+	role.Rules[0].ResourceNames = append(role.Rules[0].ResourceNames, acmeTenant)
+	if err := env.Client.Update(ctx, role); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, "the edited role put back", func() error {
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: platform.TenantAccessName(tn.Name)}, role); err != nil {
+			return err
+		}
+		if names := role.Rules[0].ResourceNames; len(names) != 1 || names[0] != tn.Name {
+			return testenv.Errorf("role names %v", names)
+		}
+		return nil
+	})
+
+	// Deleting the tenant deletes its access objects.
+	if err := env.Client.Delete(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, "initech's access objects gone", func() error {
+		for _, o := range []client.Object{
+			&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{},
+		} {
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: platform.TenantAccessName(tn.Name)}, o); !apierrors.IsNotFound(err) {
+				return testenv.Errorf("%T still there: %v", o, err)
+			}
+		}
+		p := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: platform.TenantRoleBindingsPolicyName(tn.Name)}, p); !apierrors.IsNotFound(err) {
+			return testenv.Errorf("RoleBinding policy still there: %v", err)
+		}
+		return nil
+	})
 }
