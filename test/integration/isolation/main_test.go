@@ -124,7 +124,10 @@ func seed() error {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("claim %s not Ready in time: %v %v", name, err, c.Status.Conditions)
+				if err == nil {
+					err = fmt.Errorf("conditions %v", c.Status.Conditions)
+				}
+				return fmt.Errorf("claim %s not Ready in time: %w", name, err)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
