@@ -139,11 +139,45 @@ func tenantRoleBindingsPolicy(cfg Config, tenant string, namespaces []string) *a
 		},
 	})
 	p.Spec.ParamKind = &admissionregistrationv1.ParamKind{APIVersion: naasv1alpha1.GroupVersion.String(), Kind: "Tenant"}
-	p.Spec.Variables = []admissionregistrationv1.Variable{
-		{Name: "namespaces", Expression: celList(namespaces)},
+	p.Spec.Variables = append(namespaceVariables(namespaces), []admissionregistrationv1.Variable{
 		{Name: "subjects", Expression: "has(object.subjects) ? object.subjects : []"},
 		{Name: "refused", Expression: "variables.subjects.filter(s, !(" + allowed + "))"},
 		{Name: "isAdmin", Expression: isAdmin},
-	}
+	}...)
 	return p
+}
+
+// maxListExpression bounds the length of one CEL list literal of namespaces. The API server's CEL parser refuses
+// expressions over 100,000 code points, which one list would pass at a few thousand namespaces.
+const maxListExpression = 60000
+
+// namespaceVariables declare variables.namespaces, the tenant's namespaces: one list literal, or, for a tenant with
+// thousands of namespaces, the concatenation of several (namespaces0, namespaces1, ...), each within the
+// parser's limit.
+func namespaceVariables(namespaces []string) []admissionregistrationv1.Variable {
+	var chunks [][]string
+	size := 0
+	for _, n := range namespaces {
+		if len(chunks) == 0 || size+len(n)+4 > maxListExpression {
+			chunks = append(chunks, nil)
+			size = 2
+		}
+		chunks[len(chunks)-1] = append(chunks[len(chunks)-1], n)
+		size += len(n) + 4
+	}
+	if len(chunks) <= 1 {
+		var only []string
+		if len(chunks) == 1 {
+			only = chunks[0]
+		}
+		return []admissionregistrationv1.Variable{{Name: "namespaces", Expression: celList(only)}}
+	}
+	vars := make([]admissionregistrationv1.Variable, 0, len(chunks)+1)
+	parts := make([]string, 0, len(chunks))
+	for i, c := range chunks {
+		name := fmt.Sprintf("namespaces%d", i)
+		vars = append(vars, admissionregistrationv1.Variable{Name: name, Expression: celList(c)})
+		parts = append(parts, "variables."+name)
+	}
+	return append(vars, admissionregistrationv1.Variable{Name: "namespaces", Expression: strings.Join(parts, " + ")})
 }

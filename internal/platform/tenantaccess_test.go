@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -79,5 +81,56 @@ func TestTenantAccess_TenantWithoutClaimsReadsNoClaim(t *testing.T) {
 	}
 	if got := objs[2].(*admissionregistrationv1.ValidatingAdmissionPolicy).Spec.Variables[0].Expression; got != "[]" {
 		t.Errorf("namespaces of a tenant without claims: %s", got)
+	}
+}
+
+// A tenant with thousands of namespaces gets them in several lists, each one short enough for the API server's
+// CEL parser (100,000 code points), together naming every namespace once.
+func TestTenantAccess_ThousandsOfNamespacesFitThePolicy(t *testing.T) {
+	var claims []string
+	for i := range 12000 {
+		claims = append(claims, fmt.Sprintf("a-rather-long-namespace-name-for-a-big-tenant-%05d", i))
+	}
+	policy := TenantAccess(Config{}, accessTenant(), claims)[2].(*admissionregistrationv1.ValidatingAdmissionPolicy)
+	var lists []string
+	combined := ""
+	for _, v := range policy.Spec.Variables {
+		if len(v.Expression) > 100000 {
+			t.Errorf("variable %s is %d characters long, over the parser's limit", v.Name, len(v.Expression))
+		}
+		switch {
+		case v.Name == "namespaces":
+			combined = v.Expression
+		case strings.HasPrefix(v.Name, "namespaces"):
+			lists = append(lists, v.Name)
+		}
+	}
+	if len(lists) < 2 {
+		t.Fatalf("%d lists for 12,000 namespaces", len(lists))
+	}
+	want := make([]string, 0, len(lists))
+	for _, l := range lists {
+		want = append(want, "variables."+l)
+	}
+	if combined != strings.Join(want, " + ") {
+		t.Errorf("namespaces = %s, want the concatenation of %v", combined, lists)
+	}
+	seen := map[string]int{}
+	for _, v := range policy.Spec.Variables {
+		if v.Name == "namespaces" || !strings.HasPrefix(v.Name, "namespaces") {
+			continue
+		}
+		for _, q := range strings.Split(strings.Trim(v.Expression, "[]"), ", ") {
+			seen[strings.Trim(q, `"`)]++
+		}
+	}
+	for _, c := range claims {
+		if seen[c] != 1 {
+			t.Fatalf("namespace %s is in the lists %d times", c, seen[c])
+		}
+	}
+	// Variables are declared before they are used.
+	if policy.Spec.Variables[len(lists)].Name != "namespaces" {
+		t.Errorf("variables.namespaces is declared at %d, after its parts", len(lists))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -245,4 +246,32 @@ func TestRoleBindings_CollaborationBindingsNaasMakesStay(t *testing.T) {
 	refused(t, "carol, collaborating, binds admin in acme's namespace", as("carol").Create(ctx, grant("carol-admin", acmeWeb, "admin", user("carol"))))
 	refused(t, "carol, collaborating, binds a globex service account in acme's namespace",
 		as("carol").Create(ctx, grant("globex-sa", acmeWeb, "edit", serviceAccount(globexApp, "default"))), "ServiceAccount "+globexApp+"/default", byPolicy(acmeTenant))
+}
+
+// The API server compiles a tenant's policy when naas writes it, and refuses expressions over its CEL parser's
+// limit: a policy for a tenant with 12,000 namespaces must still be accepted.
+func TestRoleBindingPolicy_TenantWithThousandsOfNamespacesIsAccepted(t *testing.T) {
+	ctx := testenv.Context(t)
+	var names []string
+	for i := range 12000 {
+		names = append(names, fmt.Sprintf("a-rather-long-namespace-name-for-a-big-tenant-%05d", i))
+	}
+	big := &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "big", UID: "uid-big"}}
+	policy := platform.TenantAccess(platform.Config{}, big, names)[2].(*admissionregistrationv1.ValidatingAdmissionPolicy)
+	policy.OwnerReferences = nil
+	if err := env.Client.Create(ctx, policy, client.DryRunAll); err != nil {
+		t.Fatalf("the API server refuses the policy of a tenant with %d namespaces: %v", len(names), err)
+	}
+	// What the lists avoid: the same namespaces in one list literal are refused.
+	one := policy.DeepCopy()
+	quoted := make([]string, 0, len(names))
+	for _, n := range names {
+		quoted = append(quoted, fmt.Sprintf("%q", n))
+	}
+	one.Spec.Variables = append([]admissionregistrationv1.Variable{{Name: "namespaces", Expression: "[" + strings.Join(quoted, ", ") + "]"}},
+		one.Spec.Variables[len(one.Spec.Variables)-3:]...) // subjects, refused, isAdmin
+	err := env.Client.Create(ctx, one, client.DryRunAll)
+	if err == nil || !strings.Contains(err.Error(), "size") {
+		t.Errorf("a policy with one list of %d namespaces: %v, want it refused for its size: the test does not exercise the parser's limit", len(names), err)
+	}
 }
