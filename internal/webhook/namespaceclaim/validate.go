@@ -180,9 +180,10 @@ func checkNamespace(c *naasv1alpha1.NamespaceClaim, ns *corev1.Namespace) *field
 			"namespace %q already exists and is not managed by naas; naas never takes over a namespace it did not make: choose another name",
 			ns.Name)).WithOrigin("namespaceExists")
 	case l[naasv1alpha1.LabelTenant] != c.Spec.Tenant:
+		// Which tenant holds it is not said: a user learns of other tenants only that a name is taken.
 		return field.Forbidden(path, fmt.Sprintf(
-			"namespace %q belongs to tenant %q; a namespace never moves between tenants: choose another name",
-			ns.Name, l[naasv1alpha1.LabelTenant])).WithOrigin("namespaceOfAnotherTenant")
+			"namespace %q belongs to another tenant; a namespace never moves between tenants: choose another name",
+			ns.Name)).WithOrigin("namespaceOfAnotherTenant")
 	}
 	return nil
 }

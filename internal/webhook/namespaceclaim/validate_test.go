@@ -176,7 +176,7 @@ func TestValidate_Create(t *testing.T) {
 			name: "namespace of another tenant is not taken over",
 			r: Request{User: bob, Claim: claim("pay-db", "payments").obj(), Tenant: payments(), Tier: tier("dev"),
 				Namespace: namespace("pay-db", managed("billing"))},
-			want: want{reason: metav1.StatusReasonInvalid, message: []string{`namespace "pay-db" belongs to tenant "billing"`}},
+			want: want{reason: metav1.StatusReasonInvalid, message: []string{`namespace "pay-db" belongs to another tenant`}},
 		},
 		{
 			name: "the tenant's own naas namespace may be claimed again",

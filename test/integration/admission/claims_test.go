@@ -331,7 +331,7 @@ func TestClaims_NamespaceIsNeverTakenOverOrMovedBetweenTenants(t *testing.T) {
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, orphan) })
 	untilCached(t, "bob", claim("red-orphan", "blue", "dev"))
 	denied(t, "claim for a namespace of another tenant", as("bob").Create(ctx, claim("red-orphan", "blue", "dev")), metav1.StatusReasonInvalid,
-		`namespace "red-orphan" belongs to tenant "red"; a namespace never moves between tenants`)
+		`namespace "red-orphan" belongs to another tenant; a namespace never moves between tenants`)
 
 	// erin runs the cluster's namespaces (she may create and edit any) but is no naas platform admin.
 	operator := &rbacv1.ClusterRole{

@@ -144,7 +144,7 @@ func TestKubectl_AnotherTenantsClaimNameIsOnlyTaken(t *testing.T) {
 		t.Fatalf("carol created a claim named %s, which acme holds", acmeWeb)
 	}
 	t.Logf("carol claims acme's namespace name: %v", err)
-	for _, secret := range []string{"alice", "bob", "cc-acme-secret"} {
+	for _, secret := range []string{`tenant "acme"`, "tenant acme", "alice", "bob", "cc-acme-secret"} {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("the refusal tells carol about acme (%q): %v", secret, err)
 		}
