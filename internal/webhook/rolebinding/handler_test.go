@@ -36,6 +36,14 @@ func (s *store) Record(_ context.Context, e audit.Event) error {
 	return nil
 }
 
+func (s *store) Intend(context.Context, audit.Event) (int64, error) {
+	return 0, errors.New("the RoleBinding webhook records decisions, not intents")
+}
+
+func (s *store) Finish(context.Context, int64, audit.Event) error {
+	return errors.New("the RoleBinding webhook records decisions, not intents")
+}
+
 func (s *store) Query(context.Context, audit.Query) (audit.Page, error) { return audit.Page{}, nil }
 func (s *store) Close() error                                           { return nil }
 
