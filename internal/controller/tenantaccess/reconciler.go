@@ -26,7 +26,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/apply"
-	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/platform"
 )
 
@@ -56,7 +56,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, r.remove(ctx, req.Name)
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := r.Client.List(ctx, claims, client.MatchingFields{namespaceclaim.IndexTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list the claims of tenant %s: %w", t.Name, err)
 	}
 	names := make([]string, 0, len(claims.Items))

@@ -20,7 +20,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/audit"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -65,7 +65,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("read tenant %s: %w", claim.Spec.Tenant, err))
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := v.Client.List(ctx, claims, client.MatchingFields{claimcontroller.IndexTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := v.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimTenant: t.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("list the claims of tenant %s: %w", t.Name, err))
 	}
 	namespaces := make(map[string]bool, len(claims.Items))

@@ -19,7 +19,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/audit"
-	claimcontroller "github.com/naas-dev/naas/internal/controller/namespaceclaim"
+	"github.com/naas-dev/naas/internal/cacheindex"
 )
 
 // store records events, or fails every record with err.
@@ -62,7 +62,7 @@ func validator(t *testing.T, s audit.Store) *Validator {
 			&naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: "acme-web"}, Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: "acme"}},
 			&naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: "acme-api"}, Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: "acme"}},
 		).
-		WithIndex(&naasv1alpha1.NamespaceClaim{}, claimcontroller.IndexTenant, func(o client.Object) []string {
+		WithIndex(&naasv1alpha1.NamespaceClaim{}, cacheindex.ClaimTenant, func(o client.Object) []string {
 			return []string{o.(*naasv1alpha1.NamespaceClaim).Spec.Tenant}
 		}).
 		Build()

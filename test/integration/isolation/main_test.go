@@ -21,8 +21,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/apiserver"
 	"github.com/naas-dev/naas/internal/setup"
 	"github.com/naas-dev/naas/internal/testenv"
 )
@@ -146,9 +146,9 @@ func claim(name, tenant string) *naasv1alpha1.NamespaceClaim {
 func as(user string) client.Client { return env.UserClient(user) }
 
 // auditEvents returns the events of tenant's audit log, newest first, as user reads them through the REST API.
-func auditEvents(t *testing.T, user, tenant string) []apiserver.AuditEvent {
+func auditEvents(t *testing.T, user, tenant string) []restv1.AuditEvent {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, apiBase+apiserver.Prefix+"/audit?tenant="+tenant+"&limit=500", nil)
+	req, err := http.NewRequest(http.MethodGet, apiBase+restv1.Prefix+"/audit?tenant="+tenant+"&limit=500", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func auditEvents(t *testing.T, user, tenant string) []apiserver.AuditEvent {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s reads the audit log of tenant %s: HTTP %d", user, tenant, resp.StatusCode)
 	}
-	var page apiserver.AuditPage
+	var page restv1.AuditPage
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		t.Fatal(err)
 	}
