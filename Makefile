@@ -9,8 +9,20 @@ GO         ?= go
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS    := -X github.com/naas-dev/naas/internal/buildinfo.Version=$(VERSION)
 GO_SOURCES := $(shell find api cmd config internal -name '*.go' -o -name '*.yaml' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' 2>/dev/null) go.mod go.sum
-CP_SOURCES := $(shell find controlplane -name '*.go' 2>/dev/null) controlplane/go.mod controlplane/go.sum
-CP_BINS    := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager
+# The local control plane is built for each supported Kubernetes minor from one source tree: controlplane/go.mod
+# pins the default minor, controlplane/go.<minor>.mod the others. K8S picks the minor for every target
+# (make test K8S=1.36); its binaries go to bin/k8s-<minor>/, and NAAS_K8S tells the tests and naas up which to run.
+K8S_MINORS  := 1.36 1.37
+K8S_DEFAULT := 1.37
+K8S        ?= $(or $(NAAS_K8S),$(K8S_DEFAULT))
+ifeq ($(filter $(K8S),$(K8S_MINORS)),)
+$(error K8S=$(K8S) is not a supported Kubernetes minor: choose one of $(K8S_MINORS))
+endif
+export NAAS_K8S := $(K8S)
+CP_BIN     := $(BIN)/k8s-$(K8S)
+CP_MODFILE := $(if $(filter $(K8S_DEFAULT),$(K8S)),go.mod,go.$(K8S).mod)
+CP_SOURCES := $(shell find controlplane -name '*.go' 2>/dev/null) controlplane/$(CP_MODFILE) controlplane/$(CP_MODFILE:.mod=.sum)
+CP_BINS    := $(CP_BIN)/etcd $(CP_BIN)/kube-apiserver $(CP_BIN)/kube-controller-manager
 TEST_FLAGS ?= -timeout 40m
 DATA_DIR   ?= .naas
 ADDR       ?= 127.0.0.1:8080
@@ -52,12 +64,12 @@ $(BIN)/kubectl-naas: $(GO_SOURCES)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/kubectl-naas
 
 .PHONY: controlplane
-controlplane: $(CP_BINS) ## Build etcd, kube-apiserver and kube-controller-manager into bin/ (no-op when up to date).
+controlplane: $(CP_BINS) ## Build etcd, kube-apiserver and kube-controller-manager of Kubernetes $(K8S) into bin/k8s-$(K8S)/ (no-op when up to date).
 
-$(BIN)/%: $(CP_SOURCES)
-	@mkdir -p $(BIN)
-	@echo ">> building $* from the Kubernetes modules (the first build takes about 5 minutes on 2 cores)"
-	cd controlplane && $(GO) build -o $(BIN)/$* ./cmd/$*
+$(CP_BIN)/%: $(CP_SOURCES)
+	@mkdir -p $(CP_BIN)
+	@echo ">> building $* for Kubernetes $(K8S) from the Kubernetes modules (the first build of a minor takes about 5 minutes on 2 cores)"
+	cd controlplane && $(GO) build -modfile=$(CP_MODFILE) -o $@ ./cmd/$*
 	@touch $@
 
 ##@ Development

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,8 +118,12 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 	if err != nil {
 		return nil, err
 	}
+	binDir, err := testenv.ControlPlaneBinDir(root)
+	if err != nil {
+		return nil, err
+	}
 	s.rep = &report.Report{Mode: mode, Started: time.Now(), Machine: DetectMachine(),
-		Versions: DetectVersions(root, filepath.Join(root, "bin")), Sizes: sizes.asMap()}
+		Versions: DetectVersions(root, binDir), Sizes: sizes.asMap()}
 	s.Log("building naas")
 	if s.bin, err = BuildNaas(ctx, root, dir); err != nil {
 		return nil, err

@@ -84,9 +84,13 @@ func Start(opts Options) (*Environment, error) {
 	if err != nil {
 		return nil, err
 	}
-	binDir := os.Getenv("NAAS_BIN_DIR")
-	if binDir == "" {
-		binDir = filepath.Join(root, "bin")
+	minor, err := localcp.SelectedMinor()
+	if err != nil {
+		return nil, err
+	}
+	binDir, err := ControlPlaneBinDir(root)
+	if err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "naas-testenv-")
 	if err != nil {
@@ -117,6 +121,10 @@ func Start(opts Options) (*Environment, error) {
 	}
 	env.ControlPlane = cp
 	env.Config = cp.Config
+	if err := checkServerMinor(env.Config, minor); err != nil {
+		env.Stop()
+		return nil, err
+	}
 	env.Scheme = NewScheme()
 	if env.Client, err = client.New(env.Config, client.Options{Scheme: env.Scheme}); err != nil {
 		env.Stop()

@@ -55,7 +55,7 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 	f.StringVar(&o.dataDir, "data-dir", ".naas", "directory holding the control plane's and naas's state")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address of the HTTP server (REST API, portal, /metrics, /healthz, /readyz)")
 	f.StringVar(&o.tokenFile, "token-file", "", `static users, in kube-apiserver's token file format (token,user,uid,"group1,group2"), trusted by both kube-apiserver and the naas API`)
-	f.StringVar(&o.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kube-controller-manager (default: next to the naas binary)")
+	f.StringVar(&o.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kube-controller-manager (default: k8s-<minor> next to the naas binary or in ./bin, the minor from $NAAS_K8S or "+localcp.DefaultKubernetesMinor+")")
 	f.IntVar(&o.apiServerPort, "apiserver-port", 0, "port of the local kube-apiserver (default: the previous run's port, or a free one)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
 	addGOGCFlag(f, &o.gogc)
@@ -271,23 +271,32 @@ func (m *multiWriter) Write(b []byte) (int, error) {
 	return m.f.Write(b)
 }
 
+// resolveBinDir finds the control plane binaries of the Kubernetes minor that NAAS_K8S names (or the default):
+// bin/k8s-<minor> next to the naas binary, or under ./bin, where `make controlplane K8S=<minor>` puts them.
 func (o *upOptions) resolveBinDir() (string, error) {
 	if o.binDir != "" {
 		return o.binDir, nil
 	}
-	exe, err := os.Executable()
-	if err == nil {
+	minor, err := localcp.SelectedMinor()
+	if err != nil {
+		return "", err
+	}
+	var bins []string
+	if exe, err := os.Executable(); err == nil {
 		if exe, err = filepath.EvalSymlinks(exe); err == nil {
-			dir := filepath.Dir(exe)
-			if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err == nil {
-				return dir, nil
-			}
+			bins = append(bins, filepath.Dir(exe))
 		}
 	}
-	if _, err := os.Stat(filepath.Join("bin", "kube-apiserver")); err == nil {
-		return filepath.Abs("bin")
+	if abs, err := filepath.Abs("bin"); err == nil {
+		bins = append(bins, abs)
 	}
-	return "", fmt.Errorf("the control plane binaries (etcd, kube-apiserver, kube-controller-manager) were not found next to naas or in ./bin: run `make controlplane`, or pass --bin-dir")
+	for _, bin := range bins {
+		dir := localcp.MinorBinDir(bin, minor)
+		if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err == nil {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("the Kubernetes %s control plane binaries (etcd, kube-apiserver, kube-controller-manager) were not found in k8s-%[1]s/ next to naas or in ./bin/k8s-%[1]s: run `make controlplane K8S=%[1]s`, or pass --bin-dir", minor)
 }
 
 func (o *upOptions) printNextSteps(cmd *cobra.Command, addr string, cp *localcp.ControlPlane, took time.Duration) {
