@@ -88,6 +88,8 @@ verify: generate ## Fail if generated files are stale or untracked, a go.mod is 
 	@echo ">> go mod tidy -diff ($(GO_MODULES))"
 	@for m in $(GO_MODULES); do \
 		(cd $$m && $(GO) mod tidy -diff) || { echo "$$m/go.mod is not tidy: run 'cd $$m && go mod tidy' and commit"; exit 1; }; done
+	@for f in $(filter-out go.mod,$(notdir $(wildcard controlplane/go.*.mod))); do \
+		(cd controlplane && $(GO) mod tidy -modfile=$$f -diff) || { echo "controlplane/$$f is not tidy: run 'cd controlplane && go mod tidy -modfile=$$f' and commit"; exit 1; }; done
 	@echo ">> gofmt -l"
 	@unformatted=$$(gofmt -l $(GO_DIRS)); \
 	if [ -n "$$unformatted" ]; then echo "$$unformatted"; echo "these files are not gofmt'd: run 'make fmt'"; exit 1; fi
@@ -100,9 +102,23 @@ lint: $(BIN)/golangci-lint ## Run golangci-lint with the repository's strict con
 fmt: ## Format the Go sources.
 	gofmt -w $(GO_DIRS)
 
+# Packages whose tests run on a local control plane are those importing internal/testenv; the others are unit tests.
+LIST_PKGS := $(GO) list -f '{{.ImportPath}} {{.Imports}} {{.TestImports}} {{.XTestImports}}' ./...
+
 .PHONY: unit
 unit: ## Run the unit tests only (no control plane).
-	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -v -e /test/integration/ -e /test/e2e -e /internal/testenv)
+	$(GO) test $(TEST_FLAGS) $$($(LIST_PKGS) | awk '!/naas\/internal\/testenv/ {print $$1}')
+
+.PHONY: integration
+integration: deps build controlplane ## Run the tests that need a control plane (integration, end-to-end, bench smoke) on Kubernetes $(K8S).
+	$(GO) test $(TEST_FLAGS) $$($(LIST_PKGS) | awk '/naas\/internal\/testenv/ {print $$1}')
+
+.PHONY: integration-other-minors
+integration-other-minors: ## Run the integration and end-to-end tests on each supported Kubernetes minor but the default (CI).
+	@for m in $(filter-out $(K8S_DEFAULT),$(K8S_MINORS)); do \
+		start=$$SECONDS; $(MAKE) integration K8S=$$m || exit 1; \
+		echo ">> Kubernetes $$m: control plane build and integration tests took $$((SECONDS - start))s"; \
+	done
 
 .PHONY: bench
 bench: build controlplane ## Run the benchmark suite on the local control plane (about 25 minutes) and write bench/results/.
