@@ -20,11 +20,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/localcp"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
@@ -176,6 +178,19 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 	token, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
 	if err != nil || len(strings.TrimSpace(string(token))) < 32 {
 		t.Fatalf("admin-token: %q, %v", token, err)
+	}
+
+	// The control plane is of the Kubernetes minor asked for (NAAS_K8S, or the default).
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dataDir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := discovery.NewDiscoveryClientForConfigOrDie(cfg).ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err := localcp.SelectedMinor(); err != nil || version.Major+"."+strings.TrimSuffix(version.Minor, "+") != want {
+		t.Errorf("naas up runs Kubernetes %s, want %s (%v)", version.GitVersion, want, err)
 	}
 
 	c := p.client(t)
