@@ -289,6 +289,10 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, st state, tokenFile 
 		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", st.EtcdPort),
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
+		// The lease reconciler publishes the advertise address as the endpoint of the default/kubernetes
+		// Service, which Kubernetes 1.37 refuses for a loopback address. With no nodes and no pods nothing
+		// reaches the API server through that Service: keep its endpoints unmanaged, on every minor alike.
+		"--endpoint-reconciler-type=none",
 		fmt.Sprintf("--secure-port=%d", st.APIServerPort),
 		"--cert-dir=" + filepath.Join(cp.opts.DataDir, "pki"),
 		"--tls-cert-file=" + cp.pki.ServingCert,

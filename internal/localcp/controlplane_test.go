@@ -1,6 +1,7 @@
 package localcp
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // stateIn writes st as the state of a data directory and returns a control plane over it, not started.
@@ -94,4 +96,20 @@ func TestLoadState_KeepsTheAPIServerPortAcrossRestartsUnlessTaken(t *testing.T) 
 			t.Errorf("state.json %s changed by a start that failed", saved)
 		}
 	})
+}
+
+// A component that fails to start is an error that names it, with whatever was started stopped again.
+func TestStart_ComponentThatExitsIsAnErrorNotAPanic(t *testing.T) {
+	bin := t.TempDir()
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
+		if err := os.WriteFile(filepath.Join(bin, b), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cp, err := Start(ctx, Options{BinDir: bin, DataDir: t.TempDir(), Ephemeral: true})
+	if err == nil || !strings.Contains(err.Error(), "etcd exited") {
+		t.Fatalf("Start() = %v, %v; want an error saying etcd exited", cp, err)
+	}
 }
