@@ -189,8 +189,9 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, err := localcp.SelectedMinor(); err != nil || version.Major+"."+strings.TrimSuffix(version.Minor, "+") != want {
-		t.Errorf("naas up runs Kubernetes %s, want %s (%v)", version.GitVersion, want, err)
+	minor := version.Major + "." + strings.TrimSuffix(version.Minor, "+")
+	if want, err := localcp.SelectedMinor(); err != nil || minor != want {
+		t.Errorf("naas up runs Kubernetes %s (%s), want %s (%v)", minor, version.GitVersion, want, err)
 	}
 
 	c := p.client(t)
