@@ -105,10 +105,14 @@ func TestUp_ControlPlaneStartFailureSaysWhatFailedAndWhichLogToRead(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
+	cpBin, err := testenv.ControlPlaneBinDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A bin directory whose kube-apiserver fails at once, as one given a bad flag or a taken port does.
 	binDir := t.TempDir()
 	for _, b := range []string{"etcd", "kube-controller-manager"} {
-		if err := os.Symlink(filepath.Join(root, "bin", b), filepath.Join(binDir, b)); err != nil {
+		if err := os.Symlink(filepath.Join(cpBin, b), filepath.Join(binDir, b)); err != nil {
 			t.Fatal(err)
 		}
 	}
