@@ -210,6 +210,11 @@ func createClaim(t *testing.T, user string, c *naasv1alpha1.NamespaceClaim) {
 	if err := env.UserClient(user).Create(context.Background(), c); err != nil {
 		t.Fatalf("create claim %s as %s: %v", c.Name, user, err)
 	}
+	// naas names a new claim in its tenant's role a moment after it is created (docs/security.md); until then
+	// its members' reads and writes of it are refused by RBAC.
+	testenv.Eventually(t, 30*time.Second, user+" reads claim "+c.Name, func() error {
+		return env.UserClient(user).Get(context.Background(), client.ObjectKey{Name: c.Name}, &naasv1alpha1.NamespaceClaim{})
+	})
 }
 
 func getClaim(t *testing.T, name string) *naasv1alpha1.NamespaceClaim {
