@@ -6,7 +6,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/naas-dev/naas/internal/cli.Version=${VERSION}" -o /out/naas ./cmd/naas \
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/naas-dev/naas/internal/buildinfo.Version=${VERSION}" -o /out/naas ./cmd/naas \
  && mkdir -p /out/var/lib/naas /out/tmp && chown 65532:65532 /out/var/lib/naas && chmod 0700 /out/var/lib/naas && chmod 1777 /out/tmp \
  && printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/var/lib/naas:/sbin/nologin\n' >/out/passwd \
  && printf 'root:x:0:\nnonroot:x:65532:\n' >/out/group

@@ -167,7 +167,7 @@ func StartPostgres() (*Postgres, error) {
 		select {
 		case werr := <-p.done:
 			_ = os.RemoveAll(dir)
-			return nil, fmt.Errorf("postgres exited before accepting connections: %v\n%s", werr, log.String())
+			return nil, fmt.Errorf("postgres exited before accepting connections: %w\n%s", werr, log.String())
 		case <-ctx.Done():
 			_ = p.Stop()
 			return nil, fmt.Errorf("postgres did not accept connections within a minute: %w\n%s", err, log.String())

@@ -59,8 +59,6 @@ func Run(t *testing.T, b Backend) {
 // T0 is the time of the first event the tests record.
 var T0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
-var t0 = T0
-
 func record(t *testing.T, s audit.Store, events ...audit.Event) {
 	t.Helper()
 	for _, e := range events {
@@ -73,18 +71,16 @@ func record(t *testing.T, s audit.Store, events ...audit.Event) {
 // Event builds an event of user u in tenant/namespace ns at T0 plus minutes.
 func Event(u, tenant, ns string, minutes int) audit.Event {
 	return audit.Event{
-		Time: t0.Add(time.Duration(minutes) * time.Minute), User: u, Action: audit.ActionNamespaceRequest,
+		Time: T0.Add(time.Duration(minutes) * time.Minute), User: u, Action: audit.ActionNamespaceRequest,
 		Tenant: tenant, Namespace: ns, Result: audit.ResultAllowed,
 	}
 }
-
-var event = Event
 
 // summary returns the users and minutes of events, compactly, to compare query results.
 func summary(events []audit.Event) []string {
 	var out []string
 	for _, e := range events {
-		out = append(out, fmt.Sprintf("%s@%d", e.User, int(e.Time.Sub(t0).Minutes())))
+		out = append(out, fmt.Sprintf("%s@%d", e.User, int(e.Time.Sub(T0).Minutes())))
 	}
 	return out
 }
@@ -175,12 +171,12 @@ func testRecordRejectsInvalidEvents(t *testing.T, b Backend) {
 func testQueryFilters(t *testing.T, b Backend) {
 	s := b.NewDatabase(t)(t)
 	record(t, s,
-		event("alice", "pay", "pay-dev", 0),
-		event("bob", "pay", "pay-prod", 10),
-		event("alice", "shop", "shop-dev", 20),
-		event("carol", "shop", "shop-dev", 30),
-		event("alice", "pay", "pay-prod", 40),
-		audit.Event{Time: t0.Add(50 * time.Minute), User: "admin", Action: audit.ActionTenantCreate, Target: "tenant/web", Result: audit.ResultSuccess},
+		Event("alice", "pay", "pay-dev", 0),
+		Event("bob", "pay", "pay-prod", 10),
+		Event("alice", "shop", "shop-dev", 20),
+		Event("carol", "shop", "shop-dev", 30),
+		Event("alice", "pay", "pay-prod", 40),
+		audit.Event{Time: T0.Add(50 * time.Minute), User: "admin", Action: audit.ActionTenantCreate, Target: "tenant/web", Result: audit.ResultSuccess},
 	)
 	tests := []struct {
 		name  string
@@ -193,12 +189,12 @@ func testQueryFilters(t *testing.T, b Backend) {
 		{"user", audit.Query{User: "alice"}, []string{"alice@40", "alice@20", "alice@0"}},
 		{"tenant and user", audit.Query{Tenant: "pay", User: "alice"}, []string{"alice@40", "alice@0"}},
 		{"namespace and user", audit.Query{Namespace: "pay-prod", User: "bob"}, []string{"bob@10"}},
-		{"since is inclusive", audit.Query{Since: t0.Add(30 * time.Minute)}, []string{"admin@50", "alice@40", "carol@30"}},
-		{"until is exclusive", audit.Query{Until: t0.Add(20 * time.Minute)}, []string{"bob@10", "alice@0"}},
-		{"time window", audit.Query{Since: t0.Add(10 * time.Minute), Until: t0.Add(40 * time.Minute)}, []string{"carol@30", "alice@20", "bob@10"}},
-		{"time window in another zone", audit.Query{Since: t0.Add(10 * time.Minute).In(time.FixedZone("X", -5*3600)), Until: t0.Add(11 * time.Minute)}, []string{"bob@10"}},
-		{"window and tenant", audit.Query{Tenant: "shop", Since: t0.Add(25 * time.Minute)}, []string{"carol@30"}},
-		{"empty window", audit.Query{Since: t0.Add(time.Hour), Until: t0}, nil},
+		{"since is inclusive", audit.Query{Since: T0.Add(30 * time.Minute)}, []string{"admin@50", "alice@40", "carol@30"}},
+		{"until is exclusive", audit.Query{Until: T0.Add(20 * time.Minute)}, []string{"bob@10", "alice@0"}},
+		{"time window", audit.Query{Since: T0.Add(10 * time.Minute), Until: T0.Add(40 * time.Minute)}, []string{"carol@30", "alice@20", "bob@10"}},
+		{"time window in another zone", audit.Query{Since: T0.Add(10 * time.Minute).In(time.FixedZone("X", -5*3600)), Until: T0.Add(11 * time.Minute)}, []string{"bob@10"}},
+		{"window and tenant", audit.Query{Tenant: "shop", Since: T0.Add(25 * time.Minute)}, []string{"carol@30"}},
+		{"empty window", audit.Query{Since: T0.Add(time.Hour), Until: T0}, nil},
 		{"unknown tenant", audit.Query{Tenant: "nope"}, nil},
 	}
 	for _, tt := range tests {
@@ -222,7 +218,7 @@ func testPaginatesNewestFirstWithoutGapsOrRepeats(t *testing.T, b Backend) {
 		if i%3 == 0 {
 			user = "bob" // Filtered out below, so pages must skip them without losing their place.
 		}
-		record(t, s, event(user, "pay", "pay-dev", i))
+		record(t, s, Event(user, "pay", "pay-dev", i))
 		if user == "alice" {
 			want = append(want, fmt.Sprintf("alice@%d", i))
 		}
@@ -244,7 +240,7 @@ func testPaginatesNewestFirstWithoutGapsOrRepeats(t *testing.T, b Backend) {
 		}
 		q.PageToken = page.NextPageToken
 		// A new event must not shift later pages.
-		record(t, s, event("alice", "pay", "pay-dev", 100+len(sizes)))
+		record(t, s, Event("alice", "pay", "pay-dev", 100+len(sizes)))
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events across pages mismatch (-want +got):\n%s", diff)
@@ -258,7 +254,7 @@ func testPaginatesNewestFirstWithoutGapsOrRepeats(t *testing.T, b Backend) {
 func testExactlyFullLastPageHasNoNextToken(t *testing.T, b Backend) {
 	s := b.NewDatabase(t)(t)
 	for i := range 4 {
-		record(t, s, event("alice", "pay", "pay-dev", i))
+		record(t, s, Event("alice", "pay", "pay-dev", i))
 	}
 	page, err := s.Query(context.Background(), audit.Query{Limit: 4})
 	if err != nil {
@@ -272,7 +268,7 @@ func testExactlyFullLastPageHasNoNextToken(t *testing.T, b Backend) {
 func testLimitDefaultsAndIsCapped(t *testing.T, b Backend) {
 	s := b.NewDatabase(t)(t)
 	for i := range audit.MaxLimit + 1 {
-		record(t, s, event("alice", "pay", "pay-dev", i))
+		record(t, s, Event("alice", "pay", "pay-dev", i))
 	}
 	for _, tt := range []struct{ limit, want int }{{0, audit.DefaultLimit}, {-1, audit.DefaultLimit}, {audit.MaxLimit + 100, audit.MaxLimit}} {
 		page, err := s.Query(context.Background(), audit.Query{Limit: tt.limit})
@@ -297,13 +293,13 @@ func testRejectsForeignPageTokens(t *testing.T, b Backend) {
 func testEventsSurviveReopen(t *testing.T, b Backend) {
 	open := b.NewDatabase(t)
 	s := open(t)
-	record(t, s, event("alice", "pay", "pay-dev", 0), event("bob", "pay", "pay-dev", 1))
+	record(t, s, Event("alice", "pay", "pay-dev", 0), Event("bob", "pay", "pay-dev", 1))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	s = open(t)
-	record(t, s, event("carol", "pay", "pay-dev", 2))
+	record(t, s, Event("carol", "pay", "pay-dev", 2))
 	page, err := s.Query(context.Background(), audit.Query{})
 	if err != nil {
 		t.Fatal(err)
@@ -325,13 +321,13 @@ func testConcurrentWritersLoseNothing(t *testing.T, b Backend) {
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*perWriter)
 	for w := range writers {
-		store := audit.Store(s)
+		store := s
 		if w%2 == 1 {
 			store = other
 		}
 		wg.Go(func() {
 			for i := range perWriter {
-				e := event(fmt.Sprintf("user-%d", w), "pay", "pay-dev", i)
+				e := Event(fmt.Sprintf("user-%d", w), "pay", "pay-dev", i)
 				e.RequestID = fmt.Sprintf("%d-%d", w, i)
 				if err := store.Record(context.Background(), e); err != nil {
 					errs <- err
@@ -379,7 +375,7 @@ func testConcurrentWritersLoseNothing(t *testing.T, b Backend) {
 func testIntentReadsPendingUntilFinishRecordsTheOutcome(t *testing.T, b Backend) {
 	ctx := context.Background()
 	s := b.NewDatabase(t)(t)
-	intent := event("alice", "pay", "pay-dev", 0)
+	intent := Event("alice", "pay", "pay-dev", 0)
 	intent.Result = "" // Ignored by Intend.
 	intent.Details = map[string]string{"method": "POST"}
 	id, err := s.Intend(ctx, intent)
@@ -395,7 +391,7 @@ func testIntentReadsPendingUntilFinishRecordsTheOutcome(t *testing.T, b Backend)
 	}
 
 	outcome := intent
-	outcome.Time = t0.Add(time.Hour) // Not kept: the event is timed by its intent.
+	outcome.Time = T0.Add(time.Hour) // Not kept: the event is timed by its intent.
 	outcome.Result = audit.ResultAllowed
 	outcome.Reason = "created"
 	outcome.Details = map[string]string{"method": "POST", "status": "202"}
@@ -431,15 +427,15 @@ func testIntentLeftWithoutOutcomeReadsUnknownAfterReopen(t *testing.T, b Backend
 	ctx := context.Background()
 	open := b.NewDatabase(t)
 	crashed := open(t)
-	lost, err := crashed.Intend(ctx, event("alice", "pay", "pay-dev", 0))
+	lost, err := crashed.Intend(ctx, Event("alice", "pay", "pay-dev", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	finished, err := crashed.Intend(ctx, event("bob", "pay", "pay-web", 1))
+	finished, err := crashed.Intend(ctx, Event("bob", "pay", "pay-web", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := event("bob", "pay", "pay-web", 1)
+	done := Event("bob", "pay", "pay-web", 1)
 	if err := crashed.Finish(ctx, finished, done); err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +467,7 @@ func testIntentLeftWithoutOutcomeReadsUnknownAfterReopen(t *testing.T, b Backend
 
 	// The process that intended it may have been alive after all (cut off from the database, or another process
 	// sharing an SQLite file): its outcome still lands.
-	if err := s.Finish(ctx, lost, event("alice", "pay", "pay-dev", 0)); err != nil {
+	if err := s.Finish(ctx, lost, Event("alice", "pay", "pay-dev", 0)); err != nil {
 		t.Fatalf("Finish of an intent marked unknown: %v", err)
 	}
 	page, err := s.Query(ctx, audit.Query{User: "alice"})
@@ -491,7 +487,7 @@ func testConcurrentIntentsAndOutcomesShareCommitsButNotFailures(t *testing.T, b 
 	errs := make(chan error, 2*requests)
 	for i := range requests {
 		wg.Go(func() {
-			e := event(fmt.Sprintf("user-%d", i), "pay", "pay-dev", i)
+			e := Event(fmt.Sprintf("user-%d", i), "pay", "pay-dev", i)
 			e.RequestID = strconv.Itoa(i)
 			id, err := s.Intend(ctx, e)
 			if err != nil {
@@ -533,10 +529,10 @@ func testWritesAfterCloseFail(t *testing.T, b Backend) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Record(context.Background(), event("alice", "pay", "pay-dev", 0)); !errors.Is(err, audit.ErrClosed) {
+	if err := s.Record(context.Background(), Event("alice", "pay", "pay-dev", 0)); !errors.Is(err, audit.ErrClosed) {
 		t.Errorf("Record after Close: %v, want ErrClosed", err)
 	}
-	if _, err := s.Intend(context.Background(), event("alice", "pay", "pay-dev", 0)); !errors.Is(err, audit.ErrClosed) {
+	if _, err := s.Intend(context.Background(), Event("alice", "pay", "pay-dev", 0)); !errors.Is(err, audit.ErrClosed) {
 		t.Errorf("Intend after Close: %v, want ErrClosed", err)
 	}
 }
