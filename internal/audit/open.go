@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Schemes of the database DSNs Open takes.
@@ -21,21 +23,38 @@ var ErrUnsupportedDatabase = errors.New("unsupported database")
 // absolute path, sqlite://audit.db a relative one), or postgres://... (postgresql://... too) for a PostgreSQL
 // database that several naas replicas may share. Errors never show the DSN's password.
 func Open(ctx context.Context, dsn string, opts ...Option) (Store, error) {
+	if err := CheckDSN(dsn); err != nil {
+		return nil, err
+	}
+	if path, ok := strings.CutPrefix(dsn, SchemeSQLite+"://"); ok {
+		return OpenSQLite(path, opts...)
+	}
+	return OpenPostgres(ctx, dsn, opts...)
+}
+
+// CheckDSN returns the error Open would return for a DSN it cannot take, without opening anything: a command
+// checks its flags before it starts what takes time. A DSN of no supported scheme gives an error matching
+// ErrUnsupportedDatabase. Errors never show the DSN's password.
+func CheckDSN(dsn string) error {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	switch {
 	case ok && scheme == SchemeSQLite:
 		if rest == "" {
-			return nil, fmt.Errorf("%w: sqlite:// needs a path, e.g. sqlite:///var/lib/naas/audit.db", ErrUnsupportedDatabase)
+			return fmt.Errorf("%w: sqlite:// needs a path, e.g. sqlite:///var/lib/naas/audit.db", ErrUnsupportedDatabase)
 		}
-		return OpenSQLite(rest, opts...)
+		return nil
 	case ok && (scheme == SchemePostgres || scheme == "postgresql"):
-		return OpenPostgres(ctx, dsn, opts...)
+		if _, err := pgxpool.ParseConfig(dsn); err != nil {
+			// pgx's parse errors show the DSN with its password masked.
+			return fmt.Errorf("audit database: %w", err)
+		}
+		return nil
 	case dsn == "":
-		return nil, fmt.Errorf("%w: no database given: want postgres://USER@HOST:PORT/DATABASE or sqlite://PATH", ErrUnsupportedDatabase)
+		return fmt.Errorf("%w: no database given: want postgres://USER@HOST:PORT/DATABASE or sqlite://PATH", ErrUnsupportedDatabase)
 	case !ok:
-		return nil, fmt.Errorf("%w: the database must be a URL, postgres://USER@HOST:PORT/DATABASE or sqlite://PATH", ErrUnsupportedDatabase)
+		return fmt.Errorf("%w: the database must be a URL, postgres://USER@HOST:PORT/DATABASE or sqlite://PATH", ErrUnsupportedDatabase)
 	default:
-		return nil, fmt.Errorf("%w %q: the supported schemes are postgres:// and sqlite://", ErrUnsupportedDatabase, scheme)
+		return fmt.Errorf("%w %q: the supported schemes are postgres:// and sqlite://", ErrUnsupportedDatabase, scheme)
 	}
 }
 

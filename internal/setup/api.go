@@ -160,6 +160,19 @@ func (o *APIOptions) database(dataDir string) (string, error) {
 	return "", nil
 }
 
+// CheckDatabase checks the database flags without opening anything, so that a command fails at once on a bad
+// DSN, before it starts what takes time.
+func (o *APIOptions) CheckDatabase(dataDir string) error {
+	dsn, err := o.database(dataDir)
+	if err != nil || dsn == "" {
+		return err
+	}
+	if err := audit.CheckDSN(dsn); err != nil {
+		return fmt.Errorf("--database: %w", err)
+	}
+	return nil
+}
+
 func (o *APIOptions) rateLimitConfig() ratelimit.Config {
 	if !o.rateLimitFromFlags && o.RateLimit == (ratelimit.Config{}) {
 		return ratelimit.DefaultConfig()
