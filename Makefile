@@ -26,6 +26,8 @@ CP_BINS    := $(CP_BIN)/etcd $(CP_BIN)/kube-apiserver $(CP_BIN)/kube-controller-
 TEST_FLAGS ?= -timeout 40m
 DATA_DIR   ?= .naas
 ADDR       ?= 127.0.0.1:8080
+# The SPDX licence expression of the image's label; the project has not chosen a licence yet.
+IMAGE_LICENSES ?= NOASSERTION
 # What `make generate` writes; `make verify` fails when any of it differs from the commit or is untracked.
 GENERATED  := api config/crd
 # Every Go module (each is checked with `go mod tidy -diff`) and every directory holding Go files (gofmt).
@@ -62,6 +64,11 @@ $(BIN)/naas: $(GO_SOURCES)
 $(BIN)/kubectl-naas: $(GO_SOURCES)
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/kubectl-naas
+
+.PHONY: image
+image: ## Build the OCI image of naas (static, non-root, no shell) as bin/naas-image.tar, an OCI layout tar: no Docker needed.
+	$(GO) run ./hack/image -out $(BIN)/naas-image.tar -ldflags "$(LDFLAGS)" -arch $$($(GO) env GOARCH) \
+		-version $(VERSION) -revision $$(git rev-parse HEAD 2>/dev/null || echo unknown) -licenses $(IMAGE_LICENSES)
 
 .PHONY: controlplane
 controlplane: $(CP_BINS) ## Build etcd, kube-apiserver and kube-controller-manager of Kubernetes $(K8S) into bin/k8s-$(K8S)/ (no-op when up to date).

@@ -20,3 +20,6 @@ func QueryPragmaForTest(t *testing.T, path, name string, dest any) error {
 	defer db.Close()
 	return db.QueryRow("PRAGMA " + name).Scan(dest)
 }
+
+// CrashForTest stops s the way a killed process stops: its replica lease is left to expire.
+func CrashForTest(s *PostgresStore) { s.crash() }

@@ -12,11 +12,19 @@ import (
 	"time"
 )
 
-// migrationFiles are the schema migrations, applied in order: migrations/NNNN_description.sql is version NNNN.
-// A migration, once released, never changes; a schema change is a new file.
+// migrationFiles are the schema migrations of each dialect, applied in order: migrations/<dialect>/NNNN_name.sql
+// is version NNNN. Version N is the same step in every dialect, under the same file name (a test checks), so
+// that a schema version means one thing whichever database holds it. A migration, once released, never
+// changes; a schema change is a new file in every dialect.
 //
-//go:embed migrations/*.sql
+//go:embed migrations/*/*.sql
 var migrationFiles embed.FS
+
+// Dialects of the migrations: the directories under migrations/.
+const (
+	dialectSQLite   = "sqlite"
+	dialectPostgres = "postgres"
+)
 
 // migration is one step of the schema.
 type migration struct {
@@ -25,10 +33,11 @@ type migration struct {
 	sql     string
 }
 
-// loadMigrations returns the embedded migrations in order, checking that their versions run 1, 2, 3... with no
-// gaps, so a misnamed file fails every test rather than a user's upgrade.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations") // Sorted by name.
+// loadMigrations returns the embedded migrations of dialect in order, checking that their versions run 1, 2,
+// 3... with no gaps, so a misnamed file fails every test rather than a user's upgrade.
+func loadMigrations(dialect string) ([]migration, error) {
+	dir := path.Join("migrations", dialect)
+	entries, err := fs.ReadDir(migrationFiles, dir) // Sorted by name.
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
@@ -39,7 +48,7 @@ func loadMigrations() ([]migration, error) {
 		if err != nil || version != len(ms)+1 {
 			return nil, fmt.Errorf("migration %s: want a name starting with %04d_", e.Name(), len(ms)+1)
 		}
-		data, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		data, err := migrationFiles.ReadFile(path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
 		}
@@ -48,11 +57,11 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
-// migrate brings the schema of db up to date in one transaction: either every pending migration is applied
+// migrateSQLite brings the schema of db up to date in one transaction: either every pending migration is applied
 // and recorded in schema_migrations, or none is. Reopening an up-to-date database changes nothing. A database
 // written by a newer naas is refused rather than used with a schema this version does not know.
-func migrate(ctx context.Context, db *sql.DB, now time.Time) (err error) {
-	ms, err := loadMigrations()
+func migrateSQLite(ctx context.Context, db *sql.DB, now time.Time) (err error) {
+	ms, err := loadMigrations(dialectSQLite)
 	if err != nil {
 		return err
 	}

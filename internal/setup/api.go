@@ -77,7 +77,10 @@ type APIOptions struct {
 	// one kind of limit off, set its rate to rate.Inf. Set through AddFlags, the values are taken as given, and
 	// a rate of 0 turns that kind off.
 	RateLimit ratelimit.Config
-	// AuditDB is the path of the audit database; <DataDir>/audit.db when empty.
+	// Database is the DSN of the database that holds the audit log: postgres://... for a PostgreSQL database that
+	// replicas share, or sqlite://PATH (see audit.Open). Empty: the SQLite file AuditDB, or <DataDir>/audit.db.
+	Database string
+	// AuditDB is the path of an SQLite audit database; <DataDir>/audit.db when empty. Superseded by Database.
 	AuditDB string
 	// MaxBodyBytes bounds request bodies; apiserver.DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int64
@@ -134,8 +137,40 @@ func (o *APIOptions) AddServingFlags(fs *pflag.FlagSet) {
 		"sustained API requests per second of all users of one tenant together; 0 turns per-tenant limits off")
 	fs.IntVar(&o.RateLimit.TenantBurst, "rate-limit-tenant-burst", def.TenantBurst, "API requests a tenant's users may make at once")
 
+	fs.StringVar(&o.Database, "database", cmp.Or(o.Database, os.Getenv("NAAS_DATABASE")),
+		"database of the audit log: postgres://USER@HOST:PORT/DB?sslmode=verify-full for one that replicas share (password from PGPASSWORD or PGPASSFILE, or in the DSN), or sqlite://PATH (default: $NAAS_DATABASE, else sqlite://<data-dir>/audit.db)")
 	fs.StringVar(&o.AuditDB, "audit-db", o.AuditDB, "path of the audit database, SQLite (default <data-dir>/audit.db)")
+	_ = fs.MarkDeprecated("audit-db", "use --database sqlite://PATH") // The flag was just defined.
 	fs.Int64Var(&o.MaxBodyBytes, "api-max-body-bytes", apiserver.DefaultMaxBodyBytes, "largest API request body accepted, in bytes")
+}
+
+// database returns the DSN of the audit database: Database, else AuditDB or <dataDir>/audit.db as SQLite; empty
+// when none is set.
+func (o *APIOptions) database(dataDir string) (string, error) {
+	switch {
+	case o.Database != "" && o.AuditDB != "":
+		return "", errors.New("--database and --audit-db are both set: keep --database (--audit-db PATH is --database sqlite://PATH)")
+	case o.Database != "":
+		return o.Database, nil
+	case o.AuditDB != "":
+		return "sqlite://" + o.AuditDB, nil
+	case dataDir != "":
+		return "sqlite://" + filepath.Join(dataDir, "audit.db"), nil
+	}
+	return "", nil
+}
+
+// CheckDatabase checks the database flags without opening anything, so that a command fails at once on a bad
+// DSN, before it starts what takes time.
+func (o *APIOptions) CheckDatabase(dataDir string) error {
+	dsn, err := o.database(dataDir)
+	if err != nil || dsn == "" {
+		return err
+	}
+	if err := audit.CheckDSN(dsn); err != nil {
+		return fmt.Errorf("--database: %w", err)
+	}
+	return nil
 }
 
 func (o *APIOptions) rateLimitConfig() ratelimit.Config {
@@ -215,19 +250,19 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dbPath := o.AuditDB
-	if dbPath == "" && p.opts.DataDir != "" {
-		dbPath = filepath.Join(p.opts.DataDir, "audit.db")
+	dsn, err := o.database(p.opts.DataDir)
+	if err != nil {
+		return err
 	}
 	switch {
-	case dbPath != "":
-		store, err := audit.OpenSQLite(dbPath)
+	case dsn != "":
+		store, err := audit.Open(ctx, dsn)
 		if err != nil {
-			return err
+			return fmt.Errorf("--database: %w", err)
 		}
 		p.api.audit = store
 	case auth != nil:
-		return errors.New("the REST API needs an audit database: set --audit-db or --data-dir")
+		return errors.New("the REST API needs an audit database: set --database or --data-dir")
 	}
 	limiter, err := ratelimit.New(o.rateLimitConfig())
 	if err != nil {
@@ -269,7 +304,7 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 	if len(methods) == 0 {
 		p.opts.Progress("REST API on %s answers 401: no authentication configured (--token-file, --oidc-issuer-url)", restv1.Prefix)
 	} else {
-		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", restv1.Prefix, strings.Join(methods, " and "), dbPath)
+		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", restv1.Prefix, strings.Join(methods, " and "), audit.Redact(dsn))
 	}
 	return p.registerPortal(ctx, srv, sessions, auth)
 }

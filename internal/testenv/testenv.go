@@ -3,7 +3,8 @@
 // tests: one environment per test package, started from TestMain, in a temporary
 // directory on free ports, with the naas CRDs installed and a roster of static
 // token users that tests act as. Missing binaries are a test failure that says
-// how to build them, never a silent skip.
+// how to build them, never a silent skip. PostgresForTest starts a real PostgreSQL server the same way, for the
+// stores that keep naas's records in one (skipped only with NAAS_TEST_POSTGRES=skip).
 package testenv
 
 import (

@@ -22,11 +22,12 @@ var serverSide = map[string]string{
 	module + "internal/controller":    "the controllers",
 	module + "internal/webhook":       "the admission webhooks",
 	module + "internal/inventory":     "the inventory of naas's objects in each target cluster",
-	module + "internal/audit":         "the audit store (SQLite)",
+	module + "internal/audit":         "the audit store (SQLite or PostgreSQL)",
 	module + "internal/setup":         "the wiring of the whole platform",
 	module + "internal/localcp":       "the local control plane of naas up",
 	module + "internal/cli/servercmd": "the server commands",
 	"modernc.org/sqlite":              "the database of the audit store",
+	"github.com/jackc/pgx/v5":         "the PostgreSQL driver of the audit store",
 	"sigs.k8s.io/controller-runtime":  "managers, caches and webhook servers: no client runs one",
 }
 

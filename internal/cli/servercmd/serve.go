@@ -78,6 +78,9 @@ func addNetworkingFlags(f *pflag.FlagSet, cfg *bundle.Config, baseDomain string)
 }
 
 func (o *serveOptions) run(cmd *cobra.Command) error {
+	if err := o.api.CheckDatabase(o.dataDir); err != nil {
+		return err
+	}
 	ctrl.SetLogger(zap.New())
 	var cfg, err = ctrl.GetConfig()
 	if o.kubeconfig != "" {

@@ -1,6 +1,7 @@
 package servercmd
 
 import (
+	"io"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -46,6 +47,29 @@ func TestGOGC_ServeAndUpHaveTheFlag(t *testing.T) {
 		f := cmd.Flags().Lookup("gogc")
 		if f == nil || f.DefValue != "100" {
 			t.Errorf("naas %s: --gogc %+v, want the flag with default 100", cmd.Name(), f)
+		}
+	}
+}
+
+func TestDatabase_ServeAndUpRefuseABadDSNAtOnceWithoutThePassword(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/nonexistent") // Should the check go, serve fails rather than reach a cluster.
+	for _, newCmd := range []func() *cobra.Command{newServeCommand, newUpCommand} {
+		for dsn, want := range map[string]string{
+			"mysql://root:s3cret@127.0.0.1/naas":                "the supported schemes are postgres:// and sqlite://",
+			"postgres://naas:s3cret@127.0.0.1/naas?sslmode=bad": "sslmode",
+			"sqlite://": "needs a path",
+		} {
+			cmd := newCmd()
+			cmd.SetArgs([]string{"--data-dir", t.TempDir(), "--database", dsn})
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.Execute()
+			if err == nil || !strings.Contains(err.Error(), "--database: ") || !strings.Contains(err.Error(), want) {
+				t.Errorf("naas %s --database %s: %v, want a --database error saying %q", cmd.Name(), dsn, err, want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("naas %s --database %s: the error shows the password: %v", cmd.Name(), dsn, err)
+			}
 		}
 	}
 }

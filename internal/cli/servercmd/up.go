@@ -69,6 +69,9 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 
 func (o *upOptions) run(cmd *cobra.Command) error {
 	out := cmd.OutOrStdout()
+	if err := o.api.CheckDatabase(o.dataDir); err != nil {
+		return err
+	}
 	if err := setGOGC(o.gogc); err != nil {
 		return err
 	}

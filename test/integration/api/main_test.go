@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 	}
 	env = e
 	code := m.Run()
+	testenv.StopPostgres()
 	env.Stop()
 	os.Exit(code)
 }
@@ -51,8 +52,10 @@ type platform struct {
 // platformConfig tunes a test's platform.
 type platformConfig struct {
 	auditDB string
-	issuer  *oidctest.Issuer
-	mutate  func(*setup.Options)
+	// database is the --database DSN; auditDB is not used when it is set.
+	database string
+	issuer   *oidctest.Issuer
+	mutate   func(*setup.Options)
 }
 
 // startPlatform starts naas with its API authenticating the environment's token users (same tokens as the
@@ -62,7 +65,7 @@ func startPlatform(t *testing.T, cfg platformConfig) *platform {
 	if cfg.issuer == nil {
 		cfg.issuer = oidctest.New(t)
 	}
-	if cfg.auditDB == "" {
+	if cfg.auditDB == "" && cfg.database == "" {
 		cfg.auditDB = filepath.Join(t.TempDir(), "audit.db")
 	}
 	tokens := filepath.Join(t.TempDir(), "api-tokens.csv")
@@ -83,6 +86,7 @@ func startPlatform(t *testing.T, cfg platformConfig) *platform {
 			OIDCGroupsClaim:   "groups",
 			OIDCCAFile:        caFile,
 			AuditDB:           cfg.auditDB,
+			Database:          cfg.database,
 		}
 		if cfg.mutate != nil {
 			cfg.mutate(o)
