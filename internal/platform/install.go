@@ -22,6 +22,7 @@ func Objects(cfg Config) []runtime.Object {
 	objs = append(objs, Policies(cfg)...)
 	objs = append(objs, networkingObjects(cfg)...)
 	objs = append(objs, WorkloadPolicies(cfg)...)
+	objs = append(objs, FairnessObjects(cfg)...)
 	if cfg.MutatingPolicies {
 		objs = append(objs, TierPullAlwaysPolicy())
 	}

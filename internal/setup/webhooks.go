@@ -33,6 +33,7 @@ import (
 	"github.com/naas-dev/naas/internal/apply"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/certs"
+	"github.com/naas-dev/naas/internal/controller/fairness"
 	"github.com/naas-dev/naas/internal/controller/workloadpolicy"
 	"github.com/naas-dev/naas/internal/domains"
 	"github.com/naas-dev/naas/internal/quota/tenantledger"
@@ -316,6 +317,12 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		if err := r.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("set up the %s workload policy binding controller: %w", kind, err)
 		}
+	}
+	if err := (&fairness.TierReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the tier priority level controller: %w", err)
+	}
+	if err := (&fairness.TenantReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("set up the tenant FlowSchema controller: %w", err)
 	}
 	quotaReconciler := &workloadpolicy.QuotaReconciler{Client: mgr.GetClient(), Ledgers: ledgers, Counter: counter, SyncPeriod: o.QuotaSyncPeriod}
 	if err := quotaReconciler.SetupWithManager(mgr); err != nil {
