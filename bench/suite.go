@@ -48,6 +48,8 @@ type Sizes struct {
 	// ListRequests and PostRequests: figure 6's requests.
 	ListRequests int
 	PostRequests int
+	// FairnessRequests: figure 7's timed requests, with and without the flood.
+	FairnessRequests int
 }
 
 // FullSizes are the issue's sizes; `make bench` finishes in about 25 minutes on 2 cores.
@@ -57,6 +59,7 @@ func FullSizes() Sizes {
 		IdleWindows: 5, IdleWindow: time.Minute,
 		ScaleNamespaces: 10000, ScaleTenants: 1000, Restarts: 3, SteadyWindow: 30 * time.Second,
 		WebhookRate: 200, WebhookDuration: 30 * time.Second, ListRequests: 500, PostRequests: 50,
+		FairnessRequests: 1000,
 	}
 }
 
@@ -68,6 +71,7 @@ func SmokeSizes() Sizes {
 		IdleWindows: 2, IdleWindow: 3 * time.Second,
 		ScaleNamespaces: 60, ScaleTenants: 10, Restarts: 1, SteadyWindow: 2 * time.Second,
 		WebhookRate: 50, WebhookDuration: 2 * time.Second, ListRequests: 20, PostRequests: 4,
+		FairnessRequests: 100,
 	}
 }
 
@@ -78,11 +82,12 @@ func (s Sizes) asMap() map[string]int {
 		"scaleNamespaces": s.ScaleNamespaces, "scaleTenants": s.ScaleTenants, "restarts": s.Restarts,
 		"steadyWindowSeconds": int(s.SteadyWindow.Seconds()), "webhookRatePerSecond": s.WebhookRate,
 		"webhookSeconds": int(s.WebhookDuration.Seconds()), "listRequests": s.ListRequests, "postRequests": s.PostRequests,
+		"fairnessRequests": s.FairnessRequests,
 	}
 }
 
 // FigureIDs are the figures every report holds, measured or with the reason why not.
-var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post"}
+var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7"}
 
 // Suite runs the figures in order on one cluster: the sequential series in an empty tenant, the
 // bursts, the series in the first burst's tenant, idle, the scale figures, and the API figures.
@@ -153,6 +158,7 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 		{"figure 4: scale", s.figureScale},
 		{"figure 6: REST API", s.figureREST},
 		{"figure 5: admission webhooks", s.figureWebhooks},
+		{"figure 7: fairness between tenants", s.figureFairness},
 	} {
 		start := time.Now()
 		s.Log("%s", step.name)

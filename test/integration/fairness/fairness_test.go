@@ -3,12 +3,7 @@ package fairness
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,122 +24,43 @@ import (
 const (
 	floodWorkers = 32
 	floodFor     = 20 * time.Second
-	floodMax     = 50000
-	// samples is how many requests of the calm tenant one measurement times (its p99 is the second slowest).
+	floodMax     = int64(50000)
+	// samples is how many requests of the calm tenant one measurement times.
 	samples = 100
 )
 
-// caller sends a user's requests straight over HTTP, so that it sees APF's response headers, and with no
-// client-side rate limit or retry in the way.
-type caller struct {
-	host string
-	http *http.Client
-}
-
-func newCaller(t *testing.T, cfg *rest.Config) *caller {
-	t.Helper()
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &caller{host: strings.TrimSuffix(cfg.Host, "/"), http: hc}
-}
-
-// get sends GET path and returns the status and the UID of the FlowSchema that classified the request.
-func (c *caller) get(ctx context.Context, path string) (int, types.UID, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.host+path, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, "", err
-	}
-	return resp.StatusCode, types.UID(resp.Header.Get(flowcontrolv1.ResponseHeaderMatchedFlowSchemaUID)), nil
-}
+var flood = testenv.Flood{Workers: floodWorkers, For: floodFor, Max: floodMax}
 
 func configMaps(ns string) string { return "/api/v1/namespaces/" + ns + "/configmaps" }
 
-// p99 times samples sequential requests and returns the 99th percentile.
-func (c *caller) p99(t *testing.T, ctx context.Context, path string) time.Duration {
+func newCaller(t *testing.T, cfg *rest.Config) *testenv.Caller {
 	t.Helper()
-	d := make([]time.Duration, 0, samples)
-	for range samples {
-		start := time.Now()
-		code, _, err := c.get(ctx, path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		if code != http.StatusOK {
-			t.Fatalf("GET %s: status %d", path, code)
-		}
-		d = append(d, time.Since(start))
+	c, err := testenv.NewCaller(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)*99/100-1]
+	return c
 }
 
-// flood lists path from floodWorkers workers until stop is closed (or the bounds are reached); started is closed
-// once every worker has sent its first request. It returns how many requests were answered and how many of them
-// were refused with 429.
-func (c *caller) flood(ctx context.Context, path string, started chan<- struct{}, stop <-chan struct{}) (sent, throttled int64) {
-	ctx, cancel := context.WithTimeout(ctx, floodFor)
-	defer cancel()
-	var n, tooMany atomic.Int64
-	var first sync.WaitGroup
-	first.Add(floodWorkers)
-	go func() { first.Wait(); close(started) }()
-	var wg sync.WaitGroup
-	for range floodWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			once := sync.OnceFunc(first.Done)
-			defer once()
-			for n.Load() < floodMax {
-				select {
-				case <-stop:
-					return
-				case <-ctx.Done():
-					return
-				default:
-				}
-				code, _, err := c.get(ctx, path)
-				once()
-				if err != nil {
-					continue
-				}
-				n.Add(1)
-				if code == http.StatusTooManyRequests {
-					tooMany.Add(1)
-				}
-			}
-		}()
+// p99 times samples sequential requests of c and returns their 99th percentile.
+func p99(t *testing.T, ctx context.Context, c *testenv.Caller, path string) time.Duration {
+	t.Helper()
+	d, err := c.Latencies(ctx, path, samples)
+	if err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
-	return n.Load(), tooMany.Load()
+	return testenv.P99(d)
 }
 
-// underFlood measures the calm caller's p99 while the flooding caller floods.
-func underFlood(t *testing.T, ctx context.Context, calm, flooder *caller, calmPath, floodPath string) time.Duration {
+// underFlood measures calm's p99 while flooder floods.
+func underFlood(t *testing.T, ctx context.Context, calm, flooder *testenv.Caller, calmPath, floodPath string) time.Duration {
 	t.Helper()
-	started, stop := make(chan struct{}), make(chan struct{})
-	var sent, throttled int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sent, throttled = flooder.flood(ctx, floodPath, started, stop)
-	}()
-	<-started
-	p := calm.p99(t, ctx, calmPath)
-	close(stop)
-	<-done
-	t.Logf("flood: %d lists answered, %d of them 429", sent, throttled)
-	return p
+	d, r, err := flood.LatenciesUnder(ctx, calm, calmPath, samples, flooder, floodPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("flood: %d lists answered, %d of them 429", r.Answered, r.Throttled)
+	return testenv.P99(d)
 }
 
 func waitReady(t *testing.T, name string) {
@@ -177,10 +93,10 @@ func schemaUID(t *testing.T, name string) types.UID {
 
 // classifiedAs waits until a GET of path by c is classified by the FlowSchema with the given UID (the API
 // server's APF configuration follows the FlowSchemas within moments).
-func classifiedAs(t *testing.T, ctx context.Context, c *caller, path string, uid types.UID, what string) {
+func classifiedAs(t *testing.T, ctx context.Context, c *testenv.Caller, path string, uid types.UID, what string) {
 	t.Helper()
 	testenv.Eventually(t, 30*time.Second, what, func() error {
-		_, got, err := c.get(ctx, path)
+		_, got, err := c.Get(ctx, path)
 		if err != nil {
 			return err
 		}
@@ -252,7 +168,7 @@ func TestFairness_TenantsRequestsLandInTheirTiersLevelsAndAFloodSparesOtherTenan
 	})
 
 	// With naas's objects: the calm tenant's p99 without and with the flood.
-	quiet := bob.p99(t, ctx, configMaps("calm-web"))
+	quiet := p99(t, ctx, bob, configMaps("calm-web"))
 	flooded := underFlood(t, ctx, bob, alice, configMaps("calm-web"), configMaps("flood-web"))
 	ratio := float64(flooded) / float64(quiet)
 	t.Logf("with naas's priority levels: calm p99 %v quiet, %v under the flood: %.1fx", quiet, flooded, ratio)
@@ -265,7 +181,7 @@ func TestFairness_TenantsRequestsLandInTheirTiersLevelsAndAFloodSparesOtherTenan
 		t.Fatal(err)
 	}
 	classifiedAs(t, ctx, bob, configMaps("calm-web"), globalDefault, "bob in global-default once naas's FlowSchemas are gone")
-	quietWithout := bob.p99(t, ctx, configMaps("calm-web"))
+	quietWithout := p99(t, ctx, bob, configMaps("calm-web"))
 	floodedWithout := underFlood(t, ctx, bob, alice, configMaps("calm-web"), configMaps("flood-web"))
 	ratioWithout := float64(floodedWithout) / float64(quietWithout)
 	t.Logf("without naas's priority levels: calm p99 %v quiet, %v under the flood: %.1fx", quietWithout, floodedWithout, ratioWithout)
