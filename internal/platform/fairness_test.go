@@ -143,7 +143,7 @@ func TestFairness_PrecedenceKeepsTheClusterFirstAndCatchesTenantsBeforeTheDefaul
 			}
 		}
 	}
-	if !(PrecedenceSystem < PrecedenceTenantNamespaces && PrecedenceTenantNamespaces < PrecedenceTenantElsewhere) {
+	if PrecedenceSystem >= PrecedenceTenantNamespaces || PrecedenceTenantNamespaces >= PrecedenceTenantElsewhere {
 		t.Error("naas's identity must match before tenants, and tenants in their namespaces before elsewhere")
 	}
 }

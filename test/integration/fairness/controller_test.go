@@ -2,6 +2,7 @@ package fairness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -111,10 +112,13 @@ func TestFairness_FlowSchemasFollowTheTenantsNamespacesAndAreKeptInPlace(t *test
 	}
 	testenv.Eventually(t, 90*time.Second, "claim follow-dev gone", func() error {
 		err := env.Client.Get(ctx, client.ObjectKey{Name: "follow-dev"}, &naasv1alpha1.NamespaceClaim{})
-		if apierrors.IsNotFound(err) {
+		switch {
+		case apierrors.IsNotFound(err):
 			return nil
+		case err != nil:
+			return err
 		}
-		return fmt.Errorf("still there: %v", err)
+		return errors.New("still there")
 	})
 	waitSchemas(t, "follow", platform.TenantSchemaName("follow", ""), platform.TenantSchemaName("follow", "prod"))
 }
