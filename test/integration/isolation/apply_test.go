@@ -5,8 +5,13 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -55,6 +60,14 @@ func TestServerSideApply_MembersManageTheirTenantsClaimsOnceCreated(t *testing.T
 	allowed(t, "bob applies a change to his claim", applyAs(t, "bob", changed))
 	allowed(t, "bob re-applies the same claim", applyAs(t, "bob", changed))
 	allowed(t, "alice, acme's admin, applies it too", applyAs(t, "alice", changed))
+	// A GitOps controller acting as acme's CI service account (a developer of acme by name), as Flux impersonates one.
+	deployer := serviceAccountClient(t, "ci", "deployer")
+	obj := &naasv1alpha1.NamespaceClaim{}
+	if err := yaml.Unmarshal(changed, obj); err != nil {
+		t.Fatal(err)
+	}
+	allowed(t, "acme's CI service account applies the claim", deployer.Patch(ctx, obj, client.RawPatch(types.ApplyPatchType, changed),
+		client.FieldOwner("kustomize-controller"), client.ForceOwnership))
 	got := &naasv1alpha1.NamespaceClaim{}
 	if err := as("bob").Get(ctx, client.ObjectKey{Name: name}, got); err != nil {
 		t.Fatal(err)
@@ -69,6 +82,35 @@ func TestServerSideApply_MembersManageTheirTenantsClaimsOnceCreated(t *testing.T
 	// A claim nobody holds yet cannot be made by applying it, by a member either: see
 	// TestPatch_OutsidersGetOneAnswerForEveryPatchOfAClaimName for why.
 	forbidden(t, "bob applies a new claim", applyAs(t, "bob", claimYAML("acme-not-yet", acmeTenant, "dev")))
+}
+
+// serviceAccountClient returns a client that acts as a service account, with a token the API server issues for it.
+func serviceAccountClient(t *testing.T, namespace, name string) client.Client {
+	t.Helper()
+	ctx := testenv.Context(t)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
+	if err := env.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+	if err := env.Client.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := cs.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("token for service account %s/%s: %v", namespace, name, err)
+	}
+	cfg := rest.AnonymousClientConfig(env.Config)
+	cfg.BearerToken = tr.Status.Token
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestPatch_OutsidersGetOneAnswerForEveryPatchOfAClaimName sends, as another tenant's admin and as a user in no
