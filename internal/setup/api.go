@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
@@ -290,7 +289,17 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 	}
 	// The portal's session cookie authenticates API requests too (the kubeconfig download, say); writes so
 	// authenticated must carry the session's CSRF token (GuardAPI).
-	sessions, err := portal.NewSessions(portal.SessionOptions{TTL: o.PortalSessionTTL})
+	// Sessions live in cookies sealed under a key every replica shares, so that they work on any replica and
+	// survive restarts.
+	direct, err := client.New(p.opts.Config, client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		return err
+	}
+	sessionKey, err := portalSessionKey(ctx, direct, p.systemNamespace)
+	if err != nil {
+		return err
+	}
+	sessions, err := portal.NewSessions(portal.SessionOptions{TTL: o.PortalSessionTTL, Key: sessionKey})
 	if err != nil {
 		return fmt.Errorf("portal sessions (--portal-session-ttl): %w", err)
 	}
@@ -332,7 +341,7 @@ func (p *Platform) registerPortal(ctx context.Context, srv *apiserver.Server, se
 	}
 	p.Mux.Handle("/", pt.Handler())
 	// Progress streams stay open until provisioning ends; end them when naas stops, so the HTTP server can.
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+	if err := mgr.Add(everyReplica(func(ctx context.Context) error {
 		<-ctx.Done()
 		pt.Shutdown()
 		return nil

@@ -91,6 +91,10 @@ type Options struct {
 	Webhook WebhookOptions
 	// API configures the REST API and the portal.
 	API APIOptions
+	// LeaderElection runs the controllers on one replica at a time, the holder of the Lease LeaderElectionID in
+	// the system namespace; every replica serves the REST API, the portal and the webhooks. Off for a single
+	// process that is alone by construction (naas up, the integration tests).
+	LeaderElection bool
 	// Profiling serves Go's profiles (net/http/pprof) under /debug/pprof/, to find where naas spends memory or
 	// CPU. Off by default: profiles show internals, and taking one costs CPU.
 	Profiling bool
@@ -107,6 +111,8 @@ type Platform struct {
 	Identity string
 
 	opts Options
+	// systemNamespace holds naas's own state (WebhookOptions.SystemNamespace resolved).
+	systemNamespace string
 	// mutatingPolicies: the API server serves MutatingAdmissionPolicy (platform.Config.MutatingPolicies).
 	mutatingPolicies bool
 	listener         net.Listener
@@ -192,6 +198,10 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		return nil, err
 	}
 	naasManaged := labels.SelectorFromSet(labels.Set{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue})
+	endpoint, err := opts.Webhook.resolve()
+	if err != nil {
+		return nil, err
+	}
 	tracked := make([]schema.GroupVersionKind, 0, len(invOpts.Kinds))
 	for _, k := range invOpts.Kinds {
 		tracked = append(tracked, k.GVK)
@@ -203,6 +213,17 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		// A process may start the platform more than once (the integration tests restart it); only one runs at
 		// a time, so the controller names stay unique where it matters, in the metrics.
 		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+		// With several replicas, the controllers run on the leader only (see replicas.go); the runnables every
+		// replica needs say so (NeedLeaderElection false).
+		LeaderElection:             opts.LeaderElection,
+		LeaderElectionID:           LeaderElectionID,
+		LeaderElectionNamespace:    endpoint.namespace,
+		LeaderElectionResourceLock: "leases",
+		LeaseDuration:              ptr.To(leaseDuration),
+		RenewDeadline:              ptr.To(leaseRenewDeadline),
+		RetryPeriod:                ptr.To(leaseRetryPeriod),
+		// A leader that stops cleanly hands over at once, not a lease duration later.
+		LeaderElectionReleaseOnCancel: true,
 		// Reads are routed so that nothing caches the inventory's kinds (leanClient).
 		NewClient: newLeanClientFunc(scheme, inv, tracked),
 		Cache: cache.Options{
@@ -225,10 +246,11 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		return nil, err
 	}
 	p := &Platform{
-		Manager:  mgr,
-		Mux:      http.NewServeMux(),
-		Identity: identity,
-		opts:     opts,
+		Manager:         mgr,
+		Mux:             http.NewServeMux(),
+		Identity:        identity,
+		opts:            opts,
+		systemNamespace: endpoint.namespace,
 		// Without MutatingAdmissionPolicy, the tiers' image pull policy is set by a webhook of naas.
 		mutatingPolicies: mutatingPolicies,
 		Target:           &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Inventory: inv},
@@ -250,11 +272,12 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		}
 	}
 	if p.listener != nil {
-		if err := mgr.Add(manager.RunnableFunc(p.serveHTTP)); err != nil {
+		if err := mgr.Add(everyReplica(p.serveHTTP)); err != nil {
 			return nil, err
 		}
 	}
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+	// Every replica is ready once its caches are: a replica that does not lead serves the API and the webhooks.
+	if err := mgr.Add(everyReplica(func(ctx context.Context) error {
 		if !mgr.GetCache().WaitForCacheSync(ctx) {
 			return errors.New("caches did not sync")
 		}

@@ -24,6 +24,7 @@ type serveOptions struct {
 	memory       memoryOptions
 	gogc         int
 	profiling    bool
+	leaderElect  bool
 	webhook      setup.WebhookOptions
 	api          setup.APIOptions
 	bundle       bundle.Config
@@ -37,7 +38,10 @@ func newServeCommand() *cobra.Command {
 		Long: `Run the naas controllers, admission webhooks, REST API and portal against an existing cluster.
 
 The cluster is reached with --kubeconfig, or in-cluster configuration when naas runs in a pod.
-The CRDs are installed unless --install-crds=false.`,
+The CRDs are installed unless --install-crds=false.
+
+Several replicas may serve one cluster: each serves the REST API, the portal and the admission webhooks, and
+the one holding the Lease ` + "`" + `naas-controllers` + "`" + ` in the system namespace runs the controllers (--leader-elect).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd)
@@ -53,6 +57,7 @@ The CRDs are installed unless --install-crds=false.`,
 	o.memory.addFlags(f)
 	addGOGCFlag(f, &o.gogc)
 	f.BoolVar(&o.profiling, "profiling", false, "serve Go's profiles (pprof) under /debug/pprof/ on --addr, to find where naas spends memory or CPU")
+	f.BoolVar(&o.leaderElect, "leader-elect", true, "run the controllers only while this replica holds the Lease "+setup.LeaderElectionID+" in the system namespace, so that several replicas can serve one cluster (all serve the REST API, portal and webhooks); false only when no other naas serves the cluster")
 	o.webhook.AddFlags(f)
 	o.api.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
@@ -103,17 +108,18 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 	p, err := setup.New(ctx, setup.Options{
-		Config:       cfg,
-		Addr:         o.addr,
-		Workers:      o.workers,
-		InstallCRDs:  o.installCRDs,
-		SeedDefaults: o.seedDefaults,
-		DataDir:      o.dataDir,
-		Webhook:      o.webhook,
-		API:          o.api,
-		Bundle:       o.bundle,
-		Progress:     progress(cmd),
-		Profiling:    o.profiling,
+		Config:         cfg,
+		Addr:           o.addr,
+		Workers:        o.workers,
+		InstallCRDs:    o.installCRDs,
+		SeedDefaults:   o.seedDefaults,
+		DataDir:        o.dataDir,
+		Webhook:        o.webhook,
+		API:            o.api,
+		Bundle:         o.bundle,
+		Progress:       progress(cmd),
+		Profiling:      o.profiling,
+		LeaderElection: o.leaderElect,
 	})
 	if err != nil {
 		return err
