@@ -45,6 +45,16 @@ func conflict(format string, args ...any) *apiError {
 	return errorf(http.StatusConflict, restv1.ProblemConflict, format, args...)
 }
 
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503: what failed is expected back shortly.
+const unavailableRetryAfter = 1
+
+// unavailable is a 503 for a request that may succeed when retried; Retry-After says when.
+func unavailable(format string, args ...any) *apiError {
+	e := errorf(http.StatusServiceUnavailable, restv1.ProblemUnavailable, format, args...)
+	e.retryAfter = unavailableRetryAfter
+	return e
+}
+
 // retryLater is a 409 for a request that will succeed once naas has caught up; Retry-After says when to retry.
 func retryLater(format string, args ...any) *apiError {
 	e := conflict(format, args...)
@@ -190,8 +200,11 @@ func fromAPIStatus(err error) *apiError {
 		return errorf(http.StatusUnprocessableEntity, restv1.ProblemValidation, "%s", detail)
 	case apierrors.IsTooManyRequests(err), apierrors.IsServerTimeout(err), apierrors.IsTimeout(err),
 		apierrors.IsServiceUnavailable(err):
-		return errorf(http.StatusServiceUnavailable, restv1.ProblemUnavailable,
-			"the Kubernetes API server is busy or unavailable; retry later")
+		return unavailable("the Kubernetes API server is busy or unavailable; retry later")
+	case apierrors.IsInternalError(err):
+		// The API server could not complete the request: an admission webhook it could not call (a replica of
+		// naas that just went away, say) or its storage failed. Nothing the caller sent was wrong.
+		return unavailable("the Kubernetes API server could not complete the request (%s); retry later", detail)
 	default:
 		return nil
 	}
@@ -229,7 +242,7 @@ func problemFor(r *http.Request, err error) (httpx.Problem, bool) {
 	switch {
 	case ae != nil:
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		ae = errorf(http.StatusServiceUnavailable, restv1.ProblemUnavailable, "the request timed out or was cancelled; retry")
+		ae = unavailable("the request timed out or was cancelled; retry")
 		expected = true
 	default:
 		ae = errorf(http.StatusInternalServerError, restv1.ProblemInternal,

@@ -418,8 +418,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		stateOf(r).reason = "internal error: " + err.Error()
 	}
 	var ae *apiError
-	if errors.As(err, &ae) && ae.retryAfter > 0 {
+	switch {
+	case errors.As(err, &ae) && ae.retryAfter > 0:
 		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	case p.Status == http.StatusServiceUnavailable:
+		// Every 503 says when to retry, also for errors of the cluster mapped by problemFor.
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	s.writeProblem(w, r, &apiError{status: p.Status, typ: p.Type, detail: p.Detail, fields: p.Errors})
 }
