@@ -54,6 +54,8 @@ type Options struct {
 	NoControllerManager bool
 	// CRDPaths are extra CRD files or directories to install besides config/crd.
 	CRDPaths []string
+	// NoNaasCRDs leaves out config/crd, for tests that install another release's CRDs themselves.
+	NoNaasCRDs bool
 	// APIServerArgs are extra kube-apiserver flags (localcp.Options.ExtraAPIServerArgs).
 	APIServerArgs []string
 	// AdmissionPlugins replace the local control plane's admission plugins (localcp.Options.AdmissionPlugins).
@@ -131,7 +133,13 @@ func Start(opts Options) (*Environment, error) {
 		env.Stop()
 		return nil, err
 	}
-	paths := append([]string{filepath.Join(root, "config", "crd")}, opts.CRDPaths...)
+	paths := opts.CRDPaths
+	if !opts.NoNaasCRDs {
+		paths = append([]string{filepath.Join(root, "config", "crd")}, paths...)
+	}
+	if len(paths) == 0 {
+		return env, nil
+	}
 	if _, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true}); err != nil {
 		env.Stop()
 		return nil, fmt.Errorf("install CRDs: %w", err)
