@@ -63,7 +63,7 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 	// Figures measured on every build must have been measured, not excused.
-	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7"} {
+	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7", "8-admission", "8-ready"} {
 		if f := back.Figure(id); f == nil || f.NotAvailable != "" {
 			t.Errorf("figure %s was not measured: %+v", id, f)
 		}

@@ -54,6 +54,16 @@ type Naas struct {
 // StartNaas starts `naas serve` as naasUser with the default catalog seeded. It returns at once;
 // WaitReady waits for the caches.
 func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
+	return c.startNaas(bin, "naas", c.webhookPort, extraArgs...)
+}
+
+// StartReplica starts another `naas serve` as StartNaas does, named name (its log is <name>.log, its data
+// directory <name>-data), with its webhook server on webhookPort.
+func (c *Cluster) StartReplica(bin, name string, webhookPort int, extraArgs ...string) (*Naas, error) {
+	return c.startNaas(bin, name, webhookPort, extraArgs...)
+}
+
+func (c *Cluster) startNaas(bin, name string, webhookPort int, extraArgs ...string) (*Naas, error) {
 	kubeconfig, err := c.NaasKubeconfig()
 	if err != nil {
 		return nil, err
@@ -64,7 +74,7 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 	}
 	n := &Naas{
 		Addr:    fmt.Sprintf("127.0.0.1:%d", port),
-		LogPath: filepath.Join(c.Dir, "naas.log"),
+		LogPath: filepath.Join(c.Dir, name+".log"),
 		done:    make(chan struct{}),
 		hc:      &http.Client{Timeout: 10 * time.Second},
 	}
@@ -80,7 +90,7 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 	// The API's per-user and per-tenant rate limits are turned off: figure 6 times the API's
 	// handlers, one request after another, not its limiter.
 	args := append([]string{"serve", "--kubeconfig", kubeconfig, "--addr", n.Addr,
-		"--data-dir", filepath.Join(c.Dir, "naas-data"), "--seed-defaults",
+		"--data-dir", filepath.Join(c.Dir, name+"-data"), "--seed-defaults",
 		"--token-file", tokens, "--rate-limit-per-user=0", "--rate-limit-per-tenant=0",
 		// The base domain of `naas up`: every claim then reserves its default hostname, as on a default install.
 		"--base-domain", "apps.localhost",
@@ -88,7 +98,7 @@ func (c *Cluster) StartNaas(bin string, extraArgs ...string) (*Naas, error) {
 		"--profiling",
 		// One webhook port for the whole run, as a Service gives naas in a cluster: a restart then
 		// finds its webhook configurations as it left them.
-		"--webhook-addr", fmt.Sprintf("127.0.0.1:%d", c.webhookPort),
+		"--webhook-addr", fmt.Sprintf("127.0.0.1:%d", webhookPort),
 		// As in a container limited to MemoryLimitMiB: naas sizes Go's soft memory limit from it as from the
 		// container's. This machine runs naas in no such container; a real one would cap the RSS measured here.
 		fmt.Sprintf("--memory-limit=%dMi", MemoryLimitMiB)}, extraArgs...)

@@ -87,7 +87,7 @@ func (s Sizes) asMap() map[string]int {
 }
 
 // FigureIDs are the figures every report holds, measured or with the reason why not.
-var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7"}
+var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7", "8-admission", "8-ready"}
 
 // Suite runs the figures in order on one cluster: the sequential series in an empty tenant, the
 // bursts, the series in the first burst's tenant, idle, the scale figures, and the API figures.
@@ -159,6 +159,7 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 		{"figure 6: REST API", s.figureREST},
 		{"figure 5: admission webhooks", s.figureWebhooks},
 		{"figure 7: fairness between tenants", s.figureFairness},
+		{"figure 8: two replicas", s.figureReplicas},
 	} {
 		start := time.Now()
 		s.Log("%s", step.name)

@@ -78,7 +78,7 @@ func TestReplicas_NamespaceCapExactWhenTwoReplicasAdmitInParallel(t *testing.T) 
 	if total := admitted["a"] + admitted["b"]; total != maxNamespaces {
 		t.Errorf("%d requests admitted (%v by replica), want exactly %d", total, admitted, maxNamespaces)
 	}
-	if served := c.lb.servedBy(); served[a.webhookAddr] == 0 || served[b.webhookAddr] == 0 {
+	if served := c.lb.ServedBy(); served[a.webhookAddr] == 0 || served[b.webhookAddr] == 0 {
 		t.Errorf("the webhooks were not spread over both replicas: %v", served)
 	}
 

@@ -9,32 +9,25 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/naas-dev/naas/internal/certs"
 	"github.com/naas-dev/naas/internal/setup"
 	"github.com/naas-dev/naas/internal/testenv"
 )
@@ -64,7 +57,7 @@ type cluster struct {
 	dir        string
 	kubeconfig string
 	tokens     string
-	lb         *loadBalancer
+	lb         *testenv.WebhookBalancer
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -87,7 +80,12 @@ func newCluster(t *testing.T) *cluster {
 	if err := os.WriteFile(c.tokens, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.lb = startLoadBalancer(t)
+	lb, err := testenv.StartWebhookBalancer(env.Client, types.NamespacedName{Namespace: setup.DefaultSystemNamespace, Name: setup.WebhookCertSecretName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lb.Close() })
+	c.lb = lb
 	return c
 }
 
@@ -111,14 +109,14 @@ func (c *cluster) start(t *testing.T, name string) *replica {
 		"--kubeconfig", c.kubeconfig,
 		"--addr", r.addr,
 		"--webhook-addr", r.webhookAddr,
-		"--webhook-url", "https://" + c.lb.addr(),
+		"--webhook-url", "https://" + c.lb.Addr(),
 		"--data-dir", filepath.Join(c.dir, name),
 		"--token-file", c.tokens,
 		"--seed-defaults",
 		"--rate-limit-per-user", "0",
 		"--rate-limit-per-tenant", "0",
 	}
-	c.lb.add(r.webhookAddr)
+	c.lb.Add(r.webhookAddr)
 	r.run(t)
 	return r
 }
@@ -293,126 +291,4 @@ func browser(t *testing.T) *http.Client {
 		t.Fatal(err)
 	}
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-// loadBalancer is what a Service is to the replicas' webhook servers: one address the API server calls,
-// spreading requests over the replicas that answer. It terminates TLS with the webhook serving certificate
-// the replicas share (from their Secret), so that it spreads requests, not connections (the API server keeps
-// one HTTP/2 connection), and retries a request on the next replica when one is down. Loopback only.
-type loadBalancer struct {
-	ln       net.Listener
-	mu       sync.Mutex
-	backends []string
-	next     atomic.Uint64
-	// served counts the requests each backend answered.
-	served map[string]int
-}
-
-func startLoadBalancer(t *testing.T) *loadBalancer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lb := &loadBalancer{ln: ln, served: map[string]int{}}
-	srv := &http.Server{
-		Handler:           lb,
-		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: lb.certificate},
-	}
-	go func() { _ = srv.ServeTLS(ln, "", "") }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return lb
-}
-
-func (lb *loadBalancer) addr() string { return lb.ln.Addr().String() }
-
-func (lb *loadBalancer) add(backend string) {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	lb.backends = append(lb.backends, backend)
-}
-
-// servedBy returns how many requests each backend answered.
-func (lb *loadBalancer) servedBy() map[string]int {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range lb.served {
-		out[k] = v
-	}
-	return out
-}
-
-// bundle reads the webhook certificates the replicas keep in their Secret.
-func webhookSecret() (*corev1.Secret, error) {
-	s := &corev1.Secret{}
-	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: setup.DefaultSystemNamespace, Name: setup.WebhookCertSecretName}, s)
-	return s, err
-}
-
-func (lb *loadBalancer) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	s, err := webhookSecret()
-	if err != nil {
-		return nil, err
-	}
-	pair, err := tls.X509KeyPair(s.Data[certs.KeyCert], s.Data[certs.KeyKey])
-	return &pair, err
-}
-
-func (lb *loadBalancer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s, err := webhookSecret()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.Data[certs.KeyCACert])
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1",
-	}}}
-	defer hc.CloseIdleConnections()
-	lb.mu.Lock()
-	backends := append([]string(nil), lb.backends...)
-	lb.mu.Unlock()
-	start := lb.next.Add(1)
-	var lastErr error
-	for i := range backends {
-		b := backends[(int(start)+i)%len(backends)]
-		out, err := http.NewRequestWithContext(req.Context(), req.Method, "https://"+b+req.URL.RequestURI(), bytes.NewReader(body))
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		out.Header = req.Header.Clone()
-		resp, err := hc.Do(out)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		b2, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		lb.mu.Lock()
-		lb.served[b]++
-		lb.mu.Unlock()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(b2)
-		return
-	}
-	if lastErr == nil {
-		lastErr = errors.New("no replica")
-	}
-	http.Error(w, lastErr.Error(), http.StatusBadGateway)
 }
