@@ -69,38 +69,62 @@ func (m *Manager) now() time.Time {
 
 // Check loads the bundle, renews what is due, stores it, publishes the CA bundle and starts serving the
 // current serving certificate.
+//
+// Replicas check on their own schedules. A replica that read the Secret just before another renewed it would
+// publish the CA bundle of before the renewal after the other published the new one, and the webhook
+// configurations would then not trust the certificate the other serves. So after publishing, Check reads the
+// Secret again, and publishes again while it changed meanwhile: the last publish is always of the latest
+// Secret (whose bundle keeps the previous CA, so each publish trusts every certificate still served).
 func (m *Manager) Check(ctx context.Context) error {
-	var b *Bundle
-	for attempt := 0; ; attempt++ {
-		var err error
-		if b, err = m.ensureStored(ctx); err == nil {
-			break
-		}
-		if retryable := apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err); attempt >= 5 || !retryable {
+	const maxRounds = 5
+	for round := 0; ; round++ {
+		b, version, err := m.ensureStoredRetrying(ctx)
+		if err != nil {
 			return err
 		}
-	}
-	if m.Publish != nil {
-		if err := m.Publish(ctx, b.CABundle()); err != nil {
-			return fmt.Errorf("publish the webhook CA bundle: %w", err)
+		if m.Publish != nil {
+			if err := m.Publish(ctx, b.CABundle()); err != nil {
+				return fmt.Errorf("publish the webhook CA bundle: %w", err)
+			}
+			current := &corev1.Secret{}
+			if err := m.Client.Get(ctx, m.Secret, current); err != nil {
+				return fmt.Errorf("read the webhook certificates from secret %s: %w", m.Secret, err)
+			}
+			if current.ResourceVersion != version && round < maxRounds {
+				continue // Another replica stored a bundle meanwhile: publish that one.
+			}
 		}
+		pair, err := tls.X509KeyPair(b.Cert, b.Key)
+		if err != nil {
+			return fmt.Errorf("load the webhook serving certificate from secret %s: %w", m.Secret, err)
+		}
+		m.cert.Store(&pair)
+		ca := b.CABundle()
+		m.caBundle.Store(&ca)
+		return nil
 	}
-	pair, err := tls.X509KeyPair(b.Cert, b.Key)
-	if err != nil {
-		return fmt.Errorf("load the webhook serving certificate from secret %s: %w", m.Secret, err)
-	}
-	m.cert.Store(&pair)
-	ca := b.CABundle()
-	m.caBundle.Store(&ca)
-	return nil
 }
 
-func (m *Manager) ensureStored(ctx context.Context) (*Bundle, error) {
+// ensureStoredRetrying is ensureStored, again while another replica's write gets in the way.
+func (m *Manager) ensureStoredRetrying(ctx context.Context) (*Bundle, string, error) {
+	for attempt := 0; ; attempt++ {
+		b, version, err := m.ensureStored(ctx)
+		if err == nil {
+			return b, version, nil
+		}
+		if retryable := apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err); attempt >= 5 || !retryable {
+			return nil, "", err
+		}
+	}
+}
+
+// ensureStored returns the bundle as stored after renewing what is due, and the Secret's resourceVersion.
+func (m *Manager) ensureStored(ctx context.Context) (*Bundle, string, error) {
 	secret := &corev1.Secret{}
 	err := m.Client.Get(ctx, m.Secret, secret)
 	found := err == nil
 	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("read the webhook certificates from secret %s: %w", m.Secret, err)
+		return nil, "", fmt.Errorf("read the webhook certificates from secret %s: %w", m.Secret, err)
 	}
 	var current *Bundle
 	if found {
@@ -111,10 +135,10 @@ func (m *Manager) ensureStored(ctx context.Context) (*Bundle, error) {
 	}
 	b, changed, err := Ensure(current, m.Policy, m.now())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !changed {
-		return b, nil
+		return b, secret.ResourceVersion, nil
 	}
 	data := map[string][]byte{KeyCACert: b.CACert, KeyCAKey: b.CAKey, KeyCert: b.Cert, KeyKey: b.Key}
 	if len(b.PreviousCACerts) > 0 {
@@ -129,16 +153,16 @@ func (m *Manager) ensureStored(ctx context.Context) (*Bundle, error) {
 			Data: data,
 		}
 		if err := m.Client.Create(ctx, secret); err != nil {
-			return nil, fmt.Errorf("store the webhook certificates in secret %s: %w", m.Secret, err)
+			return nil, "", fmt.Errorf("store the webhook certificates in secret %s: %w", m.Secret, err)
 		}
 	} else {
 		secret.Data = data
 		if err := m.Client.Update(ctx, secret); err != nil { // guarded by the resourceVersion read above
-			return nil, fmt.Errorf("store the renewed webhook certificates in secret %s: %w", m.Secret, err)
+			return nil, "", fmt.Errorf("store the renewed webhook certificates in secret %s: %w", m.Secret, err)
 		}
 	}
 	ctrl.LoggerFrom(ctx).Info("Stored webhook certificates", "secret", m.Secret.String())
-	return b, nil
+	return b, secret.ResourceVersion, nil
 }
 
 // GetCertificate serves the current certificate; use it as tls.Config.GetCertificate.
