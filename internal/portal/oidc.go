@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -39,27 +38,27 @@ const oidcCallbackPath = "/auth/oidc/callback"
 // pendingLoginTTL bounds how long a user may take at the issuer's sign-in page.
 const pendingLoginTTL = 10 * time.Minute
 
-// maxPendingLogins bounds the sign-ins in flight, which anyone can start.
-const maxPendingLogins = 10_000
-
 // oidcLogin is the portal's side of OIDC sign-in.
 type oidcLogin struct {
 	cfg      OIDCConfig
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	now      func() time.Time
-
-	mu      sync.Mutex
-	pending map[string]pendingLogin // by state
 }
 
-// pendingLogin is a sign-in in flight, from the redirect to the issuer to the callback.
+// pendingLogin is a sign-in in flight, from the redirect to the issuer to the callback. It is kept sealed in
+// the browser's state cookie (Sessions.seal), not by the replica that started it, so that the callback may reach
+// any replica.
 type pendingLogin struct {
-	verifier string // PKCE code verifier
-	nonce    string
-	next     string
-	expires  time.Time
+	State    string `json:"s"`
+	Verifier string `json:"v"` // PKCE code verifier
+	Nonce    string `json:"n"`
+	Next     string `json:"x"`
+	Expires  int64  `json:"e"`
 }
+
+// oidcStateAAD binds a sealed pendingLogin to its use.
+var oidcStateAAD = []byte(oidcStateCookie)
 
 func newOIDCLogin(ctx context.Context, cfg OIDCConfig, now func() time.Time) (*oidcLogin, error) {
 	var missing []string
@@ -96,49 +95,24 @@ func newOIDCLogin(ctx context.Context, cfg OIDCConfig, now func() time.Time) (*o
 		},
 		verifier: provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
 		now:      now,
-		pending:  map[string]pendingLogin{},
 	}, nil
 }
 
-// start records a sign-in in flight and returns its state and the issuer's URL to send the browser to.
-func (o *oidcLogin) start(next string) (state, authURL string) {
-	state = randomString(32)
-	p := pendingLogin{verifier: oauth2.GenerateVerifier(), nonce: randomString(16), next: next, expires: o.now().Add(pendingLoginTTL)}
-	o.mu.Lock()
-	now := o.now()
-	for s, pl := range o.pending {
-		if !now.Before(pl.expires) {
-			delete(o.pending, s)
-		}
+// start begins a sign-in: it returns what the browser keeps until the callback and the issuer's URL to send it
+// to.
+func (o *oidcLogin) start(next string) (pendingLogin, string) {
+	p := pendingLogin{
+		State: randomString(32), Verifier: oauth2.GenerateVerifier(), Nonce: randomString(16), Next: next,
+		Expires: o.now().Add(pendingLoginTTL).Unix(),
 	}
-	if len(o.pending) >= maxPendingLogins {
-		for s := range o.pending { // Drop an arbitrary one: the map is full of abandoned sign-ins.
-			delete(o.pending, s)
-			break
-		}
-	}
-	o.pending[state] = p
-	o.mu.Unlock()
-	return state, o.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(p.verifier), oidc.Nonce(p.nonce))
-}
-
-// take removes and returns the sign-in in flight of state.
-func (o *oidcLogin) take(state string) (pendingLogin, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	p, ok := o.pending[state]
-	delete(o.pending, state)
-	if !ok || !o.now().Before(p.expires) {
-		return pendingLogin{}, false
-	}
-	return p, true
+	return p, o.oauth.AuthCodeURL(p.State, oauth2.S256ChallengeOption(p.Verifier), oidc.Nonce(p.Nonce))
 }
 
 // finish exchanges the code for tokens and checks the ID token: signature, issuer, audience, expiry and the
 // nonce of the sign-in. It returns the raw ID token and its expiry.
 func (o *oidcLogin) finish(ctx context.Context, p pendingLogin, code string) (string, time.Time, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.cfg.HTTPClient)
-	tok, err := o.oauth.Exchange(ctx, code, oauth2.VerifierOption(p.verifier))
+	tok, err := o.oauth.Exchange(ctx, code, oauth2.VerifierOption(p.Verifier))
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("exchange the authorization code at %s: %w", o.oauth.Endpoint.TokenURL, err)
 	}
@@ -150,7 +124,7 @@ func (o *oidcLogin) finish(ctx context.Context, p pendingLogin, code string) (st
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("verify the ID token: %w", err)
 	}
-	if idt.Nonce != p.nonce {
+	if idt.Nonce != p.Nonce {
 		return "", time.Time{}, errors.New("the ID token's nonce does not match this sign-in; start again")
 	}
 	return raw, idt.Expiry, nil
@@ -162,8 +136,8 @@ func (p *Portal) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, r, nil, http.StatusNotFound, "Signing in with single sign-on is not configured on this naas; sign in with a token.")
 		return
 	}
-	state, authURL := p.oidc.start(safeNext(r.URL.Query().Get("next")))
-	p.setCookie(w, r, &http.Cookie{Name: oidcStateCookie, Value: state, Path: "/auth/oidc/", MaxAge: int(pendingLoginTTL.Seconds())})
+	pl, authURL := p.oidc.start(safeNext(r.URL.Query().Get("next")))
+	p.setCookie(w, r, &http.Cookie{Name: oidcStateCookie, Value: p.sessions.seal(oidcStateAAD, pl), Path: "/auth/oidc/", MaxAge: int(pendingLoginTTL.Seconds())})
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
@@ -183,15 +157,16 @@ func (p *Portal) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		p.renderSignIn(w, r, http.StatusUnauthorized, signInForm{Error: msg + "). Try again, or ask your platform team to check the portal's OIDC client."})
 		return
 	}
+	// The state cookie holds the sign-in this browser started; it is cleared above, so each is finished once.
 	state := q.Get("state")
+	var pl pendingLogin
 	c, err := r.Cookie(oidcStateCookie)
-	if state == "" || err != nil || c.Value != state {
+	if state == "" || err != nil || !p.sessions.open(oidcStateAAD, c.Value, &pl) || pl.State != state {
 		p.renderSignIn(w, r, http.StatusBadRequest, signInForm{Error: "This sign-in was not started from this browser, or it took too long. Sign in again."})
 		return
 	}
-	pl, ok := p.oidc.take(state)
-	if !ok {
-		p.renderSignIn(w, r, http.StatusBadRequest, signInForm{Error: "This sign-in expired or was already used. Sign in again."})
+	if !p.oidc.now().Before(time.Unix(pl.Expires, 0)) {
+		p.renderSignIn(w, r, http.StatusBadRequest, signInForm{Error: "This sign-in expired. Sign in again."})
 		return
 	}
 	raw, expiry, err := p.oidc.finish(r.Context(), pl, q.Get("code"))
@@ -207,7 +182,7 @@ func (p *Portal) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 			"). The platform team must set --oidc-audience to the portal's client id, or leave it empty."})
 		return
 	}
-	p.startSession(w, r, *user, raw, "oidc", expiry, pl.next)
+	p.startSession(w, r, *user, raw, "oidc", expiry, pl.Next)
 }
 
 // authenticate checks token as the API would.

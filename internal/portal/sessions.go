@@ -163,6 +163,27 @@ const sessionCookieVersion = "v1."
 // open as a session.
 var sessionAAD = []byte(SessionCookie)
 
+// seal encrypts and authenticates v (as JSON) under the store's key for the use aad names.
+func (s *Sessions) seal(aad []byte, v any) string {
+	plain, _ := json.Marshal(v)
+	nonce := randomBytes(s.aead.NonceSize())
+	return sessionCookieVersion + base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, aad))
+}
+
+// open reverses seal into v; false when sealed was not made by seal under this key for aad, or was changed.
+func (s *Sessions) open(aad []byte, sealed string, v any) bool {
+	raw, ok := strings.CutPrefix(sealed, sessionCookieVersion)
+	if !ok {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(b) < s.aead.NonceSize() {
+		return false
+	}
+	plain, err := s.aead.Open(nil, b[:s.aead.NonceSize()], b[s.aead.NonceSize():], aad)
+	return err == nil && json.Unmarshal(plain, v) == nil
+}
+
 // Create starts a session for user, who authenticated with token, ending at the session lifetime or at
 // notAfter, whichever comes first (a zero notAfter is no bound).
 func (s *Sessions) Create(user authn.User, token, method string, notAfter time.Time) *Session {
@@ -172,31 +193,15 @@ func (s *Sessions) Create(user authn.User, token, method string, notAfter time.T
 	}
 	expires = expires.Truncate(time.Second)
 	sn := sealedSession{Nonce: randomString(16), Token: token, User: user, Method: method, Expires: expires.Unix()}
-	plain, _ := json.Marshal(sn)
-	nonce := randomBytes(s.aead.NonceSize())
-	sealed := s.aead.Seal(nonce, nonce, plain, sessionAAD)
-	id := sessionCookieVersion + base64.RawURLEncoding.EncodeToString(sealed)
+	id := s.seal(sessionAAD, sn)
 	return &Session{ID: id, Token: token, User: user, Method: method, Expires: expires, nonce: sn.Nonce}
 }
 
 // Get returns the live session the cookie value id seals, or nil: nil too for a value that was not sealed
 // under this store's key, was changed, or has expired.
 func (s *Sessions) Get(id string) *Session {
-	raw, ok := strings.CutPrefix(id, sessionCookieVersion)
-	if !ok {
-		return nil
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil || len(sealed) < s.aead.NonceSize() {
-		return nil
-	}
-	nonce, ciphertext := sealed[:s.aead.NonceSize()], sealed[s.aead.NonceSize():]
-	plain, err := s.aead.Open(nil, nonce, ciphertext, sessionAAD)
-	if err != nil {
-		return nil
-	}
 	var ss sealedSession
-	if err := json.Unmarshal(plain, &ss); err != nil {
+	if !s.open(sessionAAD, id, &ss) {
 		return nil
 	}
 	expires := time.Unix(ss.Expires, 0)

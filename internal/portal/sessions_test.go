@@ -159,3 +159,24 @@ func TestGuardAPI_RefusesCookieWritesWithoutTheCSRFHeader(t *testing.T) {
 		})
 	}
 }
+
+// An OIDC sign-in started on one replica finishes on another: what it needs travels sealed in the state cookie.
+// A value sealed for one use never opens for another.
+func TestSeal_OpensOnAnyStoreWithTheKeyAndOnlyForItsUse(t *testing.T) {
+	key := bytes.Repeat([]byte{3}, SessionKeySize)
+	a, _ := NewSessions(SessionOptions{Key: key})
+	b, _ := NewSessions(SessionOptions{Key: key})
+	pl := pendingLogin{State: "s", Verifier: "v", Nonce: "n", Next: "/catalog", Expires: 42}
+	sealed := a.seal(oidcStateAAD, pl)
+	var got pendingLogin
+	if !b.open(oidcStateAAD, sealed, &got) || got != pl {
+		t.Errorf("another store opened %+v, want %+v", got, pl)
+	}
+	if b.Get(sealed) != nil {
+		t.Error("a sealed sign-in in flight opened as a session")
+	}
+	sess := a.Create(authn.User{Name: "alice"}, "tok", "token", time.Time{})
+	if b.open(oidcStateAAD, sess.ID, &got) {
+		t.Error("a session cookie opened as a sign-in in flight")
+	}
+}
