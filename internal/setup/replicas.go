@@ -24,9 +24,10 @@ const (
 	// LeaderElectionID names the Lease of the leader.
 	LeaderElectionID = "naas-controllers"
 	// The leader renews its Lease every leaseRetryPeriod and gives it up when it cannot renew within
-	// leaseRenewDeadline; another replica takes over leaseDuration after the last renewal of a leader that died,
-	// so at most leaseDuration+leaseRetryPeriod (12 s) after it. A leader that stops cleanly releases the Lease,
-	// and another takes over within leaseRetryPeriod.
+	// leaseRenewDeadline. The other replicas look at the Lease every leaseRetryPeriod (with up to 20% jitter)
+	// and take it leaseDuration after they last saw it renewed: a leader that died is replaced within
+	// leaseDuration plus two looks, about 15 s at most (issue 17 asks for 20). A leader that stops cleanly
+	// releases the Lease, and another takes over at its next look.
 	leaseDuration      = 10 * time.Second
 	leaseRenewDeadline = 8 * time.Second
 	leaseRetryPeriod   = 2 * time.Second

@@ -17,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
@@ -38,9 +39,13 @@ func TestReplicas_LeaderKilledMidBurstLosesNothing(t *testing.T) {
 	if lead == a {
 		survivor = b
 	}
-	holder, err := leaseHolder(ctx)
-	if err != nil || holder == "" {
-		t.Fatalf("lease holder %q: %v", holder, err)
+	l, err := lease(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := ptr.Deref(l.Spec.HolderIdentity, "")
+	if holder == "" {
+		t.Fatal("the lease has no holder while a replica leads")
 	}
 
 	const tenantName, claims, killAfter = "burst", 200, 60
@@ -168,21 +173,22 @@ func TestReplicas_LeaderKilledMidBurstLosesNothing(t *testing.T) {
 	wg.Wait()
 	<-killed
 
-	// The survivor leads within the deadline of the kill: the Lease changes hands.
+	// The survivor leads within the deadline of the kill: the Lease changes hands. The new holder writes when it
+	// acquired it (same machine, same clock), so the takeover is timed however late the test looks.
 	var takeover time.Duration
 	testenv.Eventually(t, 2*time.Minute, "another replica holds the lease", func() error {
-		h, err := leaseHolder(ctx)
+		lease, err := lease(ctx)
 		if err != nil {
 			return err
 		}
-		if h == "" || h == holder {
+		h := ptr.Deref(lease.Spec.HolderIdentity, "")
+		if h == "" || h == holder || lease.Spec.AcquireTime == nil {
 			return fmt.Errorf("holder %q", h)
 		}
-		takeover = time.Since(killedAt)
+		takeover = lease.Spec.AcquireTime.Sub(killedAt)
 		return nil
 	})
-	// Eventually polls every few hundred milliseconds; the takeover was seen at most that late.
-	if takeover > takeoverDeadline+time.Second {
+	if takeover > takeoverDeadline {
 		t.Errorf("the survivor led %s after the leader was killed, want within %s", takeover.Round(time.Second), takeoverDeadline)
 	}
 	t.Logf("replica %s killed after %d claims; replica %s led %s later", lead.name, killAfter, survivor.name, takeover.Round(100*time.Millisecond))

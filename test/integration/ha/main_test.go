@@ -236,16 +236,11 @@ func leader(t *testing.T, replicas ...*replica) *replica {
 	return found
 }
 
-// leaseHolder is the holder of the controllers' Lease.
-func leaseHolder(ctx context.Context) (string, error) {
-	lease := &coordinationv1.Lease{}
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: setup.DefaultSystemNamespace, Name: setup.LeaderElectionID}, lease); err != nil {
-		return "", err
-	}
-	if lease.Spec.HolderIdentity == nil {
-		return "", nil
-	}
-	return *lease.Spec.HolderIdentity, nil
+// lease is the controllers' Lease.
+func lease(ctx context.Context) (*coordinationv1.Lease, error) {
+	l := &coordinationv1.Lease{}
+	err := env.Client.Get(ctx, client.ObjectKey{Namespace: setup.DefaultSystemNamespace, Name: setup.LeaderElectionID}, l)
+	return l, err
 }
 
 // reply is an HTTP answer, read in full.
