@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -111,4 +113,67 @@ func TestReplicas_NamespaceCapExactWhenTwoReplicasAdmitInParallel(t *testing.T) 
 			_ = env.Client.Delete(context.Background(), &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: n}})
 		}
 	})
+}
+
+// Two replicas admit claims for one hostname at once (the API server's webhook calls spread over both): exactly
+// one claim holds it, however the hostname ledger's writes interleave.
+func TestReplicas_HostnameHeldOnceWhenTwoReplicasAdmitInParallel(t *testing.T) {
+	ctx := testenv.Context(t)
+	c := newCluster(t)
+	a, b := c.start(t, "a"), c.start(t, "b")
+	tn := &naasv1alpha1.Tenant{
+		ObjectMeta: metav1.ObjectMeta{Name: "hosts"},
+		Spec: naasv1alpha1.TenantSpec{
+			Domains: []string{"shared.example.com"},
+			Owners:  []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "bob", Role: naasv1alpha1.RoleAdmin}},
+		},
+	}
+	if err := env.Client.Create(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), tn) })
+
+	const claims = 20
+	before := c.lb.ServedBy()
+	var (
+		mu      sync.Mutex
+		winners []string
+		wg      sync.WaitGroup
+	)
+	start := make(chan struct{})
+	bob := env.UserClient("bob")
+	for i := range claims {
+		name := fmt.Sprintf("hosts-%02d", i)
+		t.Cleanup(func() {
+			_ = env.Client.Delete(context.Background(), &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: name}})
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := bob.Create(ctx, &naasv1alpha1.NamespaceClaim{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: tn.Name, Template: "standard",
+					Parameters: map[string]string{"owner_email": "bob@example.com"},
+					Hostnames:  []string{"api.shared.example.com"}},
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				winners = append(winners, name)
+			case !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "held by namespace"):
+				t.Errorf("claim %s: %v, want Invalid naming the namespace that holds the hostname", name, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if len(winners) != 1 {
+		t.Errorf("%d claims hold api.shared.example.com: %v; want exactly one", len(winners), winners)
+	}
+	after := c.lb.ServedBy()
+	if after[a.webhookAddr] == before[a.webhookAddr] || after[b.webhookAddr] == before[b.webhookAddr] {
+		t.Errorf("the admissions were not spread over both replicas: %v, then %v", before, after)
+	}
 }
