@@ -139,7 +139,12 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := callerOf(r)
-	if tn == nil {
+	// A tenant the caller may not see is answered exactly as one that does not exist, as GET /tenants/{name}
+	// does, so that the API does not tell outsiders which tenants exist.
+	if tn == nil || !tenancy.Authorize(u, tn, tenancy.ActionView, nil).Allowed {
+		if tn != nil {
+			st.reason = fmt.Sprintf("user %q is not a member of tenant %q", u.Name, tn.Name)
+		}
 		s.fail(w, r, invalid(withHints(field.ErrorList{field.NotFound(field.NewPath("tenant"), req.Tenant)})))
 		return
 	}
@@ -223,7 +228,12 @@ func withHints(errs field.ErrorList) field.ErrorList {
 		"tier":     "GET /api/v1/tiers lists the tiers",
 	}
 	for _, e := range errs {
-		if hint, ok := hints[e.Field]; ok && e.Type == field.ErrorTypeNotFound && e.Detail == "" {
+		hint, ok := hints[e.Field]
+		switch {
+		case !ok || e.Type != field.ErrorTypeNotFound || e.Detail != "":
+		case e.Field == "tenant":
+			e.Detail = fmt.Sprintf("tenant %q does not exist or you are not a member of it; %s", e.BadValue, hint)
+		default:
 			e.Detail = fmt.Sprintf("%s %q does not exist; %s", e.Field, e.BadValue, hint)
 		}
 	}

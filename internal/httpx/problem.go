@@ -9,11 +9,47 @@ import (
 // ProblemContentType is the media type of a problem document (RFC 9457).
 const ProblemContentType = "application/problem+json"
 
+// Problem type URIs every naas endpoint shares. A client can switch on them; the detail says what to change.
+// Packages with problems of their own (the REST API's validation, say) add types under ProblemTypeBase.
+const (
+	ProblemTypeBase        = "https://naas.dev/problems/"
+	ProblemMalformed       = ProblemTypeBase + "malformed-request"
+	ProblemUnauthenticated = ProblemTypeBase + "unauthenticated"
+	ProblemForbidden       = ProblemTypeBase + "forbidden"
+	ProblemCSRF            = ProblemTypeBase + "csrf-token-required"
+	ProblemNotFound        = ProblemTypeBase + "not-found"
+	ProblemRateLimited     = ProblemTypeBase + "rate-limited"
+	ProblemUnavailable     = ProblemTypeBase + "unavailable"
+	ProblemInternal        = ProblemTypeBase + "internal"
+)
+
+// TypeForStatus is the problem type of a problem that names none: the shared type of its status, or
+// "about:blank" (RFC 9457: no more specific than the status) for a status without one.
+func TypeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return ProblemMalformed
+	case http.StatusUnauthorized:
+		return ProblemUnauthenticated
+	case http.StatusForbidden:
+		return ProblemForbidden
+	case http.StatusNotFound:
+		return ProblemNotFound
+	case http.StatusTooManyRequests:
+		return ProblemRateLimited
+	case http.StatusServiceUnavailable:
+		return ProblemUnavailable
+	case http.StatusInternalServerError:
+		return ProblemInternal
+	default:
+		return "about:blank"
+	}
+}
+
 // Problem is an RFC 9457 problem document with two naas extensions: Errors lists what is wrong with individual
 // fields of the request, and RequestID ties the response to server logs and audit records.
 type Problem struct {
-	// Type is a URI reference that identifies the problem type. Empty means "about:blank": the problem is no
-	// more specific than its HTTP status.
+	// Type is a URI reference that identifies the problem type. WriteProblem defaults it to TypeForStatus.
 	Type string `json:"type,omitempty"`
 	// Title is a short, human-readable summary of the problem type. WriteProblem defaults it to the status text.
 	Title string `json:"title,omitempty"`
@@ -40,11 +76,14 @@ type FieldError struct {
 }
 
 // WriteProblem writes p as the response, with content type application/problem+json and p.Status as the
-// status code. Status defaults to 500 and Title to the status text. Headers the caller has already set (for
-// example Retry-After or WWW-Authenticate) are kept.
+// status code. Status defaults to 500, Type to TypeForStatus and Title to the status text. Headers the caller
+// has already set (for example Retry-After or WWW-Authenticate) are kept.
 func WriteProblem(w http.ResponseWriter, p Problem) {
 	if p.Status == 0 {
 		p.Status = http.StatusInternalServerError
+	}
+	if p.Type == "" {
+		p.Type = TypeForStatus(p.Status)
 	}
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
