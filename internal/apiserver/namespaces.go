@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -204,7 +205,18 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if errs := tenancy.ValidateCreate(claim, tn, tpl, tier, current); len(errs) > 0 {
+	errs := tenancy.ValidateCreate(claim, tn, tpl, tier, current)
+	ns, err := s.namespaceMeta(ctx, req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Admission lets platform admins through with a warning (GitOps applies in any order); the API refuses
+	// everyone alike rather than leave a claim behind that can never be provisioned.
+	if e := tenancy.ValidateExistingNamespace(claim, ns); e != nil {
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
 		s.fail(w, r, invalid(withHints(toAPIFields(errs))))
 		return
 	}
@@ -218,6 +230,20 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", statusURL(claim.Name))
 	s.writeJSON(w, http.StatusAccepted, namespaceOf(claim))
+}
+
+// namespaceMeta reads the metadata of the namespace name from the API server; nil when there is none.
+func (s *Server) namespaceMeta(ctx context.Context, name string) (*metav1.ObjectMeta, error) {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	err := s.cfg.Reader.Get(ctx, client.ObjectKey{Name: name}, m)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read namespace %s: %w", name, err)
+	}
+	return &m.ObjectMeta, nil
 }
 
 // withHints says, for a tenant, template or tier that does not exist, where to find the ones that do.
