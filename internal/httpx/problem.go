@@ -47,14 +47,15 @@ func TypeForStatus(status int) string {
 }
 
 // Problem is an RFC 9457 problem document with two naas extensions: Errors lists what is wrong with individual
-// fields of the request, and RequestID ties the response to server logs and audit records.
+// fields of the request, and RequestID ties the response to server logs and audit records. The `required` tags
+// say, for the REST API's OpenAPI document, which fields every problem WriteProblem writes has.
 type Problem struct {
 	// Type is a URI reference that identifies the problem type. WriteProblem defaults it to TypeForStatus.
-	Type string `json:"type,omitempty"`
+	Type string `json:"type,omitempty" required:"true"`
 	// Title is a short, human-readable summary of the problem type. WriteProblem defaults it to the status text.
-	Title string `json:"title,omitempty"`
+	Title string `json:"title,omitempty" required:"true"`
 	// Status is the HTTP status code. WriteProblem defaults it to 500.
-	Status int `json:"status"`
+	Status int `json:"status" required:"true"`
 	// Detail explains this occurrence of the problem, ideally saying what the client should change.
 	Detail string `json:"detail,omitempty"`
 	// Instance is a URI reference that identifies this occurrence, usually the request path.
@@ -68,11 +69,11 @@ type Problem struct {
 // FieldError says what is wrong with one field of a request.
 type FieldError struct {
 	// Field is the path of the field, e.g. "spec.quota.cpu".
-	Field string `json:"field"`
+	Field string `json:"field" required:"true"`
 	// Rule names the rule the value broke, e.g. "required", "maxLength", "pattern".
 	Rule string `json:"rule,omitempty"`
 	// Message says what to change.
-	Message string `json:"message"`
+	Message string `json:"message" required:"true"`
 }
 
 // WriteProblem writes p as the response, with content type application/problem+json and p.Status as the

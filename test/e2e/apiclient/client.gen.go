@@ -361,8 +361,8 @@ type FeaturesNetworkProfile string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	Field   *string `json:"field,omitempty"`
-	Message *string `json:"message,omitempty"`
+	Field   string  `json:"field"`
+	Message string  `json:"message"`
 	Rule    *string `json:"rule,omitempty"`
 }
 
@@ -522,9 +522,9 @@ type Problem struct {
 	Errors    *[]FieldError `json:"errors,omitempty"`
 	Instance  *string       `json:"instance,omitempty"`
 	RequestId *string       `json:"requestId,omitempty"`
-	Status    *int32        `json:"status,omitempty"`
-	Title     *string       `json:"title,omitempty"`
-	Type      *string       `json:"type,omitempty"`
+	Status    int32         `json:"status"`
+	Title     string        `json:"title"`
+	Type      string        `json:"type"`
 }
 
 // QuotaUpdate defines model for QuotaUpdate.
