@@ -148,7 +148,7 @@ func operation(g *schemaGen, rt *route, problem map[string]any) map[string]any {
 }
 
 var errorDescriptions = map[int]string{
-	400: "The request is malformed: not JSON, unknown fields, wrong types, or bad query parameters. The problem names the field.",
+	400: "The request is malformed: not a JSON object, unknown fields, wrong types, or bad query parameters (control characters included). The problem names the field.",
 	401: "No credentials, or credentials that authenticate no one (unknown, expired, wrong audience).",
 	403: "The caller may not do this; the detail says which role would be allowed.",
 	404: "No such object, or none the caller may see.",
@@ -156,7 +156,7 @@ var errorDescriptions = map[int]string{
 	413: "The request body is over the size limit.",
 	415: "The request body is not JSON.",
 	422: "The request is well-formed but invalid; the problem names each field and the rule it breaks.",
-	429: "Over the caller's or the tenant's request rate; retry after the Retry-After header's seconds.",
+	429: "Over the caller's or the tenant's request rate, or too many failed authentications from the client's address; retry after the Retry-After header's seconds.",
 	500: "Internal error; report the request id.",
 	503: "A dependency (the identity provider or the Kubernetes API server) is unavailable; retry later.",
 }
