@@ -316,19 +316,18 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		return fmt.Errorf("create the impersonating client: %w", err)
 	}
 	cfg := apiserver.Config{
-		Cache:          mgr.GetClient(),
-		Reader:         mgr.GetAPIReader(),
-		AsCaller:       asCaller,
-		AsNaas:         mgr.GetClient(),
-		Limiter:        limiter,
-		Log:            ctrl.Log.WithName("api"),
-		Metrics:        apiMetrics(),
-		MaxBodyBytes:   o.MaxBodyBytes,
-		Authenticator:  auth,
-		AuthFailures:   failures,
-		TrustedProxies: proxies,
-		Audit:          p.api.audit,
+		Cache:         mgr.GetClient(),
+		Reader:        mgr.GetAPIReader(),
+		AsCaller:      asCaller,
+		AsNaas:        mgr.GetClient(),
+		Limiter:       limiter,
+		Log:           ctrl.Log.WithName("api"),
+		Metrics:       apiMetrics(),
+		MaxBodyBytes:  o.MaxBodyBytes,
+		Authenticator: auth,
+		Audit:         p.api.audit,
 	}
+	cfg.AuthFailures, cfg.TrustedProxies = failures, proxies
 	if cfg.Client, err = p.clientConfig(); err != nil {
 		return err
 	}
@@ -363,19 +362,18 @@ func (p *Platform) registerPortal(ctx context.Context, srv *apiserver.Server, se
 		return err
 	}
 	mgr := p.Manager
-	pt, err := portal.New(ctx, portal.Config{
-		API:            srv.Handler(),
-		Sessions:       sessions,
-		Authenticator:  auth,
-		AuthFailures:   failures,
-		TrustedProxies: proxies,
-		AdminTokenFile: o.AdminTokenFile,
-		Cache:          mgr.GetClient(),
-		Reader:         mgr.GetAPIReader(),
-		OIDC:           sso,
-		PublicURL:      p.opts.Bundle.PortalURL,
-		Log:            ctrl.Log.WithName("portal"),
-	})
+	pcfg := portal.Config{
+		API:           srv.Handler(),
+		Sessions:      sessions,
+		Authenticator: auth,
+		Cache:         mgr.GetClient(),
+		Reader:        mgr.GetAPIReader(),
+		OIDC:          sso,
+		PublicURL:     p.opts.Bundle.PortalURL,
+		Log:           ctrl.Log.WithName("portal"),
+	}
+	pcfg.AuthFailures, pcfg.TrustedProxies, pcfg.AdminTokenFile = failures, proxies, o.AdminTokenFile
+	pt, err := portal.New(ctx, pcfg)
 	if err != nil {
 		return err
 	}
