@@ -64,6 +64,24 @@ func (e AuditEventResult) Valid() bool {
 	}
 }
 
+// Defines values for CollaborationOfferAccess.
+const (
+	CollaborationOfferAccessDeveloper CollaborationOfferAccess = "developer"
+	CollaborationOfferAccessViewer    CollaborationOfferAccess = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the CollaborationOfferAccess enum.
+func (e CollaborationOfferAccess) Valid() bool {
+	switch e {
+	case CollaborationOfferAccessDeveloper:
+		return true
+	case CollaborationOfferAccessViewer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CollaboratorAccess.
 const (
 	CollaboratorAccessDeveloper CollaboratorAccess = "developer"
@@ -253,6 +271,24 @@ func (e TierPodSecurity) Valid() bool {
 	}
 }
 
+// AcceptedCollaborations defines model for AcceptedCollaborations.
+type AcceptedCollaborations struct {
+	// Accepted The tenants accepted: for every namespace of the tenant, or, for a namespace, for it alone.
+	Accepted []string `json:"accepted"`
+
+	// Effective For a namespace: every tenant its namespace may send to, accepted tenant-wide or for it alone; none when its template has the restricted network profile.
+	Effective *[]string `json:"effective,omitempty"`
+
+	// Namespace The namespace, for the acceptances of one namespace.
+	Namespace *string `json:"namespace,omitempty"`
+
+	// Offers The namespaces of other tenants that give this tenant access, whether accepted or not.
+	Offers []CollaborationOffer `json:"offers"`
+
+	// Tenant The accepting tenant.
+	Tenant string `json:"tenant"`
+}
+
 // Approval defines model for Approval.
 type Approval struct {
 	// At When the decision was made.
@@ -309,12 +345,30 @@ type AuthConfig struct {
 	Oidc *OIDCClient `json:"oidc,omitempty"`
 }
 
+// CollaborationOffer defines model for CollaborationOffer.
+type CollaborationOffer struct {
+	// Access The access its members have there.
+	Access CollaborationOfferAccess `json:"access"`
+
+	// AllowIngress The namespace lets the tenant's namespaces in over the network; they can send to it once the tenant accepts the offering tenant's collaboration.
+	AllowIngress *bool `json:"allowIngress,omitempty"`
+
+	// Namespace The namespace that gives access.
+	Namespace string `json:"namespace"`
+
+	// Tenant The tenant of the namespace, which made the offer.
+	Tenant string `json:"tenant"`
+}
+
+// CollaborationOfferAccess The access its members have there.
+type CollaborationOfferAccess string
+
 // Collaborator defines model for Collaborator.
 type Collaborator struct {
 	// Access viewer: every member of the tenant reads the namespace; developer: its admins and developers work in it as developers, its viewers read it.
 	Access CollaboratorAccess `json:"access"`
 
-	// AllowIngress Let the tenant's namespaces reach this namespace's pods over the network (and through the mesh).
+	// AllowIngress Let the tenant's namespaces reach this namespace's pods over the network (and through the mesh), once that tenant accepts.
 	AllowIngress *bool `json:"allowIngress,omitempty"`
 
 	// Tenant The collaborating tenant.
@@ -955,6 +1009,25 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/v1/namespaces/{namespace} (the `DeleteNamespace` operationId).
 	DeleteNamespace(ctx context.Context, namespace string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListNamespaceAcceptedCollaborations The tenants whose collaboration a namespace accepts
+	//
+	// Corresponds with GET /api/v1/namespaces/{namespace}/accepted-collaborations (the `ListNamespaceAcceptedCollaborations` operationId).
+	ListNamespaceAcceptedCollaborations(ctx context.Context, namespace string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeNamespaceCollaboration Withdraw a namespace's acceptance of another tenant's collaboration (tenant admins)
+	//
+	// The namespace can no longer send to the other tenant's namespaces, unless its tenant accepts the other tenant for every namespace. Recorded in the audit log of both tenants.
+	//
+	// Corresponds with DELETE /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `RevokeNamespaceCollaboration` operationId).
+	RevokeNamespaceCollaboration(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptNamespaceCollaboration Accept another tenant's collaboration for one namespace (tenant admins)
+	//
+	// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants. Sets the claim's spec.acceptedCollaborations as the caller; admission decides again.
+	//
+	// Corresponds with PUT /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `AcceptNamespaceCollaboration` operationId).
+	AcceptNamespaceCollaboration(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListNamespaceCollaborators The other tenants given access to a namespace
 	//
 	// Corresponds with GET /api/v1/namespaces/{namespace}/collaborators (the `ListNamespaceCollaborators` operationId).
@@ -962,7 +1035,7 @@ type ClientInterface interface {
 
 	// PutNamespaceCollaboratorWithBody Give another tenant access to a namespace, or change its access (tenant admins)
 	//
-	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -971,7 +1044,7 @@ type ClientInterface interface {
 
 	// PutNamespaceCollaborator Give another tenant access to a namespace, or change its access (tenant admins)
 	//
-	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1066,6 +1139,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/tenants/{name} (the `ReplaceTenant` operationId).
 	ReplaceTenant(ctx context.Context, name string, body ReplaceTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListTenantAcceptedCollaborations The tenants whose collaboration a tenant accepts, and the offers of access it has
+	//
+	// Corresponds with GET /api/v1/tenants/{name}/accepted-collaborations (the `ListTenantAcceptedCollaborations` operationId).
+	ListTenantAcceptedCollaborations(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeTenantCollaboration Withdraw a tenant-wide acceptance of another tenant's collaboration (tenant admins)
+	//
+	// The tenant's namespaces can no longer send to the other tenant's, except those that accept it for themselves. Recorded in the audit log of both tenants.
+	//
+	// Corresponds with DELETE /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `RevokeTenantCollaboration` operationId).
+	RevokeTenantCollaboration(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptTenantCollaboration Accept another tenant's collaboration for every namespace of a tenant (tenant admins)
+	//
+	// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants.
+	//
+	// Corresponds with PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `AcceptTenantCollaboration` operationId).
+	AcceptTenantCollaboration(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PutTenantMemberWithBody Add a member to a tenant, or change a member's role (tenant admins)
 	//
@@ -1372,6 +1464,55 @@ func (c *Client) DeleteNamespace(ctx context.Context, namespace string, reqEdito
 	return c.Client.Do(req)
 }
 
+// ListNamespaceAcceptedCollaborations The tenants whose collaboration a namespace accepts
+//
+// Corresponds with GET /api/v1/namespaces/{namespace}/accepted-collaborations (the `ListNamespaceAcceptedCollaborations` operationId).
+func (c *Client) ListNamespaceAcceptedCollaborations(ctx context.Context, namespace string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNamespaceAcceptedCollaborationsRequest(c.Server, namespace)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeNamespaceCollaboration Withdraw a namespace's acceptance of another tenant's collaboration (tenant admins)
+//
+// The namespace can no longer send to the other tenant's namespaces, unless its tenant accepts the other tenant for every namespace. Recorded in the audit log of both tenants.
+//
+// Corresponds with DELETE /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `RevokeNamespaceCollaboration` operationId).
+func (c *Client) RevokeNamespaceCollaboration(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeNamespaceCollaborationRequest(c.Server, namespace, tenant)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptNamespaceCollaboration Accept another tenant's collaboration for one namespace (tenant admins)
+//
+// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants. Sets the claim's spec.acceptedCollaborations as the caller; admission decides again.
+//
+// Corresponds with PUT /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `AcceptNamespaceCollaboration` operationId).
+func (c *Client) AcceptNamespaceCollaboration(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptNamespaceCollaborationRequest(c.Server, namespace, tenant)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListNamespaceCollaborators The other tenants given access to a namespace
 //
 // Corresponds with GET /api/v1/namespaces/{namespace}/collaborators (the `ListNamespaceCollaborators` operationId).
@@ -1389,7 +1530,7 @@ func (c *Client) ListNamespaceCollaborators(ctx context.Context, namespace strin
 
 // PutNamespaceCollaboratorWithBody Give another tenant access to a namespace, or change its access (tenant admins)
 //
-// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1408,7 +1549,7 @@ func (c *Client) PutNamespaceCollaboratorWithBody(ctx context.Context, namespace
 
 // PutNamespaceCollaborator Give another tenant access to a namespace, or change its access (tenant admins)
 //
-// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1634,6 +1775,55 @@ func (c *Client) ReplaceTenantWithBody(ctx context.Context, name string, content
 // Corresponds with PUT /api/v1/tenants/{name} (the `ReplaceTenant` operationId).
 func (c *Client) ReplaceTenant(ctx context.Context, name string, body ReplaceTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReplaceTenantRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListTenantAcceptedCollaborations The tenants whose collaboration a tenant accepts, and the offers of access it has
+//
+// Corresponds with GET /api/v1/tenants/{name}/accepted-collaborations (the `ListTenantAcceptedCollaborations` operationId).
+func (c *Client) ListTenantAcceptedCollaborations(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTenantAcceptedCollaborationsRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeTenantCollaboration Withdraw a tenant-wide acceptance of another tenant's collaboration (tenant admins)
+//
+// The tenant's namespaces can no longer send to the other tenant's, except those that accept it for themselves. Recorded in the audit log of both tenants.
+//
+// Corresponds with DELETE /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `RevokeTenantCollaboration` operationId).
+func (c *Client) RevokeTenantCollaboration(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeTenantCollaborationRequest(c.Server, name, tenant)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptTenantCollaboration Accept another tenant's collaboration for every namespace of a tenant (tenant admins)
+//
+// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants.
+//
+// Corresponds with PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `AcceptTenantCollaboration` operationId).
+func (c *Client) AcceptTenantCollaboration(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptTenantCollaborationRequest(c.Server, name, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -2339,6 +2529,122 @@ func NewDeleteNamespaceRequest(server string, namespace string) (*http.Request, 
 	return req, nil
 }
 
+// NewListNamespaceAcceptedCollaborationsRequest constructs an http.Request for the ListNamespaceAcceptedCollaborations method
+func NewListNamespaceAcceptedCollaborationsRequest(server string, namespace string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "namespace", namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/namespaces/%s/accepted-collaborations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeNamespaceCollaborationRequest constructs an http.Request for the RevokeNamespaceCollaboration method
+func NewRevokeNamespaceCollaborationRequest(server string, namespace string, tenant string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "namespace", namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/namespaces/%s/accepted-collaborations/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcceptNamespaceCollaborationRequest constructs an http.Request for the AcceptNamespaceCollaboration method
+func NewAcceptNamespaceCollaborationRequest(server string, namespace string, tenant string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "namespace", namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/namespaces/%s/accepted-collaborations/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListNamespaceCollaboratorsRequest constructs an http.Request for the ListNamespaceCollaborators method
 func NewListNamespaceCollaboratorsRequest(server string, namespace string) (*http.Request, error) {
 	var err error
@@ -2812,6 +3118,122 @@ func NewReplaceTenantRequestWithBody(server string, name string, contentType str
 	return req, nil
 }
 
+// NewListTenantAcceptedCollaborationsRequest constructs an http.Request for the ListTenantAcceptedCollaborations method
+func NewListTenantAcceptedCollaborationsRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tenants/%s/accepted-collaborations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeTenantCollaborationRequest constructs an http.Request for the RevokeTenantCollaboration method
+func NewRevokeTenantCollaborationRequest(server string, name string, tenant string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tenants/%s/accepted-collaborations/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcceptTenantCollaborationRequest constructs an http.Request for the AcceptTenantCollaboration method
+func NewAcceptTenantCollaborationRequest(server string, name string, tenant string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tenants/%s/accepted-collaborations/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewPutTenantMemberRequest calls the generic PutTenantMember builder with application/json body
 func NewPutTenantMemberRequest(server string, name string, body PutTenantMemberJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3112,6 +3534,31 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/namespaces/{namespace} (the `DeleteNamespace` operationId).
 	DeleteNamespaceWithResponse(ctx context.Context, namespace string, reqEditors ...RequestEditorFn) (*DeleteNamespaceResponse, error)
 
+	// ListNamespaceAcceptedCollaborationsWithResponse The tenants whose collaboration a namespace accepts
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/namespaces/{namespace}/accepted-collaborations (the `ListNamespaceAcceptedCollaborations` operationId).
+	ListNamespaceAcceptedCollaborationsWithResponse(ctx context.Context, namespace string, reqEditors ...RequestEditorFn) (*ListNamespaceAcceptedCollaborationsResponse, error)
+
+	// RevokeNamespaceCollaborationWithResponse Withdraw a namespace's acceptance of another tenant's collaboration (tenant admins)
+	//
+	// The namespace can no longer send to the other tenant's namespaces, unless its tenant accepts the other tenant for every namespace. Recorded in the audit log of both tenants.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `RevokeNamespaceCollaboration` operationId).
+	RevokeNamespaceCollaborationWithResponse(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*RevokeNamespaceCollaborationResponse, error)
+
+	// AcceptNamespaceCollaborationWithResponse Accept another tenant's collaboration for one namespace (tenant admins)
+	//
+	// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants. Sets the claim's spec.acceptedCollaborations as the caller; admission decides again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `AcceptNamespaceCollaboration` operationId).
+	AcceptNamespaceCollaborationWithResponse(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*AcceptNamespaceCollaborationResponse, error)
+
 	// ListNamespaceCollaboratorsWithResponse The other tenants given access to a namespace
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3121,7 +3568,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutNamespaceCollaboratorWithBodyWithResponse Give another tenant access to a namespace, or change its access (tenant admins)
 	//
-	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3130,7 +3577,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutNamespaceCollaboratorWithResponse Give another tenant access to a namespace, or change its access (tenant admins)
 	//
-	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+	// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3239,6 +3686,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/tenants/{name} (the `ReplaceTenant` operationId).
 	ReplaceTenantWithResponse(ctx context.Context, name string, body ReplaceTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceTenantResponse, error)
+
+	// ListTenantAcceptedCollaborationsWithResponse The tenants whose collaboration a tenant accepts, and the offers of access it has
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/tenants/{name}/accepted-collaborations (the `ListTenantAcceptedCollaborations` operationId).
+	ListTenantAcceptedCollaborationsWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ListTenantAcceptedCollaborationsResponse, error)
+
+	// RevokeTenantCollaborationWithResponse Withdraw a tenant-wide acceptance of another tenant's collaboration (tenant admins)
+	//
+	// The tenant's namespaces can no longer send to the other tenant's, except those that accept it for themselves. Recorded in the audit log of both tenants.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `RevokeTenantCollaboration` operationId).
+	RevokeTenantCollaborationWithResponse(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*RevokeTenantCollaborationResponse, error)
+
+	// AcceptTenantCollaborationWithResponse Accept another tenant's collaboration for every namespace of a tenant (tenant admins)
+	//
+	// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `AcceptTenantCollaboration` operationId).
+	AcceptTenantCollaborationWithResponse(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*AcceptTenantCollaborationResponse, error)
 
 	// PutTenantMemberWithBodyWithResponse Add a member to a tenant, or change a member's role (tenant admins)
 	//
@@ -4354,6 +4826,276 @@ func (r DeleteNamespaceResponse) ContentType() string {
 	return ""
 }
 
+type ListNamespaceAcceptedCollaborationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AcceptedCollaborations
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNamespaceAcceptedCollaborationsResponse) GetJSON200() *AcceptedCollaborations {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListNamespaceAcceptedCollaborationsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListNamespaceAcceptedCollaborationsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListNamespaceAcceptedCollaborationsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListNamespaceAcceptedCollaborationsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListNamespaceAcceptedCollaborationsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNamespaceAcceptedCollaborationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNamespaceAcceptedCollaborationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNamespaceAcceptedCollaborationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNamespaceAcceptedCollaborationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeNamespaceCollaborationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AcceptedCollaborations
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeNamespaceCollaborationResponse) GetJSON200() *AcceptedCollaborations {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeNamespaceCollaborationResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeNamespaceCollaborationResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeNamespaceCollaborationResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevokeNamespaceCollaborationResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RevokeNamespaceCollaborationResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokeNamespaceCollaborationResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevokeNamespaceCollaborationResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeNamespaceCollaborationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeNamespaceCollaborationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeNamespaceCollaborationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeNamespaceCollaborationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AcceptNamespaceCollaborationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AcceptedCollaborations
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AcceptedCollaborations
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcceptNamespaceCollaborationResponse) GetJSON200() *AcceptedCollaborations {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AcceptNamespaceCollaborationResponse) GetJSON201() *AcceptedCollaborations {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AcceptNamespaceCollaborationResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptNamespaceCollaborationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptNamespaceCollaborationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptNamespaceCollaborationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptNamespaceCollaborationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListNamespaceCollaboratorsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5448,6 +6190,276 @@ func (r ReplaceTenantResponse) ContentType() string {
 	return ""
 }
 
+type ListTenantAcceptedCollaborationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AcceptedCollaborations
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTenantAcceptedCollaborationsResponse) GetJSON200() *AcceptedCollaborations {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListTenantAcceptedCollaborationsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListTenantAcceptedCollaborationsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListTenantAcceptedCollaborationsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListTenantAcceptedCollaborationsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListTenantAcceptedCollaborationsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTenantAcceptedCollaborationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTenantAcceptedCollaborationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTenantAcceptedCollaborationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTenantAcceptedCollaborationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeTenantCollaborationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AcceptedCollaborations
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeTenantCollaborationResponse) GetJSON200() *AcceptedCollaborations {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeTenantCollaborationResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeTenantCollaborationResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeTenantCollaborationResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevokeTenantCollaborationResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RevokeTenantCollaborationResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokeTenantCollaborationResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevokeTenantCollaborationResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeTenantCollaborationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeTenantCollaborationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeTenantCollaborationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeTenantCollaborationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AcceptTenantCollaborationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AcceptedCollaborations
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AcceptedCollaborations
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcceptTenantCollaborationResponse) GetJSON200() *AcceptedCollaborations {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AcceptTenantCollaborationResponse) GetJSON201() *AcceptedCollaborations {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AcceptTenantCollaborationResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptTenantCollaborationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptTenantCollaborationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptTenantCollaborationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptTenantCollaborationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type PutTenantMemberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5962,6 +6974,49 @@ func (c *ClientWithResponses) DeleteNamespaceWithResponse(ctx context.Context, n
 	return ParseDeleteNamespaceResponse(rsp)
 }
 
+// ListNamespaceAcceptedCollaborationsWithResponse The tenants whose collaboration a namespace accepts
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/namespaces/{namespace}/accepted-collaborations (the `ListNamespaceAcceptedCollaborations` operationId).
+func (c *ClientWithResponses) ListNamespaceAcceptedCollaborationsWithResponse(ctx context.Context, namespace string, reqEditors ...RequestEditorFn) (*ListNamespaceAcceptedCollaborationsResponse, error) {
+	rsp, err := c.ListNamespaceAcceptedCollaborations(ctx, namespace, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNamespaceAcceptedCollaborationsResponse(rsp)
+}
+
+// RevokeNamespaceCollaborationWithResponse Withdraw a namespace's acceptance of another tenant's collaboration (tenant admins)
+//
+// The namespace can no longer send to the other tenant's namespaces, unless its tenant accepts the other tenant for every namespace. Recorded in the audit log of both tenants.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `RevokeNamespaceCollaboration` operationId).
+func (c *ClientWithResponses) RevokeNamespaceCollaborationWithResponse(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*RevokeNamespaceCollaborationResponse, error) {
+	rsp, err := c.RevokeNamespaceCollaboration(ctx, namespace, tenant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeNamespaceCollaborationResponse(rsp)
+}
+
+// AcceptNamespaceCollaborationWithResponse Accept another tenant's collaboration for one namespace (tenant admins)
+//
+// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants. Sets the claim's spec.acceptedCollaborations as the caller; admission decides again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/namespaces/{namespace}/accepted-collaborations/{tenant} (the `AcceptNamespaceCollaboration` operationId).
+func (c *ClientWithResponses) AcceptNamespaceCollaborationWithResponse(ctx context.Context, namespace string, tenant string, reqEditors ...RequestEditorFn) (*AcceptNamespaceCollaborationResponse, error) {
+	rsp, err := c.AcceptNamespaceCollaboration(ctx, namespace, tenant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptNamespaceCollaborationResponse(rsp)
+}
+
 // ListNamespaceCollaboratorsWithResponse The other tenants given access to a namespace
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5977,7 +7032,7 @@ func (c *ClientWithResponses) ListNamespaceCollaboratorsWithResponse(ctx context
 
 // PutNamespaceCollaboratorWithBodyWithResponse Give another tenant access to a namespace, or change its access (tenant admins)
 //
-// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5992,7 +7047,7 @@ func (c *ClientWithResponses) PutNamespaceCollaboratorWithBodyWithResponse(ctx c
 
 // PutNamespaceCollaboratorWithResponse Give another tenant access to a namespace, or change its access (tenant admins)
 //
-// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh. Revoke with DELETE.
+// Sets the claim's spec.collaborators as the caller, who must be an admin of the namespace's tenant. naas then binds the other tenant's members in the namespace (viewer or developer access; never admin) and, with allowIngress, lets its namespaces in through the network policies and the mesh: they can send once the other tenant's admins accept (PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant}, or per namespace); a grant never opens the other tenant's egress. Recorded in the audit log of both tenants. Revoke with DELETE.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6184,6 +7239,49 @@ func (c *ClientWithResponses) ReplaceTenantWithResponse(ctx context.Context, nam
 		return nil, err
 	}
 	return ParseReplaceTenantResponse(rsp)
+}
+
+// ListTenantAcceptedCollaborationsWithResponse The tenants whose collaboration a tenant accepts, and the offers of access it has
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/tenants/{name}/accepted-collaborations (the `ListTenantAcceptedCollaborations` operationId).
+func (c *ClientWithResponses) ListTenantAcceptedCollaborationsWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ListTenantAcceptedCollaborationsResponse, error) {
+	rsp, err := c.ListTenantAcceptedCollaborations(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTenantAcceptedCollaborationsResponse(rsp)
+}
+
+// RevokeTenantCollaborationWithResponse Withdraw a tenant-wide acceptance of another tenant's collaboration (tenant admins)
+//
+// The tenant's namespaces can no longer send to the other tenant's, except those that accept it for themselves. Recorded in the audit log of both tenants.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `RevokeTenantCollaboration` operationId).
+func (c *ClientWithResponses) RevokeTenantCollaborationWithResponse(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*RevokeTenantCollaborationResponse, error) {
+	rsp, err := c.RevokeTenantCollaboration(ctx, name, tenant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeTenantCollaborationResponse(rsp)
+}
+
+// AcceptTenantCollaborationWithResponse Accept another tenant's collaboration for every namespace of a tenant (tenant admins)
+//
+// A grant from another tenant (its namespace's collaborators with allowIngress) opens nothing on this side: the namespaces of this tenant may send to the other tenant's namespaces only once a tenant admin accepts, for every namespace of the tenant or for one. Namespaces whose template has the restricted network profile, which promises no egress beyond the tenant, never send to another tenant. Recorded in the audit log of both tenants.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/tenants/{name}/accepted-collaborations/{tenant} (the `AcceptTenantCollaboration` operationId).
+func (c *ClientWithResponses) AcceptTenantCollaborationWithResponse(ctx context.Context, name string, tenant string, reqEditors ...RequestEditorFn) (*AcceptTenantCollaborationResponse, error) {
+	rsp, err := c.AcceptTenantCollaboration(ctx, name, tenant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptTenantCollaborationResponse(rsp)
 }
 
 // PutTenantMemberWithBodyWithResponse Add a member to a tenant, or change a member's role (tenant admins)
@@ -7140,6 +8238,231 @@ func ParseDeleteNamespaceResponse(rsp *http.Response) (*DeleteNamespaceResponse,
 	return response, nil
 }
 
+// ParseListNamespaceAcceptedCollaborationsResponse parses an HTTP response from a ListNamespaceAcceptedCollaborationsWithResponse call
+func ParseListNamespaceAcceptedCollaborationsResponse(rsp *http.Response) (*ListNamespaceAcceptedCollaborationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNamespaceAcceptedCollaborationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeNamespaceCollaborationResponse parses an HTTP response from a RevokeNamespaceCollaborationWithResponse call
+func ParseRevokeNamespaceCollaborationResponse(rsp *http.Response) (*RevokeNamespaceCollaborationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeNamespaceCollaborationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcceptNamespaceCollaborationResponse parses an HTTP response from a AcceptNamespaceCollaborationWithResponse call
+func ParseAcceptNamespaceCollaborationResponse(rsp *http.Response) (*AcceptNamespaceCollaborationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptNamespaceCollaborationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListNamespaceCollaboratorsResponse parses an HTTP response from a ListNamespaceCollaboratorsWithResponse call
 func ParseListNamespaceCollaboratorsResponse(rsp *http.Response) (*ListNamespaceCollaboratorsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -8035,6 +9358,231 @@ func ParseReplaceTenantResponse(rsp *http.Response) (*ReplaceTenantResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTenantAcceptedCollaborationsResponse parses an HTTP response from a ListTenantAcceptedCollaborationsWithResponse call
+func ParseListTenantAcceptedCollaborationsResponse(rsp *http.Response) (*ListTenantAcceptedCollaborationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTenantAcceptedCollaborationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeTenantCollaborationResponse parses an HTTP response from a RevokeTenantCollaborationWithResponse call
+func ParseRevokeTenantCollaborationResponse(rsp *http.Response) (*RevokeTenantCollaborationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeTenantCollaborationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcceptTenantCollaborationResponse parses an HTTP response from a AcceptTenantCollaborationWithResponse call
+func ParseAcceptTenantCollaborationResponse(rsp *http.Response) (*AcceptTenantCollaborationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptTenantCollaborationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AcceptedCollaborations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
