@@ -42,22 +42,28 @@ func (e ApprovalState) Valid() bool {
 
 // Defines values for AuditEventResult.
 const (
-	Allowed AuditEventResult = "allowed"
-	Denied  AuditEventResult = "denied"
-	Failure AuditEventResult = "failure"
-	Success AuditEventResult = "success"
+	AuditEventResultAllowed AuditEventResult = "allowed"
+	AuditEventResultDenied  AuditEventResult = "denied"
+	AuditEventResultFailure AuditEventResult = "failure"
+	AuditEventResultPending AuditEventResult = "pending"
+	AuditEventResultSuccess AuditEventResult = "success"
+	AuditEventResultUnknown AuditEventResult = "unknown"
 )
 
 // Valid indicates whether the value is a known member of the AuditEventResult enum.
 func (e AuditEventResult) Valid() bool {
 	switch e {
-	case Allowed:
+	case AuditEventResultAllowed:
 		return true
-	case Denied:
+	case AuditEventResultDenied:
 		return true
-	case Failure:
+	case AuditEventResultFailure:
 		return true
-	case Success:
+	case AuditEventResultPending:
+		return true
+	case AuditEventResultSuccess:
+		return true
+	case AuditEventResultUnknown:
 		return true
 	default:
 		return false
@@ -102,19 +108,19 @@ func (e CollaboratorAccess) Valid() bool {
 
 // Defines values for ConditionStatus.
 const (
-	False   ConditionStatus = "False"
-	True    ConditionStatus = "True"
-	Unknown ConditionStatus = "Unknown"
+	ConditionStatusFalse   ConditionStatus = "False"
+	ConditionStatusTrue    ConditionStatus = "True"
+	ConditionStatusUnknown ConditionStatus = "Unknown"
 )
 
 // Valid indicates whether the value is a known member of the ConditionStatus enum.
 func (e ConditionStatus) Valid() bool {
 	switch e {
-	case False:
+	case ConditionStatusFalse:
 		return true
-	case True:
+	case ConditionStatusTrue:
 		return true
-	case Unknown:
+	case ConditionStatusUnknown:
 		return true
 	default:
 		return false
@@ -321,14 +327,16 @@ type AuditEvent struct {
 	Namespace *string            `json:"namespace,omitempty"`
 	Reason    *string            `json:"reason,omitempty"`
 	RequestId *string            `json:"requestId,omitempty"`
-	Result    AuditEventResult   `json:"result"`
-	Target    *string            `json:"target,omitempty"`
-	Tenant    *string            `json:"tenant,omitempty"`
-	Time      time.Time          `json:"time"`
-	User      *string            `json:"user,omitempty"`
+
+	// Result pending: the request is being carried out; unknown: naas stopped before recording its outcome, check the cluster for its effect.
+	Result AuditEventResult `json:"result"`
+	Target *string          `json:"target,omitempty"`
+	Tenant *string          `json:"tenant,omitempty"`
+	Time   time.Time        `json:"time"`
+	User   *string          `json:"user,omitempty"`
 }
 
-// AuditEventResult defines model for AuditEvent.Result.
+// AuditEventResult pending: the request is being carried out; unknown: naas stopped before recording its outcome, check the cluster for its effect.
 type AuditEventResult string
 
 // AuditPage defines model for AuditPage.
