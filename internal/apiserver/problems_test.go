@@ -224,3 +224,20 @@ func TestHandler_FailedAuthenticationsAreLimitedPerClientAddress(t *testing.T) {
 		t.Errorf("the guess after that: %d, want 429", rec.Code)
 	}
 }
+
+func TestProblemTypes_SharedOnesAreTheSameInHTTPXAndTheWireTypes(t *testing.T) {
+	for _, c := range [][2]string{
+		{httpx.ProblemMalformed, restv1.ProblemMalformed},
+		{httpx.ProblemUnauthenticated, restv1.ProblemUnauthenticated},
+		{httpx.ProblemForbidden, restv1.ProblemForbidden},
+		{httpx.ProblemCSRF, restv1.ProblemCSRF},
+		{httpx.ProblemNotFound, restv1.ProblemNotFound},
+		{httpx.ProblemRateLimited, restv1.ProblemRateLimited},
+		{httpx.ProblemUnavailable, restv1.ProblemUnavailable},
+		{httpx.ProblemInternal, restv1.ProblemInternal},
+	} {
+		if c[0] != c[1] {
+			t.Errorf("httpx writes %q where api/rest/v1 names %q", c[0], c[1])
+		}
+	}
+}
