@@ -178,6 +178,7 @@ var bannerShapes = []struct {
 	with string
 }{
 	{regexp.MustCompile(`https?://\S+`), "<url>"},
+	{regexp.MustCompile(`sqlite://[^\s;]+`), "sqlite://<path>"},
 	{regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+`), "<addr>"},
 	{regexp.MustCompile(`\((\d+m)?\d+(\.\d+)?(ms|µs|s)\)`), "(<duration>)"},
 	{regexp.MustCompile(`(^|[\s=])(/|\.naas)[^\s;]*`), "$1<path>"},
