@@ -29,7 +29,7 @@ ADDR       ?= 127.0.0.1:8080
 # The SPDX licence expression of the image's label; the project has not chosen a licence yet.
 IMAGE_LICENSES ?= NOASSERTION
 # What `make generate` writes; `make verify` fails when any of it differs from the commit or is untracked.
-GENERATED  := api config/crd
+GENERATED  := api config/crd test/e2e/apiclient
 # Every Go module (each is checked with `go mod tidy -diff`) and every directory holding Go files (gofmt).
 GO_MODULES := . controlplane hack/tools
 GO_DIRS    := api bench cmd config controlplane hack internal test
@@ -82,9 +82,10 @@ $(CP_BIN)/%: $(CP_SOURCES)
 ##@ Development
 
 .PHONY: generate
-generate: $(BIN)/controller-gen ## Generate deepcopy code and CRDs from api/.
+generate: $(BIN)/controller-gen ## Generate deepcopy code and CRDs from api/, and the REST API's test client from its OpenAPI document.
 	$(BIN)/controller-gen object paths=./api/...
 	$(BIN)/controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd
+	$(GO) generate ./test/e2e/apiclient/
 
 .PHONY: verify
 verify: generate ## Fail if generated files are stale or untracked, a go.mod is not tidy, or Go code is not gofmt'd.

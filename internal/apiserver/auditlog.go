@@ -96,8 +96,11 @@ func (s *Server) authorizeAuditQuery(r *http.Request, q audit.Query) error {
 	if err != nil {
 		return err
 	}
-	if t == nil && !tenancy.IsPlatformAdmin(u) {
-		return forbidden("tenant %q does not exist; its audit events are for platform admins", q.Tenant)
+	// A tenant the caller is not a member of is answered as one that does not exist, so that the answer does
+	// not tell outsiders which tenants exist.
+	if t == nil || !tenancy.Authorize(u, t, tenancy.ActionView, nil).Allowed {
+		return forbidden("the audit events of tenant %q are for its admins and platform admins, and you are not an admin of a tenant of that name",
+			q.Tenant)
 	}
 	if d := tenancy.Authorize(u, t, tenancy.ActionManageMembers, nil); !d.Allowed {
 		return forbidden("the audit events of tenant %q are for its admins and platform admins: %s", q.Tenant, d.Reason)

@@ -79,8 +79,12 @@ func checkJSONContentType(ct string) error {
 		"Content-Type %q is not supported; send the body as JSON with Content-Type: application/json", ct)
 }
 
-// unmarshalStrict decodes one JSON object into dst, refusing unknown fields and trailing data.
+// unmarshalStrict decodes one JSON object into dst, refusing anything but an object (null included), unknown
+// fields, trailing data and strings with control characters.
 func unmarshalStrict(body []byte, dst any) error {
+	if err := requireObject(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -89,7 +93,35 @@ func unmarshalStrict(body []byte, dst any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return malformed("", "", "the request body has data after the JSON object; send exactly one object")
 	}
+	if errs := controlCharacters(reflect.ValueOf(dst), nil); len(errs) > 0 {
+		return invalid(errs)
+	}
 	return nil
+}
+
+// requireObject refuses a body whose JSON value is not an object: encoding/json would decode null into an
+// untouched struct, and the caller would hear of missing fields rather than of a body that is not an object.
+func requireObject(body []byte) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] == '{' {
+		return nil
+	}
+	var what string
+	switch c := trimmed[0]; {
+	case bytes.HasPrefix(trimmed, []byte("null")):
+		what = "null"
+	case c == '[':
+		what = "an array"
+	case c == '"':
+		what = "a string"
+	case c == 't' || c == 'f':
+		what = "a boolean"
+	case c == '-' || (c >= '0' && c <= '9'):
+		what = "a number"
+	default:
+		return nil // Not JSON at all: the decoder says where.
+	}
+	return malformed("", "", "the request body must be a JSON object, got %s; send the fields as {\"name\": ...}", what)
 }
 
 // jsonError explains an error decoding into a value of type dst, naming the field where encoding/json knows it.

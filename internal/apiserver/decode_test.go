@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -50,6 +51,19 @@ func TestDecodeJSON(t *testing.T) {
 			wantFields: []httpx.FieldError{{Field: "parameters", Rule: "type"}},
 		},
 		{name: "array body", contentType: "application/json", body: `[1]`, wantStatus: 400},
+		{name: "null body", contentType: "application/json", body: ` null`, wantStatus: 400},
+		{name: "string body", contentType: "application/json", body: `"a"`, wantStatus: 400},
+		{name: "number body", contentType: "application/json", body: `7`, wantStatus: 400},
+		{
+			name: "NUL in a field", contentType: "application/json", body: `{"name":"a\u0000b"}`, wantStatus: 422,
+			wantFields: []httpx.FieldError{{Field: "name", Rule: "controlCharacter"}},
+		},
+		{
+			name: "escape in a parameter value and a key", contentType: "application/json",
+			body:       `{"name":"a","parameters":{"k":"\u001b[31m","a\nb":"v"}}`,
+			wantStatus: 422,
+			wantFields: []httpx.FieldError{{Field: "parameters", Rule: "controlCharacter"}, {Field: "parameters.k", Rule: "controlCharacter"}},
+		},
 		{name: "malformed", contentType: "application/json", body: `{"name":`, wantStatus: 400},
 		{name: "syntax error", contentType: "application/json", body: `{"name" "a"}`, wantStatus: 400},
 		{name: "trailing data", contentType: "application/json", body: `{"name":"a"} {"name":"b"}`, wantStatus: 400},
@@ -90,6 +104,37 @@ func TestDecodeJSON(t *testing.T) {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDecodeJSON_NullBodyIsNotAnObject(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("null"))
+	r.Header.Set("Content-Type", "application/json")
+	var ae *apiError
+	if err := decodeJSON(r, 1024, &restv1.NamespaceRequest{}, false); !errors.As(err, &ae) || ae.status != http.StatusBadRequest ||
+		ae.typ != restv1.ProblemMalformed || !strings.Contains(ae.detail, "must be a JSON object, got null") {
+		t.Errorf("decodeJSON(null) = %+v, want 400 saying the body must be an object", err)
+	}
+}
+
+func TestControlCharacters_MultilineFieldsMayHoldLineBreaksOnly(t *testing.T) {
+	type body struct {
+		Name  string            `json:"name"`
+		Notes map[string]string `json:"notes" multiline:"true"`
+		Tags  []string          `json:"tags"`
+	}
+	errs := controlCharacters(reflect.ValueOf(&body{
+		Name:  "ok",
+		Notes: map[string]string{"a": "line one\nline two\ttabbed", "b": "bell\a"},
+		Tags:  []string{"fine", "del\x7f", "c1\u0085"},
+	}), nil)
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Field+" "+e.Origin)
+	}
+	want := []string{"notes.b controlCharacter", "tags[1] controlCharacter", "tags[2] controlCharacter"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }
 

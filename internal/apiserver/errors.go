@@ -81,11 +81,16 @@ func malformed(fieldName, rule, format string, args ...any) *apiError {
 	return e
 }
 
-// summarize is the detail of a validation problem: every message, on one line.
+// summarize is the detail of a validation problem: every field and what to change about it, on one line.
 func summarize(errs field.ErrorList) string {
-	msgs := make([]string, 0, len(errs))
-	for _, e := range errs {
-		msgs = append(msgs, e.Error())
+	return summarizeFields(fieldErrors(errs))
+}
+
+// summarizeFields is the detail of a problem with field errors fields.
+func summarizeFields(fields []httpx.FieldError) string {
+	msgs := make([]string, 0, len(fields))
+	for _, f := range fields {
+		msgs = append(msgs, f.Field+": "+f.Message)
 	}
 	if len(msgs) == 1 {
 		return msgs[0]
@@ -93,17 +98,38 @@ func summarize(errs field.ErrorList) string {
 	return fmt.Sprintf("%d fields are invalid: %s", len(msgs), strings.Join(msgs, "; "))
 }
 
-// fieldErrors maps validation errors to the problem document's field errors.
+// fieldErrors maps validation errors to the problem document's field errors. The message is the error's detail,
+// which says what to change, or when it has none a sentence made of its type and value.
 func fieldErrors(errs field.ErrorList) []httpx.FieldError {
 	out := make([]httpx.FieldError, 0, len(errs))
 	for _, e := range errs {
 		msg := e.Detail
 		if msg == "" {
-			msg = e.ErrorBody()
+			msg = readableBody(e.Type, e.ErrorBody())
 		}
 		out = append(out, httpx.FieldError{Field: e.Field, Rule: ruleOf(e), Message: msg})
 	}
 	return out
+}
+
+// readableBody turns the body of a Kubernetes field error ("Not found: \"platinum\"", "Forbidden: a reason",
+// "Invalid value: \"x\": a reason") into a sentence: a Forbidden or Required error's reason alone, otherwise
+// the type in lower case followed by the rest.
+func readableBody(t field.ErrorType, body string) string {
+	prefix := t.String()
+	rest, ok := strings.CutPrefix(body, prefix)
+	if !ok {
+		return body
+	}
+	rest = strings.TrimPrefix(rest, ": ")
+	switch {
+	case rest == "":
+		return strings.ToLower(prefix)
+	case t == field.ErrorTypeForbidden || t == field.ErrorTypeRequired:
+		return rest
+	default:
+		return strings.ToLower(prefix) + " " + rest
+	}
 }
 
 // ruleOf names the rule a field error broke: its origin where the validation set one (tenancy does, e.g.
@@ -167,27 +193,32 @@ func toAPIFields(errs field.ErrorList) field.ErrorList {
 }
 
 // fromAPIStatus maps an error of the Kubernetes API server, met while writing on the caller's behalf, to the
-// problem the caller gets: admission and RBAC refusals keep their message, which says what to change, and
-// field causes become field errors.
+// problem the caller gets: admission and RBAC refusals keep what they say to change, without the API server's
+// framing (which webhook denied, which object), and field causes become field errors, named as the API names
+// its fields.
 func fromAPIStatus(err error) *apiError {
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) {
 		return nil
 	}
 	s := status.Status()
-	detail := s.Message
+	detail := admissionMessage(s.Message)
 	switch {
 	case apierrors.IsInvalid(err):
 		e := &apiError{status: http.StatusUnprocessableEntity, typ: restv1.ProblemValidation, detail: detail}
+		var whole []string
 		if s.Details != nil {
 			for _, c := range s.Details.Causes {
+				msg := readableBody(field.ErrorType(c.Type), c.Message)
 				if c.Field == "" {
-					continue // A cause of the whole object (an admission policy's denial) is in the detail.
+					whole = append(whole, msg) // A cause of the whole object (an admission policy's denial).
+					continue
 				}
-				e.fields = append(e.fields, httpx.FieldError{
-					Field: apiFieldPath(c.Field), Rule: causeRule(c.Type), Message: c.Message,
-				})
+				e.fields = append(e.fields, httpx.FieldError{Field: apiFieldPath(c.Field), Rule: causeRule(c.Type), Message: msg})
 			}
+		}
+		if len(e.fields) > 0 {
+			e.detail = strings.Join(append(whole, summarizeFields(e.fields)), "; ")
 		}
 		return e
 	case apierrors.IsForbidden(err):
@@ -208,6 +239,25 @@ func fromAPIStatus(err error) *apiError {
 	default:
 		return nil
 	}
+}
+
+var (
+	// webhookDenial is how kube-apiserver frames a webhook's denial: `admission webhook "name" denied the
+	// request: `.
+	webhookDenial = regexp.MustCompile(`^admission webhook "[^"]*" denied the request: `)
+	// objectRefused is how a Status message names the object refused: `namespaceclaims.naas.dev "x" is
+	// forbidden: `, `NamespaceClaim.naas.dev "x" is invalid: `.
+	objectRefused = regexp.MustCompile(`^[A-Za-z0-9.-]+( "[^"]*")? is (forbidden|invalid): `)
+	// policyDenial is how a ValidatingAdmissionPolicy's denial is framed: `ValidatingAdmissionPolicy 'p' with
+	// binding 'b' denied request: `.
+	policyDenial = regexp.MustCompile(`^ValidatingAdmissionPolicy '[^']*' with binding '[^']*' denied request: `)
+)
+
+// admissionMessage is what an admission denial says, without the framing the API server puts around it.
+func admissionMessage(msg string) string {
+	msg = webhookDenial.ReplaceAllString(msg, "")
+	msg = objectRefused.ReplaceAllString(msg, "")
+	return policyDenial.ReplaceAllString(msg, "")
 }
 
 func causeRule(t metav1.CauseType) string {

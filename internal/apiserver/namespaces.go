@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -139,7 +140,12 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := callerOf(r)
-	if tn == nil {
+	// A tenant the caller may not see is answered exactly as one that does not exist, as GET /tenants/{name}
+	// does, so that the API does not tell outsiders which tenants exist.
+	if tn == nil || !tenancy.Authorize(u, tn, tenancy.ActionView, nil).Allowed {
+		if tn != nil {
+			st.reason = fmt.Sprintf("user %q is not a member of tenant %q", u.Name, tn.Name)
+		}
 		s.fail(w, r, invalid(withHints(field.ErrorList{field.NotFound(field.NewPath("tenant"), req.Tenant)})))
 		return
 	}
@@ -199,7 +205,18 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if errs := tenancy.ValidateCreate(claim, tn, tpl, tier, current); len(errs) > 0 {
+	errs := tenancy.ValidateCreate(claim, tn, tpl, tier, current)
+	ns, err := s.namespaceMeta(ctx, req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Admission lets platform admins through with a warning (GitOps applies in any order); the API refuses
+	// everyone alike rather than leave a claim behind that can never be provisioned.
+	if e := tenancy.ValidateExistingNamespace(claim, ns); e != nil {
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
 		s.fail(w, r, invalid(withHints(toAPIFields(errs))))
 		return
 	}
@@ -215,6 +232,20 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusAccepted, namespaceOf(claim))
 }
 
+// namespaceMeta reads the metadata of the namespace name from the API server; nil when there is none.
+func (s *Server) namespaceMeta(ctx context.Context, name string) (*metav1.ObjectMeta, error) {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	err := s.cfg.Reader.Get(ctx, client.ObjectKey{Name: name}, m)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read namespace %s: %w", name, err)
+	}
+	return &m.ObjectMeta, nil
+}
+
 // withHints says, for a tenant, template or tier that does not exist, where to find the ones that do.
 func withHints(errs field.ErrorList) field.ErrorList {
 	hints := map[string]string{
@@ -223,7 +254,12 @@ func withHints(errs field.ErrorList) field.ErrorList {
 		"tier":     "GET /api/v1/tiers lists the tiers",
 	}
 	for _, e := range errs {
-		if hint, ok := hints[e.Field]; ok && e.Type == field.ErrorTypeNotFound && e.Detail == "" {
+		hint, ok := hints[e.Field]
+		switch {
+		case !ok || e.Type != field.ErrorTypeNotFound || e.Detail != "":
+		case e.Field == "tenant":
+			e.Detail = fmt.Sprintf("tenant %q does not exist or you are not a member of it; %s", e.BadValue, hint)
+		default:
 			e.Detail = fmt.Sprintf("%s %q does not exist; %s", e.Field, e.BadValue, hint)
 		}
 	}

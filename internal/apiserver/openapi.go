@@ -18,8 +18,15 @@ const OpenAPIVersion = "3.0.3"
 // wildcard matches the {name} wildcards of a route pattern, which OpenAPI writes the same way.
 var wildcard = regexp.MustCompile(`\{([^}]+)\}`)
 
+// License is the licence the API document names.
+var License = map[string]any{"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"}
+
 // OpenAPI returns the OpenAPI 3 document of the API, built from the route table the mux is built from.
 func (s *Server) OpenAPI() map[string]any { return s.openapi }
+
+// Document returns the OpenAPI 3 document of the API, as every Server serves it: clients are generated from it
+// (test/e2e/apiclient).
+func Document() map[string]any { return buildOpenAPI(routeTable()) }
 
 func (s *Server) getOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	s.writeJSON(w, http.StatusOK, s.openapi)
@@ -46,8 +53,12 @@ func buildOpenAPI(routes []*route) map[string]any {
 			"description": "Namespace-as-a-Service: request namespaces from a catalog, follow their provisioning, manage " +
 				"tenants and approvals, and read usage, budgets and the audit log. Errors are RFC 9457 problem documents " +
 				"(application/problem+json) that name the fields at fault. Every response carries an X-Request-Id header.",
+			"license": License,
 		},
-		"paths": paths,
+		// The paths are absolute (they start with /api/v1), so the server is the root of the host that serves this
+		// document.
+		"servers": []any{map[string]any{"url": "/", "description": "The naas server that serves this document."}},
+		"paths":   paths,
 		"components": map[string]any{
 			"schemas": g.components,
 			"securitySchemes": map[string]any{
@@ -137,7 +148,7 @@ func operation(g *schemaGen, rt *route, problem map[string]any) map[string]any {
 }
 
 var errorDescriptions = map[int]string{
-	400: "The request is malformed: not JSON, unknown fields, wrong types, or bad query parameters. The problem names the field.",
+	400: "The request is malformed: not a JSON object, unknown fields, wrong types, or bad query parameters (control characters included). The problem names the field.",
 	401: "No credentials, or credentials that authenticate no one (unknown, expired, wrong audience).",
 	403: "The caller may not do this; the detail says which role would be allowed.",
 	404: "No such object, or none the caller may see.",
@@ -145,7 +156,7 @@ var errorDescriptions = map[int]string{
 	413: "The request body is over the size limit.",
 	415: "The request body is not JSON.",
 	422: "The request is well-formed but invalid; the problem names each field and the rule it breaks.",
-	429: "Over the caller's or the tenant's request rate; retry after the Retry-After header's seconds.",
+	429: "Over the caller's or the tenant's request rate, or too many failed authentications from the client's address; retry after the Retry-After header's seconds.",
 	500: "Internal error; report the request id.",
 	503: "A dependency (the identity provider or the Kubernetes API server) is unavailable; retry later.",
 }
@@ -202,7 +213,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case reflect.Pointer:
 		s := g.schema(t.Elem())
 		if ref, ok := s["$ref"]; ok {
-			return map[string]any{"allOf": []any{map[string]any{"$ref": ref}}, "nullable": true}
+			// OpenAPI 3.0 ignores nullable without a type, and a $ref takes no siblings: wrap it, with the type
+			// of the object it refers to (only structs become components).
+			return map[string]any{"allOf": []any{map[string]any{"$ref": ref}}, "type": "object", "nullable": true}
 		}
 		out := map[string]any{"nullable": true}
 		for k, v := range s {
@@ -217,8 +230,10 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "integer", "format": "int32"}
 	case reflect.Int64, reflect.Uint64, reflect.Uint:
 		return map[string]any{"type": "integer", "format": "int64"}
-	case reflect.Float32, reflect.Float64:
-		return map[string]any{"type": "number"}
+	case reflect.Float32:
+		return map[string]any{"type": "number", "format": "float"}
+	case reflect.Float64:
+		return map[string]any{"type": "number", "format": "double"}
 	case reflect.Slice, reflect.Array:
 		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
 	case reflect.Map:

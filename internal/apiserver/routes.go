@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -117,13 +118,22 @@ func (s *Server) buildMux() *http.ServeMux {
 	return mux
 }
 
-// serveRoute authenticates the caller (unless the route is public), spends a token of the caller's rate limit
-// and runs the handler.
+// serveRoute authenticates the caller (unless the route is public), spends a token of the caller's rate limit,
+// refuses parameters with control characters and runs the handler. A client address that has failed to
+// authenticate too often is refused before its credentials are looked at, so that tokens cannot be guessed.
 func (s *Server) serveRoute(rt *route, w http.ResponseWriter, r *http.Request) {
 	st := stateOf(r)
 	st.route = rt
 	if rt.public {
-		rt.handle(s, w, r)
+		s.handleChecked(rt, w, r)
+		return
+	}
+	addr := ratelimit.ClientAddress(r, s.cfg.TrustedProxies)
+	if blocked, wait := s.cfg.AuthFailures.Blocked(addr); blocked {
+		st.reason = "rate limited: too many failed authentications from " + addr
+		ratelimit.WriteRefused(w, r, wait, fmt.Sprintf(
+			"too many requests with bad credentials from your address; check your token, and retry in %d seconds",
+			ratelimit.RetryAfterSeconds(wait)))
 		return
 	}
 	authn.MiddlewareWithOptions(s.cfg.Authenticator, s.cfg.AuthOptions, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,14 +142,26 @@ func (s *Server) serveRoute(rt *route, w http.ResponseWriter, r *http.Request) {
 		if !s.allow(w, r, u.Name, "") {
 			return
 		}
-		rt.handle(s, w, r)
-	})).ServeHTTP(&unauthenticatedReason{ResponseWriter: w, st: st}, r)
+		s.handleChecked(rt, w, r)
+	})).ServeHTTP(&unauthenticatedReason{ResponseWriter: w, st: st, failed: func() { s.cfg.AuthFailures.Fail(addr) }}, r)
 }
 
-// unauthenticatedReason notes, for the audit log, that a 401 was for missing or bad credentials.
+// handleChecked runs rt's handler unless a path or query parameter holds a control character.
+func (s *Server) handleChecked(rt *route, w http.ResponseWriter, r *http.Request) {
+	if e := checkParameters(rt, r); e != nil {
+		s.writeProblem(w, r, e)
+		return
+	}
+	rt.handle(s, w, r)
+}
+
+// unauthenticatedReason notes, for the audit log, that a 401 was for missing or bad credentials, and counts a
+// 401 for bad credentials (a token that authenticates no one, not the absence of one) as a failure of the
+// client's address.
 type unauthenticatedReason struct {
 	http.ResponseWriter
-	st *requestState
+	st     *requestState
+	failed func()
 }
 
 func (w *unauthenticatedReason) WriteHeader(code int) {
@@ -147,6 +169,9 @@ func (w *unauthenticatedReason) WriteHeader(code int) {
 		switch code {
 		case http.StatusUnauthorized:
 			w.st.reason = "unauthenticated: no valid credentials"
+			if strings.Contains(w.Header().Get("WWW-Authenticate"), "invalid_token") {
+				w.failed()
+			}
 		case http.StatusServiceUnavailable:
 			w.st.reason = "the credentials could not be checked"
 		}

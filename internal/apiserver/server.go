@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,15 @@ type Config struct {
 	AuthOptions authn.Options
 	// Limiter limits requests per user and per tenant; nil means no limits.
 	Limiter *ratelimit.Limiter
+	// AuthFailures limits failed authentications per client address (see ratelimit.ClientAddress); nil means no
+	// limit.
+	AuthFailures *ratelimit.Failures
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client address; none by default, so that a
+	// client cannot pick the address it is limited by.
+	TrustedProxies []netip.Prefix
+	// Guard, when set, wraps the routes: it sees every request after the request id is set, and what it refuses
+	// is logged and audited like any answer. The portal's CSRF check of cookie-authenticated writes is one.
+	Guard func(http.Handler) http.Handler
 	// Audit records every mutating request before its response is sent.
 	Audit audit.Store
 	// Log receives access logs and unexpected errors.
@@ -67,6 +77,7 @@ type Server struct {
 	cfg      Config
 	routes   []*route
 	mux      *http.ServeMux
+	root     http.Handler // mux, behind Config.Guard
 	openapi  map[string]any
 	inFlight sync.WaitGroup
 }
@@ -103,6 +114,10 @@ func New(cfg Config) (*Server, error) {
 		s.cfg.AsNaas = &intendingClient{Client: cfg.AsNaas, s: s}
 	}
 	s.mux = s.buildMux()
+	s.root = s.mux
+	if cfg.Guard != nil {
+		s.root = cfg.Guard(s.mux)
+	}
 	s.openapi = buildOpenAPI(s.routes)
 	return s, nil
 }
@@ -143,7 +158,7 @@ func (s *Server) Handler() http.Handler {
 			}
 			s.observe(r, st, rec, time.Since(start))
 		}()
-		s.mux.ServeHTTP(rec, r)
+		s.root.ServeHTTP(rec, r)
 	})
 }
 

@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -141,8 +143,8 @@ func TestFromAPIStatus(t *testing.T) {
 		{
 			name: "invalid", err: invalid, wantStatus: 422,
 			wantFields: []httpx.FieldError{
-				{Field: "tenant", Rule: "required", Message: "Required value"},
-				{Field: "members[0].role", Rule: "enum", Message: `Unsupported value: "boss": supported values: "admin"`},
+				{Field: "tenant", Rule: "required", Message: "required value"},
+				{Field: "members[0].role", Rule: "enum", Message: `unsupported value "boss": supported values: "admin"`},
 			},
 		},
 		{name: "forbidden by RBAC or admission", err: apierrors.NewForbidden(gr, "web", nil), wantStatus: 403},
@@ -164,6 +166,88 @@ func TestFromAPIStatus(t *testing.T) {
 	}
 	if fromAPIStatus(http.ErrHandlerTimeout) != nil {
 		t.Error("a non-API error was mapped")
+	}
+}
+
+// webhookDenied is a denial as kube-apiserver passes on a webhook's: the webhook's status, its message framed
+// with the webhook's name.
+func webhookDenied(err *apierrors.StatusError) *apierrors.StatusError {
+	s := err.ErrStatus
+	s.Message = `admission webhook "namespaceclaims.validate.naas.dev" denied the request: ` + s.Message
+	return &apierrors.StatusError{ErrStatus: s}
+}
+
+func TestFromAPIStatus_AdmissionDenialsAreReadableProblems(t *testing.T) {
+	gk := schema.GroupKind{Group: "naas.dev", Kind: "NamespaceClaim"}
+	gr := schema.GroupResource{Group: "naas.dev", Resource: "namespaceclaims"}
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantDetail string
+		wantFields []httpx.FieldError
+	}{
+		{
+			name: "a webhook's field errors",
+			err: webhookDenied(apierrors.NewInvalid(gk, "kube-system", field.ErrorList{
+				field.Forbidden(field.NewPath("metadata", "name"), `namespace "kube-system" already exists and is not managed by naas; choose another name`),
+				field.NotFound(field.NewPath("spec", "tier"), "platinum"),
+			})),
+			wantStatus: 422,
+			wantDetail: `2 fields are invalid: name: namespace "kube-system" already exists and is not managed by naas; choose another name; ` +
+				`tier: not found "platinum"`,
+			wantFields: []httpx.FieldError{
+				{Field: "name", Rule: "forbidden", Message: `namespace "kube-system" already exists and is not managed by naas; choose another name`},
+				{Field: "tier", Rule: "notFound", Message: `not found "platinum"`},
+			},
+		},
+		{
+			name: "an invalid value with a reason",
+			err: webhookDenied(apierrors.NewInvalid(gk, "web", field.ErrorList{
+				field.Invalid(field.NewPath("spec", "tier"), "platinum", "no such tier; existing tiers: dev, prod"),
+			})),
+			wantStatus: 422,
+			wantDetail: `tier: invalid value "platinum": no such tier; existing tiers: dev, prod`,
+			wantFields: []httpx.FieldError{{Field: "tier", Rule: "invalid", Message: `invalid value "platinum": no such tier; existing tiers: dev, prod`}},
+		},
+		{
+			name:       "a webhook's refusal",
+			err:        webhookDenied(apierrors.NewForbidden(gr, "web", errors.New(`user "eve" may not`))),
+			wantStatus: 403,
+			wantDetail: `the cluster refused the request: user "eve" may not`,
+		},
+		{
+			name: "an admission policy's refusal",
+			err: apierrors.NewForbidden(gr, "web", errors.New(
+				`ValidatingAdmissionPolicy 'naas-deletion-protection' with binding 'naas-deletion-protection' denied request: turn deletionProtection off first`)),
+			wantStatus: 403,
+			wantDetail: `the cluster refused the request: turn deletionProtection off first`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := fromAPIStatus(fmt.Errorf("create namespace claim: %w", tt.err))
+			if got == nil || got.status != tt.wantStatus {
+				t.Fatalf("fromAPIStatus = %+v, want status %d", got, tt.wantStatus)
+			}
+			if got.detail != tt.wantDetail {
+				t.Errorf("detail\n got %s\nwant %s", got.detail, tt.wantDetail)
+			}
+			if diff := cmp.Diff(tt.wantFields, got.fields); diff != "" {
+				t.Errorf("fields (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSummarize_NoGoListsNoTypePrefixes(t *testing.T) {
+	got := summarize(toAPIFields(field.ErrorList{
+		field.NotFound(field.NewPath("spec", "tier"), "platinum"),
+		field.Required(field.NewPath("spec", "template"), "name a template of the catalog"),
+	}))
+	want := `2 fields are invalid: tier: not found "platinum"; template: name a template of the catalog`
+	if got != want {
+		t.Errorf("summarize\n got %s\nwant %s", got, want)
 	}
 }
 

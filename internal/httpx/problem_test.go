@@ -36,6 +36,7 @@ func TestWriteProblem_WritesProblemJSONWithStatusAndKeepsHeaders(t *testing.T) {
 		t.Fatalf("body is not JSON: %v\n%s", err, rec.Body)
 	}
 	want := map[string]any{
+		"type":      "about:blank",
 		"title":     "Unprocessable Entity",
 		"status":    float64(422),
 		"detail":    "spec.quota.cpu must be at most 8",
@@ -60,7 +61,7 @@ func TestWriteProblem_DefaultsToInternalServerError(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(httpx.Problem{Title: "Internal Server Error", Status: 500}, got); diff != "" {
+	if diff := cmp.Diff(httpx.Problem{Type: httpx.ProblemInternal, Title: "Internal Server Error", Status: 500}, got); diff != "" {
 		t.Errorf("body mismatch (-want +got):\n%s", diff)
 	}
 }

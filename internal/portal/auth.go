@@ -2,12 +2,15 @@ package portal
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/naas-dev/naas/internal/authn"
+	"github.com/naas-dev/naas/internal/ratelimit"
 )
 
 // signInForm is the sign-in page's content.
@@ -21,6 +24,8 @@ type signInForm struct {
 	OIDCURL string
 	// NoAuth is true when naas has no authentication configured at all.
 	NoAuth bool
+	// AdminTokenFile is where naas up wrote the platform admin's token; empty under naas serve.
+	AdminTokenFile string
 }
 
 // maxTokenBytes bounds a pasted token; OIDC ID tokens are a few kilobytes.
@@ -56,6 +61,7 @@ func (p *Portal) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	f.OIDC = p.oidc != nil
 	f.OIDCURL = "/auth/oidc/login?next=" + url.QueryEscape(f.Next)
 	f.NoAuth = p.cfg.Authenticator == nil
+	f.AdminTokenFile = p.cfg.AdminTokenFile
 	w.Header().Set("Cache-Control", "no-store")
 	p.render(w, r, status, "signin", &page{Title: "Sign in", CSRF: p.sessions.CSRFToken(bindPreSession(pre)), Data: f})
 }
@@ -80,9 +86,20 @@ func (p *Portal) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		p.renderSignIn(w, r, http.StatusUnprocessableEntity, f)
 		return
 	}
+	// Sign-ins count against the same limit of failed authentications per address as the API's bearer tokens,
+	// so that the form is no way around it.
+	addr := ratelimit.ClientAddress(r, p.cfg.TrustedProxies)
+	if blocked, wait := p.cfg.AuthFailures.Blocked(addr); blocked {
+		secs := ratelimit.RetryAfterSeconds(wait)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		f.Error = fmt.Sprintf("Too many tokens that were not accepted came from your address. Try again in %d seconds.", secs)
+		p.renderSignIn(w, r, http.StatusTooManyRequests, f)
+		return
+	}
 	u, err := p.authenticate(r.Context(), token)
 	switch {
 	case errors.Is(err, authn.ErrUnauthenticated):
+		p.cfg.AuthFailures.Fail(addr)
 		f.Error = "That token was not accepted: " + err.Error() + ". Check that you copied all of it."
 		p.renderSignIn(w, r, http.StatusUnauthorized, f)
 		return

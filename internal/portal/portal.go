@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,6 +44,13 @@ type Config struct {
 	// Authenticator checks the tokens users sign in with, as the API does; nil when naas has no authentication
 	// configured (the sign-in page then says how to configure it).
 	Authenticator authn.Authenticator
+	// AuthFailures limits failed sign-ins per client address, together with the API's failed authentications;
+	// nil means no limit. TrustedProxies name the proxies whose X-Forwarded-For is believed.
+	AuthFailures   *ratelimit.Failures
+	TrustedProxies []netip.Prefix
+	// AdminTokenFile is where naas up wrote the platform admin's token, named by the sign-in page; empty when
+	// naas did not write one (naas serve).
+	AdminTokenFile string
 	// Cache reads naas's cache: claims (for the progress stream) and the NetworkPolicies naas made (for the
 	// namespace page). The portal reads it only after the API has let the user view the namespace.
 	Cache client.Reader

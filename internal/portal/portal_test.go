@@ -10,15 +10,19 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/time/rate"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/authn/oidctest"
+	"github.com/naas-dev/naas/internal/ratelimit"
 )
 
 // These tests cover what the portal itself decides: sign-in, sessions, CSRF, OIDC and error pages. What the
@@ -407,5 +411,39 @@ func TestOIDC_SaysWhyWhenTheIssuerRefuses(t *testing.T) {
 	}
 	if cookieOf(resp, SessionCookie) != nil {
 		t.Error("a refused sign-in made a session")
+	}
+}
+
+func TestSignIn_HintNamesTheAdminTokenWhereNaasUpWroteIt(t *testing.T) {
+	tp := startPortal(t, alice, func(c *Config, _ string) { c.AdminTokenFile = "/srv/naas-state/admin-token" })
+	_, body := get(t, browser(t), tp.srv.URL+"/signin")
+	if !strings.Contains(body, "<code>/srv/naas-state/admin-token</code>") || strings.Contains(body, ".naas/admin-token") {
+		t.Errorf("the sign-in hint does not name the data directory's admin token:\n%s", body)
+	}
+	// Without naas up, no path is made up.
+	tp = startPortal(t, alice, nil)
+	if _, body := get(t, browser(t), tp.srv.URL+"/signin"); strings.Contains(body, ".naas/admin-token") {
+		t.Errorf("the sign-in hint names a path naas did not write:\n%s", body)
+	}
+}
+
+func TestSignIn_FailedSignInsAreLimitedPerAddress(t *testing.T) {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	failures, err := ratelimit.NewFailures(ratelimit.FailureConfig{Rate: rate.Every(time.Minute), Burst: 2}, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := startPortal(t, alice, func(c *Config, _ string) { c.AuthFailures = failures })
+	c := browser(t)
+	var codes []int
+	for _, token := range []string{"guess-1", "guess-2", "guess-3", "alice-token"} {
+		codes = append(codes, signIn(t, tp, c, token, "/").StatusCode)
+	}
+	want := []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusTooManyRequests}
+	if !slices.Equal(codes, want) {
+		t.Errorf("sign-ins: %v, want %v", codes, want)
+	}
+	if tp.sessions.Len() != 0 {
+		t.Errorf("%d sessions were made from a blocked address", tp.sessions.Len())
 	}
 }

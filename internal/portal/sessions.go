@@ -259,7 +259,9 @@ func (s *Sessions) sessionToken(_ context.Context, id string) (string, error) {
 // GuardAPI protects the REST API against cross-site request forgery through the session cookie: a request
 // that changes something (any method but GET, HEAD and OPTIONS), carries no Authorization header and would be
 // authenticated by the session cookie must also carry the session's CSRF token in the X-CSRF-Token header.
-// Otherwise it gets 403. Requests with an Authorization header, and reads, pass unchanged.
+// Otherwise it gets 403, a problem of type httpx.ProblemCSRF. Requests with an Authorization header, and reads,
+// pass unchanged. It is the API's apiserver.Config.Guard, so that its refusals carry the request id and are
+// audited.
 func (s *Sessions) GuardAPI(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if safeMethod(r.Method) || r.Header.Get("Authorization") != "" {
@@ -272,9 +274,11 @@ func (s *Sessions) GuardAPI(next http.Handler) http.Handler {
 			return
 		}
 		if !s.ValidCSRF(bindSession(c.Value), r.Header.Get(CSRFHeader)) {
-			httpx.WriteProblem(w, httpx.NewProblem(r, http.StatusForbidden, fmt.Sprintf(
+			p := httpx.NewProblem(r, http.StatusForbidden, fmt.Sprintf(
 				"a %s authenticated by the portal session cookie must carry the session's CSRF token in the %s header; API clients should send \"Authorization: Bearer <token>\" instead",
-				r.Method, CSRFHeader)))
+				r.Method, CSRFHeader))
+			p.Type = httpx.ProblemCSRF
+			httpx.WriteProblem(w, p)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/naas-dev/naas/internal/httpx"
@@ -23,10 +25,16 @@ func RetryAfterSeconds(d time.Duration) int64 {
 // WriteTooManyRequests answers r with 429 Too Many Requests, a Retry-After header for retryAfter, and a problem
 // document.
 func WriteTooManyRequests(w http.ResponseWriter, r *http.Request, retryAfter time.Duration) {
-	secs := RetryAfterSeconds(retryAfter)
-	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	httpx.WriteProblem(w, httpx.NewProblem(r, http.StatusTooManyRequests,
-		fmt.Sprintf("too many requests; retry in %d seconds", secs)))
+	WriteRefused(w, r, retryAfter, fmt.Sprintf("too many requests; retry in %d seconds", RetryAfterSeconds(retryAfter)))
+}
+
+// WriteRefused answers r with 429 Too Many Requests, a Retry-After header for retryAfter, and a problem
+// document of type httpx.ProblemRateLimited whose detail is detail.
+func WriteRefused(w http.ResponseWriter, r *http.Request, retryAfter time.Duration, detail string) {
+	w.Header().Set("Retry-After", strconv.FormatInt(RetryAfterSeconds(retryAfter), 10))
+	p := httpx.NewProblem(r, http.StatusTooManyRequests, detail)
+	p.Type = httpx.ProblemRateLimited
+	httpx.WriteProblem(w, p)
 }
 
 // Middleware limits the requests to next by the user and tenant that keys finds for each request (either may
@@ -41,4 +49,50 @@ func (l *Limiter) Middleware(keys func(r *http.Request) (user, tenant string), n
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// ClientAddress is the key of r's client for per-address limits: the address the connection comes from, or,
+// when that is one of the trusted proxies, the last address of X-Forwarded-For that is not (the one the
+// nearest trusted proxy saw). X-Forwarded-For is ignored otherwise: any client can send one. An IPv6 address
+// is keyed by its /64, which one client usually holds whole.
+func ClientAddress(r *http.Request, trusted []netip.Prefix) string {
+	addr := remoteAddr(r.RemoteAddr)
+	if addr.IsValid() && len(trusted) > 0 && isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // A malformed hop: trust nothing before it.
+			}
+			addr = hop.Unmap()
+			if !isTrusted(addr, trusted) {
+				break
+			}
+		}
+	}
+	if !addr.IsValid() {
+		return r.RemoteAddr
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+func remoteAddr(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	a, _ := netip.ParseAddr(s)
+	return a.Unmap()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -127,6 +127,8 @@ type buckets struct {
 	limit rate.Limit
 	burst int
 	idle  time.Duration
+	// maxKeys bounds the buckets held (see take); zero is no bound.
+	maxKeys int
 
 	mu        sync.Mutex
 	byKey     map[string]*bucket

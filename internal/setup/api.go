@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,15 @@ type APIOptions struct {
 	// one kind of limit off, set its rate to rate.Inf. Set through AddFlags, the values are taken as given, and
 	// a rate of 0 turns that kind off.
 	RateLimit ratelimit.Config
+	// AuthFailures limits failed authentications (API requests with a bad token, portal sign-ins) per client
+	// address. The zero value means ratelimit.DefaultFailureConfig(); a rate of rate.Inf turns it off.
+	AuthFailures ratelimit.FailureConfig
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header names the client address that
+	// AuthFailures limits; none by default, so that a client cannot choose the address it is counted under.
+	TrustedProxies []string
+	// AdminTokenFile is where naas up wrote the platform admin's token, for the portal's sign-in hint; empty
+	// under naas serve.
+	AdminTokenFile string
 	// Database is the DSN of the database that holds the audit log: postgres://... for a PostgreSQL database that
 	// replicas share, or sqlite://PATH (see audit.Open). Empty: the SQLite file AuditDB, or <DataDir>/audit.db.
 	Database string
@@ -138,6 +148,8 @@ func (o *APIOptions) AddServingFlags(fs *pflag.FlagSet) {
 
 	fs.StringVar(&o.Database, "database", cmp.Or(o.Database, os.Getenv("NAAS_DATABASE")),
 		"database of the audit log: postgres://USER@HOST:PORT/DB?sslmode=verify-full for one that replicas share (password from PGPASSWORD or PGPASSFILE, or in the DSN), or sqlite://PATH (default: $NAAS_DATABASE, else sqlite://<data-dir>/audit.db)")
+	fs.StringSliceVar(&o.TrustedProxies, "trusted-proxies", o.TrustedProxies,
+		"addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client, for the limit on failed authentications per client address (default: none; the connection's address counts)")
 	fs.StringVar(&o.AuditDB, "audit-db", o.AuditDB, "path of the audit database, SQLite (default <data-dir>/audit.db)")
 	_ = fs.MarkDeprecated("audit-db", "use --database sqlite://PATH") // The flag was just defined.
 	fs.Int64Var(&o.MaxBodyBytes, "api-max-body-bytes", apiserver.DefaultMaxBodyBytes, "largest API request body accepted, in bytes")
@@ -177,6 +189,32 @@ func (o *APIOptions) rateLimitConfig() ratelimit.Config {
 		return ratelimit.DefaultConfig()
 	}
 	return o.RateLimit
+}
+
+// authFailures builds the limit on failed authentications per client address and the proxies trusted to name
+// the client.
+func (o *APIOptions) authFailures() (*ratelimit.Failures, []netip.Prefix, error) {
+	cfg := o.AuthFailures
+	if cfg == (ratelimit.FailureConfig{}) {
+		cfg = ratelimit.DefaultFailureConfig()
+	}
+	failures, err := ratelimit.NewFailures(cfg, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var proxies []netip.Prefix
+	for _, s := range o.TrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, nil, fmt.Errorf("--trusted-proxies: %q is neither an address nor a CIDR", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		proxies = append(proxies, p)
+	}
+	return failures, proxies, nil
 }
 
 // authenticator builds the union of the configured authenticators; nil when none is configured.
@@ -267,6 +305,10 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("API rate limits: %w", err)
 	}
+	failures, proxies, err := o.authFailures()
+	if err != nil {
+		return fmt.Errorf("API authentication limits: %w", err)
+	}
 	mgr := p.Manager
 	asCaller, err := apiserver.NewImpersonatingClient(p.opts.Config, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 	if err != nil {
@@ -284,6 +326,7 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		Authenticator: auth,
 		Audit:         p.api.audit,
 	}
+	cfg.AuthFailures, cfg.TrustedProxies = failures, proxies
 	if cfg.Client, err = p.clientConfig(); err != nil {
 		return err
 	}
@@ -304,29 +347,31 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		return fmt.Errorf("portal sessions (--portal-session-ttl): %w", err)
 	}
 	cfg.AuthOptions = sessions.AuthOptions()
+	cfg.Guard = sessions.GuardAPI
 	srv, err := apiserver.New(cfg)
 	if err != nil {
 		return err
 	}
-	p.Mux.Handle(restv1.Prefix+"/", sessions.GuardAPI(srv.Handler()))
+	p.Mux.Handle(restv1.Prefix+"/", srv.Handler())
 	p.api.server = srv
 	if len(methods) == 0 {
 		p.opts.Progress("REST API on %s answers 401: no authentication configured (--token-file, --oidc-issuer-url)", restv1.Prefix)
 	} else {
 		p.opts.Progress("REST API on %s: authentication by %s; audit log in %s", restv1.Prefix, strings.Join(methods, " and "), audit.Redact(dsn))
 	}
-	return p.registerPortal(ctx, srv, sessions, auth)
+	return p.registerPortal(ctx, srv, sessions, auth, failures, proxies)
 }
 
 // registerPortal serves the portal at "/", over the API's handler.
-func (p *Platform) registerPortal(ctx context.Context, srv *apiserver.Server, sessions *portal.Sessions, auth authn.Authenticator) error {
+func (p *Platform) registerPortal(ctx context.Context, srv *apiserver.Server, sessions *portal.Sessions, auth authn.Authenticator,
+	failures *ratelimit.Failures, proxies []netip.Prefix) error {
 	o := p.opts.API
 	sso, err := o.portalOIDC(p.opts.Bundle.PortalURL)
 	if err != nil {
 		return err
 	}
 	mgr := p.Manager
-	pt, err := portal.New(ctx, portal.Config{
+	pcfg := portal.Config{
 		API:           srv.Handler(),
 		Sessions:      sessions,
 		Authenticator: auth,
@@ -335,7 +380,9 @@ func (p *Platform) registerPortal(ctx context.Context, srv *apiserver.Server, se
 		OIDC:          sso,
 		PublicURL:     p.opts.Bundle.PortalURL,
 		Log:           ctrl.Log.WithName("portal"),
-	})
+	}
+	pcfg.AuthFailures, pcfg.TrustedProxies, pcfg.AdminTokenFile = failures, proxies, o.AdminTokenFile
+	pt, err := portal.New(ctx, pcfg)
 	if err != nil {
 		return err
 	}

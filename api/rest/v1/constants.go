@@ -21,6 +21,10 @@ const (
 	ProblemMediaType   = problemBase + "unsupported-media-type"
 	ProblemUnavailable = problemBase + "unavailable"
 	ProblemInternal    = problemBase + "internal"
+	// The types every naas endpoint shares, not only the API's handlers (internal/httpx writes them too).
+	ProblemUnauthenticated = problemBase + "unauthenticated"
+	ProblemCSRF            = problemBase + "csrf-token-required"
+	ProblemRateLimited     = problemBase + "rate-limited"
 )
 
 // KubeconfigContentType is the media type of a kubeconfig answer.

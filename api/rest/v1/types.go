@@ -155,7 +155,7 @@ type TenantInput struct {
 	AllowedTiers         []string          `json:"allowedTiers,omitempty" doc:"Tiers the tenant may use; all when empty."`
 	Naming               *NamingRules      `json:"naming,omitempty"`
 	NamespaceLabels      map[string]string `json:"namespaceLabels,omitempty"`
-	NamespaceAnnotations map[string]string `json:"namespaceAnnotations,omitempty"`
+	NamespaceAnnotations map[string]string `json:"namespaceAnnotations,omitempty" multiline:"true"`
 	CostCenter           string            `json:"costCenter,omitempty"`
 	Cordoned             bool              `json:"cordoned,omitempty" doc:"Stops the tenant from creating new namespaces."`
 	Quota                map[string]string `json:"quota,omitempty" doc:"Tenant-wide quota over all its namespaces."`

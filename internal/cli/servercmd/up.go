@@ -143,6 +143,7 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("write API token file: %w", err)
 	}
 	o.api.TokenFile = apiTokens
+	o.api.AdminTokenFile = adminToken
 
 	fmt.Fprintln(out, "Starting naas")
 	pctx, cancel := context.WithCancel(ctx)

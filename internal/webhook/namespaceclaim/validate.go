@@ -167,25 +167,12 @@ func newProblems(r Request) field.ErrorList {
 }
 
 // checkNamespace refuses a claim for a namespace that exists and is not a naas namespace of the claim's
-// tenant: a claim never takes over someone else's namespace.
+// tenant (tenancy.ValidateExistingNamespace).
 func checkNamespace(c *naasv1alpha1.NamespaceClaim, ns *corev1.Namespace) *field.Error {
 	if ns == nil {
 		return nil
 	}
-	l := ns.Labels
-	path := field.NewPath("metadata", "name")
-	switch {
-	case l[naasv1alpha1.LabelManagedBy] != naasv1alpha1.ManagedByValue:
-		return field.Forbidden(path, fmt.Sprintf(
-			"namespace %q already exists and is not managed by naas; naas never takes over a namespace it did not make: choose another name",
-			ns.Name)).WithOrigin("namespaceExists")
-	case l[naasv1alpha1.LabelTenant] != c.Spec.Tenant:
-		// Which tenant holds it is not said: a user learns of other tenants only that a name is taken.
-		return field.Forbidden(path, fmt.Sprintf(
-			"namespace %q belongs to another tenant; a namespace never moves between tenants: choose another name",
-			ns.Name)).WithOrigin("namespaceOfAnotherTenant")
-	}
-	return nil
+	return tenancy.ValidateExistingNamespace(c, &ns.ObjectMeta)
 }
 
 // withChoices says which templates or tiers exist when the claim names one that does not.

@@ -134,7 +134,8 @@ func TestAPI_TenantDeveloperRequestsFollowsResizesAndDeletesANamespace(t *testin
 		{http.MethodGet, "/api/v1/namespaces/flow-web/status", nil, http.StatusNotFound},
 		{http.MethodPut, "/api/v1/namespaces/flow-web/quotas", map[string]string{"tier": "dev"}, http.StatusNotFound},
 		{http.MethodDelete, "/api/v1/namespaces/flow-web", nil, http.StatusNotFound},
-		{http.MethodPost, "/api/v1/namespaces/request", map[string]any{"name": "flow-evil", "tenant": "flow", "template": "standard"}, http.StatusForbidden},
+		// As for a tenant that does not exist: the answer does not tell mallory that flow exists.
+		{http.MethodPost, "/api/v1/namespaces/request", map[string]any{"name": "flow-evil", "tenant": "flow", "template": "standard"}, http.StatusUnprocessableEntity},
 		{http.MethodGet, "/api/v1/tenants/flow", nil, http.StatusNotFound},
 		{http.MethodPost, "/api/v1/approvals/flow-web/approve", nil, http.StatusNotFound},
 	} {

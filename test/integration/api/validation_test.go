@@ -62,6 +62,9 @@ func TestAPI_BadRequestsAreProblemsNamingTheFieldAndCreateNothing(t *testing.T) 
 		{"malformed JSON", `{"name": "bad-ok",`, 400, "", ""},
 		{"not an object", `["bad-ok"]`, 400, "", ""},
 		{"empty body", ``, 400, "", ""},
+		{"null body", `null`, 400, "", ""},
+		{"NUL in the tenant", with("tenant", "bad\x00"), 422, "tenant", "controlCharacter"},
+		{"escape sequence in a parameter", with("parameters", map[string]string{"owner_email": "a@b.c\x1b[2J"}), 422, "parameters.owner_email", "controlCharacter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,8 +172,12 @@ func TestAPI_WritesAreAdmittedAsTheCaller(t *testing.T) {
 		if r.status != http.StatusUnprocessableEntity && r.status != http.StatusForbidden {
 			return fmt.Errorf("erin: %s", r)
 		}
-		if prob := r.problem(t); !strings.Contains(prob.Detail, "erin may not create claims today") {
+		prob := r.problem(t)
+		if !strings.Contains(prob.Detail, "erin may not create claims today") {
 			return fmt.Errorf("problem %+v does not carry the policy's message", prob)
+		}
+		if strings.Contains(prob.Detail, "ValidatingAdmissionPolicy") || strings.Contains(prob.Detail, "namespaceclaims.naas.dev") {
+			t.Errorf("problem %+v carries the API server's framing around the policy's message", prob)
 		}
 		return nil
 	})
