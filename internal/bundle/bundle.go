@@ -48,6 +48,10 @@ const (
 	PolicyHTTPSEgress = "naas-allow-https-egress"
 )
 
+// LabelDeletionProtection on a namespace mirrors its claim's spec.deletionProtection ("true"): an admission
+// policy refuses to delete a namespace that carries it, whether naas runs or not.
+const LabelDeletionProtection = "naas.dev/deletion-protection"
+
 // Pod Security Admission labels set on every namespace.
 const (
 	LabelPodSecurityEnforce        = "pod-security.kubernetes.io/enforce"

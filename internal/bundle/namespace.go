@@ -13,7 +13,7 @@ import (
 )
 
 // namespaceObject is the Namespace: the tenant's namespace labels and annotations, overridden by the labels
-// naas relies on (ownership, tier, template and Pod Security), so a tenant can never relax its own policy; the
+// naas relies on (ownership, tier, template, Pod Security and deletion protection), so a tenant can never relax its own policy; the
 // mesh's enrolment label, the labels of the tenants let in (ingress.naas.dev/<tenant>), and the annotation listing
 // the namespace's hostnames, which the route admission policy reads.
 func (b *builder) namespaceObject() ([]*unstructured.Unstructured, error) {
@@ -28,6 +28,10 @@ func (b *builder) namespaceObject() ([]*unstructured.Unstructured, error) {
 	labels[LabelPodSecurityEnforceVersion] = "latest"
 	labels[LabelPodSecurityWarn] = string(level)
 	labels[LabelPodSecurityAudit] = string(level)
+	delete(labels, LabelDeletionProtection) // it mirrors the claim, never the tenant's namespaceLabels
+	if b.in.Claim.Spec.DeletionProtection {
+		labels[LabelDeletionProtection] = "true"
+	}
 
 	// The mesh and collaboration labels are naas's too: a tenant's namespaceLabels cannot set them.
 	for k := range labels {

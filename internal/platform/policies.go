@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/bundle"
 )
 
 // Config says who may change what naas manages.
@@ -23,8 +24,8 @@ type Config struct {
 	MutatingPolicies bool
 }
 
-// LabelDeletionProtection on a namespace mirrors its claim's deletion protection.
-const LabelDeletionProtection = "naas.dev/deletion-protection"
+// LabelDeletionProtection on a namespace mirrors its claim's deletion protection; the bundle sets it.
+const LabelDeletionProtection = bundle.LabelDeletionProtection
 
 // Admission policy names.
 const (

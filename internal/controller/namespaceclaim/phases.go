@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -25,19 +26,18 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/apply"
 	"github.com/naas-dev/naas/internal/bundle"
-	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
 // resolve finds the claim's tenant, template and tier and validates the claim against them.
-func (r *Reconciler) resolve(ctx context.Context, s *scope) (ctrl.Result, error) {
+func (r *Reconciler) resolve(ctx context.Context, s *scope) ([]result, error) {
 	c := s.claim
 	var err error
 	if s.tenant, err = getOrNil(ctx, r.Client, c.Spec.Tenant, &naasv1alpha1.Tenant{}); err != nil {
-		return ctrl.Result{}, err
+		return nil, err
 	}
 	if s.template, err = getOrNil(ctx, r.Client, c.Spec.Template, &naasv1alpha1.NamespaceTemplate{}); err != nil {
-		return ctrl.Result{}, err
+		return nil, err
 	}
 	tierName := c.Spec.Tier
 	if s.template != nil {
@@ -46,7 +46,7 @@ func (r *Reconciler) resolve(ctx context.Context, s *scope) (ctrl.Result, error)
 	c.Status.Tier = tierName
 	if tierName != "" {
 		if s.tier, err = getOrNil(ctx, r.Client, tierName, &naasv1alpha1.Tier{}); err != nil {
-			return ctrl.Result{}, err
+			return nil, err
 		}
 	}
 	if errs := tenancy.ValidateClaim(c, s.tenant, s.template, s.tier); len(errs) > 0 {
@@ -54,14 +54,10 @@ func (r *Reconciler) resolve(ctx context.Context, s *scope) (ctrl.Result, error)
 		if hint := r.choices(ctx, tenancy.Reason(errs)); hint != "" {
 			msg += "; " + hint
 		}
-		setCondition(s, naasv1alpha1.ConditionValid, metav1.ConditionFalse, tenancy.Reason(errs), msg)
-		s.done = true
-		return ctrl.Result{}, nil
+		return []result{resultStalled(naasv1alpha1.ConditionValid, tenancy.Reason(errs), msg)}, nil
 	}
 	s.params, _ = tenancy.ResolveParameters(s.template, c)
-	setCondition(s, naasv1alpha1.ConditionValid, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled,
-		"the tenant, template, tier and parameters are valid")
-	return ctrl.Result{}, nil
+	return []result{resultDone(naasv1alpha1.ConditionValid, "the tenant, template, tier and parameters are valid")}, nil
 }
 
 // choices tells which names exist, for an unknown tenant, template or tier.
@@ -112,25 +108,23 @@ func getOrNil[T client.Object](ctx context.Context, c client.Reader, name string
 // authorize checks, before the namespace is first made, that the requester may create
 // namespaces in the tenant. Admission checks this too; checking here as well keeps a
 // namespace from being made when the webhook was bypassed or down.
-func (r *Reconciler) authorize(_ context.Context, s *scope) (ctrl.Result, error) {
+func (r *Reconciler) authorize(_ context.Context, s *scope) ([]result, error) {
 	req := s.claim.Spec.Requester
 	if req == nil || meta.IsStatusConditionTrue(s.claim.Status.Conditions, naasv1alpha1.ConditionNamespace) {
-		return ctrl.Result{}, nil
+		return nil, nil
 	}
 	d := tenancy.Authorize(tenancy.User{Name: req.Username, Groups: req.Groups}, s.tenant, tenancy.ActionCreateNamespace, s.claim)
 	if !d.Allowed {
-		setCondition(s, naasv1alpha1.ConditionValid, metav1.ConditionFalse, naasv1alpha1.ReasonForbidden, d.Reason)
-		s.done = true
+		return []result{resultStalled(naasv1alpha1.ConditionValid, naasv1alpha1.ReasonForbidden, d.Reason)}, nil
 	}
-	return ctrl.Result{}, nil
+	return nil, nil
 }
 
 // approve holds claims of templates that require approval until one is given.
-func (r *Reconciler) approve(_ context.Context, s *scope) (ctrl.Result, error) {
+func (r *Reconciler) approve(_ context.Context, s *scope) ([]result, error) {
 	c := s.claim
 	if !s.template.Spec.RequiresApproval || meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionNamespace) {
-		meta.RemoveStatusCondition(&c.Status.Conditions, naasv1alpha1.ConditionApproved)
-		return ctrl.Result{}, nil
+		return []result{{condition: naasv1alpha1.ConditionApproved, outcome: off}}, nil
 	}
 	if c.Status.Approval == nil {
 		c.Status.Approval = &naasv1alpha1.Approval{State: naasv1alpha1.ApprovalPending}
@@ -138,40 +132,42 @@ func (r *Reconciler) approve(_ context.Context, s *scope) (ctrl.Result, error) {
 	a := c.Status.Approval
 	switch a.State {
 	case naasv1alpha1.ApprovalApproved:
-		setCondition(s, naasv1alpha1.ConditionApproved, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled,
-			fmt.Sprintf("approved by %s: %s", a.By, a.Reason))
-		return ctrl.Result{}, nil
+		return []result{resultDone(naasv1alpha1.ConditionApproved, fmt.Sprintf("approved by %s: %s", a.By, a.Reason))}, nil
 	case naasv1alpha1.ApprovalRejected:
-		setCondition(s, naasv1alpha1.ConditionApproved, metav1.ConditionFalse, naasv1alpha1.ReasonRejected,
-			fmt.Sprintf("rejected by %s: %s", a.By, a.Reason))
+		return []result{resultStalled(naasv1alpha1.ConditionApproved, naasv1alpha1.ReasonRejected,
+			fmt.Sprintf("rejected by %s: %s", a.By, a.Reason))}, nil
 	default:
-		setCondition(s, naasv1alpha1.ConditionApproved, metav1.ConditionFalse, naasv1alpha1.ReasonPendingApproval,
-			fmt.Sprintf("template %q requires approval: waiting for an admin of tenant %q or a platform admin to approve or reject it", c.Spec.Template, c.Spec.Tenant))
+		return []result{{condition: naasv1alpha1.ConditionApproved, outcome: held, reason: naasv1alpha1.ReasonPendingApproval,
+			message: fmt.Sprintf("template %q requires approval: waiting for an admin of tenant %q or a platform admin to approve or reject it",
+				c.Spec.Template, c.Spec.Tenant)}}, nil
 	}
-	s.done = true
-	return ctrl.Result{}, nil
 }
 
 // ownNamespace refuses to touch a namespace that exists and is not this claim's.
-func (r *Reconciler) ownNamespace(ctx context.Context, s *scope) (ctrl.Result, error) {
+func (r *Reconciler) ownNamespace(ctx context.Context, s *scope) ([]result, error) {
 	ns, err := r.getNamespace(ctx, s)
 	if err != nil || ns == nil {
-		return ctrl.Result{}, err
+		return nil, err
 	}
-	if !owns(s.claim, ns) {
-		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonNamespaceConflict,
+	return ownership(s.claim, ns), nil
+}
+
+// ownership is what an existing namespace means for the claim: nothing when it is the claim's, a stalled result
+// when naas did not make it for this claim, a waiting one while it is being deleted.
+func ownership(c *naasv1alpha1.NamespaceClaim, ns *metav1.PartialObjectMetadata) []result {
+	if !owns(c, ns) {
+		return []result{resultStalled(naasv1alpha1.ConditionNamespace, naasv1alpha1.ReasonNamespaceConflict,
 			fmt.Sprintf("namespace %q already exists and is not managed by naas for tenant %q; naas never adopts or changes "+
-				"a namespace it did not create: choose another name, or have a cluster admin remove the existing namespace", ns.Name, s.claim.Spec.Tenant))
-		s.done = true
-		return ctrl.Result{}, nil
+				"a namespace it did not create: choose another name, or have a cluster admin remove the existing namespace", ns.Name, c.Spec.Tenant))}
 	}
 	if !ns.DeletionTimestamp.IsZero() {
-		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonWaiting,
+		// The inventory tells of the namespace's removal; the requeue is a backstop.
+		r := resultWaiting(naasv1alpha1.ConditionNamespace, naasv1alpha1.ReasonWaiting,
 			fmt.Sprintf("namespace %q is being deleted; it is made again once the deletion finishes", ns.Name))
-		s.done = true
-		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+		r.requeueAfter = 2 * time.Second
+		return []result{r}
 	}
-	return ctrl.Result{}, nil
+	return nil
 }
 
 // getNamespace returns the metadata of the claim's namespace on its target cluster, nil if there is none. A miss
@@ -200,73 +196,59 @@ func owns(c *naasv1alpha1.NamespaceClaim, ns *metav1.PartialObjectMetadata) bool
 		l[naasv1alpha1.LabelClaim] == c.Name && l[naasv1alpha1.LabelTenant] == c.Spec.Tenant
 }
 
-// applyBundle applies the namespace's objects step by step, in dependency order.
-func (r *Reconciler) applyBundle(ctx context.Context, s *scope) (ctrl.Result, error) {
+// applyBundle applies the namespace's objects step by step, in dependency order, and publishes what the
+// claim's status shows of them.
+func (r *Reconciler) applyBundle(ctx context.Context, s *scope) ([]result, error) {
 	c := s.claim
 	collaborators, peers, err := r.neighbours(ctx, s)
 	if err != nil {
-		return ctrl.Result{}, err
+		return nil, err
 	}
-	c.Status.Hostnames, _ = r.Bundle.Hostnames(c, s.tenant)
-	steps, err := bundle.Build(bundle.Input{
+	in := bundle.Input{
 		Claim: c, Tenant: s.tenant, Template: s.template, Tier: s.tier, Parameters: s.params, Config: r.Bundle,
 		Collaborators: collaborators, PeerNamespaces: peers,
-	})
+	}
+	steps, err := bundle.Build(in)
 	if err != nil {
-		var te *bundle.TemplateError
-		reason := naasv1alpha1.ReasonFailed
-		msg := fmt.Sprintf("the namespace's objects could not be built, nothing was changed: %v", err)
-		if errors.As(err, &te) {
-			reason = naasv1alpha1.ReasonTemplateError
-			msg += fmt.Sprintf("; fix template %q", c.Spec.Template)
-		}
-		setCondition(s, naasv1alpha1.ConditionManifests, metav1.ConditionFalse, reason, msg)
-		s.done = true
-		return ctrl.Result{}, nil
+		c.Status.Hostnames = bundle.StatusOf(in, func(string) bool { return false }).Hostnames
+		return []result{buildFailed(c, err)}, nil
 	}
-	if c.Spec.DeletionProtection {
-		for _, step := range steps {
-			for _, o := range step.Objects {
-				if o.GetKind() == "Namespace" {
-					labels := o.GetLabels()
-					labels[platform.LabelDeletionProtection] = "true"
-					o.SetLabels(labels)
-				}
-			}
-		}
-	}
-
 	outcomes := r.doSteps(ctx, s, steps)
+	results := make([]result, len(steps))
 	var errs []error
-	for i, step := range steps {
-		o := outcomes[i]
+	for i, o := range outcomes {
+		results[i] = o.result
 		if o.err != nil {
 			errs = append(errs, o.err)
 		}
-		if o.remove {
-			meta.RemoveStatusCondition(&c.Status.Conditions, step.Name)
-		} else if o.status != "" {
-			setCondition(s, step.Name, o.status, o.reason, o.message)
-		}
 	}
-	c.Status.DashboardURL = ""
-	if meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionMonitoring) {
-		c.Status.DashboardURL = r.Bundle.DashboardURL(c.Name)
-	}
+	st := bundle.StatusOf(in, func(step string) bool {
+		i := slices.IndexFunc(results, func(r result) bool { return r.condition == step })
+		return i >= 0 && results[i].outcome == done
+	})
+	c.Status.Hostnames, c.Status.DashboardURL = st.Hostnames, st.DashboardURL
 	if err := r.prune(ctx, s, steps); err != nil {
 		errs = append(errs, err)
 	}
-	return ctrl.Result{}, errors.Join(errs...)
+	return results, errors.Join(errs...)
 }
 
-// stepOutcome is what one step did: the condition to report (none when remove is set: the step is off) and the
-// error to return, if any.
+// buildFailed is the result of a bundle that could not be built: a template's error is for its author to fix;
+// any other means the input was incomplete, which no retry changes either.
+func buildFailed(c *naasv1alpha1.NamespaceClaim, err error) result {
+	reason := naasv1alpha1.ReasonFailed
+	msg := fmt.Sprintf("the namespace's objects could not be built, nothing was changed: %v", err)
+	if te := (*bundle.TemplateError)(nil); errors.As(err, &te) {
+		reason = naasv1alpha1.ReasonTemplateError
+		msg += fmt.Sprintf("; fix template %q", c.Spec.Template)
+	}
+	return resultStalled(naasv1alpha1.ConditionManifests, reason, msg)
+}
+
+// stepOutcome is what one step did: its result, and the error to return, if any.
 type stepOutcome struct {
-	ready           bool
-	remove          bool
-	status          metav1.ConditionStatus
-	reason, message string
-	err             error
+	result result
+	err    error
 }
 
 // doSteps does the steps concurrently, each once the steps it depends on are done and ready: everything after
@@ -275,21 +257,21 @@ type stepOutcome struct {
 // in that order, so that a claim's status does not depend on which step finished first.
 func (r *Reconciler) doSteps(ctx context.Context, s *scope, steps []bundle.Step) []stepOutcome {
 	outcomes := make([]stepOutcome, len(steps))
-	done := make(map[string]chan struct{}, len(steps))
+	finished := make(map[string]chan struct{}, len(steps))
 	index := make(map[string]int, len(steps))
 	for i, step := range steps {
-		done[step.Name] = make(chan struct{})
+		finished[step.Name] = make(chan struct{})
 		index[step.Name] = i
 	}
 	var wg sync.WaitGroup
 	for i, step := range steps {
 		wg.Go(func() {
-			defer close(done[step.Name])
+			defer close(finished[step.Name])
 			var waiting []string
 			for _, d := range step.DependsOn {
-				if ch, ok := done[d]; ok {
+				if ch, ok := finished[d]; ok {
 					<-ch
-					if outcomes[index[d]].ready {
+					if outcomes[index[d]].result.outcome == done {
 						continue
 					}
 				}
@@ -305,39 +287,33 @@ func (r *Reconciler) doSteps(ctx context.Context, s *scope, steps []bundle.Step)
 // doStep does one step, whose dependencies not ready are waiting.
 func (r *Reconciler) doStep(ctx context.Context, s *scope, step bundle.Step, waiting []string) stepOutcome {
 	failed := func(err error) stepOutcome {
-		return stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonApplyFailed, message: err.Error(), err: err}
+		return stepOutcome{result: resultWaiting(step.Name, naasv1alpha1.ReasonApplyFailed, err.Error()), err: err}
 	}
 	if step.Off {
 		if err := r.remove(ctx, s, step.Remove); err != nil {
 			return failed(err)
 		}
-		return stepOutcome{remove: true}
+		return stepOutcome{result: result{condition: step.Name, outcome: off}}
 	}
 	missing, err := r.missingKinds(ctx, step.Requires)
 	if err != nil {
 		o := failed(err)
-		o.message = fmt.Sprintf("could not tell whether cluster %s serves %s: %v", s.target.Name, formatKinds(step.Requires), err)
+		o.result.message = fmt.Sprintf("could not tell whether cluster %s serves %s: %v", s.target.Name, formatKinds(step.Requires), err)
 		return o
 	}
 	if len(missing) > 0 {
-		install := step.Install
-		if install == "" {
-			install = "the CustomResourceDefinitions that define them"
-		}
-		return stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonNotApplicable, message: fmt.Sprintf(
-			"cluster %s does not serve %s: install %s; the step completes by itself once they are served, and does "+
-				"not hold Ready back meanwhile", s.target.Name, formatKinds(missing), install)}
+		return stepOutcome{result: notApplicable(step, s.target.Name, missing)}
 	}
 	if step.Err != nil {
-		o := stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonFailed, message: step.Err.Error()}
+		o := stepOutcome{result: resultStalled(step.Name, naasv1alpha1.ReasonFailed, step.Err.Error())}
 		if err := r.remove(ctx, s, step.Remove); err != nil {
-			o.message += "; " + err.Error()
+			o.result.message += "; " + err.Error()
 			o.err = err
 		}
 		return o
 	}
 	if len(waiting) > 0 {
-		return stepOutcome{status: metav1.ConditionFalse, reason: naasv1alpha1.ReasonWaiting, message: "waiting for " + strings.Join(waiting, ", ")}
+		return stepOutcome{result: resultWaiting(step.Name, naasv1alpha1.ReasonWaiting, "waiting for "+strings.Join(waiting, ", "))}
 	}
 	if err := r.applyStep(ctx, s, step); err != nil {
 		return failed(err)
@@ -345,7 +321,18 @@ func (r *Reconciler) doStep(ctx context.Context, s *scope, step bundle.Step, wai
 	if err := r.remove(ctx, s, step.Remove); err != nil {
 		return failed(err)
 	}
-	return stepOutcome{ready: true, status: metav1.ConditionTrue, reason: naasv1alpha1.ReasonReconciled, message: stepMessage(step)}
+	return stepOutcome{result: resultDone(step.Name, stepMessage(step))}
+}
+
+// notApplicable is the result of a step whose kinds the cluster does not serve.
+func notApplicable(step bundle.Step, cluster string, missing []schema.GroupVersionKind) result {
+	install := step.Install
+	if install == "" {
+		install = "the CustomResourceDefinitions that define them"
+	}
+	return result{condition: step.Name, outcome: skipped, reason: naasv1alpha1.ReasonNotApplicable, message: fmt.Sprintf(
+		"cluster %s does not serve %s: install %s; the step completes by itself once they are served, and does "+
+			"not hold Ready back meanwhile", cluster, formatKinds(missing), install)}
 }
 
 // missingKinds returns the kinds of the target cluster that it does not serve. Every kind counts as served
@@ -522,8 +509,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, nil
 	}
 	if c.Spec.DeletionProtection {
-		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionTrue, naasv1alpha1.ReasonWaiting,
-			"deletion of the claim is blocked by deletion protection: set spec.deletionProtection to false to delete the namespace")
+		// The namespace stays: its condition stays True; Ready says what holds the deletion back.
+		s.report(result{condition: naasv1alpha1.ConditionNamespace, outcome: done, reason: naasv1alpha1.ReasonWaiting,
+			message: "deletion of the claim is blocked by deletion protection: set spec.deletionProtection to false to delete the namespace"})
 		return ctrl.Result{}, nil
 	}
 	ns, err := r.getNamespace(ctx, s)
@@ -531,9 +519,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, err
 	}
 	if ns != nil && owns(c, ns) {
-		if ns.Labels[platform.LabelDeletionProtection] == "true" {
+		if ns.Labels[bundle.LabelDeletionProtection] == "true" {
 			patch := client.MergeFrom(ns.DeepCopy())
-			delete(ns.Labels, platform.LabelDeletionProtection)
+			delete(ns.Labels, bundle.LabelDeletionProtection)
 			if err := s.target.Client.Patch(ctx, ns, patch); err != nil {
 				return ctrl.Result{}, fmt.Errorf("lift deletion protection of namespace %s: %w", ns.Name, err)
 			}
@@ -544,9 +532,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 			}
 			ctrl.LoggerFrom(ctx).Info("Deleting namespace", "namespace", ns.Name)
 		}
-		setCondition(s, naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonWaiting,
-			fmt.Sprintf("namespace %q is being deleted", ns.Name))
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+		// The inventory tells of the namespace's removal; the requeue is a backstop.
+		res := resultWaiting(naasv1alpha1.ConditionNamespace, naasv1alpha1.ReasonWaiting, fmt.Sprintf("namespace %q is being deleted", ns.Name))
+		res.requeueAfter = time.Second
+		s.report(res)
+		return ctrl.Result{RequeueAfter: res.requeueAfter}, nil
 	}
 	// The namespace is gone, or it was never ours: release the claim.
 	patch := client.MergeFrom(c.DeepCopy())

@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,6 +40,9 @@ type Reconciler struct {
 	Kinds *ServedKinds
 	// Metrics records provisioning outcomes; nil records nothing.
 	Metrics *Metrics
+	// Events records Kubernetes Events on claims, for `kubectl describe`; SetupWithManager sets the manager's
+	// when nil. Nil records nothing.
+	Events events.EventRecorder
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// OnOutcome, when set, is told of every provisioning outcome (for the audit log).
@@ -58,16 +63,21 @@ type scope struct {
 	template *naasv1alpha1.NamespaceTemplate
 	tier     *naasv1alpha1.Tier
 	params   map[string]string
-	// done stops the phases after the current one.
-	done bool
+	// results are the outcomes of the pass's phases and steps, in order (see report).
+	results []result
+	// complete: every phase ran, or one ended the pass with its result; Ready is summarised only from a
+	// complete pass, a pass cut short by an error leaves it as it was.
+	complete bool
 	// skipStatus skips the status patch at the end of the pass.
 	skipStatus bool
 }
 
-type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
+// phase is one step of a pass. It returns its results, which the pass reports in order; a result that blocks
+// ends the pass. An error is for what a retry may fix (an API call that failed) and cuts the pass short.
+type phase func(ctx context.Context, s *scope) ([]result, error)
 
 // Reconcile implements reconcile.Reconciler.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
 	claim := &naasv1alpha1.NamespaceClaim{}
 	if err := r.Client.Get(ctx, req.NamespacedName, claim); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -100,12 +110,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		s.original = claim.DeepCopy()
 	}
 	for _, p := range []phase{r.resolve, r.authorize, r.approve, r.ownNamespace, r.applyBundle} {
-		res, err := p(ctx, s)
-		if err != nil || s.done {
-			return res, err
+		results, err := p(ctx, s)
+		s.report(results...)
+		if err != nil {
+			return ctrl.Result{RequeueAfter: requeueAfter(s.results)}, err
+		}
+		if slices.ContainsFunc(results, result.blocks) {
+			break
 		}
 	}
-	return ctrl.Result{}, nil
+	s.complete = true
+	return ctrl.Result{RequeueAfter: requeueAfter(s.results)}, nil
 }
 
 func (r *Reconciler) now() time.Time {
@@ -115,13 +130,6 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
-// setCondition sets one condition, keeping its transition time when only the message changes.
-func setCondition(s *scope, typ string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&s.claim.Status.Conditions, metav1.Condition{
-		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: s.claim.Generation,
-	})
-}
-
 // patchStatus writes the status when it changed, and summarises Ready and the phase.
 func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	if s.skipStatus {
@@ -129,7 +137,12 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 	}
 	c := s.claim
 	c.Status.ObservedGeneration = c.Generation
-	summarize(c)
+	switch {
+	case !c.DeletionTimestamp.IsZero():
+		setReady(c, terminating(c))
+	case s.complete:
+		setReady(c, summarize(c.Name, s.results))
+	}
 	if apiequality.Semantic.DeepEqual(s.original.Status, c.Status) {
 		return nil
 	}
@@ -151,6 +164,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 		}
 		return fmt.Errorf("patch status: %w", err)
 	}
+	r.recordEvents(s)
 	switch {
 	case firstReady:
 		r.recordOutcome(ctx, c, true, readyAt)

@@ -40,6 +40,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		}
 		r.Kinds = NewServedKinds(d)
 	}
+	if r.Events == nil {
+		r.Events = newEventRecorder(mgr)
+	}
 	byClaimLabel := func(o client.Object) []reconcile.Request {
 		l := o.GetLabels()
 		name, ok := l[naasv1alpha1.LabelClaim]
