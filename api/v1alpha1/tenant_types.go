@@ -164,3 +164,17 @@ type TenantList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Tenant `json:"items"`
 }
+
+// Reasons of a Tenant's Ready condition when False: what is not as the tenant's spec and claims say.
+const (
+	// ReasonNamespacesOrphaned: namespaces labelled for the tenant have no claim of the tenant.
+	ReasonNamespacesOrphaned = "NamespacesOrphaned"
+	// ReasonNamespacesMissing: claims whose namespace naas made have none now.
+	ReasonNamespacesMissing = "NamespacesMissing"
+	// ReasonOverNamespaceLimit: the tenant has more namespaces than spec.maxNamespaces allows.
+	ReasonOverNamespaceLimit = "OverNamespaceLimit"
+	// ReasonOverQuota: the tenant uses more than spec.quota allows of some resource.
+	ReasonOverQuota = "OverQuota"
+	// ReasonMembersUnresolvable: owners name service accounts in namespaces that do not exist.
+	ReasonMembersUnresolvable = "MembersUnresolvable"
+)

@@ -16,18 +16,42 @@ import (
 // reading every tenant for every claim.
 const TenantNamingPrefix = "spec.naming.prefix"
 
+// TenantServiceAccountNamespace indexes tenants by the namespaces of their ServiceAccount owners
+// (TenantServiceAccountNamespaces), so that a namespace that appears or goes finds the tenants whose members it
+// resolves.
+const TenantServiceAccountNamespace = "spec.owners.serviceAccountNamespace"
+
 // maxPrefixLength is the longest naming prefix the Tenant CRD accepts: longer leading substrings of a name need
 // no lookup.
 const maxPrefixLength = 40
 
-// SetupTenantIndexes registers the tenant field indexes with the manager's cache (indexer is mgr.GetFieldIndexer()).
+// SetupTenantIndexes registers the tenant field indexes (TenantNamingPrefix, TenantServiceAccountNamespace) with
+// the manager's cache (indexer is mgr.GetFieldIndexer()).
 func SetupTenantIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	return indexer.IndexField(ctx, &naasv1alpha1.Tenant{}, TenantNamingPrefix, func(o client.Object) []string {
+	if err := indexer.IndexField(ctx, &naasv1alpha1.Tenant{}, TenantNamingPrefix, func(o client.Object) []string {
 		if p := o.(*naasv1alpha1.Tenant).Spec.Naming.Prefix; p != "" {
 			return []string{p}
 		}
 		return nil
+	}); err != nil {
+		return err
+	}
+	return indexer.IndexField(ctx, &naasv1alpha1.Tenant{}, TenantServiceAccountNamespace, func(o client.Object) []string {
+		return TenantServiceAccountNamespaces(o.(*naasv1alpha1.Tenant))
 	})
+}
+
+// TenantServiceAccountNamespaces are the namespaces of the tenant's ServiceAccount owners, each once, in order.
+func TenantServiceAccountNamespaces(t *naasv1alpha1.Tenant) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range t.Spec.Owners {
+		if o.Kind == naasv1alpha1.SubjectServiceAccount && o.Namespace != "" && !seen[o.Namespace] {
+			seen[o.Namespace] = true
+			out = append(out, o.Namespace)
+		}
+	}
+	return out
 }
 
 // PrefixesReserving returns the naming prefixes of the tenants that reserve name: those whose prefix name starts

@@ -322,7 +322,7 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 	if err := claims.SetupWithManager(mgr, p.opts.Workers); err != nil {
 		return fmt.Errorf("set up the namespace claim controller: %w", err)
 	}
-	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Namespaces: tenantNamespacesGauge()}
+	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Clusters: cluster.Static{Target: p.Target}, Namespaces: tenantNamespacesGauge()}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the tenant controller: %w", err)
 	}
