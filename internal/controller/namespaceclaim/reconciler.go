@@ -109,18 +109,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 		s.original = claim.DeepCopy()
 	}
-	for _, p := range []phase{r.resolve, r.authorize, r.approve, r.ownNamespace, r.applyBundle} {
+	return s.run(ctx, r.resolve, r.authorize, r.approve, r.ownNamespace, r.applyBundle)
+}
+
+// run runs the phases in order, reporting their results, until one blocks or fails. The pass is complete, and
+// Ready summarised from it, when every phase ran or one blocked: an error alone (a read that failed, a prune)
+// says nothing of the claim's state, and leaves Ready as it was.
+func (s *scope) run(ctx context.Context, phases ...phase) (ctrl.Result, error) {
+	for _, p := range phases {
 		results, err := p(ctx, s)
 		s.report(results...)
-		if err != nil {
+		blocked := slices.ContainsFunc(results, result.blocks)
+		if err != nil || blocked {
+			s.complete = blocked
 			return ctrl.Result{RequeueAfter: requeueAfter(s.results)}, err
-		}
-		if slices.ContainsFunc(results, result.blocks) {
-			break
 		}
 	}
 	s.complete = true
-	return ctrl.Result{RequeueAfter: requeueAfter(s.results)}, nil
+	return ctrl.Result{}, nil
 }
 
 func (r *Reconciler) now() time.Time {

@@ -1,6 +1,8 @@
 package namespaceclaim
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -98,5 +100,62 @@ func TestResult_BlocksAndRequeue(t *testing.T) {
 	}
 	if got := requeueAfter([]result{resultDone("A", "")}); got != 0 {
 		t.Errorf("requeueAfter without a wait = %s, want 0", got)
+	}
+}
+
+func TestRun_StopsAtABlockingResultOrAnError(t *testing.T) {
+	valid := resultDone(naasv1alpha1.ConditionValid, "valid")
+	deleting := resultWaiting(naasv1alpha1.ConditionNamespace, naasv1alpha1.ReasonWaiting, "deleting")
+	deleting.requeueAfter = 2 * time.Second
+	failedQuota := resultWaiting(naasv1alpha1.ConditionQuota, naasv1alpha1.ReasonApplyFailed, "conflict")
+	returns := func(err error, rs ...result) phase {
+		return func(context.Context, *scope) ([]result, error) { return rs, err }
+	}
+	boom := errors.New("boom")
+	tests := []struct {
+		name         string
+		phases       []phase
+		wantRan      []string
+		wantComplete bool
+		wantRequeue  time.Duration
+		wantErr      bool
+	}{
+		{
+			name:    "every phase done",
+			phases:  []phase{returns(nil, valid), returns(nil), returns(nil, resultDone(naasv1alpha1.ConditionNamespace, "ns"))},
+			wantRan: []string{naasv1alpha1.ConditionValid, naasv1alpha1.ConditionNamespace}, wantComplete: true,
+		},
+		{
+			name:    "a blocking result ends the pass, which is complete, with its requeue",
+			phases:  []phase{returns(nil, valid), returns(nil, deleting), returns(nil, resultDone(naasv1alpha1.ConditionQuota, "q"))},
+			wantRan: []string{naasv1alpha1.ConditionValid, naasv1alpha1.ConditionNamespace}, wantComplete: true, wantRequeue: 2 * time.Second,
+		},
+		{
+			name:    "an error alone leaves the pass incomplete",
+			phases:  []phase{returns(nil, valid), returns(boom), returns(nil, resultDone(naasv1alpha1.ConditionQuota, "q"))},
+			wantRan: []string{naasv1alpha1.ConditionValid}, wantErr: true,
+		},
+		{
+			name:    "an error with a failed step is retried, and the step's failure summarised",
+			phases:  []phase{returns(nil, valid), returns(boom, resultDone(naasv1alpha1.ConditionNamespace, "ns"), failedQuota)},
+			wantRan: []string{naasv1alpha1.ConditionValid, naasv1alpha1.ConditionNamespace, naasv1alpha1.ConditionQuota}, wantComplete: true, wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &scope{claim: &naasv1alpha1.NamespaceClaim{}}
+			res, err := s.run(context.Background(), tt.phases...)
+			var ran []string
+			for _, r := range s.results {
+				ran = append(ran, r.condition)
+			}
+			if diff := cmp.Diff(tt.wantRan, ran); diff != "" {
+				t.Errorf("results (-want +got):\n%s", diff)
+			}
+			if s.complete != tt.wantComplete || res.RequeueAfter != tt.wantRequeue || (err != nil) != tt.wantErr {
+				t.Errorf("complete %v, requeue %s, error %v; want %v, %s, error %v", s.complete, res.RequeueAfter, err,
+					tt.wantComplete, tt.wantRequeue, tt.wantErr)
+			}
+		})
 	}
 }
