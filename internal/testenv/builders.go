@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"context"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -147,9 +146,6 @@ func (b *ClaimBuilder) Create(t testing.TB, e *Environment) *naasv1alpha1.Namesp
 // user's kubeconfig), or as the cluster admin when user is empty, and deletes it when the test ends.
 func (b *ClaimBuilder) CreateAs(t testing.TB, e *Environment, user string) *naasv1alpha1.NamespaceClaim {
 	t.Helper()
-	if err := e.as(user).Create(context.Background(), b.obj); err != nil {
-		t.Fatalf("create claim %s as %s: %v", b.obj.Name, userName(user), err)
-	}
-	t.Cleanup(func() { e.DeleteClaim(b.obj.Name) })
+	e.CreateAs(t, user, b.obj)
 	return b.obj
 }

@@ -45,11 +45,15 @@ func (e *Environment) Create(t testing.TB, obj client.Object) {
 }
 
 // CreateAs creates obj as the static token user (the cluster admin when empty), failing the test on an error,
-// and deletes it as the cluster admin when the test ends.
+// and deletes it as the cluster admin when the test ends (a claim with DeleteClaim).
 func (e *Environment) CreateAs(t testing.TB, user string, obj client.Object) {
 	t.Helper()
 	if err := e.as(user).Create(context.Background(), obj); err != nil {
 		t.Fatalf("%s creates %T %s: %v", userName(user), obj, obj.GetName(), err)
+	}
+	if c, ok := obj.(*naasv1alpha1.NamespaceClaim); ok {
+		t.Cleanup(func() { e.DeleteClaim(c.Name) })
+		return
 	}
 	t.Cleanup(func() { _ = e.Client.Delete(context.Background(), obj) })
 }
@@ -192,7 +196,7 @@ func (e *Environment) WaitUsable(t testing.TB, namespace string) {
 // is Ready and usable.
 func (e *Environment) Provision(t testing.TB, c *naasv1alpha1.NamespaceClaim) *naasv1alpha1.NamespaceClaim {
 	t.Helper()
-	(&ClaimBuilder{obj: c}).Create(t, e)
+	e.Create(t, c)
 	ready := e.WaitReady(t, c.Name)
 	e.WaitUsable(t, c.Name)
 	return ready

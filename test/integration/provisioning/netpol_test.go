@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // TestProvision_NetworkPoliciesMeanWhatTheySay evaluates the network policies naas
@@ -18,13 +19,13 @@ import (
 // (cyclonus's matcher), for traffic between pods of real namespaces.
 func TestProvision_NetworkPoliciesMeanWhatTheySay(t *testing.T) {
 	ctx := context.Background()
-	tenant("blue").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
-	tenant("red").owner(naasv1alpha1.SubjectUser, "dave", naasv1alpha1.RoleAdmin).create(t)
-	createClaim(t, claim("blue-api", "blue", "standard", "dev"))
-	createClaim(t, claim("blue-db", "blue", "data", "dev"))
-	createClaim(t, claim("red-web", "red", "standard", "dev"))
+	testenv.Tenant("blue").Admin("alice").Create(t, env)
+	testenv.Tenant("red").Admin("dave").Create(t, env)
+	testenv.Claim("blue-api", "blue").Tier("dev").Create(t, env)
+	testenv.Claim("blue-db", "blue").Template("data").Tier("dev").Create(t, env)
+	testenv.Claim("red-web", "red").Tier("dev").Create(t, env)
 	for _, n := range []string{"blue-api", "blue-db", "red-web"} {
-		waitReady(t, n)
+		env.WaitReady(t, n)
 	}
 	shared := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ingress-system", Labels: map[string]string{naasv1alpha1.LabelSharedServices: "true"}}}
 	if err := env.Client.Create(ctx, shared); err != nil {

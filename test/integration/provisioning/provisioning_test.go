@@ -51,18 +51,16 @@ func restrictedPod(ns, name, cpu string) *corev1.Pod {
 
 func TestProvision_ClaimBecomesReadyWithCompleteBundle(t *testing.T) {
 	ctx := context.Background()
-	tn := tenant("acme").
-		owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).
-		owner(naasv1alpha1.SubjectGroup, "team-bob", naasv1alpha1.RoleDeveloper).
-		owner(naasv1alpha1.SubjectUser, "carol", naasv1alpha1.RoleViewer)
-	tn.t.Spec.NamespaceLabels = map[string]string{"cost-center": "cc-42", naasv1alpha1.LabelTier: "spoofed"}
-	tn.create(t)
-	createClaim(t, claim("acme-web", "acme", "standard", ""))
-	c := waitReady(t, "acme-web")
+	testenv.Tenant("acme").Admin("alice").Group("team-bob", naasv1alpha1.RoleDeveloper).Viewer("carol").
+		With(func(s *naasv1alpha1.TenantSpec) {
+			s.NamespaceLabels = map[string]string{"cost-center": "cc-42", naasv1alpha1.LabelTier: "spoofed"}
+		}).Create(t, env)
+	testenv.Claim("acme-web", "acme").Create(t, env)
+	c := env.WaitReady(t, "acme-web")
 
 	for _, step := range []string{naasv1alpha1.ConditionValid, naasv1alpha1.ConditionNamespace, naasv1alpha1.ConditionQuota,
 		naasv1alpha1.ConditionLimitRange, naasv1alpha1.ConditionRBAC, naasv1alpha1.ConditionNetworkPolicies, naasv1alpha1.ConditionManifests} {
-		waitCondition(t, "acme-web", step, metav1.ConditionTrue, "")
+		env.WaitCondition(t, "acme-web", step, metav1.ConditionTrue, "")
 	}
 	if c.Status.Tier != "dev" || c.Status.Phase != naasv1alpha1.PhaseReady {
 		t.Errorf("status tier/phase = %q/%q, want dev (the template's default)/Ready", c.Status.Tier, c.Status.Phase)
@@ -156,15 +154,12 @@ func TestProvision_ClaimBecomesReadyWithCompleteBundle(t *testing.T) {
 
 func TestProvision_TenantUsersGetTheirRoleAndNoMore(t *testing.T) {
 	ctx := context.Background()
-	tenant("globex").
-		owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).
-		owner(naasv1alpha1.SubjectUser, "bob", naasv1alpha1.RoleDeveloper).
-		owner(naasv1alpha1.SubjectUser, "carol", naasv1alpha1.RoleViewer).create(t)
-	tenant("initech").owner(naasv1alpha1.SubjectUser, "dave", naasv1alpha1.RoleAdmin).create(t)
-	createClaim(t, claim("globex-app", "globex", "standard", "dev"))
-	createClaim(t, claim("initech-app", "initech", "standard", "dev"))
-	waitReady(t, "globex-app")
-	waitReady(t, "initech-app")
+	testenv.Tenant("globex").Admin("alice").Developer("bob").Viewer("carol").Create(t, env)
+	testenv.Tenant("initech").Admin("dave").Create(t, env)
+	testenv.Claim("globex-app", "globex").Tier("dev").Create(t, env)
+	testenv.Claim("initech-app", "initech").Tier("dev").Create(t, env)
+	env.WaitReady(t, "globex-app")
+	env.WaitReady(t, "initech-app")
 
 	bob := env.UserClient("bob")
 	// Role aggregation is asynchronous (kube-controller-manager), so the first write may need a moment.
@@ -246,10 +241,9 @@ func TestProvision_TenantUsersGetTheirRoleAndNoMore(t *testing.T) {
 
 func TestProvision_DriftHeals(t *testing.T) {
 	ctx := context.Background()
-	tenant("drift").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).
-		owner(naasv1alpha1.SubjectUser, "bob", naasv1alpha1.RoleDeveloper).create(t)
-	createClaim(t, claim("drift-app", "drift", "standard", "dev"))
-	waitReady(t, "drift-app")
+	testenv.Tenant("drift").Admin("alice").Developer("bob").Create(t, env)
+	testenv.Claim("drift-app", "drift").Tier("dev").Create(t, env)
+	env.WaitReady(t, "drift-app")
 
 	if err := env.Client.Delete(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: "drift-app", Name: bundle.QuotaName}}); err != nil {
 		t.Fatal(err)
@@ -333,18 +327,15 @@ func resourceVersions(t *testing.T, ns string) map[string]string {
 
 func TestProvision_IdleResyncWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	tenant("idle").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
-	idle := claim("idle-app", "idle", "microservice", "dev")
-	idle.Spec.Parameters = map[string]string{"service_name": "api"}
-	createClaim(t, idle)
-	c := waitReady(t, "idle-app")
-	_ = c
-	// Let kube-controller-manager settle the quota status and the service account.
-	time.Sleep(2 * time.Second)
+	testenv.Tenant("idle").Admin("alice").Create(t, env)
+	testenv.Claim("idle-app", "idle").Template("microservice").Tier("dev").Param("service_name", "api").Create(t, env)
+	env.WaitReady(t, "idle-app")
+	// kube-controller-manager fills in the quota's status and makes the service account: its writes are not naas's.
+	env.WaitUsable(t, "idle-app")
 	before := resourceVersions(t, "idle-app")
 
 	// Each of these makes naas reconcile the claim again.
-	c = getClaim(t, "idle-app")
+	c := env.GetClaim(t, "idle-app")
 	c.Annotations = map[string]string{"test/poke": "1"}
 	if err := env.Client.Update(ctx, c); err != nil {
 		t.Fatal(err)
@@ -372,7 +363,7 @@ func TestProvision_IdleResyncWritesNothing(t *testing.T) {
 				return testenv.Errorf("%s was written: resourceVersion %s -> %s", k, v, after[k])
 			}
 		}
-		if got := getClaim(t, "idle-app").ResourceVersion; got != claimRV {
+		if got := env.GetClaim(t, "idle-app").ResourceVersion; got != claimRV {
 			return testenv.Errorf("claim status was written on an idle resync: resourceVersion %s -> %s", claimRV, got)
 		}
 		return nil
@@ -381,10 +372,10 @@ func TestProvision_IdleResyncWritesNothing(t *testing.T) {
 
 func TestProvision_ChangingTierUpdatesBundleInPlace(t *testing.T) {
 	ctx := context.Background()
-	tenant("grow").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
-	createClaim(t, claim("grow-app", "grow", "standard", "dev"))
-	waitReady(t, "grow-app")
-	c := getClaim(t, "grow-app")
+	testenv.Tenant("grow").Admin("alice").Create(t, env)
+	testenv.Claim("grow-app", "grow").Tier("dev").Create(t, env)
+	env.WaitReady(t, "grow-app")
+	c := env.GetClaim(t, "grow-app")
 	c.Spec.Tier = "staging"
 	if err := env.Client.Update(ctx, c); err != nil {
 		t.Fatal(err)
@@ -409,19 +400,19 @@ func TestProvision_ChangingTierUpdatesBundleInPlace(t *testing.T) {
 		}
 		return nil
 	})
-	waitReady(t, "grow-app")
+	env.WaitReady(t, "grow-app")
 }
 
 func TestProvision_DeletingClaimDeletesNamespace(t *testing.T) {
 	ctx := context.Background()
-	tenant("gone").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
-	createClaim(t, claim("gone-app", "gone", "standard", "dev"))
-	waitReady(t, "gone-app")
-	if err := env.Client.Delete(ctx, getClaim(t, "gone-app")); err != nil {
+	testenv.Tenant("gone").Admin("alice").Create(t, env)
+	testenv.Claim("gone-app", "gone").Tier("dev").Create(t, env)
+	env.WaitReady(t, "gone-app")
+	if err := env.Client.Delete(ctx, env.GetClaim(t, "gone-app")); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 60*time.Second, "namespace and claim gone", func() error {
-		if ok, err := namespaceExists("gone-app"); err != nil || ok {
+		if ok, err := env.NamespaceExists("gone-app"); err != nil || ok {
 			return testenv.Errorf("namespace still exists (%v)", err)
 		}
 		err := env.Client.Get(ctx, client.ObjectKey{Name: "gone-app"}, &naasv1alpha1.NamespaceClaim{})
@@ -434,23 +425,21 @@ func TestProvision_DeletingClaimDeletesNamespace(t *testing.T) {
 
 func TestProvision_DeletionProtectionIsHonoured(t *testing.T) {
 	ctx := context.Background()
-	tenant("safe").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
-	c := claim("safe-db", "safe", "standard", "dev")
-	c.Spec.DeletionProtection = true
-	createClaim(t, c)
-	waitReady(t, "safe-db")
+	testenv.Tenant("safe").Admin("alice").Create(t, env)
+	testenv.Claim("safe-db", "safe").Tier("dev").Protected().Create(t, env)
+	env.WaitReady(t, "safe-db")
 	testenv.Eventually(t, 10*time.Second, "namespace carries the protection label", func() error {
 		ns := &corev1.Namespace{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: "safe-db"}, ns); err != nil {
 			return err
 		}
-		if ns.Labels["naas.dev/deletion-protection"] != "true" {
+		if ns.Labels[bundle.LabelDeletionProtection] != "true" {
 			return testenv.Errorf("labels: %v", ns.Labels)
 		}
 		return nil
 	})
 
-	err := env.Client.Delete(ctx, getClaim(t, "safe-db"))
+	err := env.Client.Delete(ctx, env.GetClaim(t, "safe-db"))
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "deletionProtection") {
 		t.Fatalf("deleting a protected claim: want Forbidden naming deletionProtection, got %v", err)
 	}
@@ -459,16 +448,12 @@ func TestProvision_DeletionProtectionIsHonoured(t *testing.T) {
 		t.Fatalf("deleting a protected namespace directly: want Forbidden, got %v", err)
 	}
 
-	c = getClaim(t, "safe-db")
-	c.Spec.DeletionProtection = false
-	if err := env.Client.Update(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	env.UpdateClaim(t, "safe-db", func(c *naasv1alpha1.NamespaceClaim) { c.Spec.DeletionProtection = false })
 	testenv.Eventually(t, 10*time.Second, "claim deletable once protection is off", func() error {
-		return env.Client.Delete(ctx, getClaim(t, "safe-db"))
+		return env.Client.Delete(ctx, env.GetClaim(t, "safe-db"))
 	})
 	testenv.Eventually(t, 60*time.Second, "namespace gone", func() error {
-		if ok, err := namespaceExists("safe-db"); err != nil || ok {
+		if ok, err := env.NamespaceExists("safe-db"); err != nil || ok {
 			return testenv.Errorf("namespace still exists (%v)", err)
 		}
 		return nil
@@ -477,7 +462,7 @@ func TestProvision_DeletionProtectionIsHonoured(t *testing.T) {
 
 func TestProvision_ForeignNamespaceIsNeverAdopted(t *testing.T) {
 	ctx := context.Background()
-	tenant("squat").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	testenv.Tenant("squat").Admin("alice").Create(t, env)
 	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "legacy-billing", Labels: map[string]string{"team": "legacy"}}}
 	if err := env.Client.Create(ctx, foreign); err != nil {
 		t.Fatal(err)
@@ -485,8 +470,8 @@ func TestProvision_ForeignNamespaceIsNeverAdopted(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(foreign), foreign); err != nil {
 		t.Fatal(err)
 	}
-	createClaim(t, claim("legacy-billing", "squat", "standard", "dev"))
-	c := waitCondition(t, "legacy-billing", naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonNamespaceConflict)
+	testenv.Claim("legacy-billing", "squat").Tier("dev").Create(t, env)
+	c := env.WaitCondition(t, "legacy-billing", naasv1alpha1.ConditionNamespace, metav1.ConditionFalse, naasv1alpha1.ReasonNamespaceConflict)
 	if c.Status.Phase != naasv1alpha1.PhaseFailed {
 		t.Errorf("phase = %q, want Failed", c.Status.Phase)
 	}
@@ -512,16 +497,16 @@ func TestProvision_ForeignNamespaceIsNeverAdopted(t *testing.T) {
 		}
 		return nil
 	})
-	if ok, err := namespaceExists("legacy-billing"); err != nil || !ok {
+	if ok, err := env.NamespaceExists("legacy-billing"); err != nil || !ok {
 		t.Fatalf("the foreign namespace was deleted with the claim (%v)", err)
 	}
 }
 
 func TestProvision_BadInputIsReportedAndCreatesNothing(t *testing.T) {
-	tn := tenant("strict").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin)
-	tn.t.Spec.AllowedTiers = []string{"dev", "staging"}
-	tn.t.Spec.Naming.Prefix = "strict-"
-	tn.create(t)
+	testenv.Tenant("strict").Admin("alice").With(func(s *naasv1alpha1.TenantSpec) {
+		s.AllowedTiers = []string{"dev", "staging"}
+		s.Naming.Prefix = "strict-"
+	}).Create(t, env)
 	tests := []struct {
 		name       string
 		claim      *naasv1alpha1.NamespaceClaim
@@ -529,28 +514,20 @@ func TestProvision_BadInputIsReportedAndCreatesNothing(t *testing.T) {
 		messageHas string
 	}{
 		// Not "strict-a": names starting with "strict-" are reserved for tenant strict, for platform admins too.
-		{"unknown tenant", claim("nobody-a", "nobody", "standard", "dev"), naasv1alpha1.ReasonUnknownTenant, "existing tenants:"},
-		{"unknown template", claim("strict-b", "strict", "mainframe", "dev"), naasv1alpha1.ReasonUnknownTemplate, "existing templates: data, microservice, ml, standard"},
-		{"unknown tier", claim("strict-c", "strict", "standard", "gold"), naasv1alpha1.ReasonUnknownTier, "existing tiers: dev, prod, staging"},
-		{"tier not allowed", claim("strict-d", "strict", "standard", "prod"), naasv1alpha1.ReasonNotAllowed, "dev, staging"},
-		{"naming rule", claim("other-e", "strict", "standard", "dev"), naasv1alpha1.ReasonNamingRules, "strict-"},
-		{"bad parameter", func() *naasv1alpha1.NamespaceClaim {
-			c := claim("strict-f", "strict", "standard", "dev")
-			c.Spec.Parameters = map[string]string{"owner_email": "not-an-email"}
-			return c
-		}(), naasv1alpha1.ReasonInvalidParameters, "owner_email"},
-		{"missing required parameter", claim("strict-g", "strict", "microservice", "dev"), naasv1alpha1.ReasonInvalidParameters, "service_name"},
-		{"unknown parameter", func() *naasv1alpha1.NamespaceClaim {
-			c := claim("strict-h", "strict", "standard", "dev")
-			c.Spec.Parameters = map[string]string{"colour": "blue"}
-			return c
-		}(), naasv1alpha1.ReasonInvalidParameters, "colour"},
+		{"unknown tenant", testenv.Claim("nobody-a", "nobody").Tier("dev").Obj(), naasv1alpha1.ReasonUnknownTenant, "existing tenants:"},
+		{"unknown template", testenv.Claim("strict-b", "strict").Template("mainframe").Tier("dev").Obj(), naasv1alpha1.ReasonUnknownTemplate, "existing templates: data, microservice, ml, standard"},
+		{"unknown tier", testenv.Claim("strict-c", "strict").Tier("gold").Obj(), naasv1alpha1.ReasonUnknownTier, "existing tiers: dev, prod, staging"},
+		{"tier not allowed", testenv.Claim("strict-d", "strict").Tier("prod").Obj(), naasv1alpha1.ReasonNotAllowed, "dev, staging"},
+		{"naming rule", testenv.Claim("other-e", "strict").Tier("dev").Obj(), naasv1alpha1.ReasonNamingRules, "strict-"},
+		{"bad parameter", testenv.Claim("strict-f", "strict").Tier("dev").Param("owner_email", "not-an-email").Obj(), naasv1alpha1.ReasonInvalidParameters, "owner_email"},
+		{"missing required parameter", testenv.Claim("strict-g", "strict").Template("microservice").Tier("dev").Obj(), naasv1alpha1.ReasonInvalidParameters, "service_name"},
+		{"unknown parameter", testenv.Claim("strict-h", "strict").Tier("dev").Param("colour", "blue").Obj(), naasv1alpha1.ReasonInvalidParameters, "colour"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			createClaim(t, tt.claim)
+			env.Create(t, tt.claim)
 			t.Cleanup(func() { _ = env.Client.Delete(context.Background(), tt.claim) })
-			c := waitCondition(t, tt.claim.Name, naasv1alpha1.ConditionReady, metav1.ConditionFalse, tt.reason)
+			c := env.WaitCondition(t, tt.claim.Name, naasv1alpha1.ConditionReady, metav1.ConditionFalse, tt.reason)
 			ready := c.Status.Conditions
 			msg := ""
 			for _, cond := range ready {
@@ -564,7 +541,7 @@ func TestProvision_BadInputIsReportedAndCreatesNothing(t *testing.T) {
 			if c.Status.Phase != naasv1alpha1.PhaseFailed {
 				t.Errorf("phase = %q, want Failed", c.Status.Phase)
 			}
-			if ok, err := namespaceExists(tt.claim.Name); err != nil || ok {
+			if ok, err := env.NamespaceExists(tt.claim.Name); err != nil || ok {
 				t.Errorf("namespace %s exists for an invalid claim (%v)", tt.claim.Name, err)
 			}
 		})
@@ -572,9 +549,9 @@ func TestProvision_BadInputIsReportedAndCreatesNothing(t *testing.T) {
 }
 
 func TestProvision_MetricsAreExported(t *testing.T) {
-	tenant("metered").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
-	createClaim(t, claim("metered-app", "metered", "standard", "dev"))
-	waitReady(t, "metered-app")
+	testenv.Tenant("metered").Admin("alice").Create(t, env)
+	testenv.Claim("metered-app", "metered").Tier("dev").Create(t, env)
+	env.WaitReady(t, "metered-app")
 	testenv.Eventually(t, 10*time.Second, "metrics", func() error {
 		resp, err := http.Get("http://" + platformAddr + "/metrics")
 		if err != nil {
@@ -612,10 +589,10 @@ func provisionHistogram(t *testing.T) (count uint64, sum float64) {
 }
 
 func TestProvision_DurationIsMeasuredNotRoundedToZero(t *testing.T) {
-	tenant("timed").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	testenv.Tenant("timed").Admin("alice").Create(t, env)
 	beforeCount, beforeSum := provisionHistogram(t)
-	createClaim(t, claim("timed-app", "timed", "standard", "dev"))
-	waitReady(t, "timed-app")
+	testenv.Claim("timed-app", "timed").Tier("dev").Create(t, env)
+	env.WaitReady(t, "timed-app")
 	var count uint64
 	var sum float64
 	testenv.Eventually(t, 10*time.Second, "the provision observed", func() error {
@@ -634,11 +611,9 @@ func TestProvision_DurationIsMeasuredNotRoundedToZero(t *testing.T) {
 
 func TestProvision_TemplateManifestsFollowParameters(t *testing.T) {
 	ctx := context.Background()
-	tenant("params").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
-	c := claim("params-svc", "params", "microservice", "dev")
-	c.Spec.Parameters = map[string]string{"service_name": "checkout"}
-	createClaim(t, c)
-	waitReady(t, "params-svc")
+	testenv.Tenant("params").Admin("alice").Create(t, env)
+	testenv.Claim("params-svc", "params").Template("microservice").Tier("dev").Param("service_name", "checkout").Create(t, env)
+	env.WaitReady(t, "params-svc")
 	sa := &corev1.ServiceAccount{}
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "params-svc", Name: "checkout"}, sa); err != nil {
 		t.Fatalf("the template's ServiceAccount named by the parameter: %v", err)
@@ -650,11 +625,7 @@ func TestProvision_TemplateManifestsFollowParameters(t *testing.T) {
 		t.Errorf("manifest object labels = %v, want naas's labels", sa.Labels)
 	}
 
-	c = getClaim(t, "params-svc")
-	c.Spec.Parameters["replicas"] = "5"
-	if err := env.Client.Update(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	env.UpdateClaim(t, "params-svc", func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Parameters["replicas"] = "5" })
 	testenv.Eventually(t, 10*time.Second, "parameter change applied in place", func() error {
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "params-svc", Name: "checkout"}, sa); err != nil {
 			return err

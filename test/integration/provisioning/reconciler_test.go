@@ -51,15 +51,13 @@ func waitEvent(t *testing.T, claim, prefix string) {
 }
 
 func TestProvision_ClaimEventsTellEachStepsOutcome(t *testing.T) {
-	tenant("told").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin).create(t)
+	testenv.Tenant("told").Admin("alice").Create(t, env)
 
-	createClaim(t, claim("told-app", "told", "standard", "dev"))
-	waitReady(t, "told-app")
+	testenv.Claim("told-app", "told").Tier("dev").Create(t, env)
+	env.WaitReady(t, "told-app")
 	waitEvent(t, "told-app", "Normal Ready: namespace \"told-app\" is ready; done: NamespaceReady")
 
-	bad := claim("told-bad", "told", "mainframe", "dev")
-	createClaim(t, bad)
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), bad) })
+	testenv.Claim("told-bad", "told").Template("mainframe").Tier("dev").Create(t, env)
 	waitEvent(t, "told-bad", "Warning UnknownTemplate: Valid: ")
 
 	foreign := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "told-legacy"}}
@@ -67,9 +65,7 @@ func TestProvision_ClaimEventsTellEachStepsOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), foreign) })
-	squatter := claim("told-legacy", "told", "standard", "dev")
-	createClaim(t, squatter)
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), squatter) })
+	testenv.Claim("told-legacy", "told").Tier("dev").Create(t, env)
 	waitEvent(t, "told-legacy", "Warning NamespaceNotOwned: NamespaceReady: ")
 }
 
@@ -93,12 +89,9 @@ func waitTenantReady(t *testing.T, name string, status metav1.ConditionStatus, r
 
 func TestTenant_ReadySaysWhetherItsNamespacesAndMembersAgree(t *testing.T) {
 	ctx := context.Background()
-	tn := tenant("agree").owner(naasv1alpha1.SubjectUser, "alice", naasv1alpha1.RoleAdmin)
-	tn.t.Spec.Owners = append(tn.t.Spec.Owners, naasv1alpha1.Owner{
-		Kind: naasv1alpha1.SubjectServiceAccount, Namespace: "agree-ci", Name: "deployer", Role: naasv1alpha1.RoleDeveloper})
-	tn.create(t)
-	createClaim(t, claim("agree-app", "agree", "standard", "dev"))
-	waitReady(t, "agree-app")
+	testenv.Tenant("agree").Admin("alice").ServiceAccount("agree-ci", "deployer", naasv1alpha1.RoleDeveloper).Create(t, env)
+	testenv.Claim("agree-app", "agree").Tier("dev").Create(t, env)
+	env.WaitReady(t, "agree-app")
 
 	cond := waitTenantReady(t, "agree", metav1.ConditionFalse, naasv1alpha1.ReasonMembersUnresolvable)
 	if !strings.Contains(cond.Message, "agree-ci") {
