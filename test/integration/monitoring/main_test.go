@@ -21,8 +21,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -154,31 +152,6 @@ var (
 	configMapGVK = schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
 )
 
-type tenantBuilder struct{ t *naasv1alpha1.Tenant }
-
-func tenant(name string) *tenantBuilder {
-	return &tenantBuilder{t: &naasv1alpha1.Tenant{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: naasv1alpha1.TenantSpec{Owners: []naasv1alpha1.Owner{
-			{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin},
-		}},
-	}}
-}
-
-func (b *tenantBuilder) receivers(rs ...naasv1alpha1.AlertReceiver) *tenantBuilder {
-	b.t.Spec.Alerting = &naasv1alpha1.Alerting{Receivers: rs}
-	return b
-}
-
-func (b *tenantBuilder) create(t *testing.T) *naasv1alpha1.Tenant {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), b.t); err != nil {
-		t.Fatalf("create tenant %s: %v", b.t.Name, err)
-	}
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), b.t) })
-	return b.t
-}
-
 func slack(name, secret, key string) naasv1alpha1.AlertReceiver {
 	return naasv1alpha1.AlertReceiver{Name: name, Type: naasv1alpha1.AlertReceiverSlack,
 		SecretRef: &naasv1alpha1.SecretKeyRef{Name: secret, Key: key}}
@@ -193,116 +166,11 @@ func email(name, to string) naasv1alpha1.AlertReceiver {
 	return naasv1alpha1.AlertReceiver{Name: name, Type: naasv1alpha1.AlertReceiverEmail, To: to}
 }
 
-func claim(name, tenantName, template string) *naasv1alpha1.NamespaceClaim {
-	return &naasv1alpha1.NamespaceClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       naasv1alpha1.NamespaceClaimSpec{Tenant: tenantName, Template: template, Tier: "dev"},
-	}
-}
-
-func createClaim(t *testing.T, c *naasv1alpha1.NamespaceClaim) {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), c); err != nil {
-		t.Fatalf("create claim %s: %v", c.Name, err)
-	}
-}
-
-func getClaim(t *testing.T, name string) *naasv1alpha1.NamespaceClaim {
-	t.Helper()
-	c := &naasv1alpha1.NamespaceClaim{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
-		t.Fatalf("get claim %s: %v", name, err)
-	}
-	return c
-}
-
-// updateClaim changes a claim, retrying on conflicts with the controller's writes.
-func updateClaim(t *testing.T, name string, change func(*naasv1alpha1.NamespaceClaim)) {
-	t.Helper()
-	testenv.Eventually(t, 10*time.Second, "update claim "+name, func() error {
-		c := getClaim(t, name)
-		change(c)
-		return env.Client.Update(context.Background(), c)
-	})
-}
-
-// updateTenant changes a tenant, retrying on conflicts with the controller's writes.
-func updateTenant(t *testing.T, name string, change func(*naasv1alpha1.Tenant)) {
-	t.Helper()
-	testenv.Eventually(t, 10*time.Second, "update tenant "+name, func() error {
-		tn := &naasv1alpha1.Tenant{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, tn); err != nil {
-			return err
-		}
-		change(tn)
-		return env.Client.Update(context.Background(), tn)
-	})
-}
-
-// waitCondition waits until the claim's condition has the status and reason.
-func waitCondition(t *testing.T, name, typ string, status metav1.ConditionStatus, reason string) *naasv1alpha1.NamespaceClaim {
-	t.Helper()
-	var c *naasv1alpha1.NamespaceClaim
-	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("claim %s %s=%s (%s)", name, typ, status, reason), func() error {
-		c = &naasv1alpha1.NamespaceClaim{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
-			return err
-		}
-		cond := meta.FindStatusCondition(c.Status.Conditions, typ)
-		if cond == nil {
-			return testenv.Errorf("no %s condition yet; conditions: %v", typ, c.Status.Conditions)
-		}
-		if cond.Status != status || (reason != "" && cond.Reason != reason) {
-			return testenv.Errorf("%s is %s/%s: %s", typ, cond.Status, cond.Reason, cond.Message)
-		}
-		return nil
-	})
-	return c
-}
-
 // waitMonitored waits until the claim is Ready with its monitoring in place.
 func waitMonitored(t *testing.T, name string) *naasv1alpha1.NamespaceClaim {
 	t.Helper()
-	waitCondition(t, name, naasv1alpha1.ConditionMonitoring, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
-	return waitCondition(t, name, naasv1alpha1.ConditionReady, metav1.ConditionTrue, "")
-}
-
-// getObject reads an object of any kind straight from the API server; nil when it does not exist.
-func getObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string) *unstructured.Unstructured {
-	t.Helper()
-	o, err := tryGetObject(gvk, namespace, name)
-	if err != nil {
-		t.Fatalf("get %s %s/%s: %v", gvk.Kind, namespace, name, err)
-	}
-	return o
-}
-
-func tryGetObject(gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
-	o := &unstructured.Unstructured{}
-	o.SetGroupVersionKind(gvk)
-	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o)
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
-}
-
-// waitGone waits until the object does not exist.
-func waitGone(t *testing.T, gvk schema.GroupVersionKind, namespace, name string) {
-	t.Helper()
-	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%s %s/%s removed", gvk.Kind, namespace, name), func() error {
-		o, err := tryGetObject(gvk, namespace, name)
-		if err != nil {
-			return err
-		}
-		if o != nil {
-			return testenv.Errorf("still exists")
-		}
-		return nil
-	})
+	env.WaitCondition(t, name, naasv1alpha1.ConditionMonitoring, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	return env.WaitReady(t, name)
 }
 
 // routingReceivers are the names of the AlertmanagerConfig's receivers and what each sends with, as

@@ -49,9 +49,9 @@ func TestMonitoring_NotApplicableUntilTheCRDsAppear(t *testing.T) {
 		t.Fatalf("this test needs a cluster without the prometheus-operator CRDs, and must run first (no -shuffle): %v", err)
 	}
 
-	tenant("early").receivers(slack("team-chat", "alerting", "slack-url")).create(t)
-	createClaim(t, claim("early-data", "early", "data"))
-	c := waitCondition(t, "early-data", naasv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	testenv.Tenant("early").Admin("alice").Receivers(slack("team-chat", "alerting", "slack-url")).Create(t, env)
+	testenv.Claim("early-data", "early").Template("data").Tier("dev").Create(t, env)
+	c := env.WaitCondition(t, "early-data", naasv1alpha1.ConditionReady, metav1.ConditionTrue, "")
 
 	// Provisioning does not fail, and the claim says why there is no monitoring and what to do.
 	mon := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionMonitoring)
@@ -71,7 +71,7 @@ func TestMonitoring_NotApplicableUntilTheCRDsAppear(t *testing.T) {
 	if c.Status.Phase != naasv1alpha1.PhaseReady || c.Status.DashboardURL != "" {
 		t.Errorf("phase %q, dashboardURL %q; want Ready and no dashboard link while there is no dashboard", c.Status.Phase, c.Status.DashboardURL)
 	}
-	if cm := getObject(t, configMapGVK, "early-data", monitoring.DashboardConfigMapName); cm != nil {
+	if cm := env.GetObject(t, configMapGVK, "early-data", monitoring.DashboardConfigMapName); cm != nil {
 		t.Errorf("the dashboard ConfigMap was created although the step is not applicable")
 	}
 	createSlackSecret(t, "early-data")
@@ -107,7 +107,7 @@ func checkMonitoringObjects(t *testing.T, namespace, tenantName, template string
 		}
 	}
 
-	rule := getObject(t, ruleGVK, namespace, monitoring.PrometheusRuleName)
+	rule := env.GetObject(t, ruleGVK, namespace, monitoring.PrometheusRuleName)
 	if rule == nil {
 		t.Fatalf("no PrometheusRule in %s", namespace)
 	}
@@ -140,7 +140,7 @@ func checkMonitoringObjects(t *testing.T, namespace, tenantName, template string
 		t.Errorf("alerts of %s (-want +got):\n%s", namespace, diff)
 	}
 
-	cm := getObject(t, configMapGVK, namespace, monitoring.DashboardConfigMapName)
+	cm := env.GetObject(t, configMapGVK, namespace, monitoring.DashboardConfigMapName)
 	if cm == nil {
 		t.Fatalf("no dashboard ConfigMap in %s", namespace)
 	}
@@ -169,7 +169,7 @@ func checkMonitoringObjects(t *testing.T, namespace, tenantName, template string
 		}
 	}
 
-	routing := getObject(t, routingGVK, namespace, monitoring.AlertmanagerConfigName)
+	routing := env.GetObject(t, routingGVK, namespace, monitoring.AlertmanagerConfigName)
 	if len(wantReceivers) == 0 {
 		if routing != nil {
 			t.Errorf("%s has an AlertmanagerConfig though it has no receivers: %v", namespace, routingReceivers(routing))
@@ -192,12 +192,12 @@ func checkMonitoringObjects(t *testing.T, namespace, tenantName, template string
 
 func TestMonitoring_ObjectsAreAcceptedByTheSchemaAndCorrectPerNamespace(t *testing.T) {
 	installCRDs(t)
-	tenant("north").receivers(slack("chat", "alerting", "slack-url"), email("oncall", "oncall@north.example")).create(t)
-	tenant("south").create(t)
-	createClaim(t, claim("north-data", "north", "data"))
-	createClaim(t, claim("north-ml", "north", "ml"))
-	createClaim(t, claim("south-data", "south", "data"))
-	createClaim(t, claim("south-plain", "south", "standard"))
+	testenv.Tenant("north").Admin("alice").Receivers(slack("chat", "alerting", "slack-url"), email("oncall", "oncall@north.example")).Create(t, env)
+	testenv.Tenant("south").Admin("alice").Create(t, env)
+	testenv.Claim("north-data", "north").Template("data").Tier("dev").Create(t, env)
+	testenv.Claim("north-ml", "north").Template("ml").Tier("dev").Create(t, env)
+	testenv.Claim("south-data", "south").Template("data").Tier("dev").Create(t, env)
+	testenv.Claim("south-plain", "south").Tier("dev").Create(t, env)
 	for _, name := range []string{"north-data", "north-ml", "south-data"} {
 		waitMonitored(t, name)
 	}
@@ -207,15 +207,15 @@ func TestMonitoring_ObjectsAreAcceptedByTheSchemaAndCorrectPerNamespace(t *testi
 	checkMonitoringObjects(t, "south-data", "south", "data", nil)
 
 	// A template without monitoring gets none of it, and no condition about it.
-	c := waitCondition(t, "south-plain", naasv1alpha1.ConditionReady, metav1.ConditionTrue, "")
+	c := env.WaitCondition(t, "south-plain", naasv1alpha1.ConditionReady, metav1.ConditionTrue, "")
 	if cond := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionMonitoring); cond != nil {
 		t.Errorf("claim of template standard has %s: %+v", naasv1alpha1.ConditionMonitoring, cond)
 	}
 	if c.Status.DashboardURL != "" {
 		t.Errorf("claim of template standard links a dashboard: %q", c.Status.DashboardURL)
 	}
-	if getObject(t, ruleGVK, "south-plain", monitoring.PrometheusRuleName) != nil ||
-		getObject(t, configMapGVK, "south-plain", monitoring.DashboardConfigMapName) != nil {
+	if env.GetObject(t, ruleGVK, "south-plain", monitoring.PrometheusRuleName) != nil ||
+		env.GetObject(t, configMapGVK, "south-plain", monitoring.DashboardConfigMapName) != nil {
 		t.Errorf("namespace of template standard has monitoring objects")
 	}
 
@@ -233,14 +233,14 @@ func TestMonitoring_ObjectsAreAcceptedByTheSchemaAndCorrectPerNamespace(t *testi
 func TestMonitoring_ReceiverChangesPropagate(t *testing.T) {
 	installCRDs(t)
 	const ns = "relay-app"
-	tenant("relay").receivers(slack("chat", "alerting", "slack-url")).create(t)
-	createClaim(t, claim(ns, "relay", "data"))
+	testenv.Tenant("relay").Admin("alice").Receivers(slack("chat", "alerting", "slack-url")).Create(t, env)
+	testenv.Claim(ns, "relay").Template("data").Tier("dev").Create(t, env)
 	waitMonitored(t, ns)
 
 	routingIs := func(what string, want ...string) {
 		t.Helper()
 		testenv.Eventually(t, 30*time.Second, what, func() error {
-			o, err := tryGetObject(routingGVK, ns, monitoring.AlertmanagerConfigName)
+			o, err := env.TryGetObject(routingGVK, ns, monitoring.AlertmanagerConfigName)
 			if err != nil {
 				return err
 			}
@@ -262,25 +262,25 @@ func TestMonitoring_ReceiverChangesPropagate(t *testing.T) {
 	}
 	routingIs("the tenant's receiver", "chat:slack(alerting/slack-url)")
 
-	updateTenant(t, "relay", func(tn *naasv1alpha1.Tenant) {
+	env.UpdateTenant(t, "relay", func(tn *naasv1alpha1.Tenant) {
 		tn.Spec.Alerting.Receivers = append(tn.Spec.Alerting.Receivers, email("mail", "ops@relay.example"))
 	})
 	routingIs("a receiver added to the tenant", "chat:slack(alerting/slack-url)", "mail:email(ops@relay.example)")
 
-	updateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) {
+	env.UpdateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) {
 		c.Spec.Alerting = &naasv1alpha1.Alerting{Receivers: []naasv1alpha1.AlertReceiver{pagerduty("pager", "pd", "routing-key")}}
 	})
 	routingIs("the claim's receivers replacing the tenant's", "pager:pagerduty(pd/routing-key)")
 
-	updateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Alerting = &naasv1alpha1.Alerting{} })
+	env.UpdateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Alerting = &naasv1alpha1.Alerting{} })
 	routingIs("the claim opting out of every receiver")
 
-	updateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Alerting = nil })
+	env.UpdateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Alerting = nil })
 	routingIs("the tenant's receivers again", "chat:slack(alerting/slack-url)", "mail:email(ops@relay.example)")
 
-	updateTenant(t, "relay", func(tn *naasv1alpha1.Tenant) { tn.Spec.Alerting = nil })
+	env.UpdateTenant(t, "relay", func(tn *naasv1alpha1.Tenant) { tn.Spec.Alerting = nil })
 	routingIs("the tenant's receivers removed")
-	if getObject(t, ruleGVK, ns, monitoring.PrometheusRuleName) == nil {
+	if env.GetObject(t, ruleGVK, ns, monitoring.PrometheusRuleName) == nil {
 		t.Errorf("the PrometheusRule went with the receivers; only the routing should")
 	}
 }
@@ -310,7 +310,7 @@ func TestMonitoring_ReceiversAreValidatedByTheAPIServer(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := claim(fmt.Sprintf("receivers-%d", i), "nobody", "data")
+			c := testenv.Claim(fmt.Sprintf("receivers-%d", i), "nobody").Template("data").Tier("dev").Obj()
 			c.Spec.Alerting = &naasv1alpha1.Alerting{Receivers: tt.receivers}
 			err := env.Client.Create(ctx, c, client.DryRunAll)
 			switch {
@@ -319,7 +319,7 @@ func TestMonitoring_ReceiversAreValidatedByTheAPIServer(t *testing.T) {
 			case tt.wantErr != "" && (!apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("want Invalid mentioning %q, got %v", tt.wantErr, err)
 			}
-			tn := tenant(fmt.Sprintf("receivers-%d", i)).receivers(tt.receivers...).t
+			tn := testenv.Tenant(fmt.Sprintf("receivers-%d", i)).Admin("alice").Receivers(tt.receivers...).Obj()
 			if err2 := env.Client.Create(ctx, tn, client.DryRunAll); (err2 == nil) != (err == nil) {
 				t.Errorf("tenant and claim disagree: claim %v, tenant %v", err, err2)
 			}
@@ -331,13 +331,13 @@ func TestMonitoring_SecretsNeverLeak(t *testing.T) {
 	ctx := context.Background()
 	installCRDs(t)
 	const ns = "vault-app"
-	tenant("vault").receivers(slack("chat", "alerting", "slack-url"), pagerduty("pager", "alerting", "slack-url")).create(t)
-	createClaim(t, claim(ns, "vault", "data"))
-	waitCondition(t, ns, naasv1alpha1.ConditionNamespace, metav1.ConditionTrue, "")
+	testenv.Tenant("vault").Admin("alice").Receivers(slack("chat", "alerting", "slack-url"), pagerduty("pager", "alerting", "slack-url")).Create(t, env)
+	testenv.Claim(ns, "vault").Template("data").Tier("dev").Create(t, env)
+	env.WaitCondition(t, ns, naasv1alpha1.ConditionNamespace, metav1.ConditionTrue, "")
 	createSlackSecret(t, ns)
 	waitMonitored(t, ns)
 	// Make naas go round again with the secret in place.
-	updateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Annotations = map[string]string{"test/poke": "1"} })
+	env.UpdateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Annotations = map[string]string{"test/poke": "1"} })
 	waitMonitored(t, ns)
 
 	leaks := func(what string, v any) {
@@ -350,14 +350,14 @@ func TestMonitoring_SecretsNeverLeak(t *testing.T) {
 			t.Errorf("the secret's value appears in %s", what)
 		}
 	}
-	leaks("the claim", getClaim(t, ns))
+	leaks("the claim", env.GetClaim(t, ns))
 	for _, o := range []struct {
 		gvkName string
 		obj     *unstructured.Unstructured
 	}{
-		{"PrometheusRule", getObject(t, ruleGVK, ns, monitoring.PrometheusRuleName)},
-		{"AlertmanagerConfig", getObject(t, routingGVK, ns, monitoring.AlertmanagerConfigName)},
-		{"dashboard ConfigMap", getObject(t, configMapGVK, ns, monitoring.DashboardConfigMapName)},
+		{"PrometheusRule", env.GetObject(t, ruleGVK, ns, monitoring.PrometheusRuleName)},
+		{"AlertmanagerConfig", env.GetObject(t, routingGVK, ns, monitoring.AlertmanagerConfigName)},
+		{"dashboard ConfigMap", env.GetObject(t, configMapGVK, ns, monitoring.DashboardConfigMapName)},
 	} {
 		if o.obj == nil {
 			t.Fatalf("no %s", o.gvkName)
@@ -377,7 +377,7 @@ func TestMonitoring_SecretsNeverLeak(t *testing.T) {
 	}
 
 	// The routing references the Secret; the prometheus-operator resolves it.
-	routing := getObject(t, routingGVK, ns, monitoring.AlertmanagerConfigName)
+	routing := env.GetObject(t, routingGVK, ns, monitoring.AlertmanagerConfigName)
 	if diff := cmp.Diff([]string{"chat:slack(alerting/slack-url)", "pager:pagerduty(alerting/slack-url)"}, routingReceivers(routing)); diff != "" {
 		t.Errorf("receivers (-want +got):\n%s", diff)
 	}
@@ -387,8 +387,8 @@ func TestMonitoring_IdleResyncWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	installCRDs(t)
 	const ns = "still-app"
-	tenant("still").receivers(email("mail", "ops@still.example")).create(t)
-	createClaim(t, claim(ns, "still", "data"))
+	testenv.Tenant("still").Admin("alice").Receivers(email("mail", "ops@still.example")).Create(t, env)
+	testenv.Claim(ns, "still").Template("data").Tier("dev").Create(t, env)
 	waitMonitored(t, ns)
 
 	versions := func() map[string]string {
@@ -398,7 +398,7 @@ func TestMonitoring_IdleResyncWritesNothing(t *testing.T) {
 			name string
 		}{{ruleGVK, monitoring.PrometheusRuleName}, {routingGVK, monitoring.AlertmanagerConfigName},
 			{configMapGVK, monitoring.DashboardConfigMapName}} {
-			obj := getObject(t, o.gvk, ns, o.name)
+			obj := env.GetObject(t, o.gvk, ns, o.name)
 			if obj == nil {
 				out[o.gvk.Kind] = "missing"
 				continue
@@ -410,8 +410,8 @@ func TestMonitoring_IdleResyncWritesNothing(t *testing.T) {
 	before := versions()
 
 	// Each of these makes naas reconcile the claim again.
-	updateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Annotations = map[string]string{"test/poke": "1"} })
-	claimRV := getClaim(t, ns).ResourceVersion
+	env.UpdateClaim(t, ns, func(c *naasv1alpha1.NamespaceClaim) { c.Annotations = map[string]string{"test/poke": "1"} })
+	claimRV := env.GetClaim(t, ns).ResourceVersion
 	nsObj := &corev1.Namespace{}
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: ns}, nsObj); err != nil {
 		t.Fatal(err)
@@ -425,7 +425,7 @@ func TestMonitoring_IdleResyncWritesNothing(t *testing.T) {
 		if diff := cmp.Diff(before, versions()); diff != "" {
 			return testenv.Errorf("monitoring objects were written (-before +after):\n%s", diff)
 		}
-		if got := getClaim(t, ns).ResourceVersion; got != claimRV {
+		if got := env.GetClaim(t, ns).ResourceVersion; got != claimRV {
 			return testenv.Errorf("claim status was written on an idle resync: resourceVersion %s -> %s", claimRV, got)
 		}
 		return nil
@@ -447,8 +447,8 @@ func TestMonitoring_TurningMonitoringOffRemovesTheObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), tpl) })
-	tenant("switch").receivers(email("mail", "ops@switch.example")).create(t)
-	createClaim(t, claim(ns, "switch", "switchable"))
+	testenv.Tenant("switch").Admin("alice").Receivers(email("mail", "ops@switch.example")).Create(t, env)
+	testenv.Claim(ns, "switch").Template("switchable").Tier("dev").Create(t, env)
 	waitMonitored(t, ns)
 	checkMonitoringObjects(t, ns, "switch", "switchable", []string{"mail:email(ops@switch.example)"})
 
@@ -463,11 +463,11 @@ func TestMonitoring_TurningMonitoringOffRemovesTheObjects(t *testing.T) {
 		})
 	}
 	setMonitoring(false)
-	waitGone(t, ruleGVK, ns, monitoring.PrometheusRuleName)
-	waitGone(t, routingGVK, ns, monitoring.AlertmanagerConfigName)
-	waitGone(t, configMapGVK, ns, monitoring.DashboardConfigMapName)
+	env.WaitGone(t, ruleGVK, ns, monitoring.PrometheusRuleName)
+	env.WaitGone(t, routingGVK, ns, monitoring.AlertmanagerConfigName)
+	env.WaitGone(t, configMapGVK, ns, monitoring.DashboardConfigMapName)
 	testenv.Eventually(t, 30*time.Second, "claim without monitoring", func() error {
-		c := getClaim(t, ns)
+		c := env.GetClaim(t, ns)
 		if cond := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionMonitoring); cond != nil {
 			return testenv.Errorf("still has %s: %+v", naasv1alpha1.ConditionMonitoring, cond)
 		}
