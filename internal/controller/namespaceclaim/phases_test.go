@@ -19,6 +19,7 @@ import (
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/cluster"
 )
 
@@ -37,31 +38,22 @@ func testScheme(t *testing.T) *runtime.Scheme {
 	return s
 }
 
-// catalog is a fake client holding objs, with the claim indexes.
+// catalog is a fake client holding objs, with the cache's field indexes.
 func catalog(t *testing.T, objs ...client.Object) client.Client {
 	t.Helper()
 	b := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(objs...)
-	for name, f := range map[string]func(*naasv1alpha1.NamespaceClaim) []string{
-		IndexTenant: func(c *naasv1alpha1.NamespaceClaim) []string { return []string{c.Spec.Tenant} },
-		IndexNotApplicable: func(c *naasv1alpha1.NamespaceClaim) []string {
-			for _, cond := range c.Status.Conditions {
-				if cond.Reason == naasv1alpha1.ReasonNotApplicable {
-					return []string{"true"}
-				}
-			}
-			return nil
-		},
-		IndexCollaborator: func(c *naasv1alpha1.NamespaceClaim) []string {
-			var out []string
-			for _, col := range c.Spec.Collaborators {
-				out = append(out, col.Tenant)
-			}
-			return out
-		},
-	} {
-		b = b.WithIndex(&naasv1alpha1.NamespaceClaim{}, name, func(o client.Object) []string { return f(o.(*naasv1alpha1.NamespaceClaim)) })
+	if err := cacheindex.SetupClaimIndexes(context.Background(), builderIndexer{b}); err != nil {
+		t.Fatal(err)
 	}
 	return b.Build()
+}
+
+// builderIndexer registers the indexes with a fake client builder.
+type builderIndexer struct{ b *fake.ClientBuilder }
+
+func (i builderIndexer) IndexField(_ context.Context, obj client.Object, field string, extract client.IndexerFunc) error {
+	i.b.WithIndex(obj, field, extract)
+	return nil
 }
 
 func tenantObj(name string, owners ...naasv1alpha1.Owner) *naasv1alpha1.Tenant {
