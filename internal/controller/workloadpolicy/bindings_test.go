@@ -36,7 +36,7 @@ func newClient(t *testing.T, w *writes, objs ...client.Object) client.Client {
 		t.Fatal(err)
 	}
 	count := func() { w.n++ }
-	return fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{
+	return fake.NewClientBuilder().WithScheme(s).WithObjects(objs...).WithStatusSubresource(&naasv1alpha1.Tenant{}).WithInterceptorFuncs(interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.CreateOption) error {
 			count()
 			return c.Create(ctx, o, opts...)
@@ -56,6 +56,10 @@ func newClient(t *testing.T, w *writes, objs ...client.Object) client.Client {
 		Delete: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.DeleteOption) error {
 			count()
 			return c.Delete(ctx, o, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, o client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
+			count()
+			return c.SubResource(sub).Patch(ctx, o, p, opts...)
 		},
 	}).Build()
 }
