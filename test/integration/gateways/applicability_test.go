@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // TestSteps_NotApplicableUntilTheirCRDsAppear runs first, on a cluster without the Gateway API, cert-manager and
@@ -15,10 +16,10 @@ import (
 // itself once its CRDs are installed.
 func TestSteps_NotApplicableUntilTheirCRDsAppear(t *testing.T) {
 	templates(t)
-	tenant("early").owner("alice", naasv1alpha1.RoleAdmin).domains("early.example.com").create(t)
-	createClaim(t, "alice", claim("early-web", "early", tplMesh, "www.early.example.com"))
+	testenv.Tenant("early").Admin("alice").Domains("early.example.com").Create(t, env)
+	env.CreateAs(t, "alice", claim("early-web", "early", tplMesh, "www.early.example.com"))
 
-	c := waitReady(t, "early-web")
+	c := env.WaitReady(t, "early-web")
 	for step, want := range map[string][]string{
 		naasv1alpha1.ConditionGateway: {"Gateway (gateway.networking.k8s.io/v1)", "the Gateway API"},
 		naasv1alpha1.ConditionTLS:     {"Certificate (cert-manager.io/v1)", "cert-manager"},
@@ -45,22 +46,22 @@ func TestSteps_NotApplicableUntilTheirCRDsAppear(t *testing.T) {
 
 	// The Gateway API, as naas up installs it: the gateway step completes; TLS still waits for cert-manager.
 	installGatewayAPICRDs(t)
-	waitCondition(t, "early-web", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
-	waitObject(t, gatewayGVK, "early-web", "naas", nil)
-	c = waitCondition(t, "early-web", naasv1alpha1.ConditionTLS, metav1.ConditionFalse, naasv1alpha1.ReasonNotApplicable)
+	env.WaitCondition(t, "early-web", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	env.WaitObject(t, gatewayGVK, "early-web", "naas", nil)
+	c = env.WaitCondition(t, "early-web", naasv1alpha1.ConditionTLS, metav1.ConditionFalse, naasv1alpha1.ReasonNotApplicable)
 	if msg := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionTLS).Message; strings.Contains(msg, "Gateway (") {
 		t.Errorf("TLS message %q still names the Gateway kind, which is served now", msg)
 	}
 
 	installFixtureCRDs(t, &installCertManager, "cert-manager")
-	waitCondition(t, "early-web", naasv1alpha1.ConditionTLS, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	env.WaitCondition(t, "early-web", naasv1alpha1.ConditionTLS, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
 
 	installFixtureCRDs(t, &installIstio, "istio")
-	waitCondition(t, "early-web", naasv1alpha1.ConditionMesh, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
-	waitObject(t, peerAuthGVK, "early-web", "naas-mtls", nil)
-	waitObject(t, authzGVK, "early-web", "naas-allow-tenant", nil)
+	env.WaitCondition(t, "early-web", naasv1alpha1.ConditionMesh, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	env.WaitObject(t, peerAuthGVK, "early-web", "naas-mtls", nil)
+	env.WaitObject(t, authzGVK, "early-web", "naas-allow-tenant", nil)
 
-	c = waitReady(t, "early-web")
+	c = env.WaitReady(t, "early-web")
 	if msg := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionReady).Message; strings.Contains(msg, "not applicable") {
 		t.Errorf("Ready message %q still reports skipped steps", msg)
 	}

@@ -123,14 +123,14 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 	ctx := context.Background()
 	templates(t)
 	template(t, tplRestricted, naasv1alpha1.Features{NetworkProfile: naasv1alpha1.NetworkRestricted})
-	tenant("acmecorp").owner("alice", naasv1alpha1.RoleAdmin).owner("bob", naasv1alpha1.RoleDeveloper).domains("acmecorp.example.com").create(t)
-	tenant("globex").owner("carol", naasv1alpha1.RoleAdmin).domains("globex.example.com").create(t)
-	createClaim(t, "alice", claim("acmecorp-app", "acmecorp", tplPlain))
-	createClaim(t, "alice", claim("acmecorp-web", "acmecorp", tplPlain))
-	createClaim(t, "alice", claim("acmecorp-data", "acmecorp", tplRestricted))
-	createClaim(t, "carol", claim("globex-api", "globex", tplPlain))
+	testenv.Tenant("acmecorp").Admin("alice").Developer("bob").Domains("acmecorp.example.com").Create(t, env)
+	testenv.Tenant("globex").Admin("carol").Domains("globex.example.com").Create(t, env)
+	env.CreateAs(t, "alice", claim("acmecorp-app", "acmecorp", tplPlain))
+	env.CreateAs(t, "alice", claim("acmecorp-web", "acmecorp", tplPlain))
+	env.CreateAs(t, "alice", claim("acmecorp-data", "acmecorp", tplRestricted))
+	env.CreateAs(t, "carol", claim("globex-api", "globex", tplPlain))
 	for _, n := range []string{"acmecorp-app", "acmecorp-web", "acmecorp-data", "globex-api"} {
-		waitReady(t, n)
+		env.WaitReady(t, n)
 	}
 
 	// globex lets acmecorp in: its side is open, acmecorp's egress stays closed.
@@ -149,7 +149,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 		return env.Client.Get(ctx, client.ObjectKey{Namespace: "globex-api", Name: "naas-allow-from-tenant-acmecorp"}, &networkingv1.NetworkPolicy{})
 	})
 	for _, n := range []string{"acmecorp-app", "acmecorp-web", "acmecorp-data"} {
-		waitReady(t, n)
+		env.WaitReady(t, n)
 		if ok, err := canSend(n, "globex-api"); err != nil || ok {
 			t.Errorf("after globex's grant alone, %s may send to globex-api: %v (%v), want not until acmecorp accepts", n, ok, err)
 		}
@@ -175,7 +175,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 		if r := call(t, tc.user, http.MethodPut, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.status != tc.want {
 			t.Errorf("%s accepts for tenant acmecorp: %s, want %d", tc.user, r, tc.want)
 		}
-		if err := updateClaim(t, tc.user, "acmecorp-app", func(c *naasv1alpha1.NamespaceClaim) {
+		if err := env.UpdateClaimAs(t, tc.user, "acmecorp-app", func(c *naasv1alpha1.NamespaceClaim) {
 			c.Spec.AcceptedCollaborations = []string{"globex"}
 		}); !apierrors.IsForbidden(err) {
 			t.Errorf("%s sets acmecorp-app's spec.acceptedCollaborations: %v, want Forbidden", tc.user, err)
@@ -194,7 +194,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "restricted network profile") {
 		t.Errorf("acmecorp's admin accepts for the restricted acmecorp-data: %s, want 422 saying why", r)
 	}
-	if err := updateClaim(t, "alice", "acmecorp-data", func(c *naasv1alpha1.NamespaceClaim) {
+	if err := env.UpdateClaimAs(t, "alice", "acmecorp-data", func(c *naasv1alpha1.NamespaceClaim) {
 		c.Spec.AcceptedCollaborations = []string{"globex"}
 	}); !apierrors.IsInvalid(err) {
 		t.Errorf("acmecorp's admin sets the restricted acmecorp-data's spec.acceptedCollaborations: %v, want Invalid", err)
@@ -210,7 +210,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 		t.Fatalf("acmecorp's admin accepts for acmecorp-app: %s, want 201", r)
 	}
 	waitSend(t, "acmecorp-app", "globex-api", true)
-	waitReady(t, "acmecorp-web")
+	env.WaitReady(t, "acmecorp-web")
 	for _, n := range []string{"acmecorp-web", "acmecorp-data"} {
 		if ok, err := canSend(n, "globex-api"); err != nil || ok {
 			t.Errorf("accepted for acmecorp-app only, %s may send to globex-api: %v (%v)", n, ok, err)
@@ -233,7 +233,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 		t.Errorf("acmecorp-web accepts %+v (%v), want globex effective (tenant-wide)", a, err)
 	}
 	waitSend(t, "acmecorp-web", "globex-api", true)
-	waitReady(t, "acmecorp-data")
+	env.WaitReady(t, "acmecorp-data")
 	if ok, err := canSend("acmecorp-data", "globex-api"); err != nil || ok {
 		t.Errorf("accepted tenant-wide, the restricted acmecorp-data may send to globex-api: %v (%v)", ok, err)
 	}

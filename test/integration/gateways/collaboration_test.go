@@ -76,12 +76,12 @@ func audited(t *testing.T, namespace string) []string {
 // users may do each time, the network policy letting them in, and the audit log.
 func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testing.T) {
 	templates(t)
-	tenant("host").owner("alice", naasv1alpha1.RoleAdmin).owner("bob", naasv1alpha1.RoleDeveloper).domains("host.example.com").create(t)
-	tenant("guest").owner("carol", naasv1alpha1.RoleAdmin).owner("dave", naasv1alpha1.RoleViewer).domains("guest.example.com").create(t)
-	createClaim(t, "alice", claim("host-app", "host", tplPlain))
-	createClaim(t, "carol", claim("guest-app", "guest", tplPlain))
-	waitReady(t, "host-app")
-	waitReady(t, "guest-app")
+	testenv.Tenant("host").Admin("alice").Developer("bob").Domains("host.example.com").Create(t, env)
+	testenv.Tenant("guest").Admin("carol").Viewer("dave").Domains("guest.example.com").Create(t, env)
+	env.CreateAs(t, "alice", claim("host-app", "host", tplPlain))
+	env.CreateAs(t, "carol", claim("guest-app", "guest", tplPlain))
+	env.WaitReady(t, "host-app")
+	env.WaitReady(t, "guest-app")
 
 	if err := canListPods("carol", "host-app"); !apierrors.IsForbidden(err) {
 		t.Fatalf("before any grant, carol lists host-app's pods: %v, want Forbidden", err)
@@ -95,7 +95,7 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 	if r := call(t, "carol", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.status != http.StatusNotFound {
 		t.Errorf("the other tenant's admin grants itself access: %s, want 404 (it may not even see the namespace)", r)
 	}
-	if err := updateClaim(t, "bob", "host-app", func(c *naasv1alpha1.NamespaceClaim) {
+	if err := env.UpdateClaimAs(t, "bob", "host-app", func(c *naasv1alpha1.NamespaceClaim) {
 		c.Spec.Collaborators = []naasv1alpha1.Collaborator{{Tenant: "guest", Access: naasv1alpha1.CollaboratorDeveloper}}
 	}); !apierrors.IsForbidden(err) {
 		t.Errorf("a developer edits the claim's collaborators directly: %v, want Forbidden", err)
@@ -105,7 +105,7 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 	if r.status != http.StatusCreated {
 		t.Fatalf("the tenant admin grants viewer access: %s, want 201", r)
 	}
-	if got := getClaim(t, "host-app").Spec.Collaborators; len(got) != 1 || got[0].Tenant != "guest" || !got[0].AllowIngress {
+	if got := env.GetClaim(t, "host-app").Spec.Collaborators; len(got) != 1 || got[0].Tenant != "guest" || !got[0].AllowIngress {
 		t.Errorf("claim collaborators = %+v", got)
 	}
 	waitAllowed(t, "carol (guest admin) reads host-app", func() error { return canListPods("carol", "host-app") })

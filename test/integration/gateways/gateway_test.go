@@ -68,13 +68,13 @@ func httpsListener(host string) listener {
 func TestGateway_ListensOnTheNamespacesHostnamesOverHTTPAndHTTPSWithCertManager(t *testing.T) {
 	installCRDs(t)
 	templates(t)
-	tenant("acme").owner("alice", naasv1alpha1.RoleAdmin).owner("bob", naasv1alpha1.RoleDeveloper).domains("acme.example.com").create(t)
-	createClaim(t, "bob", claim("acme-web", "acme", tplGateway, "www.acme.example.com", "*.apps.acme.example.com"))
-	c := waitCondition(t, "acme-web", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
-	waitReady(t, "acme-web")
+	testenv.Tenant("acme").Admin("alice").Developer("bob").Domains("acme.example.com").Create(t, env)
+	env.CreateAs(t, "bob", claim("acme-web", "acme", tplGateway, "www.acme.example.com", "*.apps.acme.example.com"))
+	c := env.WaitCondition(t, "acme-web", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	env.WaitReady(t, "acme-web")
 
 	// The real Gateway API CRD accepted it, as the API server stores it.
-	gw := getObject(t, gatewayGVK, "acme-web", "naas")
+	gw := env.GetObject(t, gatewayGVK, "acme-web", "naas")
 	if gw == nil {
 		t.Fatal("Gateway acme-web/naas not found")
 	}
@@ -106,7 +106,7 @@ func TestGateway_ListensOnTheNamespacesHostnamesOverHTTPAndHTTPSWithCertManager(
 	}
 
 	// A new hostname gets its listeners in place; one dropped loses them.
-	if err := updateClaim(t, "bob", "acme-web", func(c *naasv1alpha1.NamespaceClaim) {
+	if err := env.UpdateClaimAs(t, "bob", "acme-web", func(c *naasv1alpha1.NamespaceClaim) {
 		c.Spec.Hostnames = []string{"api.acme.example.com", "www.acme.example.com"}
 	}); err != nil {
 		t.Fatalf("developer changes the hostnames: %v", err)
@@ -115,7 +115,7 @@ func TestGateway_ListensOnTheNamespacesHostnamesOverHTTPAndHTTPSWithCertManager(
 		httpListener("api.acme.example.com"), httpsListener("api.acme.example.com"),
 		httpListener("www.acme.example.com"), httpsListener("www.acme.example.com"),
 	}
-	waitObject(t, gatewayGVK, "acme-web", "naas", func(gw *unstructured.Unstructured) error {
+	env.WaitObject(t, gatewayGVK, "acme-web", "naas", func(gw *unstructured.Unstructured) error {
 		if diff := cmp.Diff(want, listenersOf(t, gw)); diff != "" {
 			return testenv.Errorf("listeners (-want +got):\n%s", diff)
 		}
@@ -124,7 +124,7 @@ func TestGateway_ListensOnTheNamespacesHostnamesOverHTTPAndHTTPSWithCertManager(
 
 	// The tenant's developer may not change naas's Gateway.
 	bob := env.UserClient("bob")
-	gw = getObject(t, gatewayGVK, "acme-web", "naas")
+	gw = env.GetObject(t, gatewayGVK, "acme-web", "naas")
 	gw.SetAnnotations(map[string]string{"cert-manager.io/cluster-issuer": "someone-elses"})
 	if err := bob.Update(context.Background(), gw); err == nil {
 		t.Error("a developer changed naas's Gateway")
@@ -137,19 +137,19 @@ func TestGateway_ListensOnTheNamespacesHostnamesOverHTTPAndHTTPSWithCertManager(
 func TestGateway_DefaultHostnameUnderThePlatformBaseDomain(t *testing.T) {
 	installCRDs(t)
 	templates(t)
-	tenant("zeta").owner("carol", naasv1alpha1.RoleAdmin).create(t)
-	createClaim(t, "carol", claim("zeta-api", "zeta", tplGateway))
+	testenv.Tenant("zeta").Admin("carol").Create(t, env)
+	env.CreateAs(t, "carol", claim("zeta-api", "zeta", tplGateway))
 
 	// Admission wrote the default into the claim, so it is explicit and reserved.
 	const want = "zeta-api.zeta." + baseDomain
-	if got := getClaim(t, "zeta-api").Spec.Hostnames; len(got) != 1 || got[0] != want {
+	if got := env.GetClaim(t, "zeta-api").Spec.Hostnames; len(got) != 1 || got[0] != want {
 		t.Fatalf("spec.hostnames = %v, want [%s]", got, want)
 	}
-	c := waitCondition(t, "zeta-api", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	c := env.WaitCondition(t, "zeta-api", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
 	if len(c.Status.Hostnames) != 1 || c.Status.Hostnames[0] != want {
 		t.Errorf("status.hostnames = %v, want [%s]", c.Status.Hostnames, want)
 	}
-	gw := getObject(t, gatewayGVK, "zeta-api", "naas")
+	gw := env.GetObject(t, gatewayGVK, "zeta-api", "naas")
 	if diff := cmp.Diff([]listener{httpListener(want), httpsListener(want)}, listenersOf(t, gw)); diff != "" {
 		t.Errorf("listeners (-want +got):\n%s", diff)
 	}
@@ -159,9 +159,9 @@ func TestGateway_TurnedOffInTheTemplateIsRemoved(t *testing.T) {
 	installCRDs(t)
 	templates(t)
 	template(t, "gw-switch", naasv1alpha1.Features{Gateway: true})
-	tenant("switch").owner("dave", naasv1alpha1.RoleAdmin).domains("switch.example.com").create(t)
-	createClaim(t, "dave", claim("switch-app", "switch", "gw-switch"))
-	waitCondition(t, "switch-app", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	testenv.Tenant("switch").Admin("dave").Domains("switch.example.com").Create(t, env)
+	env.CreateAs(t, "dave", claim("switch-app", "switch", "gw-switch"))
+	env.WaitCondition(t, "switch-app", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
 
 	tpl := &naasv1alpha1.NamespaceTemplate{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "gw-switch"}, tpl); err != nil {
@@ -172,10 +172,10 @@ func TestGateway_TurnedOffInTheTemplateIsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 30*time.Second, "the Gateway removed and its conditions gone", func() error {
-		if getObject(t, gatewayGVK, "switch-app", "naas") != nil {
+		if env.GetObject(t, gatewayGVK, "switch-app", "naas") != nil {
 			return testenv.Errorf("Gateway still there")
 		}
-		c := getClaim(t, "switch-app")
+		c := env.GetClaim(t, "switch-app")
 		for _, cond := range c.Status.Conditions {
 			if cond.Type == naasv1alpha1.ConditionGateway || cond.Type == naasv1alpha1.ConditionTLS {
 				return testenv.Errorf("condition %s still reported", cond.Type)

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // Two tenants create 500 claims each at once, 16 at a time, with the platform's base domain on, so that every
@@ -28,8 +29,8 @@ func TestHostnames_TwoTenantBurstWithTheBaseDomainHasNoRefusals(t *testing.T) {
 	if err := env.Client.Create(ctx, tpl); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	tenant("burst-a").owner("alice", naasv1alpha1.RoleAdmin).create(t)
-	tenant("burst-b").owner("bob", naasv1alpha1.RoleAdmin).create(t)
+	testenv.Tenant("burst-a").Admin("alice").Create(t, env)
+	testenv.Tenant("burst-b").Admin("bob").Create(t, env)
 
 	type job struct{ user, tenant, name string }
 	jobs := make(chan job, 2*perTenant)
@@ -68,7 +69,7 @@ func TestHostnames_TwoTenantBurstWithTheBaseDomainHasNoRefusals(t *testing.T) {
 	}
 	// Each holds its default hostname.
 	for _, name := range []string{"burst-a-000", "burst-b-499"} {
-		c := getClaim(t, name)
+		c := env.GetClaim(t, name)
 		if want := fmt.Sprintf("%s.%s.%s", name, c.Spec.Tenant, baseDomain); len(c.Spec.Hostnames) != 1 || c.Spec.Hostnames[0] != want {
 			t.Errorf("claim %s holds %v, want %s", name, c.Spec.Hostnames, want)
 		}

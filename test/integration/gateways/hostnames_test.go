@@ -10,11 +10,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/testenv"
 )
 
 func TestHostnames_NotUnderTheTenantsDomainsAreRejected(t *testing.T) {
 	templates(t)
-	tenant("own").owner("alice", naasv1alpha1.RoleAdmin).domains("own.example.com").create(t)
+	testenv.Tenant("own").Admin("alice").Domains("own.example.com").Create(t, env)
 	tests := []struct {
 		name  string
 		hosts []string
@@ -34,8 +35,8 @@ func TestHostnames_NotUnderTheTenantsDomainsAreRejected(t *testing.T) {
 		})
 	}
 	// An update is held to the same rule.
-	createClaim(t, "alice", claim("own-app", "own", tplPlain, "app.own.example.com"))
-	err := updateClaim(t, "alice", "own-app", func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Hostnames = []string{"app.stolen.example.com"} })
+	env.CreateAs(t, "alice", claim("own-app", "own", tplPlain, "app.own.example.com"))
+	err := env.UpdateClaimAs(t, "alice", "own-app", func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Hostnames = []string{"app.stolen.example.com"} })
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "is not under a domain") {
 		t.Errorf("update to a foreign hostname = %v, want Invalid", err)
 	}
@@ -45,8 +46,8 @@ func TestHostnames_NotUnderTheTenantsDomainsAreRejected(t *testing.T) {
 // same domain for one hostname, and for a wildcard against names under it: exactly one claim wins each race.
 func TestHostnames_CollisionsAcrossTenantsAreRejectedUnderConcurrency(t *testing.T) {
 	templates(t)
-	tenant("red").owner("alice", naasv1alpha1.RoleAdmin).domains("shared.example.com").create(t)
-	tenant("blue").owner("bob", naasv1alpha1.RoleAdmin).domains("shared.example.com", "blue.example.com").create(t)
+	testenv.Tenant("red").Admin("alice").Domains("shared.example.com").Create(t, env)
+	testenv.Tenant("blue").Admin("bob").Domains("shared.example.com", "blue.example.com").Create(t, env)
 
 	race := func(t *testing.T, round string, hostsOf func(i int) []string) (winners []string) {
 		t.Helper()
@@ -96,7 +97,7 @@ func TestHostnames_CollisionsAcrossTenantsAreRejectedUnderConcurrency(t *testing
 		// Either the wildcard won (and nothing under it), or names under it won (one per distinct name).
 		wild := 0
 		for _, w := range winners {
-			if c := getClaim(t, w); strings.HasPrefix(c.Spec.Hostnames[0], "*.") {
+			if c := env.GetClaim(t, w); strings.HasPrefix(c.Spec.Hostnames[0], "*.") {
 				wild++
 			}
 		}
@@ -122,8 +123,8 @@ func TestHostnames_CollisionsAcrossTenantsAreRejectedUnderConcurrency(t *testing
 		})
 	}
 	t.Run("an update to a held name", func(t *testing.T) {
-		createClaim(t, "bob", claim("blue-own", "blue", tplPlain, "own.blue.example.com"))
-		err := updateClaim(t, "bob", "blue-own", func(c *naasv1alpha1.NamespaceClaim) {
+		env.CreateAs(t, "bob", claim("blue-own", "blue", tplPlain, "own.blue.example.com"))
+		err := env.UpdateClaimAs(t, "bob", "blue-own", func(c *naasv1alpha1.NamespaceClaim) {
 			c.Spec.Hostnames = append(c.Spec.Hostnames, "api.shared.example.com")
 		})
 		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "held by namespace") {

@@ -26,9 +26,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -148,29 +146,6 @@ var (
 	authzGVK    = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}
 )
 
-type tenantBuilder struct{ t *naasv1alpha1.Tenant }
-
-func tenant(name string) *tenantBuilder {
-	return &tenantBuilder{t: &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}}}
-}
-
-func (b *tenantBuilder) owner(name string, role naasv1alpha1.Role) *tenantBuilder {
-	b.t.Spec.Owners = append(b.t.Spec.Owners, naasv1alpha1.Owner{Kind: naasv1alpha1.SubjectUser, Name: name, Role: role})
-	return b
-}
-
-func (b *tenantBuilder) domains(ds ...string) *tenantBuilder {
-	b.t.Spec.Domains = ds
-	return b
-}
-
-func (b *tenantBuilder) create(t *testing.T) {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), b.t); err != nil {
-		t.Fatalf("create tenant %s: %v", b.t.Name, err)
-	}
-}
-
 // template creates a catalog template with the features, tier dev by default.
 func template(t *testing.T, name string, features naasv1alpha1.Features) {
 	t.Helper()
@@ -197,103 +172,9 @@ func templates(t *testing.T) {
 	template(t, tplMesh, naasv1alpha1.Features{Gateway: true, Mesh: true})
 }
 
+// claim is a claim of the template, with the hostnames.
 func claim(name, tenantName, tpl string, hostnames ...string) *naasv1alpha1.NamespaceClaim {
-	return &naasv1alpha1.NamespaceClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       naasv1alpha1.NamespaceClaimSpec{Tenant: tenantName, Template: tpl, Hostnames: hostnames},
-	}
-}
-
-// createClaim creates a claim as user (a tenant member, through the API server's admission).
-func createClaim(t *testing.T, user string, c *naasv1alpha1.NamespaceClaim) {
-	t.Helper()
-	if err := env.UserClient(user).Create(context.Background(), c); err != nil {
-		t.Fatalf("create claim %s as %s: %v", c.Name, user, err)
-	}
-	// naas names a new claim in its tenant's role a moment after it is created (docs/security.md); until then
-	// its members' reads and writes of it are refused by RBAC.
-	testenv.Eventually(t, 30*time.Second, user+" reads claim "+c.Name, func() error {
-		return env.UserClient(user).Get(context.Background(), client.ObjectKey{Name: c.Name}, &naasv1alpha1.NamespaceClaim{})
-	})
-}
-
-func getClaim(t *testing.T, name string) *naasv1alpha1.NamespaceClaim {
-	t.Helper()
-	c := &naasv1alpha1.NamespaceClaim{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
-		t.Fatalf("get claim %s: %v", name, err)
-	}
-	return c
-}
-
-// updateClaim changes a claim as user, retrying on conflicts with the controller's writes; it returns the
-// error of the last attempt that was not a conflict.
-func updateClaim(t *testing.T, user, name string, change func(*naasv1alpha1.NamespaceClaim)) error {
-	t.Helper()
-	for {
-		c := getClaim(t, name)
-		change(c)
-		err := env.UserClient(user).Update(context.Background(), c)
-		if !apierrors.IsConflict(err) {
-			return err
-		}
-	}
-}
-
-// waitCondition waits until the claim's condition has the status and reason (any reason when empty).
-func waitCondition(t *testing.T, name, typ string, status metav1.ConditionStatus, reason string) *naasv1alpha1.NamespaceClaim {
-	t.Helper()
-	var c *naasv1alpha1.NamespaceClaim
-	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("claim %s %s=%s (%s)", name, typ, status, reason), func() error {
-		c = &naasv1alpha1.NamespaceClaim{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
-			return err
-		}
-		cond := meta.FindStatusCondition(c.Status.Conditions, typ)
-		if cond == nil {
-			return testenv.Errorf("no %s condition yet; conditions: %v", typ, c.Status.Conditions)
-		}
-		if cond.Status != status || (reason != "" && cond.Reason != reason) {
-			return testenv.Errorf("%s is %s/%s: %s", typ, cond.Status, cond.Reason, cond.Message)
-		}
-		return nil
-	})
-	return c
-}
-
-func waitReady(t *testing.T, name string) *naasv1alpha1.NamespaceClaim {
-	t.Helper()
-	return waitCondition(t, name, naasv1alpha1.ConditionReady, metav1.ConditionTrue, "")
-}
-
-// getObject reads an object of any kind straight from the API server; nil when it does not exist.
-func getObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string) *unstructured.Unstructured {
-	t.Helper()
-	o := &unstructured.Unstructured{}
-	o.SetGroupVersionKind(gvk)
-	err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, o)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("get %s %s/%s: %v", gvk.Kind, namespace, name, err)
-	}
-	return o
-}
-
-// waitObject waits until the object exists and check passes on it.
-func waitObject(t *testing.T, gvk schema.GroupVersionKind, namespace, name string, check func(*unstructured.Unstructured) error) {
-	t.Helper()
-	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("%s %s/%s", gvk.Kind, namespace, name), func() error {
-		o := getObject(t, gvk, namespace, name)
-		if o == nil {
-			return testenv.Errorf("not found")
-		}
-		if check != nil {
-			return check(o)
-		}
-		return nil
-	})
+	return testenv.Claim(name, tenantName).Template(tpl).Hostnames(hostnames...).Obj()
 }
 
 // apiResponse is a response of the naas REST API.

@@ -37,16 +37,16 @@ func allowedFrom(t *testing.T, ap *unstructured.Unstructured) (namespaces, princ
 func TestMesh_StrictMutualTLSAndOnlyTheTenantCollaboratorsAndGatewayAllowed(t *testing.T) {
 	installCRDs(t)
 	templates(t)
-	tenant("mesh").owner("alice", naasv1alpha1.RoleAdmin).domains("mesh.example.com").create(t)
-	tenant("friend").owner("bob", naasv1alpha1.RoleAdmin).domains("friend.example.com").create(t)
-	tenant("stranger").owner("carol", naasv1alpha1.RoleAdmin).domains("stranger.example.com").create(t)
-	createClaim(t, "bob", claim("friend-app", "friend", tplPlain))
-	createClaim(t, "carol", claim("stranger-app", "stranger", tplPlain))
-	createClaim(t, "alice", claim("mesh-db", "mesh", tplPlain))
+	testenv.Tenant("mesh").Admin("alice").Domains("mesh.example.com").Create(t, env)
+	testenv.Tenant("friend").Admin("bob").Domains("friend.example.com").Create(t, env)
+	testenv.Tenant("stranger").Admin("carol").Domains("stranger.example.com").Create(t, env)
+	env.CreateAs(t, "bob", claim("friend-app", "friend", tplPlain))
+	env.CreateAs(t, "carol", claim("stranger-app", "stranger", tplPlain))
+	env.CreateAs(t, "alice", claim("mesh-db", "mesh", tplPlain))
 	front := claim("mesh-front", "mesh", tplMesh)
 	front.Spec.Collaborators = []naasv1alpha1.Collaborator{{Tenant: "friend", Access: naasv1alpha1.CollaboratorViewer, AllowIngress: true}}
-	createClaim(t, "alice", front)
-	waitCondition(t, "mesh-front", naasv1alpha1.ConditionMesh, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	env.CreateAs(t, "alice", front)
+	env.WaitCondition(t, "mesh-front", naasv1alpha1.ConditionMesh, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
 
 	ns := &corev1.Namespace{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "mesh-front"}, ns); err != nil {
@@ -55,11 +55,11 @@ func TestMesh_StrictMutualTLSAndOnlyTheTenantCollaboratorsAndGatewayAllowed(t *t
 	if ns.Labels["istio-injection"] != "enabled" {
 		t.Errorf("namespace labels %v: want istio-injection=enabled (sidecar mode, the default)", ns.Labels)
 	}
-	pa := getObject(t, peerAuthGVK, "mesh-front", "naas-mtls")
+	pa := env.GetObject(t, peerAuthGVK, "mesh-front", "naas-mtls")
 	if mode, _, _ := unstructured.NestedString(pa.Object, "spec", "mtls", "mode"); mode != "STRICT" {
 		t.Errorf("PeerAuthentication mode = %q, want STRICT", mode)
 	}
-	ap := getObject(t, authzGVK, "mesh-front", "naas-allow-tenant")
+	ap := env.GetObject(t, authzGVK, "mesh-front", "naas-allow-tenant")
 	if action, _, _ := unstructured.NestedString(ap.Object, "spec", "action"); action != "ALLOW" {
 		t.Errorf("AuthorizationPolicy action = %q, want ALLOW", action)
 	}
@@ -72,8 +72,8 @@ func TestMesh_StrictMutualTLSAndOnlyTheTenantCollaboratorsAndGatewayAllowed(t *t
 	}
 
 	// A new namespace of the tenant is let in without touching the claim.
-	createClaim(t, "alice", claim("mesh-jobs", "mesh", tplPlain))
-	waitObject(t, authzGVK, "mesh-front", "naas-allow-tenant", func(ap *unstructured.Unstructured) error {
+	env.CreateAs(t, "alice", claim("mesh-jobs", "mesh", tplPlain))
+	env.WaitObject(t, authzGVK, "mesh-front", "naas-allow-tenant", func(ap *unstructured.Unstructured) error {
 		namespaces, _ := allowedFrom(t, ap)
 		if diff := cmp.Diff([]string{"friend-app", "mesh-db", "mesh-front", "mesh-jobs"}, namespaces); diff != "" {
 			return testenv.Errorf("allowed namespaces (-want +got):\n%s", diff)
@@ -85,9 +85,9 @@ func TestMesh_StrictMutualTLSAndOnlyTheTenantCollaboratorsAndGatewayAllowed(t *t
 func TestMesh_TurnedOffInTheTemplateLeavesTheMesh(t *testing.T) {
 	installCRDs(t)
 	template(t, "gw-mesh-switch", naasv1alpha1.Features{Mesh: true})
-	tenant("unmesh").owner("alice", naasv1alpha1.RoleAdmin).domains("unmesh.example.com").create(t)
-	createClaim(t, "alice", claim("unmesh-app", "unmesh", "gw-mesh-switch"))
-	waitCondition(t, "unmesh-app", naasv1alpha1.ConditionMesh, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
+	testenv.Tenant("unmesh").Admin("alice").Domains("unmesh.example.com").Create(t, env)
+	env.CreateAs(t, "alice", claim("unmesh-app", "unmesh", "gw-mesh-switch"))
+	env.WaitCondition(t, "unmesh-app", naasv1alpha1.ConditionMesh, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
 
 	tpl := &naasv1alpha1.NamespaceTemplate{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "gw-mesh-switch"}, tpl); err != nil {
@@ -98,7 +98,7 @@ func TestMesh_TurnedOffInTheTemplateLeavesTheMesh(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 30*time.Second, "the mesh policies and enrolment label removed", func() error {
-		if getObject(t, peerAuthGVK, "unmesh-app", "naas-mtls") != nil || getObject(t, authzGVK, "unmesh-app", "naas-allow-tenant") != nil {
+		if env.GetObject(t, peerAuthGVK, "unmesh-app", "naas-mtls") != nil || env.GetObject(t, authzGVK, "unmesh-app", "naas-allow-tenant") != nil {
 			return testenv.Errorf("mesh policies still there")
 		}
 		ns := &corev1.Namespace{}

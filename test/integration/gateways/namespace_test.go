@@ -21,9 +21,9 @@ import (
 // stay naas's, while other labels may change.
 func TestNamespace_HostnamesAndIngressLabelsAreNaasEvenForUsersWhoMayUpdateNamespaces(t *testing.T) {
 	templates(t)
-	tenant("labels").owner("alice", naasv1alpha1.RoleAdmin).domains("labels.example.com").create(t)
-	createClaim(t, "alice", claim("labels-app", "labels", tplPlain))
-	waitReady(t, "labels-app")
+	testenv.Tenant("labels").Admin("alice").Domains("labels.example.com").Create(t, env)
+	env.CreateAs(t, "alice", claim("labels-app", "labels", tplPlain))
+	env.WaitReady(t, "labels-app")
 	ctx := context.Background()
 	role := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "test-namespace-editor"},

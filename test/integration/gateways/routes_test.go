@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
@@ -42,12 +41,12 @@ func route(kind, name string, hostnames []string) *unstructured.Unstructured {
 func TestRoutes_ForeignOrEmptyHostnamesAreRejectedForEveryKind(t *testing.T) {
 	installCRDs(t)
 	templates(t)
-	tenant("shop").owner("alice", naasv1alpha1.RoleAdmin).owner("bob", naasv1alpha1.RoleDeveloper).domains("shop.example.com").create(t)
-	tenant("rival").owner("carol", naasv1alpha1.RoleAdmin).domains("rival.example.com").create(t)
-	createClaim(t, "alice", claim("shop-web", "shop", tplGateway, "www.shop.example.com", "*.api.shop.example.com"))
-	createClaim(t, "carol", claim("rival-web", "rival", tplGateway, "www.rival.example.com"))
-	waitReady(t, "shop-web")
-	waitReady(t, "rival-web")
+	testenv.Tenant("shop").Admin("alice").Developer("bob").Domains("shop.example.com").Create(t, env)
+	testenv.Tenant("rival").Admin("carol").Domains("rival.example.com").Create(t, env)
+	env.CreateAs(t, "alice", claim("shop-web", "shop", tplGateway, "www.shop.example.com", "*.api.shop.example.com"))
+	env.CreateAs(t, "carol", claim("rival-web", "rival", tplGateway, "www.rival.example.com"))
+	env.WaitReady(t, "shop-web")
+	env.WaitReady(t, "rival-web")
 
 	bob := env.UserClient("bob")
 	// kube-controller-manager aggregates the route role into the tenant roles shortly after naas starts.
