@@ -4,16 +4,39 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 )
 
+// builder holds the object a builder builds, and what every builder does with it.
+type builder[T client.Object] struct{ obj T }
+
+// Obj returns the object built so far.
+func (b builder[T]) Obj() T { return b.obj }
+
+// Create creates the object as the cluster admin, failing the test on an error, and deletes it when the test
+// ends (see Environment.Create).
+func (b builder[T]) Create(t testing.TB, e *Environment) T {
+	t.Helper()
+	e.Create(t, b.obj)
+	return b.obj
+}
+
+// CreateAs creates the object as the static token user (through the API server's admission, as kubectl with
+// that user's kubeconfig), or as the cluster admin when user is empty, and deletes it when the test ends.
+func (b builder[T]) CreateAs(t testing.TB, e *Environment, user string) T {
+	t.Helper()
+	e.CreateAs(t, user, b.obj)
+	return b.obj
+}
+
 // TenantBuilder builds a Tenant for a test: testenv.Tenant("shop").Admin("alice").Developer("bob").Create(t, env).
-type TenantBuilder struct{ obj *naasv1alpha1.Tenant }
+type TenantBuilder struct{ builder[*naasv1alpha1.Tenant] }
 
 // Tenant starts a Tenant named name, with no owners.
 func Tenant(name string) *TenantBuilder {
-	return &TenantBuilder{obj: &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}}}
+	return &TenantBuilder{builder[*naasv1alpha1.Tenant]{&naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}}}}
 }
 
 // Owner adds an owner of any kind; a ServiceAccount's namespace is set with ServiceAccount.
@@ -72,26 +95,17 @@ func (b *TenantBuilder) With(change func(*naasv1alpha1.TenantSpec)) *TenantBuild
 	return b
 }
 
-// Obj returns the Tenant built so far.
-func (b *TenantBuilder) Obj() *naasv1alpha1.Tenant { return b.obj }
-
-// Create creates the Tenant as the cluster admin, failing the test on an error, and deletes it when the test
-// ends.
-func (b *TenantBuilder) Create(t testing.TB, e *Environment) *naasv1alpha1.Tenant {
-	t.Helper()
-	e.Create(t, b.obj)
-	return b.obj
-}
-
 // ClaimBuilder builds a NamespaceClaim for a test: testenv.Claim("shop-app", "shop").Template("standard").Tier("dev").
-type ClaimBuilder struct{ obj *naasv1alpha1.NamespaceClaim }
+type ClaimBuilder struct {
+	builder[*naasv1alpha1.NamespaceClaim]
+}
 
 // Claim starts a claim of the namespace name for the tenant, of template "standard" with its default tier.
 func Claim(name, tenant string) *ClaimBuilder {
-	return &ClaimBuilder{obj: &naasv1alpha1.NamespaceClaim{
+	return &ClaimBuilder{builder[*naasv1alpha1.NamespaceClaim]{&naasv1alpha1.NamespaceClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec:       naasv1alpha1.NamespaceClaimSpec{Tenant: tenant, Template: "standard"},
-	}}
+	}}}
 }
 
 // Template sets the template.
@@ -131,21 +145,4 @@ func (b *ClaimBuilder) Protected() *ClaimBuilder {
 func (b *ClaimBuilder) With(change func(*naasv1alpha1.NamespaceClaimSpec)) *ClaimBuilder {
 	change(&b.obj.Spec)
 	return b
-}
-
-// Obj returns the claim built so far.
-func (b *ClaimBuilder) Obj() *naasv1alpha1.NamespaceClaim { return b.obj }
-
-// Create creates the claim as the cluster admin and deletes it when the test ends (see DeleteClaim).
-func (b *ClaimBuilder) Create(t testing.TB, e *Environment) *naasv1alpha1.NamespaceClaim {
-	t.Helper()
-	return b.CreateAs(t, e, "")
-}
-
-// CreateAs creates the claim as the static token user (through the API server's admission, as kubectl with that
-// user's kubeconfig), or as the cluster admin when user is empty, and deletes it when the test ends.
-func (b *ClaimBuilder) CreateAs(t testing.TB, e *Environment, user string) *naasv1alpha1.NamespaceClaim {
-	t.Helper()
-	e.CreateAs(t, user, b.obj)
-	return b.obj
 }

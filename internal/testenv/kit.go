@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"testing"
 	"time"
 
@@ -266,4 +267,28 @@ func (e *Environment) WaitGone(t testing.TB, gvk schema.GroupVersionKind, namesp
 		}
 		return nil
 	})
+}
+
+// EventuallyAs calls write with a client acting as the static token user until RBAC lets the user make the
+// request (a new tenant member's roles are bound, and role aggregation is asynchronous), and returns the first
+// answer that is not an RBAC refusal: nil, or what admission said.
+func (e *Environment) EventuallyAs(t testing.TB, user string, write func(c client.Client) error) error {
+	t.Helper()
+	c := e.as(user)
+	var err error
+	Eventually(t, WaitTimeout, user+" may write", func() error {
+		if err = write(c); isRBACRefusal(err) {
+			return err
+		}
+		return nil
+	})
+	return err
+}
+
+// rbacRefusal is how the API server words an RBAC refusal: User "bob" cannot create resource "pods" ...
+var rbacRefusal = regexp.MustCompile(`cannot [a-z]+ resource "`)
+
+// isRBACRefusal tells an RBAC refusal from admission's.
+func isRBACRefusal(err error) bool {
+	return apierrors.IsForbidden(err) && rbacRefusal.MatchString(err.Error())
 }

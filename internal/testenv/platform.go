@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -60,3 +64,60 @@ func (e *Environment) StartPlatform(mutate ...func(*setup.Options)) (*setup.Plat
 	}
 	return p, stop, nil
 }
+
+// Platform is naas running against an environment for a whole test package (MainWithPlatform).
+type Platform struct {
+	*setup.Platform
+	stop func()
+	once sync.Once
+}
+
+// Stop stops naas; a second call does nothing. Tests that take naas down (an outage) call it themselves.
+func (p *Platform) Stop() { p.once.Do(p.stop) }
+
+// MainWithPlatform runs a test package's tests in one environment with naas running against it: call it from
+// TestMain. naas is started with StartPlatform(mutate...) once *env is set, so mutate may use it. It stores the
+// environment in *env and, unless platform is nil, naas in *platform; it stops both after the tests and exits the
+// process.
+func MainWithPlatform(m *testing.M, env **Environment, platform **Platform, opts Options, mutate ...func(*setup.Options)) {
+	e, err := Start(opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		os.Exit(1)
+	}
+	*env = e
+	p, stop, err := e.StartPlatform(mutate...)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: start naas: %v\n", err)
+		e.Stop()
+		os.Exit(1)
+	}
+	running := &Platform{Platform: p, stop: stop}
+	if platform != nil {
+		*platform = running
+	}
+	code := m.Run()
+	running.Stop()
+	e.Stop()
+	os.Exit(code)
+}
+
+// APITokenFile writes, once, the token file of naas's REST API (--api-token-file) in the environment's directory
+// and returns its path: the environment's users call the API with the tokens the API server knows them by. It
+// panics if the file cannot be written: the environment's own directory is not writable.
+func (e *Environment) APITokenFile() string {
+	path := filepath.Join(e.dir, "api-tokens.csv")
+	e.tokenFile.Do(func() {
+		var lines []string
+		for _, u := range DefaultUsers {
+			lines = append(lines, fmt.Sprintf("%s,%s,%s,%q", e.Token(u.Name), u.Name, u.Name, strings.Join(u.Groups, ",")))
+		}
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			panic(fmt.Sprintf("testenv: write the API token file: %v", err))
+		}
+	})
+	return path
+}
+
+// Path is a path in the environment's directory, which Stop removes.
+func (e *Environment) Path(name string) string { return filepath.Join(e.dir, name) }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,8 +78,9 @@ type Environment struct {
 	// ControlPlane is the running control plane.
 	ControlPlane *localcp.ControlPlane
 
-	dir    string
-	tokens map[string]string
+	dir       string
+	tokens    map[string]string
+	tokenFile sync.Once
 }
 
 // Start starts an environment. Call Stop when done.

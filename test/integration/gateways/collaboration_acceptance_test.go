@@ -218,7 +218,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 	}
 
 	// Tenant-wide, with the client the CLI uses: every namespace but the restricted one.
-	alice, err := apiclient.New(apiclient.Options{Server: strings.TrimSuffix(apiBase, "/api/v1"), Token: apiclient.StaticToken(env.Token("alice"))})
+	alice, err := apiclient.New(apiclient.Options{Server: "http://" + naas.Addr(), Token: apiclient.StaticToken(env.Token("alice"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,53 +39,19 @@ import (
 const baseDomain = "apps.example.com"
 
 var (
-	env *testenv.Environment
-	// apiBase is the URL of naas's REST API.
-	apiBase string
+	env  *testenv.Environment
+	naas *testenv.Platform
 )
 
-func TestMain(m *testing.M) {
-	e, err := testenv.Start(testenv.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env = e
-	dir, err := os.MkdirTemp("", "naas-gateways-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		env.Stop()
-		os.Exit(1)
-	}
-	p, stop, err := env.StartPlatform(func(o *setup.Options) {
-		o.Bundle.BaseDomain = baseDomain
-		o.API.TokenFile = writeTokenFile(dir)
-		o.API.AuditDB = filepath.Join(dir, "audit.db")
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		env.Stop()
-		os.Exit(1)
-	}
-	apiBase = "http://" + p.Addr() + "/api/v1"
-	code := m.Run()
-	stop()
-	env.Stop()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+// apiBase is the URL of naas's REST API.
+func apiBase() string { return "http://" + naas.Addr() + "/api/v1" }
 
-// writeTokenFile lets the environment's users call the naas API with the tokens the API server knows them by.
-func writeTokenFile(dir string) string {
-	var lines []string
-	for _, u := range testenv.DefaultUsers {
-		lines = append(lines, fmt.Sprintf("%s,%s,%s,%q", env.Token(u.Name), u.Name, u.Name, strings.Join(u.Groups, ",")))
-	}
-	path := filepath.Join(dir, "api-tokens.csv")
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		panic(err)
-	}
-	return path
+func TestMain(m *testing.M) {
+	testenv.MainWithPlatform(m, &env, &naas, testenv.Options{}, func(o *setup.Options) {
+		o.Bundle.BaseDomain = baseDomain
+		o.API.TokenFile = env.APITokenFile()
+		o.API.AuditDB = env.Path("audit.db")
+	})
 }
 
 var (
@@ -196,7 +161,7 @@ func call(t *testing.T, user, method, path string, body any) apiResponse {
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(context.Background(), method, apiBase+path, rd)
+	req, err := http.NewRequestWithContext(context.Background(), method, apiBase()+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,15 +41,7 @@ func TestMain(m *testing.M) {
 		// A writer process: it talks to the parent's control plane.
 		os.Exit(m.Run())
 	}
-	e, err := testenv.Start(testenv.Options{NoControllerManager: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env = e
-	code := m.Run()
-	env.Stop()
-	os.Exit(code)
+	testenv.Main(m, &env, testenv.Options{NoControllerManager: true})
 }
 
 // slots is a document that grants at most Cap slots.

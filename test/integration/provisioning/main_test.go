@@ -4,34 +4,15 @@
 package provisioning
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
 var (
-	env          *testenv.Environment
-	platformAddr string
+	env *testenv.Environment
+	// naas is the platform under test.
+	naas *testenv.Platform
 )
 
-func TestMain(m *testing.M) {
-	e, err := testenv.Start(testenv.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env = e
-	p, stop, err := env.StartPlatform()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		env.Stop()
-		os.Exit(1)
-	}
-	platformAddr = p.Addr()
-	code := m.Run()
-	stop()
-	env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.MainWithPlatform(m, &env, &naas, testenv.Options{}) }

@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -24,30 +23,6 @@ import (
 	"github.com/naas-dev/naas/internal/bundle"
 	"github.com/naas-dev/naas/internal/testenv"
 )
-
-// restrictedPod is a pod that the restricted Pod Security level admits.
-func restrictedPod(ns, name, cpu string) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"app": name}},
-		Spec: corev1.PodSpec{
-			SecurityContext: &corev1.PodSecurityContext{
-				RunAsNonRoot:   ptr.To(true),
-				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			},
-			Containers: []corev1.Container{{
-				Name: "app", Image: "registry.example/app:1", ImagePullPolicy: corev1.PullAlways,
-				SecurityContext: &corev1.SecurityContext{
-					AllowPrivilegeEscalation: ptr.To(false),
-					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-				},
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("64Mi")},
-					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("64Mi")},
-				},
-			}},
-		},
-	}
-}
 
 func TestProvision_ClaimBecomesReadyWithCompleteBundle(t *testing.T) {
 	ctx := context.Background()
@@ -170,7 +145,7 @@ func TestProvision_TenantUsersGetTheirRoleAndNoMore(t *testing.T) {
 				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-					Spec:       restrictedPod("", "web", "100m").Spec,
+					Spec:       testenv.RestrictedPodCPU("", "web", "100m").Spec,
 				},
 			},
 		})
@@ -227,13 +202,13 @@ func TestProvision_TenantUsersGetTheirRoleAndNoMore(t *testing.T) {
 		return nil
 	})
 	testenv.Eventually(t, 30*time.Second, "a pod within quota", func() error {
-		err := bob.Create(ctx, restrictedPod("globex-app", "fits", "1500m"))
+		err := bob.Create(ctx, testenv.RestrictedPodCPU("globex-app", "fits", "1500m"))
 		if apierrors.IsAlreadyExists(err) {
 			return nil
 		}
 		return err
 	})
-	err := bob.Create(ctx, restrictedPod("globex-app", "over", "1500m"))
+	err := bob.Create(ctx, testenv.RestrictedPodCPU("globex-app", "over", "1500m"))
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota") {
 		t.Fatalf("pod over quota: want Forbidden 'exceeded quota', got %v", err)
 	}
@@ -553,7 +528,7 @@ func TestProvision_MetricsAreExported(t *testing.T) {
 	testenv.Claim("metered-app", "metered").Tier("dev").Create(t, env)
 	env.WaitReady(t, "metered-app")
 	testenv.Eventually(t, 10*time.Second, "metrics", func() error {
-		resp, err := http.Get("http://" + platformAddr + "/metrics")
+		resp, err := http.Get("http://" + naas.Addr() + "/metrics")
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -58,9 +57,7 @@ func start(t *testing.T) {
 	t.Cleanup(stop)
 	ctx := context.Background()
 	for _, o := range []client.Object{
-		&naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "old"}, Spec: naasv1alpha1.TenantSpec{
-			Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "bob", Role: naasv1alpha1.RoleDeveloper}},
-		}},
+		testenv.Tenant("old").Developer("bob").Obj(),
 		&naasv1alpha1.Tier{ObjectMeta: metav1.ObjectMeta{Name: "relaxed"}, Spec: naasv1alpha1.TierSpec{
 			Quota:          corev1.ResourceList{corev1.ResourcePods: resource.MustParse("10")},
 			PodSecurity:    naasv1alpha1.PodSecurityRestricted,
@@ -72,37 +69,20 @@ func start(t *testing.T) {
 		}
 	}
 	for name, tier := range map[string]string{"old-dev": "dev", "old-relaxed": "relaxed"} {
-		c := &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: "old", Template: "standard", Tier: tier}}
-		if err := env.Client.Create(ctx, c); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := env.Client.Create(ctx, testenv.Claim(name, "old").Tier(tier).Obj()); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
 	}
 	for _, name := range []string{"old-dev", "old-relaxed"} {
-		testenv.Eventually(t, 60*time.Second, "namespace "+name+" ready", func() error {
-			c := &naasv1alpha1.NamespaceClaim{}
-			if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, c); err != nil {
-				return err
-			}
-			if !meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionReady) {
-				return errors.New("not ready")
-			}
-			return env.Client.Get(ctx, client.ObjectKey{Namespace: name, Name: "default"}, &corev1.ServiceAccount{})
-		})
+		env.WaitReady(t, name)
+		env.WaitUsable(t, name)
 	}
 }
 
 // createAsBob creates obj as bob once RBAC lets him (role aggregation is asynchronous).
 func createAsBob(t *testing.T, obj client.Object) error {
 	t.Helper()
-	var err error
-	testenv.Eventually(t, 30*time.Second, "bob may create "+obj.GetName(), func() error {
-		err = env.UserClient("bob").Create(context.Background(), obj)
-		if apierrors.IsForbidden(err) && strings.Contains(err.Error(), "cannot create resource") {
-			return err
-		}
-		return nil
-	})
+	err := env.EventuallyAs(t, "bob", func(c client.Client) error { return c.Create(context.Background(), obj) })
 	if err == nil {
 		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj, client.GracePeriodSeconds(0)) })
 	}

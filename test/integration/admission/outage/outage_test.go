@@ -6,8 +6,6 @@ package outage
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +13,8 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
@@ -28,30 +24,14 @@ import (
 )
 
 var (
-	env          *testenv.Environment
-	stopPlatform func()
+	env *testenv.Environment
+	// naas is the platform under test; TestOutage_UnmanagedNamespacesAndObjectsStillWork stops it.
+	naas *testenv.Platform
 )
 
 func TestMain(m *testing.M) {
-	e, err := testenv.Start(testenv.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env = e
-	_, stop, err := env.StartPlatform(func(o *setup.Options) { o.Webhook.CertCheckInterval = 500 * time.Millisecond })
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		env.Stop()
-		os.Exit(1)
-	}
-	stopPlatform = stop
-	code := m.Run()
-	if stopPlatform != nil {
-		stopPlatform()
-	}
-	env.Stop()
-	os.Exit(code)
+	testenv.MainWithPlatform(m, &env, &naas, testenv.Options{},
+		func(o *setup.Options) { o.Webhook.CertCheckInterval = 500 * time.Millisecond })
 }
 
 func webhookConfigs(t *testing.T) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
@@ -156,9 +136,7 @@ func TestCertificates_CABundleIsPatchedAndRenewedWhenTheCAIsReplaced(t *testing.
 		}
 		return nil
 	})
-	tenant := &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "renewed"}, Spec: naasv1alpha1.TenantSpec{
-		Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin}},
-	}}
+	tenant := testenv.Tenant("renewed").Admin("alice").Obj()
 	testenv.Eventually(t, 20*time.Second, "webhooks answer with the new certificate", func() error {
 		err := env.Client.Create(ctx, tenant)
 		if apierrors.IsAlreadyExists(err) {
@@ -180,33 +158,16 @@ func TestCertificates_CABundleIsPatchedAndRenewedWhenTheCAIsReplaced(t *testing.
 
 func TestOutage_UnmanagedNamespacesAndObjectsStillWork(t *testing.T) {
 	ctx := context.Background()
-	tn := &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "outage"}, Spec: naasv1alpha1.TenantSpec{
-		Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "bob", Role: naasv1alpha1.RoleDeveloper}},
-	}}
-	if err := env.Client.Create(ctx, tn); err != nil {
-		t.Fatal(err)
-	}
-	managed := &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: "outage-app"},
-		Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: "outage", Template: "standard", Tier: "dev"}}
-	if err := env.Client.Create(ctx, managed); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, 60*time.Second, "managed namespace ready", func() error {
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(managed), managed); err != nil {
-			return err
-		}
-		if !meta.IsStatusConditionTrue(managed.Status.Conditions, naasv1alpha1.ConditionReady) {
-			return testenv.Errorf("not ready")
-		}
-		return env.Client.Get(ctx, client.ObjectKey{Namespace: "outage-app", Name: "default"}, &corev1.ServiceAccount{})
-	})
-	before := pod("outage-app", "before")
+	testenv.Tenant("outage").Developer("bob").Create(t, env)
+	testenv.Claim("outage-app", "outage").Tier("dev").Create(t, env)
+	env.WaitReady(t, "outage-app")
+	env.WaitUsable(t, "outage-app")
+	before := testenv.RestrictedPod("outage-app", "before")
 	testenv.Eventually(t, 30*time.Second, "pod in the managed namespace while naas is up", func() error {
 		return env.Client.Create(ctx, before)
 	})
 
-	stopPlatform()
-	stopPlatform = nil
+	naas.Stop()
 
 	// Everything naas does not manage goes on as if naas did not exist.
 	plain := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "plain", Labels: map[string]string{"team": "ops"}}}
@@ -225,13 +186,13 @@ func TestOutage_UnmanagedNamespacesAndObjectsStillWork(t *testing.T) {
 	}}
 	for _, o := range []client.Object{
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "plain", Name: "settings"}},
-		pod("plain", "web"), nodePort, pvc,
+		testenv.RestrictedPod("plain", "web"), nodePort, pvc,
 	} {
 		if err := env.Client.Create(ctx, o); err != nil {
 			t.Errorf("creating %T %s in an unmanaged namespace while naas is down: %v", o, o.GetName(), err)
 		}
 	}
-	if err := env.Client.Delete(ctx, pod("plain", "web")); err != nil {
+	if err := env.Client.Delete(ctx, testenv.RestrictedPod("plain", "web")); err != nil {
 		t.Errorf("deleting a pod in an unmanaged namespace while naas is down: %v", err)
 	}
 
@@ -241,31 +202,12 @@ func TestOutage_UnmanagedNamespacesAndObjectsStillWork(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "failed calling webhook") {
 		t.Errorf("claim while naas is down: want a refusal naming the webhook, got %v", err)
 	}
-	if err := env.Client.Create(ctx, pod("outage-app", "during")); err == nil || !strings.Contains(err.Error(), "failed calling webhook") {
+	if err := env.Client.Create(ctx, testenv.RestrictedPod("outage-app", "during")); err == nil || !strings.Contains(err.Error(), "failed calling webhook") {
 		t.Errorf("pod in a managed namespace while naas is down: want a refusal naming the webhook, got %v", err)
 	}
 	// Deleting is never held up: deletions only inform naas's quota ledger.
 	if err := env.Client.Delete(ctx, before, client.GracePeriodSeconds(0)); err != nil {
 		t.Errorf("deleting a pod in a managed namespace while naas is down: %v", err)
-	}
-}
-
-func pod(ns, name string) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: corev1.PodSpec{
-			SecurityContext: &corev1.PodSecurityContext{
-				RunAsNonRoot:   ptr.To(true),
-				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			},
-			Containers: []corev1.Container{{
-				Name: "app", Image: "registry.example/app:1", ImagePullPolicy: corev1.PullAlways,
-				SecurityContext: &corev1.SecurityContext{
-					AllowPrivilegeEscalation: ptr.To(false),
-					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-				},
-			}},
-		},
 	}
 }
 
