@@ -11,14 +11,19 @@ import (
 // after timeout. Tests poll for the state of the world instead of sleeping.
 func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
 	t.Helper()
+	if err := Poll(timeout, f); err != nil {
+		t.Fatalf("%s: not within %s: %v", what, timeout, err)
+	}
+}
+
+// Poll calls f until it returns nil, or until timeout has passed: then it returns f's last error. It is
+// Eventually for code without a test, such as a TestMain seeding its package's objects.
+func Poll(timeout time.Duration, f func() error) error {
 	deadline := time.Now().Add(timeout)
-	var err error
 	for {
-		if err = f(); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -149,21 +149,28 @@ func retryOnConflict(t testing.TB, what string, write func() error) error {
 func (e *Environment) WaitCondition(t testing.TB, name, typ string, status metav1.ConditionStatus, reason string) *naasv1alpha1.NamespaceClaim {
 	t.Helper()
 	var c *naasv1alpha1.NamespaceClaim
-	Eventually(t, WaitTimeout, fmt.Sprintf("claim %s %s=%s (%s)", name, typ, status, reason), func() error {
-		c = &naasv1alpha1.NamespaceClaim{}
-		if err := e.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
-			return err
-		}
-		cond := meta.FindStatusCondition(c.Status.Conditions, typ)
-		if cond == nil {
-			return Errorf("no %s condition yet; conditions: %v", typ, c.Status.Conditions)
-		}
-		if cond.Status != status || (reason != "" && cond.Reason != reason) {
-			return Errorf("%s is %s/%s: %s", typ, cond.Status, cond.Reason, cond.Message)
-		}
-		return nil
+	Eventually(t, WaitTimeout, fmt.Sprintf("claim %s %s=%s (%s)", name, typ, status, reason), func() (err error) {
+		c, err = e.ClaimCondition(name, typ, status, reason)
+		return err
 	})
 	return c
+}
+
+// ClaimCondition reads the claim and returns it if its condition has the status and the reason (any reason when
+// empty), else an error that says what the condition is.
+func (e *Environment) ClaimCondition(name, typ string, status metav1.ConditionStatus, reason string) (*naasv1alpha1.NamespaceClaim, error) {
+	c := &naasv1alpha1.NamespaceClaim{}
+	if err := e.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
+		return nil, err
+	}
+	cond := meta.FindStatusCondition(c.Status.Conditions, typ)
+	if cond == nil {
+		return nil, Errorf("no %s condition yet; conditions: %v", typ, c.Status.Conditions)
+	}
+	if cond.Status != status || (reason != "" && cond.Reason != reason) {
+		return nil, Errorf("%s is %s/%s: %s", typ, cond.Status, cond.Reason, cond.Message)
+	}
+	return c, nil
 }
 
 // WaitReady waits until the claim is Ready and returns it.

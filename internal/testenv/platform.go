@@ -76,9 +76,9 @@ type Platform struct {
 func (p *Platform) Stop() { p.once.Do(p.stop) }
 
 // MainWithPlatform runs a test package's tests in one environment with naas running against it: call it from
-// TestMain. naas is started with StartPlatform(mutate...) once *env is set, so mutate may use it. It stores the
-// environment in *env and, unless platform is nil, naas in *platform; it stops both after the tests and exits the
-// process.
+// TestMain. naas is started with StartPlatform(mutate...) once *env is set, so mutate may use it, and
+// opts.Seed runs once naas is up. It stores the environment in *env and, unless platform is nil, naas in
+// *platform; it stops both after the tests and exits the process.
 func MainWithPlatform(m *testing.M, env **Environment, platform **Platform, opts Options, mutate ...func(*setup.Options)) {
 	e, err := Start(opts)
 	if err != nil {
@@ -95,6 +95,14 @@ func MainWithPlatform(m *testing.M, env **Environment, platform **Platform, opts
 	running := &Platform{Platform: p, stop: stop}
 	if platform != nil {
 		*platform = running
+	}
+	if opts.Seed != nil {
+		if err := opts.Seed(); err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: seed the tests' objects: %v\n", err)
+			running.Stop()
+			e.Stop()
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	running.Stop()

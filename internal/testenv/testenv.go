@@ -63,6 +63,9 @@ type Options struct {
 	AdmissionPlugins []string
 	// ControllerManagerArgs are extra kube-controller-manager flags (localcp.Options.ExtraControllerManagerArgs).
 	ControllerManagerArgs []string
+	// Seed, for MainWithPlatform, makes the objects every test of the package starts from, once naas is up and
+	// before the tests run.
+	Seed func() error
 }
 
 // Environment is a running local control plane for tests.

@@ -11,7 +11,6 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -312,13 +311,7 @@ func schemaGroup(groupVersion string) (string, error) {
 
 func TestKubectl_AccessFollowsMembershipAndEndsWithTheTenant(t *testing.T) {
 	ctx := testenv.Context(t)
-	tn := &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "initech"}, Spec: naasv1alpha1.TenantSpec{
-		Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "dave", Role: naasv1alpha1.RoleViewer}},
-	}}
-	if err := env.Client.Create(ctx, tn); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), tn) })
+	tn := testenv.Tenant("initech").Viewer("dave").Create(t, env)
 	getAs := func(user string) error {
 		return as(user).Get(ctx, client.ObjectKey{Name: tn.Name}, &naasv1alpha1.Tenant{})
 	}
