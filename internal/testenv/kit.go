@@ -46,17 +46,31 @@ func (e *Environment) Create(t testing.TB, obj client.Object) {
 }
 
 // CreateAs creates obj as the static token user (the cluster admin when empty), failing the test on an error,
-// and deletes it as the cluster admin when the test ends (a claim with DeleteClaim).
+// and deletes it as the cluster admin when the test ends (a claim with DeleteClaim). A claim a user creates is
+// returned once the user may read it: naas names a new claim in its tenant's role a moment after it is created
+// (see docs/security.md), and until then RBAC refuses its members' reads and writes of it.
 func (e *Environment) CreateAs(t testing.TB, user string, obj client.Object) {
 	t.Helper()
 	if err := e.as(user).Create(context.Background(), obj); err != nil {
 		t.Fatalf("%s creates %T %s: %v", userName(user), obj, obj.GetName(), err)
 	}
-	if c, ok := obj.(*naasv1alpha1.NamespaceClaim); ok {
-		t.Cleanup(func() { e.DeleteClaim(c.Name) })
+	c, ok := obj.(*naasv1alpha1.NamespaceClaim)
+	if !ok {
+		t.Cleanup(func() { _ = e.Client.Delete(context.Background(), obj) })
 		return
 	}
-	t.Cleanup(func() { _ = e.Client.Delete(context.Background(), obj) })
+	t.Cleanup(func() { e.DeleteClaim(c.Name) })
+	if user != "" {
+		e.WaitReadable(t, user, c.Name)
+	}
+}
+
+// WaitReadable waits until the static token user may read the claim through the API server.
+func (e *Environment) WaitReadable(t testing.TB, user, name string) {
+	t.Helper()
+	Eventually(t, WaitTimeout, user+" reads claim "+name, func() error {
+		return e.UserClient(user).Get(context.Background(), client.ObjectKey{Name: name}, &naasv1alpha1.NamespaceClaim{})
+	})
 }
 
 // GetClaim reads the claim, failing the test if it cannot.

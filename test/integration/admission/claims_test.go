@@ -25,13 +25,13 @@ import (
 
 func TestClaims_OnlyAdminsAndDevelopersOfTheTenantMayCreate(t *testing.T) {
 	ctx := context.Background()
-	tenant("roles").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).
-		user("carol", naasv1alpha1.RoleViewer).create(t)
-	tenant("others").user("dave", naasv1alpha1.RoleAdmin).create(t)
+	testenv.Tenant("roles").Admin("alice").Developer("bob").
+		Viewer("carol").Create(t, env)
+	testenv.Tenant("others").Admin("dave").Create(t, env)
 
-	mustCreate(t, "alice", claim("roles-admin", "roles", "dev"))
-	mustCreate(t, "bob", claim("roles-dev", "roles", "dev"))
-	mustCreate(t, "platform-admin", claim("roles-platform", "roles", "dev"))
+	env.CreateAs(t, "alice", claim("roles-admin", "roles", "dev"))
+	env.CreateAs(t, "bob", claim("roles-dev", "roles", "dev"))
+	env.CreateAs(t, "platform-admin", claim("roles-platform", "roles", "dev"))
 
 	denied(t, "viewer creates a claim", as("carol").Create(ctx, claim("roles-viewer", "roles", "dev")), metav1.StatusReasonForbidden,
 		`user "carol" has role viewer in tenant "roles"`, "creating namespaces takes the admin or developer role")
@@ -44,14 +44,14 @@ func TestClaims_OnlyAdminsAndDevelopersOfTheTenantMayCreate(t *testing.T) {
 			t.Errorf("denied claim %s exists: %v", name, err)
 		}
 	}
-	waitReady(t, "roles-dev")
+	env.WaitReady(t, "roles-dev")
 }
 
 func TestClaims_RequesterIsWhoTheAPIServerAuthenticated(t *testing.T) {
-	tenant("who").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).create(t)
+	testenv.Tenant("who").Admin("alice").Developer("bob").Create(t, env)
 	forged := claim("who-app", "who", "dev")
 	forged.Spec.Requester = &naasv1alpha1.Requester{Username: "alice", Groups: []string{"team-alice"}}
-	mustCreate(t, "bob", forged)
+	env.CreateAs(t, "bob", forged)
 	got := &naasv1alpha1.NamespaceClaim{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "who-app"}, got); err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestClaims_RequesterIsWhoTheAPIServerAuthenticated(t *testing.T) {
 	// A platform admin (or naas's REST API acting for a user) may record someone else as the requester.
 	onBehalf := claim("who-api", "who", "dev")
 	onBehalf.Spec.Requester = &naasv1alpha1.Requester{Username: "bob"}
-	mustCreate(t, "platform-admin", onBehalf)
+	env.CreateAs(t, "platform-admin", onBehalf)
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "who-api"}, got); err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +74,12 @@ func TestClaims_RequesterIsWhoTheAPIServerAuthenticated(t *testing.T) {
 
 func TestClaims_CreateResponseCarriesNaasFinalizer(t *testing.T) {
 	ctx := context.Background()
-	tenant("fin").user("bob", naasv1alpha1.RoleDeveloper).create(t)
+	testenv.Tenant("fin").Developer("bob").Create(t, env)
 
 	// The mutating webhook puts the finalizer on: the claim is protected from the moment it is stored, without a
 	// write of naas's own.
 	c := claim("fin-app", "fin", "dev")
-	mustCreate(t, "bob", c)
+	env.CreateAs(t, "bob", c)
 	if !slices.Equal(c.Finalizers, []string{naasv1alpha1.FinalizerNamespace}) {
 		t.Errorf("finalizers in bob's create response = %v, want [%s]", c.Finalizers, naasv1alpha1.FinalizerNamespace)
 	}
@@ -103,7 +103,7 @@ func TestClaims_CreateResponseCarriesNaasFinalizer(t *testing.T) {
 			got.Finalizers = slices.DeleteFunc(got.Finalizers, func(f string) bool { return f == "example.com/backup" })
 			return env.Client.Update(ctx, got)
 		})
-		deleteClaim(other.Name)
+		env.DeleteClaim(other.Name)
 	})
 	if want := []string{"example.com/backup", naasv1alpha1.FinalizerNamespace}; !slices.Equal(other.Finalizers, want) {
 		t.Errorf("finalizers in the create response = %v, want %v", other.Finalizers, want)
@@ -113,7 +113,7 @@ func TestClaims_CreateResponseCarriesNaasFinalizer(t *testing.T) {
 	}
 
 	// The claim controller provisions it as ever, and deleting the claim removes the finalizer with the namespace.
-	waitReady(t, "fin-app")
+	env.WaitReady(t, "fin-app")
 	if err := as("bob").Delete(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -130,10 +130,10 @@ func TestClaims_CreateResponseCarriesNaasFinalizer(t *testing.T) {
 
 func TestClaims_DeleteTakesTheAdminRoleOrBeingTheRequester(t *testing.T) {
 	ctx := context.Background()
-	tenant("del").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).
-		user("erin", naasv1alpha1.RoleDeveloper).user("carol", naasv1alpha1.RoleViewer).create(t)
+	testenv.Tenant("del").Admin("alice").Developer("bob").
+		Developer("erin").Viewer("carol").Create(t, env)
 	for _, c := range []struct{ name, user string }{{"del-bob", "bob"}, {"del-bob2", "bob"}, {"del-erin", "erin"}} {
-		mustCreate(t, c.user, claim(c.name, "del", "dev"))
+		env.CreateAs(t, c.user, claim(c.name, "del", "dev"))
 	}
 	get := func(name string) *naasv1alpha1.NamespaceClaim {
 		c := &naasv1alpha1.NamespaceClaim{}
@@ -169,10 +169,10 @@ func TestClaims_DeleteTakesTheAdminRoleOrBeingTheRequester(t *testing.T) {
 
 func TestClaims_UpdatesTakeARoleAndKeepTheRules(t *testing.T) {
 	ctx := context.Background()
-	tenant("upd").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).user("carol", naasv1alpha1.RoleViewer).
-		with(func(s *naasv1alpha1.TenantSpec) { s.AllowedTiers = []string{"dev", "staging"} }).create(t)
-	mustCreate(t, "bob", claim("upd-app", "upd", "dev"))
-	waitReady(t, "upd-app")
+	testenv.Tenant("upd").Admin("alice").Developer("bob").Viewer("carol").
+		With(func(s *naasv1alpha1.TenantSpec) { s.AllowedTiers = []string{"dev", "staging"} }).Create(t, env)
+	env.CreateAs(t, "bob", claim("upd-app", "upd", "dev"))
+	env.WaitReady(t, "upd-app")
 	update := func(user string, f func(*naasv1alpha1.NamespaceClaim)) error {
 		c := &naasv1alpha1.NamespaceClaim{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: "upd-app"}, c); err != nil {
@@ -204,11 +204,11 @@ func TestClaims_UpdatesTakeARoleAndKeepTheRules(t *testing.T) {
 
 func TestClaims_TenantGuardrails(t *testing.T) {
 	ctx := context.Background()
-	tenant("rails").user("bob", naasv1alpha1.RoleDeveloper).with(func(s *naasv1alpha1.TenantSpec) {
+	testenv.Tenant("rails").Developer("bob").With(func(s *naasv1alpha1.TenantSpec) {
 		s.AllowedTiers = []string{"dev", "staging"}
 		s.AllowedTemplates = []string{"standard", "data"}
 		s.Naming = naasv1alpha1.NamingRules{Prefix: "rails-", ForbiddenPatterns: []string{"-tmp$"}}
-	}).create(t)
+	}).Create(t, env)
 	withTemplate := func(c *naasv1alpha1.NamespaceClaim, tpl string) *naasv1alpha1.NamespaceClaim {
 		c.Spec.Template = tpl
 		return c
@@ -235,14 +235,14 @@ func TestClaims_TenantGuardrails(t *testing.T) {
 			denied(t, tt.name, as("bob").Create(ctx, tt.claim), metav1.StatusReasonInvalid, tt.want...)
 		})
 	}
-	mustCreate(t, "bob", withParam(claim("rails-ok", "rails", "staging"), "owner_email", "bob@example.com"))
+	env.CreateAs(t, "bob", withParam(claim("rails-ok", "rails", "staging"), "owner_email", "bob@example.com"))
 }
 
 func TestClaims_CordonedTenantTakesNoNewNamespacesOrWorkloads(t *testing.T) {
 	ctx := context.Background()
-	tn := tenant("frozen").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).create(t)
-	provision(t, claim("frozen-app", "frozen", "dev"))
-	if err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, restrictedPod("frozen-app", "before")) }); err != nil {
+	tn := testenv.Tenant("frozen").Admin("alice").Developer("bob").Create(t, env)
+	env.Provision(t, claim("frozen-app", "frozen", "dev"))
+	if err := env.EventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, testenv.RestrictedPod("frozen-app", "before")) }); err != nil {
 		t.Fatalf("pod before the cordon: %v", err)
 	}
 
@@ -261,9 +261,9 @@ func TestClaims_CordonedTenantTakesNoNewNamespacesOrWorkloads(t *testing.T) {
 		`tenant "frozen" is cordoned and accepts no new namespaces; ask a platform admin to uncordon it`)
 	// The admission policy reads the Tenant as its parameter: the API server sees the change within moments.
 	testenv.Eventually(t, 10*time.Second, "pod refused in a cordoned tenant", func() error {
-		err := as("bob").Create(ctx, restrictedPod("frozen-app", "during"))
+		err := as("bob").Create(ctx, testenv.RestrictedPod("frozen-app", "during"))
 		if err == nil {
-			_ = env.Client.Delete(ctx, restrictedPod("frozen-app", "during"))
+			_ = env.Client.Delete(ctx, testenv.RestrictedPod("frozen-app", "during"))
 			return testenv.Errorf("pod created in a cordoned tenant")
 		}
 		if !apierrors.IsForbidden(err) {
@@ -278,17 +278,17 @@ func TestClaims_CordonedTenantTakesNoNewNamespacesOrWorkloads(t *testing.T) {
 
 	setCordon(false)
 	testenv.Eventually(t, 10*time.Second, "pod allowed after uncordon", func() error {
-		return as("bob").Create(ctx, restrictedPod("frozen-app", "after"))
+		return as("bob").Create(ctx, testenv.RestrictedPod("frozen-app", "after"))
 	})
-	mustCreate(t, "alice", claim("frozen-new", "frozen", "dev"))
+	env.CreateAs(t, "alice", claim("frozen-new", "frozen", "dev"))
 }
 
 func TestClaims_ProtectedClaimCannotBeDeletedByItsTenant(t *testing.T) {
 	ctx := context.Background()
-	tenant("vault").user("alice", naasv1alpha1.RoleAdmin).create(t)
+	testenv.Tenant("vault").Admin("alice").Create(t, env)
 	c := claim("vault-db", "vault", "dev")
 	c.Spec.DeletionProtection = true
-	mustCreate(t, "alice", c)
+	env.CreateAs(t, "alice", c)
 	denied(t, "tenant admin deletes a protected claim", as("alice").Delete(ctx, c), metav1.StatusReasonForbidden,
 		"has deletion protection on: set spec.deletionProtection to false first")
 	// naas writes the claim's status meanwhile: read and write again on a conflict, as kubectl edit would.
@@ -308,9 +308,9 @@ func TestClaims_ProtectedClaimCannotBeDeletedByItsTenant(t *testing.T) {
 
 func TestClaims_NamespaceIsNeverTakenOverOrMovedBetweenTenants(t *testing.T) {
 	ctx := context.Background()
-	tenant("red").user("alice", naasv1alpha1.RoleAdmin).create(t)
-	tenant("blue").user("bob", naasv1alpha1.RoleAdmin).create(t)
-	provision(t, claim("red-db", "red", "dev"))
+	testenv.Tenant("red").Admin("alice").Create(t, env)
+	testenv.Tenant("blue").Admin("bob").Create(t, env)
+	env.Provision(t, claim("red-db", "red", "dev"))
 
 	// A namespace nobody claimed, and one of another tenant whose claim is gone while the namespace stays
 	// (here: held by a finalizer of someone else's).
@@ -379,8 +379,8 @@ func TestClaims_NamespaceIsNeverTakenOverOrMovedBetweenTenants(t *testing.T) {
 
 func TestClaims_TenantUsersCannotChangeWhatNaasManages(t *testing.T) {
 	ctx := context.Background()
-	tenant("locked").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).create(t)
-	provision(t, claim("locked-app", "locked", "dev"))
+	testenv.Tenant("locked").Admin("alice").Developer("bob").Create(t, env)
+	env.Provision(t, claim("locked-app", "locked", "dev"))
 	rq := &corev1.ResourceQuota{}
 	testenv.Eventually(t, 30*time.Second, "developer reads the quota", func() error {
 		return as("bob").Get(ctx, client.ObjectKey{Namespace: "locked-app", Name: bundle.QuotaName}, rq)
@@ -391,7 +391,7 @@ func TestClaims_TenantUsersCannotChangeWhatNaasManages(t *testing.T) {
 		metav1.StatusReasonForbidden) // by RBAC: limit ranges are read-only to tenants
 	denied(t, "tenant admin deletes naas's role binding", as("alice").Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "locked-app", Name: bundle.AdminBindingName}}),
 		metav1.StatusReasonForbidden, "is managed by naas and cannot be changed or deleted by tenant users")
-	if err := eventuallyAs(t, "bob", func(c client.Client) error {
+	if err := env.EventuallyAs(t, "bob", func(c client.Client) error {
 		return c.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "locked-app", Name: "mine"}})
 	}); err != nil {
 		t.Errorf("developer creates their own ConfigMap: %v", err)
@@ -423,7 +423,7 @@ func untilCached(t *testing.T, user string, c *naasv1alpha1.NamespaceClaim) {
 
 func TestClaims_AdmissionReadsTheClaimedNamespaceFromNaasCache(t *testing.T) {
 	ctx := context.Background()
-	tenant("reads").user("bob", naasv1alpha1.RoleDeveloper).create(t)
+	testenv.Tenant("reads").Developer("bob").Create(t, env)
 	legacy := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "reads-legacy"}}
 	if err := env.Client.Create(ctx, legacy); err != nil {
 		t.Fatal(err)

@@ -40,8 +40,8 @@ func parallel(n int, f func(i int) error) []error {
 
 func TestConcurrency_NamespaceCapHoldsExactlyUnderParallelClaims(t *testing.T) {
 	ctx := context.Background()
-	tenant("burst").user("bob", naasv1alpha1.RoleDeveloper).
-		with(func(s *naasv1alpha1.TenantSpec) { s.MaxNamespaces = ptr.To[int32](5) }).create(t)
+	testenv.Tenant("burst").Developer("bob").
+		With(func(s *naasv1alpha1.TenantSpec) { s.MaxNamespaces = ptr.To[int32](5) }).Create(t, env)
 	bob := as("bob")
 	errs := parallel(20, func(i int) error {
 		return bob.Create(ctx, claim(fmt.Sprintf("burst-%02d", i), "burst", "dev"))
@@ -53,7 +53,7 @@ func TestConcurrency_NamespaceCapHoldsExactlyUnderParallelClaims(t *testing.T) {
 		switch {
 		case err == nil:
 			created = append(created, name)
-			t.Cleanup(func() { deleteClaim(name) })
+			t.Cleanup(func() { env.DeleteClaim(name) })
 		case apierrors.IsInvalid(err) && strings.Contains(err.Error(), `tenant "burst" already has 5 namespaces and allows at most 5 (spec.maxNamespaces)`) &&
 			strings.Contains(err.Error(), "delete a namespace or ask a platform admin to raise the limit"):
 			denials++
@@ -84,11 +84,11 @@ func TestConcurrency_NamespaceCapHoldsExactlyUnderParallelClaims(t *testing.T) {
 	})
 
 	// A deleted namespace frees its slot at once.
-	deleteClaim(created[0])
+	env.DeleteClaim(created[0])
 	testenv.Eventually(t, 60*time.Second, "a new claim once one is deleted", func() error {
 		return bob.Create(ctx, claim("burst-next", "burst", "dev"))
 	})
-	t.Cleanup(func() { deleteClaim("burst-next") })
+	t.Cleanup(func() { env.DeleteClaim("burst-next") })
 }
 
 func TestConcurrency_TenantQuotaHoldsAcrossNamespacesUnderParallelPods(t *testing.T) {
@@ -98,17 +98,17 @@ func TestConcurrency_TenantQuotaHoldsAcrossNamespacesUnderParallelPods(t *testin
 		corev1.ResourcePods:        resource.MustParse(fmt.Sprint(capPods)),
 		corev1.ResourceRequestsCPU: resource.MustParse(fmt.Sprintf("%dm", capPods*100)),
 	}
-	tn := tenant("swarm").user("bob", naasv1alpha1.RoleDeveloper).
-		with(func(s *naasv1alpha1.TenantSpec) { s.Quota = hard }).create(t)
+	tn := testenv.Tenant("swarm").Developer("bob").
+		With(func(s *naasv1alpha1.TenantSpec) { s.Quota = hard }).Create(t, env)
 	for i := range namespaces {
-		provision(t, claim(fmt.Sprintf("swarm-%d", i), "swarm", "dev"))
+		env.Provision(t, claim(fmt.Sprintf("swarm-%d", i), "swarm", "dev"))
 	}
-	if err := eventuallyAs(t, "bob", func(c client.Client) error {
-		return c.Create(ctx, restrictedPod("swarm-0", "warmup"))
+	if err := env.EventuallyAs(t, "bob", func(c client.Client) error {
+		return c.Create(ctx, testenv.RestrictedPod("swarm-0", "warmup"))
 	}); err != nil {
 		t.Fatalf("first pod: %v", err)
 	}
-	if err := env.Client.Delete(ctx, restrictedPod("swarm-0", "warmup"), client.GracePeriodSeconds(0)); err != nil {
+	if err := env.Client.Delete(ctx, testenv.RestrictedPod("swarm-0", "warmup"), client.GracePeriodSeconds(0)); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 30*time.Second, "warm-up pod gone", func() error {
@@ -139,7 +139,7 @@ func TestConcurrency_TenantQuotaHoldsAcrossNamespacesUnderParallelPods(t *testin
 
 	bob := as("bob")
 	errs := parallel(pods, func(i int) error {
-		pod := restrictedPod(fmt.Sprintf("swarm-%d", i%namespaces), fmt.Sprintf("p-%02d", i))
+		pod := testenv.RestrictedPod(fmt.Sprintf("swarm-%d", i%namespaces), fmt.Sprintf("p-%02d", i))
 		for {
 			err := bob.Create(ctx, pod)
 			if !apierrors.IsConflict(err) && !apierrors.IsServerTimeout(err) { // kube's own quota may ask to retry
@@ -193,10 +193,10 @@ func TestConcurrency_TenantQuotaHoldsAcrossNamespacesUnderParallelPods(t *testin
 		}
 	}
 	testenv.Eventually(t, 30*time.Second, "a pod fits once others are deleted", func() error {
-		return bob.Create(ctx, restrictedPod("swarm-1", "after-delete"))
+		return bob.Create(ctx, testenv.RestrictedPod("swarm-1", "after-delete"))
 	})
 	denied(t, "dry run over the cap", func() error {
-		extra := restrictedPod("swarm-2", "extra")
+		extra := testenv.RestrictedPod("swarm-2", "extra")
 		extra.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("2")
 		extra.Spec.Containers[0].Resources.Limits[corev1.ResourceCPU] = resource.MustParse("2")
 		return bob.Create(ctx, extra, client.DryRunAll)

@@ -90,17 +90,17 @@ func withHostnames(c *naasv1alpha1.NamespaceClaim, hosts ...string) *naasv1alpha
 // expired reservations the cache accounts for.
 func TestHostnames_IndexedAdmissionDecidesAsReadingEveryClaim(t *testing.T) {
 	ctx := context.Background()
-	tenant("hix-a").with(func(s *naasv1alpha1.TenantSpec) { s.Domains = []string{"a.hix.example.com"} }).create(t)
-	tenant("hix-b").with(func(s *naasv1alpha1.TenantSpec) { s.Domains = []string{"b.hix.example.com"} }).create(t)
+	testenv.Tenant("hix-a").With(func(s *naasv1alpha1.TenantSpec) { s.Domains = []string{"a.hix.example.com"} }).Create(t, env)
+	testenv.Tenant("hix-b").With(func(s *naasv1alpha1.TenantSpec) { s.Domains = []string{"b.hix.example.com"} }).Create(t, env)
 	// hix-d has no domain yet: its claim gets no hostname, and holds the default once the tenant has a domain.
-	tenantD := tenant("hix-d").create(t)
+	tenantD := testenv.Tenant("hix-d").Create(t, env)
 	for _, c := range []*naasv1alpha1.NamespaceClaim{
 		withHostnames(claim("hix-a1", "hix-a", "dev"), "api.a.hix.example.com"),
 		withHostnames(claim("hix-a2", "hix-a", "dev"), "*.w.a.hix.example.com"),
 		withHostnames(claim("hix-b1", "hix-b", "dev"), "www.b.hix.example.com", "*.deep.b.hix.example.com"),
 		claim("hix-d1", "hix-d", "dev"),
 	} {
-		mustCreate(t, "platform-admin", c)
+		env.CreateAs(t, "platform-admin", c)
 	}
 	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(tenantD), tenantD); err != nil {

@@ -18,16 +18,16 @@ import (
 // must not take one, whoever asks, and a user of globex learns only that the prefix is reserved.
 func TestClaims_NamingPrefixIsReservedForItsTenant(t *testing.T) {
 	ctx := context.Background()
-	tenant("acme").user("alice", naasv1alpha1.RoleAdmin).user("bob", naasv1alpha1.RoleDeveloper).
-		with(func(s *naasv1alpha1.TenantSpec) { s.Naming.Prefix = "acme-" }).create(t)
-	tenant("globex").user("carol", naasv1alpha1.RoleAdmin).create(t)
+	testenv.Tenant("acme").Admin("alice").Developer("bob").
+		With(func(s *naasv1alpha1.TenantSpec) { s.Naming.Prefix = "acme-" }).Create(t, env)
+	testenv.Tenant("globex").Admin("carol").Create(t, env)
 
 	// naas's cache learns of acme's prefix moments after it is written.
 	var err error
 	testenv.Eventually(t, 20*time.Second, "globex's claim on acme-prod refused", func() error {
 		c := claim("acme-prod", "globex", "dev")
 		if err = as("carol").Create(ctx, c); err == nil {
-			deleteClaim(c.Name)
+			env.DeleteClaim(c.Name)
 			return testenv.Errorf("carol's claim acme-prod for globex was admitted")
 		}
 		return nil
@@ -51,8 +51,8 @@ func TestClaims_NamingPrefixIsReservedForItsTenant(t *testing.T) {
 	denied(t, "platform admin claims acme-ops for globex", as("platform-admin").Create(ctx, claim("acme-ops", "globex", "dev")),
 		metav1.StatusReasonInvalid, `reserved for tenant "acme"`)
 
-	mustCreate(t, "bob", claim("acme-prod", "acme", "dev"))
-	mustCreate(t, "carol", claim("globex-web", "globex", "dev"))
+	env.CreateAs(t, "bob", claim("acme-prod", "acme", "dev"))
+	env.CreateAs(t, "carol", claim("globex-web", "globex", "dev"))
 	for _, name := range []string{"acme-dave", "acme-ops"} {
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, &naasv1alpha1.NamespaceClaim{}); err == nil {
 			t.Errorf("refused claim %s exists", name)
@@ -64,7 +64,7 @@ func TestClaims_NamingPrefixIsReservedForItsTenant(t *testing.T) {
 // one's does.
 func TestTenants_NamingPrefixesDoNotOverlap(t *testing.T) {
 	ctx := context.Background()
-	tenant("initech").with(func(s *naasv1alpha1.TenantSpec) { s.Naming.Prefix = "ini-" }).create(t)
+	testenv.Tenant("initech").With(func(s *naasv1alpha1.TenantSpec) { s.Naming.Prefix = "ini-" }).Create(t, env)
 	withPrefix := func(name, prefix string) *naasv1alpha1.Tenant {
 		return &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: naasv1alpha1.TenantSpec{Naming: naasv1alpha1.NamingRules{Prefix: prefix}}}
 	}

@@ -33,8 +33,8 @@ func TestTenantQuota_StorageAndServicesAreCappedAcrossNamespaces(t *testing.T) {
 			corev1.ResourceServicesLoadBalancers:  resource.MustParse("1"),
 		}
 	})
-	provision(t, claim("vol-a", "vol", "staging"))
-	provision(t, claim("vol-b", "vol", "staging"))
+	env.Provision(t, claim("vol-a", "vol", "staging"))
+	env.Provision(t, claim("vol-b", "vol", "staging"))
 
 	admitted(t, "2Gi volume in the first namespace", pvc("vol-a", "data", "2Gi"))
 	denied(t, "2Gi volume in the second namespace", as("bob").Create(ctx, pvc("vol-b", "data", "2Gi")), metav1.StatusReasonForbidden,
@@ -75,7 +75,7 @@ func TestTenantQuota_AdmissionReadsNamespacesFromNaasCache(t *testing.T) {
 	workloadTenant(t, "qreads", func(s *naasv1alpha1.TenantSpec) {
 		s.Quota = corev1.ResourceList{corev1.ResourceServicesLoadBalancers: resource.MustParse("1")}
 	})
-	provision(t, claim("qreads-a", "qreads", "staging"))
+	env.Provision(t, claim("qreads-a", "qreads", "staging"))
 	// Each charged object names its namespace, whose labels tell the tenant: they are read from naas's cache,
 	// not from kube-apiserver on every pod, volume or service created.
 	const services = 50

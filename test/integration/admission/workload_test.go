@@ -27,7 +27,7 @@ func waitDenied(t *testing.T, what string, obj client.Object, want ...string) {
 	ctx := context.Background()
 	var err error
 	testenv.Eventually(t, 20*time.Second, what+" refused", func() error {
-		err = eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, obj.DeepCopyObject().(client.Object)) })
+		err = env.EventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, obj.DeepCopyObject().(client.Object)) })
 		if err == nil {
 			_ = env.Client.Delete(ctx, obj, client.GracePeriodSeconds(0))
 			return testenv.Errorf("%s was admitted", what)
@@ -40,7 +40,7 @@ func waitDenied(t *testing.T, what string, obj client.Object, want ...string) {
 // admitted creates obj as bob and fails the test if the API server refuses it.
 func admitted(t *testing.T, what string, obj client.Object) {
 	t.Helper()
-	if err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(context.Background(), obj) }); err != nil {
+	if err := env.EventuallyAs(t, "bob", func(c client.Client) error { return c.Create(context.Background(), obj) }); err != nil {
 		t.Errorf("%s: refused: %v", what, err)
 	}
 }
@@ -69,32 +69,32 @@ func service(ns, name string, typ corev1.ServiceType) *corev1.Service {
 
 func workloadTenant(t *testing.T, name string, spec func(*naasv1alpha1.TenantSpec)) {
 	t.Helper()
-	tenant(name).user("bob", naasv1alpha1.RoleDeveloper).with(spec).create(t)
+	testenv.Tenant(name).Developer("bob").With(spec).Create(t, env)
 }
 
 func TestWorkload_PodSecurityFromTheTier(t *testing.T) {
 	workloadTenant(t, "psa", func(*naasv1alpha1.TenantSpec) {})
-	provision(t, claim("psa-app", "psa", "dev"))
-	privileged := restrictedPod("psa-app", "root")
+	env.Provision(t, claim("psa-app", "psa", "dev"))
+	privileged := testenv.RestrictedPod("psa-app", "root")
 	privileged.Spec.SecurityContext.RunAsNonRoot = nil
 	privileged.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
 	waitDenied(t, "privileged pod in a restricted tier", privileged,
 		`violates PodSecurity "restricted:latest"`, "privileged")
-	admitted(t, "pod meeting the restricted level", restrictedPod("psa-app", "ok"))
+	admitted(t, "pod meeting the restricted level", testenv.RestrictedPod("psa-app", "ok"))
 }
 
 func TestWorkload_ImagesOnlyFromTheTenantsRegistries(t *testing.T) {
 	workloadTenant(t, "reg", func(s *naasv1alpha1.TenantSpec) {
 		s.AllowedRegistries = []string{"registry.example/", "ghcr.io/reg/"}
 	})
-	provision(t, claim("reg-app", "reg", "dev"))
-	elsewhere := restrictedPod("reg-app", "hub")
+	env.Provision(t, claim("reg-app", "reg", "dev"))
+	elsewhere := testenv.RestrictedPod("reg-app", "hub")
 	elsewhere.Spec.Containers[0].Image = "docker.io/library/nginx:1.27"
 	waitDenied(t, "pod pulling from another registry", elsewhere,
 		"pod hub: image docker.io/library/nginx:1.27 is not from a registry tenant reg allows",
 		"images must start with one of: registry.example/, ghcr.io/reg/")
 
-	initElsewhere := restrictedPod("reg-app", "init")
+	initElsewhere := testenv.RestrictedPod("reg-app", "init")
 	initElsewhere.Spec.InitContainers = []corev1.Container{*initElsewhere.Spec.Containers[0].DeepCopy()}
 	initElsewhere.Spec.InitContainers[0].Name = "migrate"
 	initElsewhere.Spec.InitContainers[0].Image = "quay.io/other/migrate:1"
@@ -103,8 +103,8 @@ func TestWorkload_ImagesOnlyFromTheTenantsRegistries(t *testing.T) {
 	denied(t, "deployment pulling from another registry", as("bob").Create(context.Background(), deployment("reg-app", "hub", elsewhere)),
 		metav1.StatusReasonForbidden, "deployment hub: image docker.io/library/nginx:1.27")
 
-	admitted(t, "pod from an allowed registry", restrictedPod("reg-app", "ok"))
-	fromGHCR := restrictedPod("reg-app", "ghcr")
+	admitted(t, "pod from an allowed registry", testenv.RestrictedPod("reg-app", "ok"))
+	fromGHCR := testenv.RestrictedPod("reg-app", "ghcr")
 	fromGHCR.Spec.Containers[0].Image = "ghcr.io/reg/api:2"
 	admitted(t, "deployment from an allowed registry", deployment("reg-app", "ghcr", fromGHCR))
 }
@@ -117,8 +117,8 @@ func TestWorkload_ImagePullPolicySetToAlwaysWhereTheTierAsks(t *testing.T) {
 		WorkloadPolicy: naasv1alpha1.WorkloadPolicy{ImagePullPolicyAlways: ptr.To(false)},
 	})
 	workloadTenant(t, "pull", func(*naasv1alpha1.TenantSpec) {})
-	provision(t, claim("pull-dev", "pull", "dev"))
-	provision(t, claim("pull-relaxed", "pull", "test-pull-relaxed"))
+	env.Provision(t, claim("pull-dev", "pull", "dev"))
+	env.Provision(t, claim("pull-relaxed", "pull", "test-pull-relaxed"))
 	// The local API server serves MutatingAdmissionPolicy: naas sets the policy there, not in a webhook.
 	if err := env.Client.Get(ctx, client.ObjectKey{Name: platform.PolicyTierPullAlways}, &admissionregistrationv1.MutatingAdmissionPolicy{}); err != nil {
 		t.Fatalf("the pull policy mutation is not installed: %v", err)
@@ -131,13 +131,13 @@ func TestWorkload_ImagePullPolicySetToAlwaysWhereTheTierAsks(t *testing.T) {
 func checkPullPolicy(t *testing.T, always, relaxed string) {
 	t.Helper()
 	ctx := context.Background()
-	never := restrictedPod(always, "never")
+	never := testenv.RestrictedPod(always, "never")
 	never.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
 	waitDenied(t, "pod with imagePullPolicy Never in the dev tier", never,
 		"pod never: container app has imagePullPolicy Never; tier dev requires imagePullPolicy: Always", "set imagePullPolicy: Always")
 
 	cached := func(ns, name string) *corev1.Pod {
-		p := restrictedPod(ns, name)
+		p := testenv.RestrictedPod(ns, name)
 		p.Spec.Containers[0].ImagePullPolicy = corev1.PullIfNotPresent
 		p.Spec.InitContainers = []corev1.Container{*p.Spec.Containers[0].DeepCopy()}
 		p.Spec.InitContainers[0].Name = "migrate"
@@ -190,7 +190,7 @@ func mutated(t *testing.T, what string, make func(name string) client.Object, co
 	testenv.Eventually(t, 20*time.Second, what+" admitted with imagePullPolicy Always", func() error {
 		attempt++
 		obj = make(fmt.Sprintf("pulls-%d", attempt))
-		if err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, obj) }); err != nil {
+		if err := env.EventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, obj) }); err != nil {
 			return err
 		}
 		t.Cleanup(func() { _ = env.Client.Delete(ctx, obj, client.GracePeriodSeconds(0)) })
@@ -214,11 +214,11 @@ func TestWorkload_ResourceRequestsWhereTheTierRequiresThem(t *testing.T) {
 		WorkloadPolicy: naasv1alpha1.WorkloadPolicy{RequireResourceRequests: true},
 	})
 	workloadTenant(t, "req", func(*naasv1alpha1.TenantSpec) {})
-	provision(t, claim("req-strict", "req", "test-requests"))
-	provision(t, claim("req-dev", "req", "dev"))
+	env.Provision(t, claim("req-strict", "req", "test-requests"))
+	env.Provision(t, claim("req-dev", "req", "dev"))
 
 	bare := func(ns, name string) *corev1.Pod {
-		p := restrictedPod(ns, name)
+		p := testenv.RestrictedPod(ns, name)
 		p.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
 		return p
 	}
@@ -226,7 +226,7 @@ func TestWorkload_ResourceRequestsWhereTheTierRequiresThem(t *testing.T) {
 		"pod bare: container app sets no cpu or memory request; tier test-requests requires both", "set resources.requests.cpu and resources.requests.memory")
 	denied(t, "deployment without requests", as("bob").Create(context.Background(), deployment("req-strict", "bare", bare("", "bare"))),
 		metav1.StatusReasonForbidden, "deployment bare: container app sets no cpu or memory request")
-	admitted(t, "pod with requests", restrictedPod("req-strict", "sized"))
+	admitted(t, "pod with requests", testenv.RestrictedPod("req-strict", "sized"))
 	// The dev tier does not require requests (and its LimitRange gives defaults).
 	admitted(t, "pod without requests in the dev tier", bare("req-dev", "bare"))
 }
@@ -234,8 +234,8 @@ func TestWorkload_ResourceRequestsWhereTheTierRequiresThem(t *testing.T) {
 func TestWorkload_ServicesNoNodePortsAndLoadBalancersByTier(t *testing.T) {
 	ctx := context.Background()
 	workloadTenant(t, "svc", func(*naasv1alpha1.TenantSpec) {})
-	provision(t, claim("svc-dev", "svc", "dev"))
-	provision(t, claim("svc-staging", "svc", "staging"))
+	env.Provision(t, claim("svc-dev", "svc", "dev"))
+	env.Provision(t, claim("svc-staging", "svc", "staging"))
 
 	waitDenied(t, "NodePort service", service("svc-dev", "np", corev1.ServiceTypeNodePort),
 		"service np has type NodePort, which naas namespaces do not allow", "use type ClusterIP behind the platform gateway")
@@ -263,10 +263,10 @@ func TestWorkload_ServicesNoNodePortsAndLoadBalancersByTier(t *testing.T) {
 func TestWorkload_ServicesNoExternalIPs(t *testing.T) {
 	ctx := context.Background()
 	workloadTenant(t, "eip", func(*naasv1alpha1.TenantSpec) {})
-	provision(t, claim("eip-app", "eip", "dev"))
+	env.Provision(t, claim("eip-app", "eip", "dev"))
 	svc := service("eip-app", "capture", corev1.ServiceTypeClusterIP)
 	svc.Spec.ExternalIPs = []string{"10.0.0.53"}
-	err := eventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, svc.DeepCopy()) })
+	err := env.EventuallyAs(t, "bob", func(c client.Client) error { return c.Create(ctx, svc.DeepCopy()) })
 	denied(t, "developer's service with an external IP", err, metav1.StatusReasonForbidden, "Use of external IPs is denied")
 
 	// Everywhere, for everyone: the cluster admin in a namespace naas does not manage.
@@ -288,8 +288,8 @@ func TestWorkload_NoHostPorts(t *testing.T) {
 		PodSecurity: naasv1alpha1.PodSecurityPrivileged,
 	})
 	workloadTenant(t, "hp", func(*naasv1alpha1.TenantSpec) {})
-	provision(t, claim("hp-app", "hp", "test-privileged"))
-	hostPort := restrictedPod("hp-app", "hp")
+	env.Provision(t, claim("hp-app", "hp", "test-privileged"))
+	hostPort := testenv.RestrictedPod("hp-app", "hp")
 	hostPort.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080, HostPort: 8080}}
 	waitDenied(t, "pod with a host port", hostPort,
 		"pod hp: container app asks for a host port, which naas namespaces do not allow", "remove hostPort and expose the pod with a Service")
@@ -300,7 +300,7 @@ func TestWorkload_NoHostPorts(t *testing.T) {
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}}, Spec: hostPort.Spec},
 		},
 	}), metav1.StatusReasonForbidden, "daemonset agent: container app asks for a host port")
-	containerPort := restrictedPod("hp-app", "cp")
+	containerPort := testenv.RestrictedPod("hp-app", "cp")
 	containerPort.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080}}
 	admitted(t, "pod with a container port only", containerPort)
 }
