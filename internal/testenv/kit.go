@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -312,4 +313,33 @@ var rbacRefusal = regexp.MustCompile(`cannot [a-z]+ resource "`)
 // isRBACRefusal tells an RBAC refusal from admission's.
 func isRBACRefusal(err error) bool {
 	return apierrors.IsForbidden(err) && rbacRefusal.MatchString(err.Error())
+}
+
+// UpdateTemplate changes the catalog template as the cluster admin, retrying on conflicts, and fails the test on
+// any other error.
+func (e *Environment) UpdateTemplate(t testing.TB, name string, change func(*naasv1alpha1.NamespaceTemplate)) {
+	t.Helper()
+	err := retryOnConflict(t, "update template "+name, func() error {
+		tpl := &naasv1alpha1.NamespaceTemplate{}
+		if err := e.Client.Get(context.Background(), client.ObjectKey{Name: name}, tpl); err != nil {
+			return err
+		}
+		change(tpl)
+		return e.Client.Update(context.Background(), tpl)
+	})
+	if err != nil {
+		t.Fatalf("update template %s: %v", name, err)
+	}
+}
+
+// GrantClusterRole gives the static token user the rules cluster-wide, through a ClusterRole and its binding both
+// named name, for the rest of the test: a user with powers outside naas (an operator of namespaces, say).
+func (e *Environment) GrantClusterRole(t testing.TB, name, user string, rules ...rbacv1.PolicyRule) {
+	t.Helper()
+	e.Create(t, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules})
+	e.Create(t, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	})
 }

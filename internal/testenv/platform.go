@@ -106,6 +106,7 @@ func MainWithPlatform(m *testing.M, env **Environment, platform **Platform, opts
 	}
 	code := m.Run()
 	running.Stop()
+	StopPostgres()
 	e.Stop()
 	os.Exit(code)
 }

@@ -194,7 +194,8 @@ func (e *Environment) UserClient(user string) client.Client {
 }
 
 // Main runs a test package's tests in one environment: call it from TestMain. It
-// stores the environment in *env for the tests and exits the process.
+// stores the environment in *env for the tests, stops the environment (and the test
+// PostgreSQL, if a test started it) after them and exits the process.
 func Main(m *testing.M, env **Environment, opts Options) {
 	e, err := Start(opts)
 	if err != nil {
@@ -203,6 +204,7 @@ func Main(m *testing.M, env **Environment, opts Options) {
 	}
 	*env = e
 	code := m.Run()
+	StopPostgres()
 	e.Stop()
 	os.Exit(code)
 }

@@ -334,21 +334,8 @@ func TestClaims_NamespaceIsNeverTakenOverOrMovedBetweenTenants(t *testing.T) {
 		`namespace "red-orphan" belongs to another tenant; a namespace never moves between tenants`)
 
 	// erin runs the cluster's namespaces (she may create and edit any) but is no naas platform admin.
-	operator := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: "test-namespace-operator"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "create", "update", "patch"}}},
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "test-namespace-operator"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: operator.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "erin"}},
-	}
-	for _, o := range []client.Object{operator, binding} {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = env.Client.Delete(ctx, o) })
-	}
+	env.GrantClusterRole(t, "test-namespace-operator", "erin",
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "create", "update", "patch"}})
 	ns := &corev1.Namespace{}
 	testenv.Eventually(t, 10*time.Second, "erin reads namespaces", func() error {
 		return as("erin").Get(ctx, client.ObjectKey{Name: "red-db"}, ns)

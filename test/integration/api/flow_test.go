@@ -150,7 +150,7 @@ func TestAPI_TenantDeveloperRequestsFollowsResizesAndDeletesANamespace(t *testin
 			t.Errorf("mallory sees flow-web in %s: %s", path, r)
 		}
 	}
-	if claimExists(t, "flow-evil") {
+	if env.ClaimExists(t, "flow-evil") {
 		t.Error("mallory's request in tenant flow created a claim")
 	}
 

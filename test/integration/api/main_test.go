@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/authn/oidctest"
@@ -27,18 +25,7 @@ import (
 
 var env *testenv.Environment
 
-func TestMain(m *testing.M) {
-	e, err := testenv.Start(testenv.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env = e
-	code := m.Run()
-	testenv.StopPostgres()
-	env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.Options{}) }
 
 // platform is naas running for one test, with its API on base.
 type platform struct {
@@ -68,14 +55,7 @@ func startPlatform(t *testing.T, cfg platformConfig) *platform {
 	if cfg.auditDB == "" && cfg.database == "" {
 		cfg.auditDB = filepath.Join(t.TempDir(), "audit.db")
 	}
-	tokens := filepath.Join(t.TempDir(), "api-tokens.csv")
-	var lines []string
-	for _, u := range testenv.DefaultUsers {
-		lines = append(lines, fmt.Sprintf("%s,%s,%s,%q", env.Token(u.Name), u.Name, u.Name, strings.Join(u.Groups, ",")))
-	}
-	if err := os.WriteFile(tokens, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokens := env.APITokenFile()
 	caFile := cfg.issuer.CAFile()
 	p, stop, err := env.StartPlatform(func(o *setup.Options) {
 		o.API = setup.APIOptions{
@@ -276,14 +256,4 @@ func (p *platform) waitPhase(t *testing.T, token, name, phase string) namespaceS
 		return nil
 	})
 	return ns
-}
-
-// claimExists reports whether the cluster holds a claim named name.
-func claimExists(t *testing.T, name string) bool {
-	t.Helper()
-	err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, &naasv1alpha1.NamespaceClaim{})
-	if err != nil && client.IgnoreNotFound(err) != nil {
-		t.Fatal(err)
-	}
-	return err == nil
 }

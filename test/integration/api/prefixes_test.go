@@ -59,7 +59,7 @@ func TestAPI_NamingPrefixIsReservedForItsTenant(t *testing.T) {
 		t.Errorf("a platform admin is not told whose prefix it is: %+v", prob)
 	}
 	for _, name := range []string{"pacme-next", "pacme-dave", "pacme-ops"} {
-		if claimExists(t, name) {
+		if env.ClaimExists(t, name) {
 			t.Errorf("refused claim %s exists", name)
 		}
 	}

@@ -2,7 +2,6 @@ package gateways
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -80,20 +79,7 @@ func waitSend(t *testing.T, from, to string, want bool) {
 // auditedFor returns the audit log of a tenant as user reads it, oldest first, as "user action target result".
 func auditedFor(t *testing.T, user, tenant string) []string {
 	t.Helper()
-	r := call(t, user, http.MethodGet, "/audit?tenant="+tenant+"&limit=500", nil)
-	if r.status != http.StatusOK {
-		t.Fatalf("query the audit log of %s as %s: %s", tenant, user, r)
-	}
-	var page auditPage
-	if err := json.Unmarshal(r.body, &page); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for i := len(page.Items) - 1; i >= 0; i-- {
-		e := page.Items[i]
-		out = append(out, e.User+" "+e.Action+" "+e.Target+" "+e.Result)
-	}
-	return out
+	return auditLog(t, user, "tenant="+tenant+"&limit=500")
 }
 
 func getTenant(t *testing.T, name string) *naasv1alpha1.Tenant {

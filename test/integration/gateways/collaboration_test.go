@@ -55,9 +55,15 @@ type auditPage struct {
 // audited returns the actions of the audit log for namespace, oldest first, as "user action target result".
 func audited(t *testing.T, namespace string) []string {
 	t.Helper()
-	r := call(t, "platform-admin", http.MethodGet, "/audit?namespace="+namespace, nil)
+	return auditLog(t, "platform-admin", "namespace="+namespace)
+}
+
+// auditLog returns the audit log as user reads it with the query, oldest first, as "user action target result".
+func auditLog(t *testing.T, user, query string) []string {
+	t.Helper()
+	r := call(t, user, http.MethodGet, "/audit?"+query, nil)
 	if r.status != http.StatusOK {
-		t.Fatalf("query the audit log: %s", r)
+		t.Fatalf("query the audit log (%s) as %s: %s", query, user, r)
 	}
 	var page auditPage
 	if err := json.Unmarshal(r.body, &page); err != nil {

@@ -163,14 +163,7 @@ func TestGateway_TurnedOffInTheTemplateIsRemoved(t *testing.T) {
 	env.CreateAs(t, "dave", claim("switch-app", "switch", "gw-switch"))
 	env.WaitCondition(t, "switch-app", naasv1alpha1.ConditionGateway, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
 
-	tpl := &naasv1alpha1.NamespaceTemplate{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "gw-switch"}, tpl); err != nil {
-		t.Fatal(err)
-	}
-	tpl.Spec.Features.Gateway = false
-	if err := env.Client.Update(context.Background(), tpl); err != nil {
-		t.Fatal(err)
-	}
+	env.UpdateTemplate(t, "gw-switch", func(tpl *naasv1alpha1.NamespaceTemplate) { tpl.Spec.Features.Gateway = false })
 	testenv.Eventually(t, 30*time.Second, "the Gateway removed and its conditions gone", func() error {
 		if env.GetObject(t, gatewayGVK, "switch-app", "naas") != nil {
 			return testenv.Errorf("Gateway still there")

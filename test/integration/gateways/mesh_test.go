@@ -89,14 +89,7 @@ func TestMesh_TurnedOffInTheTemplateLeavesTheMesh(t *testing.T) {
 	env.CreateAs(t, "alice", claim("unmesh-app", "unmesh", "gw-mesh-switch"))
 	env.WaitCondition(t, "unmesh-app", naasv1alpha1.ConditionMesh, metav1.ConditionTrue, naasv1alpha1.ReasonReconciled)
 
-	tpl := &naasv1alpha1.NamespaceTemplate{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: "gw-mesh-switch"}, tpl); err != nil {
-		t.Fatal(err)
-	}
-	tpl.Spec.Features.Mesh = false
-	if err := env.Client.Update(context.Background(), tpl); err != nil {
-		t.Fatal(err)
-	}
+	env.UpdateTemplate(t, "gw-mesh-switch", func(tpl *naasv1alpha1.NamespaceTemplate) { tpl.Spec.Features.Mesh = false })
 	testenv.Eventually(t, 30*time.Second, "the mesh policies and enrolment label removed", func() error {
 		if env.GetObject(t, peerAuthGVK, "unmesh-app", "naas-mtls") != nil || env.GetObject(t, authzGVK, "unmesh-app", "naas-allow-tenant") != nil {
 			return testenv.Errorf("mesh policies still there")
