@@ -121,7 +121,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 
 	// globex lets acmecorp in: its side is open, acmecorp's egress stays closed.
 	grant := map[string]any{"tenant": "acmecorp", "access": "viewer", "allowIngress": true}
-	if r := call(t, "carol", http.MethodPost, "/namespaces/globex-api/collaborators", grant); r.status != http.StatusCreated {
+	if r := call(t, "carol", http.MethodPost, "/namespaces/globex-api/collaborators", grant); r.Status != http.StatusCreated {
 		t.Fatalf("globex's admin lets acmecorp in: %s, want 201", r)
 	}
 	testenv.Eventually(t, 30*time.Second, "globex-api lets acmecorp in", func() error {
@@ -145,7 +145,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 		}
 	}
 	offers := call(t, "alice", http.MethodGet, "/tenants/acmecorp/accepted-collaborations", nil)
-	if offers.status != http.StatusOK || !strings.Contains(string(offers.body), `"namespace":"globex-api"`) {
+	if offers.Status != http.StatusOK || !strings.Contains(string(offers.Body), `"namespace":"globex-api"`) {
 		t.Errorf("acmecorp's admin lists the offers: %s, want globex-api among them", offers)
 	}
 
@@ -155,10 +155,10 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 		user string
 		want int
 	}{{"bob", http.StatusForbidden}, {"mallory", http.StatusNotFound}, {"carol", http.StatusNotFound}} {
-		if r := call(t, tc.user, http.MethodPut, "/namespaces/acmecorp-app/accepted-collaborations/globex", nil); r.status != tc.want {
+		if r := call(t, tc.user, http.MethodPut, "/namespaces/acmecorp-app/accepted-collaborations/globex", nil); r.Status != tc.want {
 			t.Errorf("%s accepts for namespace acmecorp-app: %s, want %d", tc.user, r, tc.want)
 		}
-		if r := call(t, tc.user, http.MethodPut, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.status != tc.want {
+		if r := call(t, tc.user, http.MethodPut, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.Status != tc.want {
 			t.Errorf("%s accepts for tenant acmecorp: %s, want %d", tc.user, r, tc.want)
 		}
 		if err := env.UpdateClaimAs(t, tc.user, "acmecorp-app", func(c *naasv1alpha1.NamespaceClaim) {
@@ -177,7 +177,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 	}
 	// A namespace of a restricted template cannot accept, even by its admin.
 	r := call(t, "alice", http.MethodPut, "/namespaces/acmecorp-data/accepted-collaborations/globex", nil)
-	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "restricted network profile") {
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "restricted network profile") {
 		t.Errorf("acmecorp's admin accepts for the restricted acmecorp-data: %s, want 422 saying why", r)
 	}
 	if err := env.UpdateClaimAs(t, "alice", "acmecorp-data", func(c *naasv1alpha1.NamespaceClaim) {
@@ -192,7 +192,7 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 	}
 
 	// alice accepts for one namespace: it alone may send.
-	if r := call(t, "alice", http.MethodPut, "/namespaces/acmecorp-app/accepted-collaborations/globex", nil); r.status != http.StatusCreated {
+	if r := call(t, "alice", http.MethodPut, "/namespaces/acmecorp-app/accepted-collaborations/globex", nil); r.Status != http.StatusCreated {
 		t.Fatalf("acmecorp's admin accepts for acmecorp-app: %s, want 201", r)
 	}
 	waitSend(t, "acmecorp-app", "globex-api", true)
@@ -229,25 +229,25 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 	}
 
 	// Withdrawn tenant-wide: only the namespace that accepted for itself still sends.
-	if r := call(t, "alice", http.MethodDelete, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.status != http.StatusOK {
+	if r := call(t, "alice", http.MethodDelete, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.Status != http.StatusOK {
 		t.Fatalf("withdraw the tenant-wide acceptance: %s, want 200", r)
 	}
 	waitSend(t, "acmecorp-web", "globex-api", false)
 	if ok, err := canSend("acmecorp-app", "globex-api"); err != nil || !ok {
 		t.Errorf("after the tenant-wide withdrawal, acmecorp-app, which accepted for itself, may send: %v (%v), want true", ok, err)
 	}
-	if r := call(t, "alice", http.MethodDelete, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.status != http.StatusNotFound {
+	if r := call(t, "alice", http.MethodDelete, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.Status != http.StatusNotFound {
 		t.Errorf("withdraw again: %s, want 404", r)
 	}
 
 	// globex revokes its grant: the accepted path closes too.
-	if r := call(t, "carol", http.MethodDelete, "/namespaces/globex-api/collaborators/acmecorp", nil); r.status != http.StatusOK {
+	if r := call(t, "carol", http.MethodDelete, "/namespaces/globex-api/collaborators/acmecorp", nil); r.Status != http.StatusOK {
 		t.Fatalf("globex revokes its grant: %s, want 200", r)
 	}
 	waitSend(t, "acmecorp-app", "globex-api", false)
 
 	// And acmecorp withdraws the namespace's acceptance: its egress policy goes.
-	if r := call(t, "alice", http.MethodDelete, "/namespaces/acmecorp-app/accepted-collaborations/globex", nil); r.status != http.StatusOK {
+	if r := call(t, "alice", http.MethodDelete, "/namespaces/acmecorp-app/accepted-collaborations/globex", nil); r.Status != http.StatusOK {
 		t.Fatalf("withdraw the namespace's acceptance: %s, want 200", r)
 	}
 	testenv.Eventually(t, 30*time.Second, "acmecorp-app's egress policy to collaborations removed", func() error {
@@ -260,13 +260,13 @@ func TestCollaboration_EgressOpensOnlyWhenTheReceivingTenantAccepts(t *testing.T
 
 	// A platform admin replacing the tenant's definition keeps its admins' acceptances. (Last: the replacement
 	// also drops the tenant's domains, which the API's tenant body does not carry.)
-	if r := call(t, "alice", http.MethodPut, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.status != http.StatusCreated {
+	if r := call(t, "alice", http.MethodPut, "/tenants/acmecorp/accepted-collaborations/globex", nil); r.Status != http.StatusCreated {
 		t.Fatalf("acmecorp's admin accepts tenant-wide again: %s, want 201", r)
 	}
 	replaced := map[string]any{"name": "acmecorp", "members": []map[string]string{
 		{"kind": "User", "name": "alice", "role": "admin"}, {"kind": "User", "name": "bob", "role": "developer"},
 	}}
-	if r := call(t, "platform-admin", http.MethodPut, "/tenants/acmecorp", replaced); r.status != http.StatusOK {
+	if r := call(t, "platform-admin", http.MethodPut, "/tenants/acmecorp", replaced); r.Status != http.StatusOK {
 		t.Fatalf("a platform admin replaces tenant acmecorp: %s", r)
 	}
 	if tn := getTenant(t, "acmecorp"); !slices.Equal(tn.Spec.AcceptedCollaborations, []string{"globex"}) {

@@ -62,11 +62,11 @@ func audited(t *testing.T, namespace string) []string {
 func auditLog(t *testing.T, user, query string) []string {
 	t.Helper()
 	r := call(t, user, http.MethodGet, "/audit?"+query, nil)
-	if r.status != http.StatusOK {
+	if r.Status != http.StatusOK {
 		t.Fatalf("query the audit log (%s) as %s: %s", query, user, r)
 	}
 	var page auditPage
-	if err := json.Unmarshal(r.body, &page); err != nil {
+	if err := json.Unmarshal(r.Body, &page); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
@@ -95,10 +95,10 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 
 	// Only the tenant's admins grant access.
 	grant := map[string]any{"tenant": "guest", "access": "viewer", "allowIngress": true}
-	if r := call(t, "bob", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.status != http.StatusForbidden {
+	if r := call(t, "bob", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.Status != http.StatusForbidden {
 		t.Errorf("a developer grants access: %s, want 403", r)
 	}
-	if r := call(t, "carol", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.status != http.StatusNotFound {
+	if r := call(t, "carol", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.Status != http.StatusNotFound {
 		t.Errorf("the other tenant's admin grants itself access: %s, want 404 (it may not even see the namespace)", r)
 	}
 	if err := env.UpdateClaimAs(t, "bob", "host-app", func(c *naasv1alpha1.NamespaceClaim) {
@@ -108,7 +108,7 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 	}
 
 	r := call(t, "alice", http.MethodPost, "/namespaces/host-app/collaborators", grant)
-	if r.status != http.StatusCreated {
+	if r.Status != http.StatusCreated {
 		t.Fatalf("the tenant admin grants viewer access: %s, want 201", r)
 	}
 	if got := env.GetClaim(t, "host-app").Spec.Collaborators; len(got) != 1 || got[0].Tenant != "guest" || !got[0].AllowIngress {
@@ -149,7 +149,7 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 
 	// Raised to developer: the guest's admin works in the namespace, its viewer still only reads.
 	grant["access"] = "developer"
-	if r := call(t, "alice", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.status != http.StatusOK {
+	if r := call(t, "alice", http.MethodPost, "/namespaces/host-app/collaborators", grant); r.Status != http.StatusOK {
 		t.Fatalf("raise the access to developer: %s, want 200", r)
 	}
 	waitAllowed(t, "carol writes in host-app as a developer", func() error { return canCreateConfigMap("carol", "host-app") })
@@ -158,7 +158,7 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 	}
 
 	// Revoked: every grant is gone.
-	if r := call(t, "alice", http.MethodDelete, "/namespaces/host-app/collaborators/guest", nil); r.status != http.StatusOK {
+	if r := call(t, "alice", http.MethodDelete, "/namespaces/host-app/collaborators/guest", nil); r.Status != http.StatusOK {
 		t.Fatalf("revoke: %s, want 200", r)
 	}
 	waitForbidden(t, "carol no longer reads host-app", func() error { return canListPods("carol", "host-app") })
@@ -178,7 +178,7 @@ func TestCollaboration_GrantLetsTheOtherTenantInAndRevokingTakesItAway(t *testin
 		}
 		return nil
 	})
-	if r := call(t, "alice", http.MethodDelete, "/namespaces/host-app/collaborators/guest", nil); r.status != http.StatusNotFound {
+	if r := call(t, "alice", http.MethodDelete, "/namespaces/host-app/collaborators/guest", nil); r.Status != http.StatusNotFound {
 		t.Errorf("revoke again: %s, want 404", r)
 	}
 

@@ -12,12 +12,7 @@
 package gateways
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -142,43 +137,10 @@ func claim(name, tenantName, tpl string, hostnames ...string) *naasv1alpha1.Name
 	return testenv.Claim(name, tenantName).Template(tpl).Hostnames(hostnames...).Obj()
 }
 
-// apiResponse is a response of the naas REST API.
-type apiResponse struct {
-	status int
-	body   []byte
-}
-
-func (r apiResponse) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
-
 // call calls the naas REST API as user, with a JSON body unless nil.
-func call(t *testing.T, user, method, path string, body any) apiResponse {
+func call(t *testing.T, user, method, path string, body any) testenv.Response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), method, apiBase()+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+env.Token(user))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return apiResponse{status: resp.StatusCode, body: raw}
+	return testenv.Call(t, env.Token(user), method, apiBase()+path, body, nil)
 }
 
 func clientKey(namespace, name string) client.ObjectKey {

@@ -88,21 +88,12 @@ func as(user string) client.Client { return env.UserClient(user) }
 // auditEvents returns the events of tenant's audit log, newest first, as user reads them through the REST API.
 func auditEvents(t *testing.T, user, tenant string) []restv1.AuditEvent {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://"+naas.Addr()+restv1.Prefix+"/audit?tenant="+tenant+"&limit=500", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+env.Token(user))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s reads the audit log of tenant %s: HTTP %d", user, tenant, resp.StatusCode)
+	r := testenv.Call(t, env.Token(user), http.MethodGet, "http://"+naas.Addr()+restv1.Prefix+"/audit?tenant="+tenant+"&limit=500", nil, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("%s reads the audit log of tenant %s: %s", user, tenant, r)
 	}
 	var page restv1.AuditPage
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+	if err := json.Unmarshal(r.Body, &page); err != nil {
 		t.Fatal(err)
 	}
 	return page.Items
