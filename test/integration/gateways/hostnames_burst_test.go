@@ -96,18 +96,12 @@ func deleteClaims(t *testing.T, names []string) {
 		}()
 	}
 	wg.Wait()
-	deadline := time.Now().Add(3 * time.Minute)
-	for _, n := range names {
-		for {
-			err := env.Client.Get(ctx, client.ObjectKey{Name: n}, &naasv1alpha1.NamespaceClaim{})
-			if apierrors.IsNotFound(err) {
-				break
+	testenv.Eventually(t, 3*time.Minute, "the burst's claims gone", func() error {
+		for _, n := range names {
+			if env.ClaimExists(t, n) {
+				return testenv.Errorf("claim %s still there", n)
 			}
-			if time.Now().After(deadline) {
-				t.Errorf("claim %s not gone after 3 minutes (%v)", n, err)
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
 		}
-	}
+		return nil
+	})
 }
