@@ -64,7 +64,7 @@ func TestAPI_ATenantTheCallerIsNotInIsAnsweredAsATenantThatDoesNotExist(t *testi
 	if p := fullProblem(t, inGlobex); strings.Contains(p.Detail, "member of tenant") && !strings.Contains(p.Detail, "does not exist") {
 		t.Errorf("the answer tells bob that globex exists: %s", inGlobex)
 	}
-	if claimExists(t, "globex-web") {
+	if env.ClaimExists(t, "globex-web") {
 		t.Fatal("bob's request in globex created a claim")
 	}
 
@@ -233,7 +233,7 @@ func TestAPI_AClaimOnANamespaceNaasDidNotMakeIsAReadable422ForEveryone(t *testin
 			t.Errorf("%s: errors %+v, want name/namespaceExists and tier/notFound", who, prob.Errors)
 		}
 	}
-	if claimExists(t, "kube-system") {
+	if env.ClaimExists(t, "kube-system") {
 		t.Error("a claim kube-system was made")
 	}
 }
