@@ -6,7 +6,6 @@ package restart
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/naas-dev/naas/internal/kubeaudit"
@@ -22,17 +21,6 @@ var (
 	audit *auditLog
 )
 
-// auditPolicy records every request of naas's user at the Metadata level (verb, resource, user, response
-// code), and nothing else.
-var auditPolicy = fmt.Sprintf(`apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: ["RequestReceived", "ResponseStarted"]
-rules:
-- level: Metadata
-  users: [%q]
-- level: None
-`, naasUser)
-
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -44,23 +32,16 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	policy := filepath.Join(dir, "audit-policy.yaml")
-	if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+	args, logPath, err := testenv.AuditUser(dir, naasUser)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	audit = &auditLog{kubeaudit.Log{Path: filepath.Join(dir, "audit.log")}}
+	audit = &auditLog{kubeaudit.Log{Path: logPath}}
 	e, err := testenv.Start(testenv.Options{
 		Users: []testenv.User{{Name: naasUser, Groups: []string{"system:masters"}}},
-		APIServerArgs: []string{
-			"--audit-policy-file=" + policy,
-			"--audit-log-path=" + audit.Path,
-			"--audit-log-format=json",
-			// Blocking: an event is in the log before kube-apiserver answers, so a window read after the
-			// requests holds all of them.
-			"--audit-log-mode=blocking",
-			"--audit-log-maxsize=0",
-		},
+		// Every request of naas's user, recorded before kube-apiserver answers (testenv.AuditUser).
+		APIServerArgs: args,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

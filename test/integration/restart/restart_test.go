@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/config"
@@ -71,7 +70,7 @@ func TestRestart_MakesNoMutatingCallWhenEverythingIsInPlace(t *testing.T) {
 		t.Fatalf("create claim: %v", err)
 	}
 	waitClaimReady(t, claim.Name)
-	waitIdle(t, reconciles(t), map[string]float64{})
+	testenv.WaitControllersIdle(t, testenv.Reconciles(t), map[string]float64{})
 	stop()
 	stopped = true
 
@@ -88,7 +87,7 @@ func TestRestart_MakesNoMutatingCallWhenEverythingIsInPlace(t *testing.T) {
 	if err := env.Client.List(ctx, &tiers); err != nil {
 		t.Fatal(err)
 	}
-	before := reconciles(t)
+	before := testenv.Reconciles(t)
 	mark := audit.mark(t)
 	_, stop2, err := env.StartPlatform(asNaasUp(webhookAddr))
 	if err != nil {
@@ -96,7 +95,7 @@ func TestRestart_MakesNoMutatingCallWhenEverythingIsInPlace(t *testing.T) {
 	}
 	defer stop2()
 	// The start is done when each controller has had its first pass over what exists and is idle.
-	waitIdle(t, before, map[string]float64{
+	testenv.WaitControllersIdle(t, before, map[string]float64{
 		"namespaceclaim":       1,
 		"tenant":               1,
 		"tenant-access":        1,
@@ -240,56 +239,6 @@ func waitClaimReady(t *testing.T, name string) {
 		}
 		if !meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionReady) {
 			return testenv.Errorf("not Ready: %v", c.Status.Conditions)
-		}
-		return nil
-	})
-}
-
-// reconciles returns controller-runtime's reconcile counts by controller. The platform runs in the test's
-// process, so its metrics are in controller-runtime's registry here; counts add up across starts.
-func reconciles(t *testing.T) map[string]float64 {
-	t.Helper()
-	out, _ := controllerMetrics(t)
-	return out
-}
-
-func controllerMetrics(t *testing.T) (reconciles map[string]float64, busy float64) {
-	t.Helper()
-	families, err := metrics.Registry.Gather()
-	if err != nil {
-		t.Fatalf("gather controller metrics: %v", err)
-	}
-	reconciles = map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			switch f.GetName() {
-			case "controller_runtime_reconcile_total":
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "controller" {
-						reconciles[l.GetValue()] += m.GetCounter().GetValue()
-					}
-				}
-			case "workqueue_depth", "controller_runtime_active_workers":
-				busy += m.GetGauge().GetValue()
-			}
-		}
-	}
-	return reconciles, busy
-}
-
-// waitIdle waits until each controller of want has reconciled at least want[controller] more times than in
-// before, and no controller has work queued or running.
-func waitIdle(t *testing.T, before, want map[string]float64) {
-	t.Helper()
-	testenv.Eventually(t, 60*time.Second, "controllers idle after their first pass", func() error {
-		now, busy := controllerMetrics(t)
-		for c, n := range want {
-			if got := now[c] - before[c]; got < n {
-				return testenv.Errorf("controller %s reconciled %v times since the start, want at least %v", c, got, n)
-			}
-		}
-		if busy > 0 {
-			return testenv.Errorf("%v items queued or being reconciled", busy)
 		}
 		return nil
 	})

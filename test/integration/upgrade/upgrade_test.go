@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/kubeaudit"
@@ -89,7 +88,7 @@ func TestUpgrade_FromThePreviousReleaseUpdatesTheCRDsAndRewritesNothingElse(t *t
 	for _, name := range claims {
 		waitClaimReady(t, name)
 	}
-	waitIdle(t, reconciles(t), map[string]float64{})
+	testenv.WaitControllersIdle(t, testenv.Reconciles(t), map[string]float64{})
 	stop()
 	before := versions(t, claims)
 
@@ -98,7 +97,7 @@ func TestUpgrade_FromThePreviousReleaseUpdatesTheCRDsAndRewritesNothingElse(t *t
 	if err := env.Client.List(ctx, &tiers); err != nil {
 		t.Fatal(err)
 	}
-	counts := reconciles(t)
+	counts := testenv.Reconciles(t)
 	mark, err := audit.Mark()
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +107,7 @@ func TestUpgrade_FromThePreviousReleaseUpdatesTheCRDsAndRewritesNothingElse(t *t
 		t.Fatalf("start of this release: %v", err)
 	}
 	defer stop2()
-	waitIdle(t, counts, map[string]float64{
+	testenv.WaitControllersIdle(t, counts, map[string]float64{
 		"namespaceclaim":       float64(len(claims)),
 		"tenant":               1,
 		"workload-policy-tier": float64(len(tiers.Items)),
@@ -238,55 +237,6 @@ func waitClaimReady(t *testing.T, name string) {
 		}
 		if c.Status.Phase != naasv1alpha1.PhaseReady {
 			return testenv.Errorf("phase %q: %v", c.Status.Phase, c.Status.Conditions)
-		}
-		return nil
-	})
-}
-
-// reconciles returns controller-runtime's reconcile counts by controller (the platform runs in this process).
-func reconciles(t *testing.T) map[string]float64 {
-	t.Helper()
-	out, _ := controllerMetrics(t)
-	return out
-}
-
-func controllerMetrics(t *testing.T) (reconciles map[string]float64, busy float64) {
-	t.Helper()
-	families, err := metrics.Registry.Gather()
-	if err != nil {
-		t.Fatalf("gather controller metrics: %v", err)
-	}
-	reconciles = map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			switch f.GetName() {
-			case "controller_runtime_reconcile_total":
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "controller" {
-						reconciles[l.GetValue()] += m.GetCounter().GetValue()
-					}
-				}
-			case "workqueue_depth", "controller_runtime_active_workers":
-				busy += m.GetGauge().GetValue()
-			}
-		}
-	}
-	return reconciles, busy
-}
-
-// waitIdle waits until each controller of want has reconciled at least want[controller] more times than in
-// before, and no controller has work queued or running.
-func waitIdle(t *testing.T, before, want map[string]float64) {
-	t.Helper()
-	testenv.Eventually(t, 2*time.Minute, "controllers idle after their first pass", func() error {
-		now, busy := controllerMetrics(t)
-		for c, n := range want {
-			if got := now[c] - before[c]; got < n {
-				return testenv.Errorf("controller %s reconciled %v times since the start, want at least %v", c, got, n)
-			}
-		}
-		if busy > 0 {
-			return testenv.Errorf("%v items queued or being reconciled", busy)
 		}
 		return nil
 	})
