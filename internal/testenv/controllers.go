@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/naas-dev/naas/internal/kubeaudit"
 )
 
 // ControllerMetrics reads controller-runtime's metrics of the naas running in the test's process (its registry
@@ -54,10 +56,10 @@ func WaitControllersIdle(t testing.TB, before, want map[string]float64) {
 	})
 }
 
-// AuditUser returns the kube-apiserver flags that record, in dir/audit.log, every request of user at the
+// auditUser returns the kube-apiserver flags that record, in dir/audit.log, every request of user at the
 // Metadata level (verb, resource, user, response code) and nothing else, and the log's path. The log is written
 // blocking: an event is in it before kube-apiserver answers, so a window read after the requests holds them all.
-func AuditUser(dir, user string) (args []string, logPath string, err error) {
+func auditUser(dir, user string) (args []string, logPath string, err error) {
 	policy := filepath.Join(dir, "audit-policy.yaml")
 	if err := os.WriteFile(policy, []byte(fmt.Sprintf(`apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -84,4 +86,35 @@ func Reconciles(t testing.TB) map[string]float64 {
 	t.Helper()
 	r, _ := ControllerMetrics(t)
 	return r
+}
+
+// MainAuditing is Main for tests that count naas's own API calls: the environment has user as a cluster admin
+// (naas acts as it) and kube-apiserver records every request of user (auditUser) in a log whose reader it stores
+// in *log before the tests run.
+func MainAuditing(m *testing.M, env **Environment, log **kubeaudit.Log, user string, opts Options) {
+	dir, err := os.MkdirTemp("", "naas-audit-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		os.Exit(1)
+	}
+	args, logPath, err := auditUser(dir, user)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		os.Exit(1)
+	}
+	*log = &kubeaudit.Log{Path: logPath}
+	opts.Users = append(opts.Users, User{Name: user, Groups: []string{"system:masters"}})
+	opts.APIServerArgs = append(opts.APIServerArgs, args...)
+	e, err := Start(opts)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
+		os.Exit(1)
+	}
+	*env = e
+	code := m.Run()
+	e.Stop()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }

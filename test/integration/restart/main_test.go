@@ -4,8 +4,6 @@
 package restart
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/naas-dev/naas/internal/kubeaudit"
@@ -18,42 +16,13 @@ const naasUser = "naas-controller"
 
 var (
 	env   *testenv.Environment
-	audit *auditLog
+	audit = &auditLog{}
 )
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "naas-restart-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	args, logPath, err := testenv.AuditUser(dir, naasUser)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	audit = &auditLog{kubeaudit.Log{Path: logPath}}
-	e, err := testenv.Start(testenv.Options{
-		Users: []testenv.User{{Name: naasUser, Groups: []string{"system:masters"}}},
-		// Every request of naas's user, recorded before kube-apiserver answers (testenv.AuditUser).
-		APIServerArgs: args,
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	env = e
-	defer env.Stop()
-	return m.Run()
-}
+func TestMain(m *testing.M) { testenv.MainAuditing(m, &env, &audit.Log, naasUser, testenv.Options{}) }
 
 // auditLog is the environment's audit log, read in windows by the tests.
-type auditLog struct{ kubeaudit.Log }
+type auditLog struct{ *kubeaudit.Log }
 
 // mark returns the current end of the log.
 func (a *auditLog) mark(t *testing.T) int64 {

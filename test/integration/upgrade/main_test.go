@@ -4,8 +4,6 @@
 package upgrade
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/naas-dev/naas/internal/kubeaudit"
@@ -22,34 +20,6 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "naas-upgrade-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	args, logPath, err := testenv.AuditUser(dir, naasUser)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	audit = &kubeaudit.Log{Path: logPath}
-	e, err := testenv.Start(testenv.Options{
-		Users: []testenv.User{{Name: naasUser, Groups: []string{"system:masters"}}},
-		// The previous release's CRDs are installed by the test, as that release installed them.
-		NoNaasCRDs: true,
-		// Every request of naas's user, recorded before kube-apiserver answers (testenv.AuditUser).
-		APIServerArgs: args,
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	env = e
-	defer env.Stop()
-	return m.Run()
+	// The previous release's CRDs are installed by the test, as that release installed them.
+	testenv.MainAuditing(m, &env, &audit, naasUser, testenv.Options{NoNaasCRDs: true})
 }
