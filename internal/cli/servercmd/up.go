@@ -114,10 +114,19 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 			return fmt.Errorf("--apiserver-port: %w", err)
 		}
 	}
+	// holdWebhook keeps naas's own webhook port bound while the control plane picks its free ports, so that
+	// none of them can be the same port; it is let go just before the webhook server listens on it.
+	holdWebhook := func() {}
 	if o.webhook.Addr == "" && o.webhook.Service == "" && o.webhook.URL == "" {
 		if o.webhook.Addr, err = stableWebhookAddr(dataDir); err != nil {
 			return err
 		}
+		hold, err := net.Listen("tcp", o.webhook.Addr)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s for admission webhooks: %w; set --webhook-addr", o.webhook.Addr, err)
+		}
+		holdWebhook = func() { _ = hold.Close() }
+		defer holdWebhook()
 	}
 
 	ctx := ctrl.SetupSignalHandler()
@@ -126,6 +135,7 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	cp, err := localcp.Start(ctx, localcp.Options{
 		BinDir: binDir, DataDir: dataDir, Users: users, APIServerPort: o.apiServerPort, Progress: progress(cmd),
 	})
+	holdWebhook()
 	if err != nil {
 		return err
 	}
