@@ -156,6 +156,29 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
+// eventRows are the rows of an event query, from database/sql or pgx alike.
+type eventRows interface {
+	scanner
+	Next() bool
+	Err() error
+}
+
+// readPage reads the events of a query's rows into the page of at most limit events.
+func readPage(rows eventRows, limit int) (Page, error) {
+	var events []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return Page{}, err
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("query audit events: %w", err)
+	}
+	return makePage(events, limit), nil
+}
+
 func scanEvent(rows scanner) (Event, error) {
 	var (
 		e               Event

@@ -279,16 +279,5 @@ func (s *PostgresStore) Query(ctx context.Context, q Query) (Page, error) {
 		return Page{}, fmt.Errorf("query audit events: %w", err)
 	}
 	defer rows.Close()
-	var events []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return Page{}, err
-		}
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("query audit events: %w", err)
-	}
-	return makePage(events, limit), nil
+	return readPage(rows, limit)
 }
