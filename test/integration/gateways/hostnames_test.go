@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,33 +51,14 @@ func TestHostnames_CollisionsAcrossTenantsAreRejectedUnderConcurrency(t *testing
 	race := func(t *testing.T, round string, hostsOf func(i int) []string) (winners []string) {
 		t.Helper()
 		const n = 12
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				user, tn := "alice", "red"
-				if i%2 == 1 {
-					user, tn = "bob", "blue"
-				}
-				name := fmt.Sprintf("%s-%s-%d", tn, round, i)
-				<-start
-				err := env.UserClient(user).Create(context.Background(), claim(name, tn, tplPlain, hostsOf(i)...))
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					winners = append(winners, name)
-				case !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "held by namespace"):
-					t.Errorf("claim %s: error %v, want Invalid naming the namespace that holds the hostname", name, err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
-		return winners
+		return testenv.RaceForHostnames(t, n, func(i int) (string, error) {
+			user, tn := "alice", "red"
+			if i%2 == 1 {
+				user, tn = "bob", "blue"
+			}
+			name := fmt.Sprintf("%s-%s-%d", tn, round, i)
+			return name, env.UserClient(user).Create(context.Background(), claim(name, tn, tplPlain, hostsOf(i)...))
+		})
 	}
 
 	t.Run("the same hostname", func(t *testing.T) {

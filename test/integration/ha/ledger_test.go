@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -135,40 +133,22 @@ func TestReplicas_HostnameHeldOnceWhenTwoReplicasAdmitInParallel(t *testing.T) {
 
 	const claims = 20
 	before := c.lb.ServedBy()
-	var (
-		mu      sync.Mutex
-		winners []string
-		wg      sync.WaitGroup
-	)
-	start := make(chan struct{})
 	bob := env.UserClient("bob")
 	for i := range claims {
 		name := fmt.Sprintf("hosts-%02d", i)
 		t.Cleanup(func() {
 			_ = env.Client.Delete(context.Background(), &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: name}})
 		})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			err := bob.Create(ctx, &naasv1alpha1.NamespaceClaim{
-				ObjectMeta: metav1.ObjectMeta{Name: name},
-				Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: tn.Name, Template: "standard",
-					Parameters: map[string]string{"owner_email": "bob@example.com"},
-					Hostnames:  []string{"api.shared.example.com"}},
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				winners = append(winners, name)
-			case !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "held by namespace"):
-				t.Errorf("claim %s: %v, want Invalid naming the namespace that holds the hostname", name, err)
-			}
-		}()
 	}
-	close(start)
-	wg.Wait()
+	winners := testenv.RaceForHostnames(t, claims, func(i int) (string, error) {
+		name := fmt.Sprintf("hosts-%02d", i)
+		return name, bob.Create(ctx, &naasv1alpha1.NamespaceClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: tn.Name, Template: "standard",
+				Parameters: map[string]string{"owner_email": "bob@example.com"},
+				Hostnames:  []string{"api.shared.example.com"}},
+		})
+	})
 	if len(winners) != 1 {
 		t.Errorf("%d claims hold api.shared.example.com: %v; want exactly one", len(winners), winners)
 	}
