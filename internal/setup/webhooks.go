@@ -36,6 +36,7 @@ import (
 	"github.com/naas-dev/naas/internal/controller/fairness"
 	"github.com/naas-dev/naas/internal/controller/workloadpolicy"
 	"github.com/naas-dev/naas/internal/domains"
+	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/quota/tenantledger"
 	"github.com/naas-dev/naas/internal/webhook"
 	"github.com/naas-dev/naas/internal/webhook/hostnames"
@@ -50,10 +51,10 @@ import (
 const (
 	// WebhookConfigurationName names both naas's MutatingWebhookConfiguration and its
 	// ValidatingWebhookConfiguration.
-	WebhookConfigurationName = "naas"
+	WebhookConfigurationName = platform.WebhookConfigurationName
 	// WebhookCertSecretName is the Secret, in the system namespace, that holds the webhook server's CA and
 	// serving certificate.
-	WebhookCertSecretName = "naas-webhook-certs"
+	WebhookCertSecretName = platform.WebhookCertSecretName
 	// DefaultSystemNamespace holds naas's own state when neither --system-namespace nor POD_NAMESPACE says
 	// otherwise.
 	DefaultSystemNamespace = "naas-system"
@@ -550,3 +551,13 @@ func (s *webhookServer) ready() error {
 // per-request values (object, namespace, name, resource, user, request ID), which zap encodes on every request
 // whether anything is logged or not: at 200 claims a second that was a quarter of what naas allocated.
 func requestLogger(base logr.Logger, _ *admission.Request) logr.Logger { return base }
+
+// ServiceWebhookConfigurations are naas's webhook configurations for an install that reaches naas through the
+// Service namespace/name, without a CA bundle (naas patches it in at start and at every certificate check). The
+// Helm chart ships them (charts/naas/files, written by `make generate`), so that uninstalling naas removes them
+// with it; naas keeps them current. pullPolicy is left out: naas adds that webhook itself where the API server
+// lacks MutatingAdmissionPolicy.
+func ServiceWebhookConfigurations(namespace, name string) []runtime.Object {
+	e := webhookEndpoint{service: &types.NamespacedName{Namespace: namespace, Name: name}}
+	return webhookConfigurations(e, nil, false)
+}

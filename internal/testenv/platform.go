@@ -27,8 +27,12 @@ func (e *Environment) StartPlatform(mutate ...func(*setup.Options)) (*setup.Plat
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true)))
 	ctx, cancel := context.WithCancel(context.Background())
+	cfg := e.NaasConfig
+	if cfg == nil {
+		cfg = e.Config
+	}
 	opts := setup.Options{
-		Config:       e.Config,
+		Config:       cfg,
 		Addr:         "127.0.0.1:0",
 		SeedDefaults: true,
 		Workers:      4,

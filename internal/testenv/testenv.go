@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -66,12 +67,22 @@ type Options struct {
 	// Seed, for MainWithPlatform, makes the objects every test of the package starts from, once naas is up and
 	// before the tests run.
 	Seed func() error
+	// AsServiceAccount runs naas (StartPlatform) as the Helm chart does: as the ServiceAccount naas in
+	// naas-system, with exactly the rights of platform.OperatorClusterRole and platform.SystemNamespaceRole,
+	// authenticated with a TokenRequest token, instead of as a cluster admin.
+	AsServiceAccount bool
+	// ExtraOperatorRules are granted to that ServiceAccount besides naas's own rules, as the chart's
+	// rbac.extraRules do (e.g. the kinds a test's templates create).
+	ExtraOperatorRules []rbacv1.PolicyRule
 }
 
 // Environment is a running local control plane for tests.
 type Environment struct {
 	// Config is a cluster-admin configuration.
 	Config *rest.Config
+	// NaasConfig is the configuration StartPlatform runs naas with: Config, or naas's ServiceAccount with
+	// Options.AsServiceAccount.
+	NaasConfig *rest.Config
 	// Client is a cluster-admin client with the naas types registered.
 	Client client.Client
 	// Scheme knows the Kubernetes and naas types.
@@ -148,6 +159,13 @@ func Start(opts Options) (*Environment, error) {
 	if _, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{Paths: paths, ErrorIfPathMissing: true}); err != nil {
 		env.Stop()
 		return nil, fmt.Errorf("install CRDs: %w", err)
+	}
+	env.NaasConfig = env.Config
+	if opts.AsServiceAccount {
+		if env.NaasConfig, err = installServiceAccount(ctx, env.Config, env.Client, opts.ExtraOperatorRules); err != nil {
+			env.Stop()
+			return nil, err
+		}
 	}
 	return env, nil
 }

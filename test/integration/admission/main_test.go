@@ -18,7 +18,7 @@ import (
 
 var env *testenv.Environment
 
-func TestMain(m *testing.M) { testenv.MainWithPlatform(m, &env, nil, testenv.Options{}) }
+func TestMain(m *testing.M) { testenv.MainWithPlatform(m, &env, nil, testenv.Options{AsServiceAccount: true}) }
 
 // createTier creates a tier for one test.
 func createTier(t *testing.T, name string, spec naasv1alpha1.TierSpec) {

@@ -22,7 +22,7 @@ import (
 
 var env *testenv.Environment
 
-func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.Options{}) }
+func TestMain(m *testing.M) { testenv.Main(m, &env, testenv.Options{AsServiceAccount: true}) }
 
 // platform is naas running for one test, with its API on base.
 type platform struct {

@@ -15,4 +15,4 @@ var (
 	naas *testenv.Platform
 )
 
-func TestMain(m *testing.M) { testenv.MainWithPlatform(m, &env, &naas, testenv.Options{}) }
+func TestMain(m *testing.M) { testenv.MainWithPlatform(m, &env, &naas, testenv.Options{AsServiceAccount: true}) }

@@ -1,0 +1,161 @@
+package platform
+
+import (
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+)
+
+// What naas itself may do: the rights of the identity naas runs as (its ServiceAccount under the Helm chart). This
+// file is the one place they are written down: the chart renders them (charts/naas/files, written by `make
+// generate`), and the integration tests run naas with exactly these rights (testenv.Options.AsServiceAccount), so
+// a call naas starts making without a rule here fails the tests.
+
+// Names of the objects naas installs by name, which its rights name too.
+const (
+	// WebhookConfigurationName names naas's MutatingWebhookConfiguration and ValidatingWebhookConfiguration.
+	WebhookConfigurationName = "naas"
+	// WebhookCertSecretName is the Secret, in the system namespace, with the webhook server's CA and serving
+	// certificate.
+	WebhookCertSecretName = "naas-webhook-certs"
+)
+
+var (
+	readVerbs     = []string{"get", "list", "watch"}
+	manageVerbs   = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+	readAndCreate = []string{"get", "list", "watch", "create"}
+)
+
+// InstalledClusterRoleNames are the ClusterRoles naas installs (Objects).
+func InstalledClusterRoleNames() []string {
+	var names []string
+	for _, obj := range Objects(Config{MutatingPolicies: true}) {
+		if cr, ok := obj.(*rbacv1.ClusterRole); ok {
+			names = append(names, cr.Name)
+		}
+	}
+	return names
+}
+
+// installedClusterRoleBindingNames are the ClusterRoleBindings naas installs (Objects).
+func installedClusterRoleBindingNames() []string {
+	var names []string
+	for _, obj := range Objects(Config{MutatingPolicies: true}) {
+		if crb, ok := obj.(*rbacv1.ClusterRoleBinding); ok {
+			names = append(names, crb.Name)
+		}
+	}
+	return names
+}
+
+// boundClusterRoleNames are the ClusterRoles naas binds: the tenant roles in namespaces' RoleBindings, and the
+// roles of the ClusterRoleBindings it installs.
+func boundClusterRoleNames() []string {
+	names := []string{ClusterRoleTenantAdmin, ClusterRoleTenantDeveloper, ClusterRoleTenantViewer}
+	for _, obj := range Objects(Config{MutatingPolicies: true}) {
+		if crb, ok := obj.(*rbacv1.ClusterRoleBinding); ok && !slices.Contains(names, crb.RoleRef.Name) {
+			names = append(names, crb.RoleRef.Name)
+		}
+	}
+	return names
+}
+
+// crdNames are naas's own CustomResourceDefinitions, which it installs and upgrades with --install-crds.
+func crdNames() []string {
+	g := naasv1alpha1.GroupVersion.Group
+	return []string{"tenants." + g, "namespacetemplates." + g, "tiers." + g, "namespaceclaims." + g}
+}
+
+// OperatorRules are the cluster-wide rights naas needs, rule by rule with the reason. They name every resource
+// and verb; there is no wildcard. Objects a NamespaceTemplate's manifests create need rights of their own
+// (TemplateManifestRules), as do platform-specific additions.
+func OperatorRules() []rbacv1.PolicyRule {
+	g := naasv1alpha1.GroupVersion.Group
+	return []rbacv1.PolicyRule{
+		// Its own kinds: cached and watched, the defaults seeded, claims' finalizers and status written.
+		{APIGroups: []string{g}, Resources: []string{"tenants", "namespacetemplates", "tiers", "namespaceclaims"}, Verbs: manageVerbs},
+		{APIGroups: []string{g}, Resources: []string{"tenants/status", "namespacetemplates/status", "tiers/status", "namespaceclaims/status"},
+			Verbs: []string{"get", "update", "patch"}},
+		// Admission policy bindings are owned by their Tenant or Tier (garbage collected with it).
+		{APIGroups: []string{g}, Resources: []string{"tenants/finalizers", "tiers/finalizers", "namespaceclaims/finalizers"}, Verbs: []string{"update"}},
+		// Namespaces: the inventory watches all of them (admission knows from memory whether one exists); the
+		// claim controller creates, labels and deletes the ones it owns, and the system namespace.
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: manageVerbs},
+		// The bundle of every namespace; config maps are also the namespaces' dashboards and, in the system
+		// namespace, the tenants' admission ledgers.
+		{APIGroups: []string{""}, Resources: []string{"resourcequotas", "limitranges", "configmaps"}, Verbs: manageVerbs},
+		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"rolebindings"}, Verbs: manageVerbs},
+		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: manageVerbs},
+		// The tenant-wide quota counts what tenants' namespaces hold.
+		{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs},
+		// RoleBindings and ClusterRoleBindings to naas's roles (RBAC asks for bind on the role bound), and the
+		// roles themselves: escalate, because the tenant roles aggregate admin, edit and view, and the platform
+		// admin role holds every verb on naas's kinds. Only on naas's own roles.
+		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: boundClusterRoleNames()},
+		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"escalate", "update", "patch"}, ResourceNames: InstalledClusterRoleNames()},
+		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterrolebindings"}, Verbs: []string{"update", "patch"}, ResourceNames: installedClusterRoleBindingNames()},
+		// create cannot be limited by name (a server-side apply that creates is authorized as a create too).
+		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles", "clusterrolebindings"}, Verbs: readAndCreate},
+		// Admission: naas's policies (per tenant and tier bindings, written by controllers), its webhook
+		// configurations (patched with the CA bundle at every certificate check).
+		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{
+			"validatingadmissionpolicies", "validatingadmissionpolicybindings",
+			"mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+		}, Verbs: manageVerbs},
+		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
+			Verbs: readAndCreate},
+		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
+			Verbs: []string{"update", "patch"}, ResourceNames: []string{WebhookConfigurationName}},
+		// CRDs: watched as metadata for the add-ons a step needs; naas's own installed and upgraded at start.
+		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: readAndCreate},
+		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: []string{"update", "patch"}, ResourceNames: crdNames()},
+		// The add-on objects of templates' features (monitoring, gateway, TLS, mesh).
+		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"prometheusrules", "alertmanagerconfigs"}, Verbs: manageVerbs},
+		{APIGroups: []string{"gateway.networking.k8s.io"}, Resources: []string{"gateways"}, Verbs: manageVerbs},
+		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: manageVerbs},
+		{APIGroups: []string{"security.istio.io"}, Resources: []string{"peerauthentications", "authorizationpolicies"}, Verbs: manageVerbs},
+		// The REST API and the portal act as their caller: every write they make is decided by RBAC and
+		// admission for the caller's user and groups, not naas's. This is the one powerful right naas holds.
+		{APIGroups: []string{""}, Resources: []string{"users", "groups"}, Verbs: []string{"impersonate"}},
+	}
+}
+
+// TemplateManifestRules are the rights for the objects the default catalog's manifests create (config/samples).
+// A platform whose templates create other kinds grants naas those as well (the chart's rbac.templateRules).
+func TemplateManifestRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: manageVerbs},
+	}
+}
+
+// SystemNamespaceRules are the rights naas needs in its own namespace only: the webhook certificates' Secret.
+// Secrets elsewhere are never read.
+func SystemNamespaceRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		// create cannot be limited by name.
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{WebhookCertSecretName}},
+	}
+}
+
+// OperatorClusterRole is the ClusterRole named name with OperatorRules, TemplateManifestRules and extra.
+func OperatorClusterRole(name string, extra ...rbacv1.PolicyRule) *rbacv1.ClusterRole {
+	rules := append(append(OperatorRules(), TemplateManifestRules()...), extra...)
+	return &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules:      rules,
+	}
+}
+
+// SystemNamespaceRole is the Role named name, in namespace, with SystemNamespaceRules.
+func SystemNamespaceRole(namespace, name string) *rbacv1.Role {
+	return &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "Role"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Rules:      SystemNamespaceRules(),
+	}
+}
