@@ -13,3 +13,8 @@ var CRDs embed.FS
 //
 //go:embed samples/tiers.yaml samples/templates.yaml
 var Defaults embed.FS
+
+// PlatformRules is the PrometheusRule with naas's own SLO rules and alerts (monitoring/platform-rules.yaml).
+//
+//go:embed monitoring/platform-rules.yaml
+var PlatformRules []byte

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
+	"github.com/naas-dev/naas/config"
 	"github.com/naas-dev/naas/internal/apply"
 	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/setup"
@@ -51,6 +52,13 @@ func Files() (map[string][]byte, error) {
 		docs.Write(b)
 	}
 	files["webhooks.yaml"] = docs.Bytes()
+	rule := map[string]any{}
+	if err := yaml.Unmarshal(config.PlatformRules, &rule); err != nil {
+		return nil, fmt.Errorf("read config/monitoring/platform-rules.yaml: %w", err)
+	}
+	if files["platform-rules-spec.yaml"], err = marshal(rule["spec"]); err != nil {
+		return nil, err
+	}
 	return files, nil
 }
 
