@@ -29,7 +29,7 @@ ADDR       ?= 127.0.0.1:8080
 # The SPDX licence expression of the image's label; the project has not chosen a licence yet.
 IMAGE_LICENSES ?= NOASSERTION
 # What `make generate` writes; `make verify` fails when any of it differs from the commit or is untracked.
-GENERATED  := api config/crd test/e2e/apiclient
+GENERATED  := api config/crd test/e2e/apiclient charts/naas/files
 # Every Go module (each is checked with `go mod tidy -diff`) and every directory holding Go files (gofmt).
 GO_MODULES := . controlplane hack/tools
 GO_DIRS    := api bench cmd config controlplane hack internal test
@@ -86,6 +86,7 @@ generate: $(BIN)/controller-gen ## Generate deepcopy code and CRDs from api/, an
 	$(BIN)/controller-gen object paths=./api/...
 	$(BIN)/controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd
 	$(GO) generate ./test/e2e/apiclient/
+	$(GO) run ./hack/chartgen
 
 .PHONY: verify
 verify: generate ## Fail if generated files are stale or untracked, a go.mod is not tidy, or Go code is not gofmt'd.
