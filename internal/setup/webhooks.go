@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -63,6 +64,7 @@ const (
 	WebhookTimeoutSeconds = 3
 
 	defaultInClusterWebhookAddr = ":9443"
+	defaultServicePort          = 443
 	defaultLocalWebhookAddr     = "127.0.0.1:0"
 )
 
@@ -89,6 +91,8 @@ type WebhookOptions struct {
 	// Service is the namespace/name of the Service in front of naas's pods, for naas serve in the cluster:
 	// the API server calls the webhooks through it (on port 443), and the serving certificate names it.
 	Service string
+	// ServicePort is the port of Service the API server calls; 443 when zero.
+	ServicePort int32
 	// URL is the base URL the API server calls the webhooks at, when naas runs outside the cluster on an address
 	// the API server reaches by another name than Addr, e.g. https://naas.example.com:9443. The serving
 	// certificate names its host.
@@ -108,6 +112,7 @@ type WebhookOptions struct {
 func (o *WebhookOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Addr, "webhook-addr", "", `address of the admission webhook server (default "127.0.0.1:0", a free local port; ":9443" with --webhook-service)`)
 	f.StringVar(&o.Service, "webhook-service", "", "namespace/name of the Service through which the API server reaches naas's pods (naas running in the cluster)")
+	f.Int32Var(&o.ServicePort, "webhook-service-port", defaultServicePort, "port of the --webhook-service that the API server calls")
 	f.StringVar(&o.URL, "webhook-url", "", "base URL the API server calls the webhooks at, when it reaches naas by another name than --webhook-addr (e.g. https://naas.example.com:9443)")
 	f.StringVar(&o.SystemNamespace, "system-namespace", "", `namespace for naas's own state: webhook certificates and tenant ledgers (default: the --webhook-service namespace, else $POD_NAMESPACE, else "naas-system")`)
 	f.DurationVar(&o.CertCheckInterval, "webhook-cert-check-interval", certs.DefaultCheckInterval, "how often the webhook serving certificate is checked for renewal")
@@ -115,11 +120,12 @@ func (o *WebhookOptions) AddFlags(f *pflag.FlagSet) {
 
 // webhookEndpoint is how the API server reaches the webhook server.
 type webhookEndpoint struct {
-	addr      string
-	service   *types.NamespacedName
-	baseURL   string
-	hosts     certs.Hosts
-	namespace string
+	addr        string
+	service     *types.NamespacedName
+	servicePort int32
+	baseURL     string
+	hosts       certs.Hosts
+	namespace   string
 }
 
 // resolve works out the listen address, how the API server reaches it, what the certificate names and the
@@ -132,6 +138,7 @@ func (o WebhookOptions) resolve() (webhookEndpoint, error) {
 			return e, fmt.Errorf("--webhook-service %q must be namespace/name, e.g. naas-system/naas-webhook", o.Service)
 		}
 		e.service = &types.NamespacedName{Namespace: ns, Name: name}
+		e.servicePort = o.ServicePort
 		e.hosts.DNSNames = []string{name + "." + ns + ".svc", name + "." + ns + ".svc.cluster.local"}
 		if e.addr == "" {
 			e.addr = defaultInClusterWebhookAddr
@@ -197,7 +204,7 @@ func (e *webhookEndpoint) listening(addr net.Addr) {
 func (e webhookEndpoint) clientConfig(path string) admissionregistrationv1.WebhookClientConfig {
 	if e.service != nil {
 		return admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{
-			Namespace: e.service.Namespace, Name: e.service.Name, Path: ptr.To(path), Port: ptr.To[int32](443),
+			Namespace: e.service.Namespace, Name: e.service.Name, Path: ptr.To(path), Port: ptr.To(cmp.Or(e.servicePort, defaultServicePort)),
 		}}
 	}
 	return admissionregistrationv1.WebhookClientConfig{URL: ptr.To(e.baseURL + path)}

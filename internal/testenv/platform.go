@@ -37,6 +37,14 @@ func (e *Environment) StartPlatform(mutate ...func(*setup.Options)) (*setup.Plat
 		SeedDefaults: true,
 		Workers:      4,
 	}
+	if e.webhooksThroughService {
+		throughService, err := e.ThroughWebhookService()
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		mutate = append([]func(*setup.Options){throughService}, mutate...)
+	}
 	for _, m := range mutate {
 		m(&opts)
 	}

@@ -74,6 +74,9 @@ type Options struct {
 	// ExtraOperatorRules are granted to that ServiceAccount besides naas's own rules, as the chart's
 	// rbac.extraRules do (e.g. the kinds a test's templates create).
 	ExtraOperatorRules []rbacv1.PolicyRule
+	// WebhooksThroughService has StartPlatform register naas's webhooks through a Service (ThroughWebhookService),
+	// as in a real install, rather than at a loopback URL.
+	WebhooksThroughService bool
 }
 
 // Environment is a running local control plane for tests.
@@ -95,6 +98,8 @@ type Environment struct {
 	dir       string
 	tokens    map[string]string
 	tokenFile sync.Once
+	// webhooksThroughService is Options.WebhooksThroughService.
+	webhooksThroughService bool
 }
 
 // Start starts an environment. Call Stop when done.
@@ -115,7 +120,7 @@ func Start(opts Options) (*Environment, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &Environment{RepoRoot: root, dir: dir, tokens: map[string]string{}}
+	env := &Environment{RepoRoot: root, dir: dir, tokens: map[string]string{}, webhooksThroughService: opts.WebhooksThroughService}
 	var users []localcp.TokenUser
 	for _, u := range append(append([]User{}, DefaultUsers...), opts.Users...) {
 		tok := localcp.NewToken()

@@ -18,7 +18,10 @@ import (
 
 var env *testenv.Environment
 
-func TestMain(m *testing.M) { testenv.MainWithPlatform(m, &env, nil, testenv.Options{AsServiceAccount: true}) }
+// kube-apiserver reaches the webhooks through a Service, as in a real install (docs/install.md).
+func TestMain(m *testing.M) {
+	testenv.MainWithPlatform(m, &env, nil, testenv.Options{AsServiceAccount: true, WebhooksThroughService: true})
+}
 
 // createTier creates a tier for one test.
 func createTier(t *testing.T, name string, spec naasv1alpha1.TierSpec) {

@@ -15,4 +15,6 @@ var (
 	naas *testenv.Platform
 )
 
-func TestMain(m *testing.M) { testenv.MainWithPlatform(m, &env, &naas, testenv.Options{AsServiceAccount: true}) }
+func TestMain(m *testing.M) {
+	testenv.MainWithPlatform(m, &env, &naas, testenv.Options{AsServiceAccount: true})
+}
