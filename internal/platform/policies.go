@@ -32,6 +32,9 @@ const (
 	PolicyProtectManagedObjects = "naas-protect-managed-objects"
 	PolicyProtectNamespaces     = "naas-protect-namespace-labels"
 	PolicyDeletionProtection    = "naas-deletion-protection"
+	// PolicyControllerNamespaces keeps naas's own identity to the namespaces it manages: RBAC cannot limit its
+	// update and delete rights on namespaces by label, so a bug in naas could otherwise change any namespace.
+	PolicyControllerNamespaces = "naas-controller-namespaces"
 )
 
 func exemptExpression(cfg Config) string {
@@ -145,9 +148,36 @@ func Policies(cfg Config) []runtime.Object {
 		},
 	})
 
-	return []runtime.Object{
+	objs := []runtime.Object{
 		protectObjects, binding(PolicyProtectManagedObjects),
 		protectNamespaces, binding(PolicyProtectNamespaces),
 		deletionProtection, binding(PolicyDeletionProtection),
 	}
+	if len(cfg.Controllers) > 0 {
+		objs = append(objs, controllerNamespaces(cfg), binding(PolicyControllerNamespaces))
+	}
+	return objs
+}
+
+// controllerNamespaces is PolicyControllerNamespaces: naas's identity updates and deletes only namespaces labelled
+// app.kubernetes.io/managed-by=naas (it never adopts a namespace, and creates its system namespace without
+// changing it afterwards).
+func controllerNamespaces(cfg Config) *admissionregistrationv1.ValidatingAdmissionPolicy {
+	quoted := make([]string, 0, len(cfg.Controllers))
+	for _, u := range cfg.Controllers {
+		quoted = append(quoted, fmt.Sprintf("%q", u))
+	}
+	sort.Strings(quoted)
+	return vap(PolicyControllerNamespaces, &admissionregistrationv1.MatchResources{
+		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
+			rule("", []admissionregistrationv1.OperationType{admissionregistrationv1.Update, admissionregistrationv1.Delete}, "namespaces"),
+		},
+	}, []admissionregistrationv1.MatchCondition{{
+		Name: "naas-itself", Expression: fmt.Sprintf("request.userInfo.username in [%s]", strings.Join(quoted, ", ")),
+	}}, []admissionregistrationv1.Validation{{
+		Expression: fmt.Sprintf(managedByNaas, "oldObject"),
+		MessageExpression: "'naas changes and deletes only the namespaces it manages (labelled app.kubernetes.io/managed-by=naas); namespace ' + " +
+			"request.name + ' is not one'",
+		Reason: ptr.To(metav1.StatusReasonForbidden),
+	}})
 }

@@ -16,8 +16,9 @@ import (
 )
 
 // TestServiceAccount_CannotReachBeyondWhatNaasManages: naas's ServiceAccount, with the chart's rights, cannot read
-// Secrets outside its namespace (nor other Secrets in it), change a ClusterRole or webhook configuration it does
-// not install, bind or escalate to cluster-admin, or impersonate service accounts. Each is asked of the API server (SubjectAccessReview) and tried for real.
+// Secrets outside its namespace (nor other Secrets in it), delete or change a namespace it does not manage, change a
+// ClusterRole or webhook configuration it does not install, bind or escalate to cluster-admin, or impersonate service accounts. Each is asked of the API server (SubjectAccessReview) and tried for real;
+// namespaces, which RBAC cannot tell apart by label, are kept apart by naas's admission policy.
 func TestServiceAccount_CannotReachBeyondWhatNaasManages(t *testing.T) {
 	ctx := context.Background()
 	naas, err := client.New(env.NaasConfig, client.Options{Scheme: env.Scheme})
@@ -69,6 +70,14 @@ func TestServiceAccount_CannotReachBeyondWhatNaasManages(t *testing.T) {
 	}
 	if err := naas.List(ctx, &corev1.SecretList{}); !apierrors.IsForbidden(err) {
 		t.Errorf("listing Secrets: %v, want Forbidden", err)
+	}
+	// RBAC cannot limit naas's namespace rights by label; the admission policy naas-controller-namespaces does.
+	if err := naas.Delete(ctx, other); !apierrors.IsForbidden(err) {
+		t.Errorf("deleting a namespace naas does not manage: %v, want Forbidden", err)
+	}
+	relabel := []byte(`{"metadata":{"labels":{"owner":"naas"}}}`)
+	if err := naas.Patch(ctx, other, client.RawPatch(types.MergePatchType, relabel)); !apierrors.IsForbidden(err) {
+		t.Errorf("changing a namespace naas does not manage: %v, want Forbidden", err)
 	}
 	patch := []byte(`{"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]}`)
 	if err := naas.Patch(ctx, role, client.RawPatch(types.MergePatchType, patch)); !apierrors.IsForbidden(err) {
