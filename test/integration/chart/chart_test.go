@@ -24,6 +24,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -224,22 +225,36 @@ func TestChart_SchemaRefusesBadValues(t *testing.T) {
 
 func TestChart_RendersAndEveryObjectPassesServerSideDryRun(t *testing.T) {
 	ctx := context.Background()
-	// The release namespace exists before helm installs into it (helm install --create-namespace).
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: releaseNamespace}}); err != nil {
+	// The release namespace exists before helm installs into it (helm install --create-namespace), labelled to
+	// enforce Pod Security restricted as docs/install.md says.
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: releaseNamespace,
+		Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range valueCases {
 		t.Run(tc.name, func(t *testing.T) {
 			objs := render(t, tc.values)
 			tc.check(t, objs)
-			flagsKnown(t, deployment(t, objs).Spec.Template.Spec.Containers[0].Args)
+			d := deployment(t, objs)
+			flagsKnown(t, d.Spec.Template.Spec.Containers[0].Args)
+			// Helm 4 installs with server-side apply; so does the dry-run.
 			for _, u := range objs {
-				if u.GetKind() == "Namespace" && u.GetName() == releaseNamespace {
-					continue // exists: helm would adopt it, a dry-run create says AlreadyExists
-				}
-				if err := env.Client.Create(ctx, u.DeepCopy(), client.DryRunAll); err != nil {
+				err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u.DeepCopy()), client.DryRunAll,
+					client.FieldOwner("helm"), client.ForceOwnership)
+				if err != nil {
 					t.Errorf("dry-run %s %s: %v", u.GetKind(), u.GetName(), err)
 				}
+			}
+			// Pod Security admits a Deployment whatever its pods; a pod of its template shows what it admits. The
+			// pod's ServiceAccount must exist for that, as it does once helm has installed the chart.
+			sa := &corev1.ServiceAccount{}
+			toTyped(t, find(objs, "ServiceAccount", d.Spec.Template.Spec.ServiceAccountName), sa)
+			if err := env.Client.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatal(err)
+			}
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: releaseNamespace, Name: "naas-pod-security"}, Spec: d.Spec.Template.Spec}
+			if err := env.Client.Create(ctx, pod, client.DryRunAll); err != nil {
+				t.Errorf("a pod of the Deployment's template in a namespace enforcing restricted: %v", err)
 			}
 		})
 	}
