@@ -38,6 +38,9 @@ func Files() (map[string][]byte, error) {
 	if files["template-manifest-rules.yaml"], err = marshal(platform.TemplateManifestRules()); err != nil {
 		return nil, err
 	}
+	if files["serviceaccount-impersonation-rules.yaml"], err = marshal(platform.ServiceAccountImpersonationRules()); err != nil {
+		return nil, err
+	}
 	if files["system-namespace-rules.yaml"], err = marshal(platform.SystemNamespaceRules()); err != nil {
 		return nil, err
 	}

@@ -131,6 +131,13 @@ func TemplateManifestRules() []rbacv1.PolicyRule {
 	}
 }
 
+// ServiceAccountImpersonationRules let naas impersonate service accounts, which the REST API needs only for callers
+// that authenticate as one (their user name is system:serviceaccount:<namespace>:<name>). Off by default: it lets
+// naas act as any service account of the cluster, kube-system's too (the chart's rbac.impersonateServiceAccounts).
+func ServiceAccountImpersonationRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"impersonate"}}}
+}
+
 // SystemNamespaceRules are the rights naas needs in its own namespace only: the webhook certificates' Secret.
 // Secrets elsewhere are never read.
 func SystemNamespaceRules() []rbacv1.PolicyRule {

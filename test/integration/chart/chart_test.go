@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -78,6 +79,9 @@ var valueCases = []struct {
 		if find(objs, "ServiceMonitor", "naas") != nil || find(objs, "PrometheusRule", "naas") != nil {
 			t.Error("monitoring objects rendered though off by default")
 		}
+		if impersonatesServiceAccounts(t, objs) {
+			t.Error("naas may impersonate service accounts by default")
+		}
 	}},
 	{name: "OIDC on", values: map[string]any{
 		"oidc": map[string]any{
@@ -118,7 +122,7 @@ var valueCases = []struct {
 	{name: "3 replicas", values: map[string]any{
 		"replicas":       3,
 		"resources":      map[string]any{"requests": map[string]any{"cpu": "500m", "memory": "256Mi"}, "limits": map[string]any{"memory": "512Mi"}},
-		"rbac":           map[string]any{"templateRules": []any{map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"deployments"}, "verbs": []any{"get", "create"}}}},
+		"rbac":           map[string]any{"impersonateServiceAccounts": true, "templateRules": []any{map[string]any{"apiGroups": []any{"apps"}, "resources": []any{"deployments"}, "verbs": []any{"get", "create"}}}},
 		"extraArgs":      []any{"--workers=16"},
 		"namespace":      map[string]any{"create": true},
 		"serviceAccount": map[string]any{"name": "naas-operator"},
@@ -134,6 +138,9 @@ var valueCases = []struct {
 		toTyped(t, find(objs, "ClusterRole", "naas"), cr)
 		if last := cr.Rules[len(cr.Rules)-1]; last.Resources[0] != "deployments" {
 			t.Errorf("rbac.templateRules not added to the ClusterRole: last rule %v", last)
+		}
+		if !impersonatesServiceAccounts(t, objs) {
+			t.Error("rbac.impersonateServiceAccounts did not grant impersonation of service accounts")
 		}
 		if d.Spec.Template.Spec.ServiceAccountName != "naas-operator" {
 			t.Errorf("serviceAccountName = %s", d.Spec.Template.Spec.ServiceAccountName)
@@ -291,6 +298,18 @@ func flagsKnown(t *testing.T, args []string) {
 	if err := serve.ParseFlags(rest); err != nil {
 		t.Errorf("naas serve refuses the chart's arguments %v: %v", args, err)
 	}
+}
+
+func impersonatesServiceAccounts(t *testing.T, objs []*unstructured.Unstructured) bool {
+	t.Helper()
+	cr := &rbacv1.ClusterRole{}
+	toTyped(t, find(objs, "ClusterRole", "naas"), cr)
+	for _, r := range cr.Rules {
+		if slices.Contains(r.Resources, "serviceaccounts") && slices.Contains(r.Verbs, "impersonate") {
+			return true
+		}
+	}
+	return false
 }
 
 func deployment(t *testing.T, objs []*unstructured.Unstructured) *appsv1.Deployment {
