@@ -40,17 +40,6 @@ func InstalledClusterRoleNames() []string {
 	return names
 }
 
-// installedClusterRoleBindingNames are the ClusterRoleBindings naas installs (Objects).
-func installedClusterRoleBindingNames() []string {
-	var names []string
-	for _, obj := range Objects(Config{MutatingPolicies: true}) {
-		if crb, ok := obj.(*rbacv1.ClusterRoleBinding); ok {
-			names = append(names, crb.Name)
-		}
-	}
-	return names
-}
-
 // boundClusterRoleNames are the ClusterRoles naas binds: the tenant roles in namespaces' RoleBindings, and the
 // roles of the ClusterRoleBindings it installs.
 func boundClusterRoleNames() []string {
@@ -91,14 +80,17 @@ func OperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: manageVerbs},
 		// The tenant-wide quota counts what tenants' namespaces hold.
 		{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs},
-		// RoleBindings and ClusterRoleBindings to naas's roles (RBAC asks for bind on the role bound), and the
-		// roles themselves: escalate, because the tenant roles aggregate admin, edit and view, and the platform
-		// admin role holds every verb on naas's kinds. Only on naas's own roles.
+		// RoleBindings and ClusterRoleBindings to naas's roles (RBAC asks for bind on the role bound, unless the
+		// binder holds all of its rights), and the roles themselves: escalate, because the tenant roles aggregate
+		// admin, edit and view, and the platform admin role holds every verb on naas's kinds. Only on naas's own
+		// roles.
 		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: boundClusterRoleNames()},
-		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"escalate", "update", "patch"}, ResourceNames: InstalledClusterRoleNames()},
-		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterrolebindings"}, Verbs: []string{"update", "patch"}, ResourceNames: installedClusterRoleBindingNames()},
-		// create cannot be limited by name (a server-side apply that creates is authorized as a create too).
-		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles", "clusterrolebindings"}, Verbs: readAndCreate},
+		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"escalate"}, ResourceNames: InstalledClusterRoleNames()},
+		// Each tenant has a ClusterRole and ClusterRoleBinding of its own (TenantAccess), so the names are not
+		// known in advance: RBAC cannot limit these verbs to naas's objects, and without escalate naas can only
+		// write rules it holds itself. The admission policy PolicyControllerScope keeps naas to the ones labelled
+		// as naas's.
+		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles", "clusterrolebindings"}, Verbs: manageVerbs},
 		// Admission: naas's policies (per tenant and tier bindings, written by controllers), its webhook
 		// configurations (patched with the CA bundle at every certificate check).
 		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{

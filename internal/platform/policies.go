@@ -32,9 +32,10 @@ const (
 	PolicyProtectManagedObjects = "naas-protect-managed-objects"
 	PolicyProtectNamespaces     = "naas-protect-namespace-labels"
 	PolicyDeletionProtection    = "naas-deletion-protection"
-	// PolicyControllerNamespaces keeps naas's own identity to the namespaces it manages: RBAC cannot limit its
-	// update and delete rights on namespaces by label, so a bug in naas could otherwise change any namespace.
-	PolicyControllerNamespaces = "naas-controller-namespaces"
+	// PolicyControllerScope keeps naas's own identity to the namespaces, ClusterRoles and ClusterRoleBindings it
+	// manages: RBAC cannot limit its rights on these by label (their names are per tenant), so a bug in naas could
+	// otherwise change any of them.
+	PolicyControllerScope = "naas-controller-scope"
 )
 
 func exemptExpression(cfg Config) string {
@@ -154,30 +155,33 @@ func Policies(cfg Config) []runtime.Object {
 		deletionProtection, binding(PolicyDeletionProtection),
 	}
 	if len(cfg.Controllers) > 0 {
-		objs = append(objs, controllerNamespaces(cfg), binding(PolicyControllerNamespaces))
+		objs = append(objs, controllerScope(cfg), binding(PolicyControllerScope))
 	}
 	return objs
 }
 
-// controllerNamespaces is PolicyControllerNamespaces: naas's identity updates and deletes only namespaces labelled
-// app.kubernetes.io/managed-by=naas (it never adopts a namespace, and creates its system namespace without
-// changing it afterwards).
-func controllerNamespaces(cfg Config) *admissionregistrationv1.ValidatingAdmissionPolicy {
+// controllerScope is PolicyControllerScope: naas's identity updates and deletes only namespaces, ClusterRoles and
+// ClusterRoleBindings labelled app.kubernetes.io/managed-by=naas, and creates only ClusterRoles and
+// ClusterRoleBindings so labelled (it never adopts a namespace, and creates its system namespace without changing
+// it afterwards). Admission policies do not apply to admission policies: naas's rights on those stay wide.
+func controllerScope(cfg Config) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	quoted := make([]string, 0, len(cfg.Controllers))
 	for _, u := range cfg.Controllers {
 		quoted = append(quoted, fmt.Sprintf("%q", u))
 	}
 	sort.Strings(quoted)
-	return vap(PolicyControllerNamespaces, &admissionregistrationv1.MatchResources{
+	update, del := admissionregistrationv1.Update, admissionregistrationv1.Delete
+	return vap(PolicyControllerScope, &admissionregistrationv1.MatchResources{
 		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
-			rule("", []admissionregistrationv1.OperationType{admissionregistrationv1.Update, admissionregistrationv1.Delete}, "namespaces"),
+			rule("", []admissionregistrationv1.OperationType{update, del}, "namespaces"),
+			rule("rbac.authorization.k8s.io", allWrites, "clusterroles", "clusterrolebindings"),
 		},
 	}, []admissionregistrationv1.MatchCondition{{
 		Name: "naas-itself", Expression: fmt.Sprintf("request.userInfo.username in [%s]", strings.Join(quoted, ", ")),
 	}}, []admissionregistrationv1.Validation{{
-		Expression: fmt.Sprintf(managedByNaas, "oldObject"),
-		MessageExpression: "'naas changes and deletes only the namespaces it manages (labelled app.kubernetes.io/managed-by=naas); namespace ' + " +
-			"request.name + ' is not one'",
+		Expression: "request.operation == 'CREATE' ? (" + fmt.Sprintf(managedByNaas, "object") + ") : (" + fmt.Sprintf(managedByNaas, "oldObject") + ")",
+		MessageExpression: "'naas writes only what it manages (labelled app.kubernetes.io/managed-by=naas); ' + request.resource.resource + ' ' + " +
+			"request.name + ' is not'",
 		Reason: ptr.To(metav1.StatusReasonForbidden),
 	}})
 }
