@@ -9,6 +9,7 @@ package isolation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"testing"
@@ -36,7 +37,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	opts := testenv.Options{Seed: seed}
+	opts := testenv.Options{Seed: seed, AsServiceAccount: true}
 	// The REST API authenticates the environment's token users, to read the audit log as they would.
 	testenv.MainWithPlatform(m, &env, &naas, opts, func(o *setup.Options) {
 		o.API.TokenFile = env.APITokenFile()
@@ -72,6 +73,16 @@ func seed() error {
 			return err
 		}); err != nil {
 			return fmt.Errorf("claim %s not Ready in time: %w", name, err)
+		}
+	}
+	// The tenant-access controller gives members their reads of the tenant and its claims on its own schedule,
+	// not before the claims are Ready: wait until each member reads them.
+	for user, c := range map[string][2]string{"alice": {acmeTenant, acmeWeb}, "carol": {globex, globexApp}} {
+		if err := testenv.Poll(testenv.WaitTimeout, func() error {
+			return errors.Join(env.UserClient(user).Get(ctx, client.ObjectKey{Name: c[0]}, &naasv1alpha1.Tenant{}),
+				env.UserClient(user).Get(ctx, client.ObjectKey{Name: c[1]}, &naasv1alpha1.NamespaceClaim{}))
+		}); err != nil {
+			return fmt.Errorf("%s cannot read tenant %s and claim %s in time: %w", user, c[0], c[1], err)
 		}
 	}
 	return nil
