@@ -109,6 +109,9 @@ func OperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"gateway.networking.k8s.io"}, Resources: []string{"gateways"}, Verbs: manageVerbs},
 		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: manageVerbs},
 		{APIGroups: []string{"security.istio.io"}, Resources: []string{"peerauthentications", "authorizationpolicies"}, Verbs: manageVerbs},
+		// API Priority and Fairness: a priority level per tier and flow schemas per tenant (package fairness).
+		// Per-tenant names again; PolicyControllerScope keeps naas to its own.
+		{APIGroups: []string{"flowcontrol.apiserver.k8s.io"}, Resources: []string{"prioritylevelconfigurations", "flowschemas"}, Verbs: manageVerbs},
 		// The REST API and the portal act as their caller: every write they make is decided by RBAC and
 		// admission for the caller's user and groups, not naas's. This is the one powerful right naas holds.
 		{APIGroups: []string{""}, Resources: []string{"users", "groups"}, Verbs: []string{"impersonate"}},

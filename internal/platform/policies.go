@@ -160,9 +160,9 @@ func Policies(cfg Config) []runtime.Object {
 	return objs
 }
 
-// controllerScope is PolicyControllerScope: naas's identity updates and deletes only namespaces, ClusterRoles and
-// ClusterRoleBindings labelled app.kubernetes.io/managed-by=naas, and creates only ClusterRoles and
-// ClusterRoleBindings so labelled (it never adopts a namespace, and creates its system namespace without changing
+// controllerScope is PolicyControllerScope: naas's identity updates and deletes only namespaces, ClusterRoles,
+// ClusterRoleBindings, priority levels and flow schemas labelled app.kubernetes.io/managed-by=naas, and creates only
+// such roles, bindings, levels and schemas so labelled (it never adopts a namespace, and creates its system namespace without changing
 // it afterwards). Admission policies do not apply to admission policies: naas's rights on those stay wide.
 func controllerScope(cfg Config) *admissionregistrationv1.ValidatingAdmissionPolicy {
 	quoted := make([]string, 0, len(cfg.Controllers))
@@ -175,6 +175,7 @@ func controllerScope(cfg Config) *admissionregistrationv1.ValidatingAdmissionPol
 		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
 			rule("", []admissionregistrationv1.OperationType{update, del}, "namespaces"),
 			rule("rbac.authorization.k8s.io", allWrites, "clusterroles", "clusterrolebindings"),
+			rule("flowcontrol.apiserver.k8s.io", allWrites, "prioritylevelconfigurations", "flowschemas"),
 		},
 	}, []admissionregistrationv1.MatchCondition{{
 		Name: "naas-itself", Expression: fmt.Sprintf("request.userInfo.username in [%s]", strings.Join(quoted, ", ")),

@@ -112,11 +112,21 @@ var valueCases = []struct {
 	{name: "external database", values: map[string]any{
 		"database": map[string]any{"dsnSecret": map[string]any{"name": "naas-db", "key": "dsn"}},
 	}, check: func(t *testing.T, objs []*unstructured.Unstructured) {
-		// naas serve has no --database flag yet: the value must not become an unknown flag (flagsKnown checks).
-		for _, a := range deployment(t, objs).Spec.Template.Spec.Containers[0].Args {
+		// The DSN comes from the Secret as $NAAS_DATABASE, the default of naas serve --database, not as an argument.
+		c := deployment(t, objs).Spec.Template.Spec.Containers[0]
+		for _, a := range c.Args {
 			if strings.HasPrefix(a, "--database") {
-				t.Errorf("passes %s, which this naas does not know", a)
+				t.Errorf("passes the DSN as an argument: %s", a)
 			}
+		}
+		found := false
+		for _, e := range c.Env {
+			if e.Name == "NAAS_DATABASE" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef.Name == "naas-db" && e.ValueFrom.SecretKeyRef.Key == "dsn" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("NAAS_DATABASE is not read from Secret naas-db: %v", c.Env)
 		}
 	}},
 	{name: "3 replicas", values: map[string]any{
