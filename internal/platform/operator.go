@@ -21,6 +21,9 @@ const (
 	// WebhookCertSecretName is the Secret, in the system namespace, with the webhook server's CA and serving
 	// certificate.
 	WebhookCertSecretName = "naas-webhook-certs"
+	// PortalSessionKeySecretName is the Secret, in the system namespace, with the key every replica seals the
+	// portal's session cookies with.
+	PortalSessionKeySecretName = "naas-portal-session-key"
 )
 
 var (
@@ -133,13 +136,14 @@ func ServiceAccountImpersonationRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"impersonate"}}}
 }
 
-// SystemNamespaceRules are the rights naas needs in its own namespace only: the webhook certificates' Secret.
+// SystemNamespaceRules are the rights naas needs in its own namespace only: the Secrets of the webhook certificates
+// and of the portal's session key.
 // Secrets elsewhere are never read.
 func SystemNamespaceRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		// create cannot be limited by name.
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{WebhookCertSecretName}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{WebhookCertSecretName, PortalSessionKeySecretName}},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/portal"
 )
 
@@ -35,7 +36,7 @@ const (
 
 // PortalSessionKeySecretName is the Secret in the system namespace that holds the key every replica seals the
 // portal's sessions with (portal.Sessions). Deleting it, and restarting naas, ends every session.
-const PortalSessionKeySecretName = "naas-portal-session-key"
+const PortalSessionKeySecretName = platform.PortalSessionKeySecretName
 
 // portalSessionKeyKey is the Secret's key of the session key.
 const portalSessionKeyKey = "key"
