@@ -115,6 +115,8 @@ func OperatorRules() []rbacv1.PolicyRule {
 		// API Priority and Fairness: a priority level per tier and flow schemas per tenant (package fairness).
 		// Per-tenant names again; PolicyControllerScope keeps naas to its own.
 		{APIGroups: []string{"flowcontrol.apiserver.k8s.io"}, Resources: []string{"prioritylevelconfigurations", "flowschemas"}, Verbs: manageVerbs},
+		// Events on claims, for kubectl describe (package namespaceclaim, events.k8s.io/v1 with its series patches).
+		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 		// The REST API and the portal act as their caller: every write they make is decided by RBAC and
 		// admission for the caller's user and groups, not naas's. This is the one powerful right naas holds.
 		{APIGroups: []string{""}, Resources: []string{"users", "groups"}, Verbs: []string{"impersonate"}},
