@@ -138,14 +138,20 @@ func ServiceAccountImpersonationRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"impersonate"}}}
 }
 
+// LeaderElectionLeaseName is the Lease in naas's namespace that the replica running the controllers holds.
+const LeaderElectionLeaseName = "naas-controllers"
+
 // SystemNamespaceRules are the rights naas needs in its own namespace only: the Secrets of the webhook certificates
-// and of the portal's session key.
+// and of the portal's session key, the leader-election Lease and the Events leader election records.
 // Secrets elsewhere are never read.
 func SystemNamespaceRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		// create cannot be limited by name.
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{WebhookCertSecretName, PortalSessionKeySecretName}},
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{LeaderElectionLeaseName}},
+		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 	}
 }
 

@@ -23,7 +23,7 @@ import (
 // the system namespace.
 const (
 	// LeaderElectionID names the Lease of the leader.
-	LeaderElectionID = "naas-controllers"
+	LeaderElectionID = platform.LeaderElectionLeaseName
 	// The leader renews its Lease every leaseRetryPeriod and gives it up when it cannot renew within
 	// leaseRenewDeadline. The other replicas look at the Lease every leaseRetryPeriod (with up to 20% jitter)
 	// and take it leaseDuration after they last saw it renewed: a leader that died is replaced within

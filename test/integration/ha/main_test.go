@@ -38,7 +38,7 @@ const naasUser = "naas-controller"
 var env *testenv.Environment
 
 func TestMain(m *testing.M) {
-	testenv.Main(m, &env, testenv.Options{Users: []testenv.User{{Name: naasUser, Groups: []string{"system:masters"}}}})
+	testenv.Main(m, &env, testenv.Options{AsServiceAccount: true, Users: []testenv.User{{Name: naasUser, Groups: []string{"system:masters"}}}})
 }
 
 // naasBinary is the built bin/naas.
@@ -64,7 +64,7 @@ func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := &cluster{dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig"), tokens: filepath.Join(dir, "tokens.csv")}
-	cfg := env.UserConfig(naasUser)
+	cfg := env.NaasConfig // the replicas run as naas's ServiceAccount, with the chart's rights
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
 	kc.AuthInfos["naas"] = &clientcmdapi.AuthInfo{Token: cfg.BearerToken}
