@@ -6,17 +6,21 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cacheindex"
+	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -228,6 +232,7 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	if tpl != nil && tpl.Spec.RequiresApproval {
 		st.detail("requiresApproval", "true")
 	}
+	s.awaitMemberAccess(ctx, tn.Name, claim.Name)
 	w.Header().Set("Location", statusURL(claim.Name))
 	s.writeJSON(w, http.StatusAccepted, namespaceOf(claim))
 }
@@ -388,4 +393,32 @@ func (s *Server) deleteNamespace(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", statusURL(c.Name))
 	s.writeJSON(w, http.StatusAccepted, namespaceOf(c))
+}
+
+// memberAccessWait bounds how long a request for a namespace waits for its members' access to the new claim.
+const memberAccessWait = 3 * time.Second
+
+// awaitMemberAccess waits, for at most memberAccessWait, until the tenant's access role names the new claim: naas
+// adds it a moment after the claim is created (docs/security.md, "Reading tenants and claims"), and until then
+// the members' own reads and writes of it, through kubectl or through this API (which writes as the caller), are
+// refused by RBAC. Answering once it is named lets a caller use the namespace it was just given at once. The
+// claim exists either way, so a role that is late is only logged.
+func (s *Server) awaitMemberAccess(ctx context.Context, tenant, claim string) {
+	ctx, cancel := context.WithTimeout(ctx, memberAccessWait)
+	defer cancel()
+	err := wait.PollUntilContextCancel(ctx, 25*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		role := &rbacv1.ClusterRole{}
+		if err := s.cfg.Reader.Get(ctx, client.ObjectKey{Name: platform.TenantAccessName(tenant)}, role); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		for _, rule := range role.Rules {
+			if slices.Contains(rule.Resources, "namespaceclaims") && slices.Contains(rule.ResourceNames, claim) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		s.cfg.Log.Info("Members' access to a new claim is not in place yet; answering anyway", "claim", claim, "tenant", tenant, "error", err.Error())
+	}
 }
