@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -19,8 +18,8 @@ import (
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/cacheindex"
-	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -232,7 +231,7 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	if tpl != nil && tpl.Spec.RequiresApproval {
 		st.detail("requiresApproval", "true")
 	}
-	s.awaitMemberAccess(ctx, tn.Name, claim.Name)
+	s.awaitMemberAccess(ctx, caller, claim.Name)
 	w.Header().Set("Location", statusURL(claim.Name))
 	s.writeJSON(w, http.StatusAccepted, namespaceOf(claim))
 }
@@ -395,30 +394,30 @@ func (s *Server) deleteNamespace(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusAccepted, namespaceOf(c))
 }
 
-// memberAccessWait bounds how long a request for a namespace waits for its members' access to the new claim.
+// memberAccessWait bounds how long a request for a namespace waits for its caller's access to the new claim.
 const memberAccessWait = 3 * time.Second
 
-// awaitMemberAccess waits, for at most memberAccessWait, until the tenant's access role names the new claim: naas
-// adds it a moment after the claim is created (docs/security.md, "Reading tenants and claims"), and until then
-// the members' own reads and writes of it, through kubectl or through this API (which writes as the caller), are
-// refused by RBAC. Answering once it is named lets a caller use the namespace it was just given at once. The
-// claim exists either way, so a role that is late is only logged.
-func (s *Server) awaitMemberAccess(ctx context.Context, tenant, claim string) {
-	ctx, cancel := context.WithTimeout(ctx, memberAccessWait)
+// awaitMemberAccess waits, for at most memberAccessWait, until the caller may read the new claim through the API
+// server: naas names a new claim in its tenant's access role a moment after it is created (docs/security.md,
+// "Reading tenants and claims"), and kube-apiserver's authorizer sees the role a moment after that; until then the
+// members' own reads and writes of it, through kubectl or through this API (which writes as the caller), are
+// refused by RBAC. It asks the authorizer itself, with a read as the caller, so that the answer means what the
+// caller's next request will meet. The claim exists either way, so access that is late is only logged.
+func (s *Server) awaitMemberAccess(ctx context.Context, caller *authn.User, claim string) {
+	ctx, cancel := context.WithTimeout(withCaller(ctx, caller), memberAccessWait)
 	defer cancel()
 	err := wait.PollUntilContextCancel(ctx, 25*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		role := &rbacv1.ClusterRole{}
-		if err := s.cfg.Reader.Get(ctx, client.ObjectKey{Name: platform.TenantAccessName(tenant)}, role); err != nil {
-			return false, client.IgnoreNotFound(err)
+		err := s.cfg.AsCaller.Get(ctx, client.ObjectKey{Name: claim}, &naasv1alpha1.NamespaceClaim{})
+		switch {
+		case err == nil:
+			return true, nil
+		case apierrors.IsForbidden(err) || apierrors.IsNotFound(err):
+			return false, nil
+		default:
+			return false, err
 		}
-		for _, rule := range role.Rules {
-			if slices.Contains(rule.Resources, "namespaceclaims") && slices.Contains(rule.ResourceNames, claim) {
-				return true, nil
-			}
-		}
-		return false, nil
 	})
 	if err != nil {
-		s.cfg.Log.Info("Members' access to a new claim is not in place yet; answering anyway", "claim", claim, "tenant", tenant, "error", err.Error())
+		s.cfg.Log.Info("The caller's access to a new claim is not in place yet; answering anyway", "claim", claim, "user", caller.Name, "error", err.Error())
 	}
 }

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -154,7 +155,10 @@ func Policies(cfg Config) []runtime.Object {
 		protectNamespaces, binding(PolicyProtectNamespaces),
 		deletionProtection, binding(PolicyDeletionProtection),
 	}
-	if len(cfg.Controllers) > 0 {
+	// Only an identity of naas's own, a ServiceAccount as the chart makes, is scoped: where naas runs as a person's
+	// identity (naas up, whose cluster-admin kubeconfig is also the user's), the policy would hold the person to
+	// naas's labels too.
+	if slices.ContainsFunc(cfg.Controllers, func(u string) bool { return strings.HasPrefix(u, "system:serviceaccount:") }) {
 		objs = append(objs, controllerScope(cfg), binding(PolicyControllerScope))
 	}
 	return objs

@@ -129,16 +129,24 @@ func Start(opts Options) (*Environment, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cp, err := localcp.Start(ctx, localcp.Options{
-		BinDir:                     binDir,
-		DataDir:                    dir,
-		Users:                      users,
-		NoControllerManager:        opts.NoControllerManager,
-		Ephemeral:                  true,
-		ExtraAPIServerArgs:         opts.APIServerArgs,
-		AdmissionPlugins:           opts.AdmissionPlugins,
-		ExtraControllerManagerArgs: opts.ControllerManagerArgs,
-	})
+	start := func() (*localcp.ControlPlane, error) {
+		return localcp.Start(ctx, localcp.Options{
+			BinDir:                     binDir,
+			DataDir:                    dir,
+			Users:                      users,
+			NoControllerManager:        opts.NoControllerManager,
+			Ephemeral:                  true,
+			ExtraAPIServerArgs:         opts.APIServerArgs,
+			AdmissionPlugins:           opts.AdmissionPlugins,
+			ExtraControllerManagerArgs: opts.ControllerManagerArgs,
+		})
+	}
+	cp, err := start()
+	// The control plane's ports are free when chosen and bound a moment later: another test package running
+	// beside this one (go test runs packages in parallel) can take one in between. Choose again, twice at most.
+	for try := 0; try < 2 && err != nil && strings.Contains(err.Error(), "address already in use"); try++ {
+		cp, err = start()
+	}
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start the local control plane: %w", err)
