@@ -174,13 +174,11 @@ func (l *Ledger) MarkPersisted(key string, uid types.UID) bool {
 }
 
 // CountClaims returns how many namespaces the tenant holds: its existing claims (name to UID) together with the
-// admitted claims not yet among them. Admitted claims that now exist, or that expired without appearing, are
-// dropped from the ledger.
+// admitted claims not yet among them. Admitted claims are dropped from the ledger only once they expire, not when
+// the caller's cache shows them: replicas' caches differ, and an entry dropped because one replica sees its claim
+// would leave the claim counted nowhere by another replica that does not see it yet.
 func (l *Ledger) CountClaims(existing map[string]types.UID, now time.Time) int {
-	l.Claims = slices.DeleteFunc(l.Claims, func(c ClaimReservation) bool {
-		uid, ok := existing[c.Name]
-		return expired(c.At, now) || (ok && uid == c.UID)
-	})
+	l.Claims = slices.DeleteFunc(l.Claims, func(c ClaimReservation) bool { return expired(c.At, now) })
 	n := len(existing)
 	for _, c := range l.Claims {
 		if _, ok := existing[c.Name]; !ok {

@@ -233,7 +233,7 @@ func (v *Validator) createCapped(ctx context.Context, r Request, dryRun bool) (R
 		l.ReleaseClaim(r.Claim.Name)
 		r.Current = l.CountClaims(existing, now)
 		if res = Validate(r); !res.Allowed() {
-			// The entries the count dropped (claims the cache now shows, or expired) go even so.
+			// The entries the count dropped (expired ones) go even so.
 			return len(l.Claims) != before, nil
 		}
 		l.AddClaim(r.Claim.Name, r.Claim.UID, now)
