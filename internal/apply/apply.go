@@ -131,3 +131,21 @@ func normalize(v any) any {
 	}
 	return v
 }
+
+// Keep applies desired (as Apply does) unless the object that c reads into live, an empty object of desired's
+// type, already contains it: with c's cache, an idle pass over objects the controller owns makes no call to the
+// API server at all, not even a read.
+func Keep(ctx context.Context, c client.Client, desired runtime.Object, live client.Object) error {
+	u, err := ToUnstructured(desired)
+	if err != nil {
+		return err
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()}, live); err == nil {
+		live.GetObjectKind().SetGroupVersionKind(u.GroupVersionKind())
+		if m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live); err == nil && Contains(m, u.Object) {
+			return nil
+		}
+	}
+	_, err = Apply(ctx, c, c, u)
+	return err
+}

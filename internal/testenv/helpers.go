@@ -16,6 +16,25 @@ func Eventually(t testing.TB, timeout time.Duration, what string, f func() error
 	}
 }
 
+// EventuallyEvery is Eventually at a pace of one call of f every interval: for f that calls naas's REST API,
+// whose rate limits a test must stay within.
+func EventuallyEvery(t testing.TB, timeout, interval time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		<-tick.C
+	}
+}
+
 // Poll calls f until it returns nil, or until timeout has passed: then it returns f's last error. It is
 // Eventually for code without a test, such as a TestMain seeding its package's objects.
 func Poll(timeout time.Duration, f func() error) error {

@@ -134,19 +134,7 @@ func TestUp_AGeneratedClientRequestsFollowsAndDeletesANamespace(t *testing.T) {
 // client's pace, 4 requests a second, within the API's rate limits.
 func pollAPI(t *testing.T, timeout time.Duration, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		<-tick.C
-	}
+	testenv.EventuallyEvery(t, timeout, 250*time.Millisecond, what, f)
 }
 
 // body is a generated response's status and body, for failure messages.

@@ -137,16 +137,5 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // keep applies desired unless the live object, read from naas's cache (the controller owns these kinds), already
 // contains it: an idle resync or a restart makes no write.
 func keep(ctx context.Context, c client.Client, desired runtime.Object, live client.Object) error {
-	u, err := apply.ToUnstructured(desired)
-	if err != nil {
-		return err
-	}
-	if err := c.Get(ctx, client.ObjectKey{Name: u.GetName()}, live); err == nil {
-		live.GetObjectKind().SetGroupVersionKind(u.GroupVersionKind())
-		if m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live); err == nil && apply.Contains(m, u.Object) {
-			return nil
-		}
-	}
-	_, err = apply.Apply(ctx, c, c, u)
-	return err
+	return apply.Keep(ctx, c, desired, live)
 }

@@ -96,20 +96,9 @@ type binding struct {
 
 // keep applies b unless the live binding is already as wanted.
 func (r *BindingReconciler) keep(ctx context.Context, b binding) error {
-	u, err := apply.ToUnstructured(b.desired)
-	if err != nil {
-		return err
-	}
 	// The binding is compared with naas's cache of bindings (the controller owns them), not read from the API
 	// server: a restart at 1,000 tenants read 1,000 bindings only to find them as wanted.
-	if err := r.Client.Get(ctx, client.ObjectKey{Name: u.GetName()}, b.live); err == nil {
-		b.live.GetObjectKind().SetGroupVersionKind(u.GroupVersionKind())
-		if m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(b.live); err == nil && apply.Contains(m, u.Object) {
-			return nil
-		}
-	}
-	_, err = apply.Apply(ctx, r.Client, r.Client, u)
-	return err
+	return apply.Keep(ctx, r.Client, b.desired, b.live)
 }
 
 // SetupWithManager registers the controller; a binding that is edited or deleted is put back.

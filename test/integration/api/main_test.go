@@ -188,19 +188,7 @@ func (n namespaceStatus) condition(typ string) (status, reason string) {
 // client's pace, 4 requests a second, well within the default rate limits.
 func poll(t *testing.T, timeout time.Duration, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		<-tick.C
-	}
+	testenv.EventuallyEvery(t, timeout, 250*time.Millisecond, what, f)
 }
 
 // waitPhase polls the status endpoint until the namespace reaches phase.
