@@ -25,6 +25,9 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&NamespaceTemplate{}, &NamespaceTemplateList{},
 		&Tier{}, &TierList{},
 		&NamespaceClaim{}, &NamespaceClaimList{},
+		&Cluster{}, &ClusterList{},
+		&PriceBook{}, &PriceBookList{},
+		&CostPolicy{}, &CostPolicyList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil

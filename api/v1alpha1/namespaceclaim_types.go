@@ -77,6 +77,12 @@ type NamespaceClaimSpec struct {
 	// +kubebuilder:validation:items:MaxLength=63
 	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	AcceptedCollaborations []string `json:"acceptedCollaborations,omitempty"`
+	// cluster is the member cluster the namespace must be placed on; empty lets naas choose. Immutable once
+	// set: a placed namespace never moves.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="cluster is immutable: a placed namespace never moves"
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // ApprovalState is where a claim is in the approval flow.
@@ -138,6 +144,13 @@ type NamespaceClaimStatus struct {
 	// +optional
 	// +listType=atomic
 	Hostnames []string `json:"hostnames,omitempty"`
+	// cluster is the member cluster naas placed the namespace on. Set once; never changes.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Cluster string `json:"cluster,omitempty"`
+	// budget is the state of the tier's monthly budget for this namespace this month.
+	// +optional
+	Budget *BudgetStatus `json:"budget,omitempty"`
 }
 
 // Condition types of a NamespaceClaim: one per provisioning step, plus Ready.
@@ -150,6 +163,8 @@ const (
 	ConditionRBAC            = "RBACReady"
 	ConditionNetworkPolicies = "NetworkPoliciesReady"
 	ConditionManifests       = "ManifestsReady"
+	// ConditionPlaced: the claim has a cluster; its message says why each other cluster was left out.
+	ConditionPlaced = "Placed"
 )
 
 // Condition reasons of a NamespaceClaim.
@@ -166,6 +181,12 @@ const (
 	ReasonRejected          = "Rejected"
 	ReasonTemplateError     = "TemplateError"
 	ReasonApplyFailed       = "ApplyFailed"
+	// ReasonNoClusterFits: no registered cluster passes placement's predicates; nothing is created.
+	ReasonNoClusterFits = "NoClusterFits"
+	// ReasonClusterUnreachable: the claim's cluster does not answer; its objects are kept as they were.
+	ReasonClusterUnreachable = "ClusterUnreachable"
+	// ReasonBudgetExceeded: a hard budget is spent; no new namespaces or quota growth until it is lifted.
+	ReasonBudgetExceeded = "BudgetExceeded"
 )
 
 // Phases, the printer-column summary of a claim.
@@ -185,6 +206,7 @@ const (
 // +kubebuilder:printcolumn:name="Template",type=string,JSONPath=`.spec.template`
 // +kubebuilder:printcolumn:name="Tier",type=string,JSONPath=`.status.tier`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Cluster",type=string,JSONPath=`.status.cluster`
 // +kubebuilder:printcolumn:name="Protected",type=boolean,JSONPath=`.spec.deletionProtection`,priority=1
 // +kubebuilder:printcolumn:name="Requester",type=string,JSONPath=`.spec.requester.username`,priority=1
 // +kubebuilder:printcolumn:name="Hostnames",type=string,JSONPath=`.status.hostnames`,priority=1

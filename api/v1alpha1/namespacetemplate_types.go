@@ -140,6 +140,9 @@ type NamespaceTemplateSpec struct {
 	// requiresApproval holds claims of this template until a tenant or platform admin approves them.
 	// +optional
 	RequiresApproval bool `json:"requiresApproval,omitempty"`
+	// clusterSelector narrows the clusters the template's namespaces may be placed on.
+	// +optional
+	ClusterSelector *metav1.LabelSelector `json:"clusterSelector,omitempty"`
 }
 
 // NamespaceTemplate is a catalog entry: a kind of namespace teams can ask for.

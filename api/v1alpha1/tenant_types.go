@@ -116,6 +116,12 @@ type TenantSpec struct {
 	// +kubebuilder:validation:items:MaxLength=63
 	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	AcceptedCollaborations []string `json:"acceptedCollaborations,omitempty"`
+	// placement says which member clusters the tenant's namespaces may be placed on; every cluster when unset.
+	// +optional
+	Placement *Placement `json:"placement,omitempty"`
+	// monthlyBudget is the tenant's monthly cost limit over all its namespaces.
+	// +optional
+	MonthlyBudget *Budget `json:"monthlyBudget,omitempty"`
 }
 
 // TenantStatus is what naas observes about a tenant.
@@ -134,6 +140,9 @@ type TenantStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// budget is the state of spec.monthlyBudget this month.
+	// +optional
+	Budget *BudgetStatus `json:"budget,omitempty"`
 }
 
 // Tenant is a team or organisation unit that owns namespaces.

@@ -40,6 +40,23 @@ type Budget struct {
 	// +kubebuilder:default=USD
 	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
 	Currency string `json:"currency,omitempty"`
+	// thresholds are the percentages of the budget whose crossing, by actual or forecast spend, raises a
+	// notification, once per threshold and month.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:Minimum=1
+	// +kubebuilder:validation:items:Maximum=1000
+	// +kubebuilder:default={50,80,100}
+	Thresholds []int32 `json:"thresholds,omitempty"`
+	// hard stops growth once the budget is spent: the scope gets no new namespaces and no quota growth until
+	// the next month, or until an admin lifts it for the month (liftedPeriod).
+	// +optional
+	Hard bool `json:"hard,omitempty"`
+	// liftedPeriod (YYYY-MM) lifts a hard budget's stop for that month.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9]{4}-[0-9]{2}$`
+	LiftedPeriod string `json:"liftedPeriod,omitempty"`
 }
 
 // WorkloadPolicy is the admission policy a tier applies to workloads, beyond Pod Security.
@@ -83,6 +100,10 @@ type TierSpec struct {
 	// workloadPolicy is enforced on the namespace's workloads by admission policies.
 	// +optional
 	WorkloadPolicy WorkloadPolicy `json:"workloadPolicy,omitempty"`
+	// clusterSelector narrows the clusters the tier's namespaces may be placed on, e.g. prod only on clusters
+	// labelled environment=prod.
+	// +optional
+	ClusterSelector *metav1.LabelSelector `json:"clusterSelector,omitempty"`
 }
 
 // Tier is a size and policy class, such as dev, staging or prod.
