@@ -102,7 +102,7 @@ func (c Stacked) SVG() template.HTML {
 		b.printf(`<text x="%s" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, num(marginLeft-6), num(y(v)), esc(axisMoney(v, c.Currency)))
 	}
 	b.printf(`<text class="axis-title" transform="rotate(-90)" x="%s" y="14" text-anchor="middle">Cost (%s)</text>`,
-		num(-(marginTop+plotH/2)), esc(c.Currency))
+		num(-(marginTop + plotH/2)), esc(c.Currency))
 	b.printf(`</g>`)
 
 	// The bars, bottom to top in the order of the series.

@@ -41,11 +41,11 @@ func TestMoney(t *testing.T) {
 func TestNiceStep(t *testing.T) {
 	for _, tc := range []struct{ max, want int64 }{
 		{0, 250_000},
-		{1, 10_000},                  // never below a cent
-		{3_900_000, 1_000_000},       // £3.90 in 4 ticks: £1
-		{7_000_000, 2_000_000},       // £7: £2
-		{9_000_000, 2_500_000},       // £9: £2.50
-		{19_000_000, 5_000_000},      // £19: £5
+		{1, 10_000},             // never below a cent
+		{3_900_000, 1_000_000},  // £3.90 in 4 ticks: £1
+		{7_000_000, 2_000_000},  // £7: £2
+		{9_000_000, 2_500_000},  // £9: £2.50
+		{19_000_000, 5_000_000}, // £19: £5
 		{41_000_000_000, 20_000_000_000},
 	} {
 		if got := niceStep(tc.max, 4); got != tc.want {
@@ -191,7 +191,9 @@ func TestStacked_BarsStackEachSeriesInProportion(t *testing.T) {
 	}
 	// The tallest bar (£6) reaches the top tick (£6: four steps of £2 would be £8, so the top is £6 in £2 steps).
 	var ticks []string
-	for _, tx := range svg.all(func(n *node) bool { return n.name == "text" && n.attrs["text-anchor"] == "end" && n.attrs["dominant-baseline"] == "middle" }) {
+	for _, tx := range svg.all(func(n *node) bool {
+		return n.name == "text" && n.attrs["text-anchor"] == "end" && n.attrs["dominant-baseline"] == "middle"
+	}) {
 		ticks = append(ticks, tx.text)
 	}
 	if diff := cmp.Diff([]string{"£0", "£2", "£4", "£6"}, ticks); diff != "" {
