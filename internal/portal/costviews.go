@@ -1,0 +1,338 @@
+package portal
+
+import (
+	"fmt"
+	"html/template"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/portal/svgchart"
+)
+
+// The cost views turn the API's cost reports into what the cost pages show. They are pure, and table-tested;
+// every figure comes from the API (GET /api/v1/analytics/costs, GET /api/v1/namespaces/{ns}/recommendations)
+// or, for budget bars, from the status naas's budget controller writes. The portal computes no cost itself.
+
+// Windows the cost pages offer, and the API window each asks for.
+const (
+	windowDay       = "day"
+	windowWeek      = "week"
+	windowMonth     = "month"
+	windowLastMonth = "lastmonth"
+	windowCustom    = "custom"
+	// maxCustomDays bounds a custom window: the chart has a bar per day.
+	maxCustomDays = 92
+)
+
+// windowOption is one choice of the window selector.
+type windowOption struct{ Value, Label string }
+
+var windowOptions = []windowOption{
+	{windowDay, "Last 24 hours"},
+	{windowWeek, "Last 7 days"},
+	{windowMonth, "This month"},
+	{windowLastMonth, "Last month"},
+	{windowCustom, "Custom dates"},
+}
+
+// windowForm is the window selector as entered, with its errors.
+type windowForm struct {
+	Window, From, To string
+	Options          []windowOption
+	Errors           map[string]string
+}
+
+// parseWindow reads the window selector of q and returns the API's window parameter for it ("24h", "7d",
+// "month", "lastmonth" or "start,end" in RFC 3339). A custom window is whole days, from and to inclusive, at
+// most maxCustomDays long; a bad one has errors at its inputs and no API window.
+func parseWindow(q url.Values) (windowForm, string) {
+	f := windowForm{Window: q.Get("window"), From: q.Get("from"), To: q.Get("to"), Options: windowOptions, Errors: map[string]string{}}
+	switch f.Window {
+	case "":
+		f.Window = windowMonth
+		return f, "month"
+	case windowDay:
+		return f, "24h"
+	case windowWeek:
+		return f, "7d"
+	case windowMonth:
+		return f, "month"
+	case windowLastMonth:
+		return f, "lastmonth"
+	case windowCustom:
+	default:
+		f.Errors["window"] = "Choose one of the windows offered."
+		return f, ""
+	}
+	from, errFrom := time.Parse(time.DateOnly, f.From)
+	to, errTo := time.Parse(time.DateOnly, f.To)
+	if errFrom != nil {
+		f.Errors["from"] = "Enter the first day as YYYY-MM-DD."
+	}
+	if errTo != nil {
+		f.Errors["to"] = "Enter the last day as YYYY-MM-DD."
+	}
+	if len(f.Errors) > 0 {
+		return f, ""
+	}
+	end := to.AddDate(0, 0, 1)
+	switch days := int(end.Sub(from).Hours() / 24); {
+	case days < 1:
+		f.Errors["to"] = "The last day must not be before the first."
+		return f, ""
+	case days > maxCustomDays:
+		f.Errors["to"] = fmt.Sprintf("A custom window is at most %d days; this one is %d.", maxCustomDays, days)
+		return f, ""
+	}
+	return f, from.Format(time.RFC3339) + "," + end.Format(time.RFC3339)
+}
+
+// query is the window selector's part of a page's URL, for links that keep the window.
+func (f windowForm) query() url.Values {
+	q := url.Values{"window": {f.Window}}
+	if f.Window == windowCustom {
+		q.Set("from", f.From)
+		q.Set("to", f.To)
+	}
+	return q
+}
+
+// Query is the window selector's part of a page's URL, encoded.
+func (f windowForm) Query() string { return f.query().Encode() }
+
+// bucket is one bar of a cost chart: [Start, End).
+type bucket struct {
+	Start, End time.Time
+	Label      string
+}
+
+// buckets splits a report's window into bars: hours for a window of two days or less ("15:04", or "Jan 2" at
+// midnight), else days ("Jan 2"). A last partial hour or day ends with the window.
+func buckets(w restv1.CostWindow) []bucket {
+	start, end := w.Start.UTC(), w.End.UTC()
+	step := time.Hour
+	if end.Sub(start) > 48*time.Hour {
+		step = 24 * time.Hour
+	}
+	var out []bucket
+	for s := start; s.Before(end); s = s.Add(step) {
+		e := s.Add(step)
+		if e.After(end) {
+			e = end
+		}
+		label := s.Format("Jan 2")
+		if step == time.Hour && s.Hour() != 0 {
+			label = s.Format("15:04")
+		}
+		out = append(out, bucket{Start: s, End: e, Label: label})
+	}
+	return out
+}
+
+// apiWindow is the API's window parameter for a bucket.
+func (b bucket) apiWindow() string {
+	return b.Start.Format(time.RFC3339) + "," + b.End.Format(time.RFC3339)
+}
+
+// components are the parts of a cost the chart stacks, bottom to top.
+var components = []struct {
+	key, label string
+	of         func(restv1.CostBreakdown) string
+}{
+	{"cpu", "CPU", func(b restv1.CostBreakdown) string { return b.CPU }},
+	{"memory", "Memory", func(b restv1.CostBreakdown) string { return b.Memory }},
+	{"storage", "Storage", func(b restv1.CostBreakdown) string { return b.Storage }},
+	{"gpu", "GPU", func(b restv1.CostBreakdown) string { return b.GPU }},
+	{"lb", "Load balancers", func(b restv1.CostBreakdown) string { return b.LoadBalancer }},
+	{"idle", "Idle share", func(b restv1.CostBreakdown) string { return b.Idle }},
+	{"shared", "Shared share", func(b restv1.CostBreakdown) string { return b.Shared }},
+}
+
+// costChart stacks each bucket's cost by component. costs has one breakdown per bucket; a bucket with no cost
+// is zero.
+func costChart(id, title, currency string, bs []bucket, costs []restv1.CostBreakdown) (svgchart.Stacked, error) {
+	c := svgchart.Stacked{
+		ID: id, Title: title, Currency: currency,
+		Desc: "Stacked bars of the allocated cost, before chargeback rules, by component. The table after the chart has the same figures.",
+	}
+	for _, b := range bs {
+		c.Buckets = append(c.Buckets, b.Label)
+	}
+	for _, comp := range components {
+		s := svgchart.Series{Key: comp.key, Label: comp.label, Values: make([]int64, len(bs))}
+		for i := range bs {
+			if i >= len(costs) {
+				continue
+			}
+			v, err := micros(comp.of(costs[i]))
+			if err != nil {
+				return c, fmt.Errorf("%s cost of %s: %w", comp.key, bs[i].Label, err)
+			}
+			s.Values[i] = v
+		}
+		c.Series = append(c.Series, s)
+	}
+	return c, nil
+}
+
+// chargebackRow is one line of the chargeback table, its amounts formatted.
+type chargebackRow struct {
+	Key, Href                           string
+	Tenant, CostCenter, Tier, Template  string
+	Namespaces, Hours                   int
+	CPU, Memory, Storage, GPU, LB, Idle string
+	Shared, Total, Charged              string
+	Rules                               []string
+}
+
+// chargebackRows formats the lines of a report. href links a line's key to its own cost page, when it has one.
+func chargebackRows(r restv1.CostReport, href func(restv1.CostLine) string) ([]chargebackRow, error) {
+	out := make([]chargebackRow, 0, len(r.Lines))
+	for _, l := range r.Lines {
+		row := chargebackRow{
+			Key: l.Key, Tenant: l.Tenant, CostCenter: l.CostCenter, Tier: l.Tier, Template: l.Template,
+			Namespaces: l.Namespaces, Hours: l.Hours,
+		}
+		if href != nil {
+			row.Href = href(l)
+		}
+		for _, f := range []struct {
+			dst *string
+			src string
+		}{
+			{&row.CPU, l.Cost.CPU}, {&row.Memory, l.Cost.Memory}, {&row.Storage, l.Cost.Storage}, {&row.GPU, l.Cost.GPU},
+			{&row.LB, l.Cost.LoadBalancer}, {&row.Idle, l.Cost.Idle}, {&row.Shared, l.Cost.Shared},
+			{&row.Total, l.Cost.Total}, {&row.Charged, l.Charged},
+		} {
+			s, err := money(f.src, r.Currency)
+			if err != nil {
+				return nil, fmt.Errorf("line %s: %w", l.Key, err)
+			}
+			*f.dst = s
+		}
+		for _, rule := range l.Rules {
+			change, err := money(rule.Change, r.Currency)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s of line %s: %w", rule.Name, l.Key, err)
+			}
+			if !strings.HasPrefix(change, "-") {
+				change = "+" + change
+			}
+			row.Rules = append(row.Rules, fmt.Sprintf("%s (%s %s): %s", rule.Name, rule.Kind, rule.Factor, change))
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// money formats a decimal amount of the API ("12.345678") for people ("£12.35").
+func money(s, currency string) (string, error) {
+	v, err := micros(s)
+	if err != nil {
+		return "", err
+	}
+	return svgchart.Money(v, currency), nil
+}
+
+// micros parses a decimal amount with at most six decimal places into micro-units, exactly.
+func micros(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	neg := strings.HasPrefix(s, "-")
+	digits := strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(digits, ".")
+	if whole == "" || len(frac) > 6 || strings.Trim(whole+frac, "0123456789") != "" || len(whole) > 12 {
+		return 0, fmt.Errorf("amount %q: want a decimal with at most six decimal places", s)
+	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	v := w*1_000_000 + f
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+// budgetView is a budget bar and its sentence.
+type budgetView struct {
+	Name    string
+	SVG     template.HTML
+	Summary string
+	Blocked bool
+	// Pending says naas has not computed the budget's status yet.
+	Pending bool
+}
+
+// budgetOf draws a budget from its spec and its status (nil before the budget controller has computed it).
+func budgetOf(id, name string, spec *naasv1alpha1.Budget, status *naasv1alpha1.BudgetStatus) (*budgetView, error) {
+	if spec == nil {
+		return nil, nil //nolint:nilnil // no budget, nothing to draw
+	}
+	b := svgchart.Budget{
+		ID: id, Name: name, Currency: spec.Currency, Limit: spec.Amount.ScaledValue(resource.Micro),
+		Thresholds: slices.Clone(spec.Thresholds), Hard: spec.Hard,
+	}
+	v := &budgetView{Name: name}
+	if status == nil {
+		v.Pending = true
+	} else {
+		var err error
+		if b.Spent, err = micros(string(status.Spent)); err != nil {
+			return nil, fmt.Errorf("spent of budget %s: %w", name, err)
+		}
+		if b.Forecast, err = micros(string(status.Forecast)); err != nil {
+			return nil, fmt.Errorf("forecast of budget %s: %w", name, err)
+		}
+		b.Period, b.Blocked = status.Period, status.Blocked
+	}
+	v.SVG, v.Summary, v.Blocked = b.SVG(), b.Summary(), b.Blocked
+	return v, nil
+}
+
+// recommendationsView is a namespace's right-sizing.
+type recommendationsView struct {
+	Namespace       string
+	Tier            string
+	RecommendedTier string
+	UsageSource     string
+	MonthlySaving   string
+	Items           []recommendationRow
+}
+
+type recommendationRow struct {
+	restv1.Recommendation
+	Saving string
+	// Grow is true when the request must grow (a negative saving).
+	Grow bool
+}
+
+// recommendationsOf formats a namespace's recommendations.
+func recommendationsOf(l restv1.RecommendationList) (recommendationsView, error) {
+	v := recommendationsView{Namespace: l.Namespace, Tier: l.Tier, RecommendedTier: l.RecommendedTier, UsageSource: l.UsageSource}
+	var err error
+	if v.MonthlySaving, err = money(l.MonthlySaving, l.Currency); err != nil {
+		return v, fmt.Errorf("saving of %s: %w", l.Namespace, err)
+	}
+	for _, it := range l.Items {
+		row := recommendationRow{Recommendation: it}
+		if row.Saving, err = money(it.MonthlySaving, l.Currency); err != nil {
+			return v, fmt.Errorf("saving of %s %s: %w", it.Workload, it.Container, err)
+		}
+		row.Grow = strings.HasPrefix(it.MonthlySaving, "-")
+		v.Items = append(v.Items, row)
+	}
+	return v, nil
+}
+
+// windowText says a report's window for people: "2026-05-01 00:00 to 2026-05-08 00:00 UTC".
+func windowText(w restv1.CostWindow) string {
+	return w.Start.UTC().Format("2006-01-02 15:04") + " to " + w.End.UTC().Format("2006-01-02 15:04") + " UTC"
+}
