@@ -1,0 +1,81 @@
+package portal
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	restv1 "github.com/naas-dev/naas/api/rest/v1"
+)
+
+func TestParseWindow(t *testing.T) {
+	for _, tc := range []struct {
+		query, want string
+		errs       []string
+	}{
+		{"", "month", nil},
+		{"window=day", "24h", nil},
+		{"window=week", "7d", nil},
+		{"window=lastmonth", "lastmonth", nil},
+		{"window=custom&from=2026-05-01&to=2026-05-31", "2026-05-01T00:00:00Z,2026-06-01T00:00:00Z", nil},
+		{"window=custom&from=2026-05-01&to=2026-05-01", "2026-05-01T00:00:00Z,2026-05-02T00:00:00Z", nil},
+		{"window=custom&from=May&to=", "", []string{"from", "to"}},
+		{"window=custom&from=2026-05-02&to=2026-05-01", "", []string{"to"}},
+		{"window=custom&from=2026-01-01&to=2026-12-31", "", []string{"to"}},
+		{"window=year", "", []string{"window"}},
+	} {
+		q, _ := url.ParseQuery(tc.query)
+		f, got := parseWindow(q)
+		if got != tc.want {
+			t.Errorf("%s: window %q, want %q", tc.query, got, tc.want)
+		}
+		var errs []string
+		for _, k := range []string{"window", "from", "to"} {
+			if f.Errors[k] != "" {
+				errs = append(errs, k)
+			}
+		}
+		if diff := cmp.Diff(tc.errs, errs); diff != "" {
+			t.Errorf("%s: errors (-want +got):\n%s", tc.query, diff)
+		}
+	}
+}
+
+func TestBuckets_HoursUpToTwoDaysThenDaysWithAPartialLast(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 5, d, h, m, 0, 0, time.UTC) }
+	labels := func(bs []bucket) []string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Label+" "+b.apiWindow())
+		}
+		return out
+	}
+	got := labels(buckets(restv1.CostWindow{Start: at(1, 22, 0), End: at(2, 1, 0)}))
+	want := []string{
+		"22:00 2026-05-01T22:00:00Z,2026-05-01T23:00:00Z",
+		"23:00 2026-05-01T23:00:00Z,2026-05-02T00:00:00Z",
+		"May 2 2026-05-02T00:00:00Z,2026-05-02T01:00:00Z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("hourly (-want +got):\n%s", diff)
+	}
+	days := buckets(restv1.CostWindow{Start: at(1, 0, 0), End: at(4, 13, 0)})
+	if len(days) != 4 || days[3].Label != "May 4" || !days[3].End.Equal(at(4, 13, 0)) {
+		t.Errorf("daily: %v", labels(days))
+	}
+}
+
+func TestMicros(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "0": 0, "12.345678": 12_345_678, "-0.5": -500_000, "41.2": 41_200_000} {
+		if got, err := micros(in); err != nil || got != want {
+			t.Errorf("micros(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"1.2345678", "1e3", "abc", ".5", "1,5"} {
+		if _, err := micros(bad); err == nil {
+			t.Errorf("micros(%q) accepted", bad)
+		}
+	}
+}
