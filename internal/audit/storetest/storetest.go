@@ -51,6 +51,7 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentIntentsAndOutcomesShareCommitsButNotFailures", testConcurrentIntentsAndOutcomesShareCommitsButNotFailures},
 		{"WritesAfterCloseFail", testWritesAfterCloseFail},
 	}
+	tests = append(tests, costTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, b) })
 	}
