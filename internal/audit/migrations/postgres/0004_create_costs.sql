@@ -1,4 +1,4 @@
--- The PostgreSQL twin of sqlite/0003_create_costs.sql.
+-- The PostgreSQL twin of sqlite/0004_create_costs.sql.
 -- Amounts are integers in micro-units of the row's currency (1 = 0.000001), never floats.
 
 -- The hours computed per cluster, even those with no namespace: the collector finds the hours it has not
