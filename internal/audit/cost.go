@@ -14,12 +14,14 @@ import (
 // kind (what a tenant had, and when) and share the database naas already runs: SQLite for naas up, PostgreSQL in
 // production.
 
-// Reserved namespaces of the rows of cost the policy leaves unallocated (no Kubernetes name has an underscore).
+// Kinds of cost rows (the model's allocation.RowKind values).
 const (
-	// CostIdleNamespace holds the cost of capacity nobody requested, when the policy does not split it.
-	CostIdleNamespace = "__idle__"
-	// CostSharedNamespace holds the cost of the shared namespaces, when the policy does not split it.
-	CostSharedNamespace = "__shared__"
+	// CostKindNamespace is a namespace charged to its tenant.
+	CostKindNamespace = "namespace"
+	// CostKindShared is a shared namespace (naas-system, monitoring), charged to no tenant.
+	CostKindShared = "shared"
+	// CostKindIdle is idle capacity the policy leaves out of the namespaces' costs.
+	CostKindIdle = "idle"
 )
 
 // Usage sources of a cost hour.
@@ -28,7 +30,8 @@ const (
 	UsageSourceRequests   = "requests"
 )
 
-// CostAmounts are amounts of one currency in micro-units (1 is 0.000001), by what they paid for.
+// CostAmounts are amounts of one currency in nano-units (1 is 0.000000001, the cost model's precision), by what
+// they paid for.
 type CostAmounts struct {
 	CPU, Memory, GPU, Storage, LoadBalancer, Idle, Shared int64
 }
@@ -49,18 +52,40 @@ func (a *CostAmounts) Add(b CostAmounts) {
 	a.Shared += b.Shared
 }
 
+// CostQuantities are resources over time: millicore-seconds, byte-seconds, GPU-seconds, load-balancer-seconds.
+type CostQuantities struct {
+	CPURequest, CPUUsage, CPUAllocated          int64
+	MemoryRequest, MemoryUsage, MemoryAllocated int64
+	GPU, Storage, LoadBalancers                 int64
+}
+
+// Add adds b to q.
+func (q *CostQuantities) Add(b CostQuantities) {
+	q.CPURequest += b.CPURequest
+	q.CPUUsage += b.CPUUsage
+	q.CPUAllocated += b.CPUAllocated
+	q.MemoryRequest += b.MemoryRequest
+	q.MemoryUsage += b.MemoryUsage
+	q.MemoryAllocated += b.MemoryAllocated
+	q.GPU += b.GPU
+	q.Storage += b.Storage
+	q.LoadBalancers += b.LoadBalancers
+}
+
 // CostRow is the cost of one namespace for one hour on one cluster.
 type CostRow struct {
-	// Namespace is the namespace's name, or CostIdleNamespace / CostSharedNamespace.
+	// Namespace is the namespace's name (the idle row's is the model's, "__idle__").
 	Namespace string
+	// Kind is CostKindNamespace, CostKindShared or CostKindIdle; empty is CostKindNamespace.
+	Kind string
 	// Tenant, CostCenter, Template and Tier label the namespace as it was during the hour.
 	Tenant, CostCenter, Template, Tier string
 	// Currency is the ISO 4217 code of the amounts: the price book's.
 	Currency string
-	// Amounts is the cost, in micro-units of Currency.
+	// Amounts is the cost, in nano-units of Currency.
 	Amounts CostAmounts
-	// CPUMillicores and MemoryBytes are what was allocated, max(request, usage), averaged over the hour.
-	CPUMillicores, MemoryBytes int64
+	// Quantities are what was requested, used and allocated during the hour.
+	Quantities CostQuantities
 }
 
 // CostHour is the cost of every namespace of one cluster for one hour.
@@ -78,7 +103,7 @@ type CostHour struct {
 // match (a row matches a filter when its value is one of the filter's).
 type CostQuery struct {
 	// Start and End bound the hours, [Start, End); both whole hours.
-	Start, End time.Time
+	Start, End                                 time.Time
 	Tenants, CostCenters, Namespaces, Clusters []string
 	// Step, if set, sums per hour (time.Hour) or per UTC day (24 * time.Hour) as well; CostSum.Period says which.
 	Step time.Duration
@@ -87,14 +112,13 @@ type CostQuery struct {
 // CostSum is the sum of the rows of one namespace on one cluster in one currency (and, with a step, one period).
 type CostSum struct {
 	// Period is the start of the hour or day summed, with CostQuery.Step; zero otherwise.
-	Period                                                  time.Time
-	Cluster, Namespace, Tenant, CostCenter, Template, Tier string
-	Currency                                                string
+	Period                                                       time.Time
+	Cluster, Namespace, Kind, Tenant, CostCenter, Template, Tier string
+	Currency                                                     string
 	// Hours counts the hours with a row; PrometheusHours those whose usage came from Prometheus.
 	Hours, PrometheusHours int64
 	Amounts                CostAmounts
-	// CPUMillicoreHours and MemoryByteHours sum the hours' allocations.
-	CPUMillicoreHours, MemoryByteHours int64
+	Quantities             CostQuantities
 }
 
 // CostStore keeps cost rows. SQLiteStore and PostgresStore implement it.
@@ -159,7 +183,11 @@ func validateCostQuery(q CostQuery) error {
 type costExec func(ctx context.Context, stmt string, args ...any) error
 
 // costColumns are the amount columns of cost_hourly and cost_daily, in CostAmounts' order, then the allocations.
-var costColumns = []string{"cpu", "memory", "gpu", "storage", "load_balancer", "idle", "shared", "cpu_millicores", "memory_bytes"}
+var costColumns = []string{
+	"cpu", "memory", "gpu", "storage", "load_balancer", "idle", "shared",
+	"cpu_request", "cpu_usage", "cpu_allocated", "memory_request", "memory_usage", "memory_allocated",
+	"gpu_seconds", "storage_seconds", "lb_seconds",
+}
 
 // costInsertBatch bounds the rows of one INSERT: SQLite takes at most 32766 parameters a statement.
 const costInsertBatch = 1000
@@ -174,7 +202,7 @@ func writeCostHour(ctx context.Context, exec costExec, ph func(n int) string, h 
 	if err := exec(ctx, `DELETE FROM cost_hourly WHERE cluster = `+ph(1)+` AND hour = `+ph(2), h.Cluster, hour); err != nil {
 		return fmt.Errorf("delete the old hour: %w", err)
 	}
-	cols := append([]string{"hour", "cluster", "namespace", "tenant", "cost_center", "template", "tier", "currency", "usage_source"}, costColumns...)
+	cols := append([]string{"hour", "cluster", "namespace", "kind", "tenant", "cost_center", "template", "tier", "currency", "usage_source"}, costColumns...)
 	for rows := range slices.Chunk(h.Rows, costInsertBatch) {
 		var b strings.Builder
 		b.WriteString("INSERT INTO cost_hourly (" + strings.Join(cols, ", ") + ") VALUES ")
@@ -191,9 +219,13 @@ func writeCostHour(ctx context.Context, exec costExec, ph func(n int) string, h 
 				b.WriteString(ph(len(args) + j + 1))
 			}
 			b.WriteString(")")
-			a := r.Amounts
-			args = append(args, hour, h.Cluster, r.Namespace, r.Tenant, r.CostCenter, r.Template, r.Tier, r.Currency, h.UsageSource,
-				a.CPU, a.Memory, a.GPU, a.Storage, a.LoadBalancer, a.Idle, a.Shared, r.CPUMillicores, r.MemoryBytes)
+			a, q, kind := r.Amounts, r.Quantities, r.Kind
+			if kind == "" {
+				kind = CostKindNamespace
+			}
+			args = append(args, hour, h.Cluster, r.Namespace, kind, r.Tenant, r.CostCenter, r.Template, r.Tier, r.Currency, h.UsageSource,
+				a.CPU, a.Memory, a.GPU, a.Storage, a.LoadBalancer, a.Idle, a.Shared,
+				q.CPURequest, q.CPUUsage, q.CPUAllocated, q.MemoryRequest, q.MemoryUsage, q.MemoryAllocated, q.GPU, q.Storage, q.LoadBalancers)
 		}
 		if err := exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("insert the hour's rows: %w", err)
@@ -228,13 +260,13 @@ func rollupStmt(ph func(n int) string, sign int) string {
 	}
 	set = append(set, "hours = cost_daily.hours + excluded.hours", "prometheus_hours = cost_daily.prometheus_hours + excluded.prometheus_hours")
 	if sign > 0 {
-		for _, c := range []string{"tenant", "cost_center", "template", "tier"} {
+		for _, c := range []string{"kind", "tenant", "cost_center", "template", "tier"} {
 			set = append(set, c+" = excluded."+c)
 		}
 	}
-	return `INSERT INTO cost_daily (day, cluster, namespace, currency, tenant, cost_center, template, tier, hours, prometheus_hours, ` +
+	return `INSERT INTO cost_daily (day, cluster, namespace, currency, kind, tenant, cost_center, template, tier, hours, prometheus_hours, ` +
 		strings.Join(costColumns, ", ") + `)
-		SELECT hour - hour % ` + fmt.Sprint(secondsPerDay) + `, cluster, namespace, currency, tenant, cost_center, template, tier, ` +
+		SELECT hour - hour % ` + fmt.Sprint(secondsPerDay) + `, cluster, namespace, currency, kind, tenant, cost_center, template, tier, ` +
 		s + `1, ` + s + `(CASE WHEN usage_source = '` + UsageSourcePrometheus + `' THEN 1 ELSE 0 END), ` + strings.Join(sel, ", ") + `
 		FROM cost_hourly WHERE cluster = ` + ph(1) + ` AND hour = ` + ph(2) + `
 		ON CONFLICT (cluster, day, namespace, currency) DO UPDATE SET ` + strings.Join(set, ", ")
@@ -297,7 +329,7 @@ func costSelect(q CostQuery, ph func(n int) string, table, timeCol, hours, promH
 	for _, c := range append([]string{hours, promHours}, costColumns...) {
 		sums = append(sums, "CAST(SUM("+c+") AS BIGINT)")
 	}
-	return `SELECT ` + period + `, cluster, namespace, currency, MAX(tenant), MAX(cost_center), MAX(template), MAX(tier), ` +
+	return `SELECT ` + period + `, cluster, namespace, currency, MAX(kind), MAX(tenant), MAX(cost_center), MAX(template), MAX(tier), ` +
 		strings.Join(sums, ", ") + `
 		FROM ` + table + ` WHERE ` + strings.Join(where, " AND ") + `
 		GROUP BY ` + groupBy, args
@@ -331,10 +363,12 @@ func (c *costSums) read(rows costRows) error {
 			s      CostSum
 			period int64
 			a      = &s.Amounts
+			q      = &s.Quantities
 		)
-		if err := rows.Scan(&period, &s.Cluster, &s.Namespace, &s.Currency, &s.Tenant, &s.CostCenter, &s.Template, &s.Tier,
+		if err := rows.Scan(&period, &s.Cluster, &s.Namespace, &s.Currency, &s.Kind, &s.Tenant, &s.CostCenter, &s.Template, &s.Tier,
 			&s.Hours, &s.PrometheusHours, &a.CPU, &a.Memory, &a.GPU, &a.Storage, &a.LoadBalancer, &a.Idle, &a.Shared,
-			&s.CPUMillicoreHours, &s.MemoryByteHours); err != nil {
+			&q.CPURequest, &q.CPUUsage, &q.CPUAllocated, &q.MemoryRequest, &q.MemoryUsage, &q.MemoryAllocated,
+			&q.GPU, &q.Storage, &q.LoadBalancers); err != nil {
 			return fmt.Errorf("read cost sums: %w", err)
 		}
 		if period != 0 {
@@ -351,8 +385,7 @@ func (c *costSums) read(rows costRows) error {
 		m.Hours += s.Hours
 		m.PrometheusHours += s.PrometheusHours
 		m.Amounts.Add(s.Amounts)
-		m.CPUMillicoreHours += s.CPUMillicoreHours
-		m.MemoryByteHours += s.MemoryByteHours
+		m.Quantities.Add(s.Quantities)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read cost sums: %w", err)

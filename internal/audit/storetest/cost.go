@@ -47,7 +47,7 @@ func costs(t *testing.T, s audit.Store) audit.CostStore {
 func CostRow(tenant, ns string, cpu int64) audit.CostRow {
 	return audit.CostRow{
 		Namespace: ns, Tenant: tenant, CostCenter: "cc-" + tenant, Template: "web", Tier: "small", Currency: "GBP",
-		Amounts: audit.CostAmounts{CPU: cpu, Memory: 2 * cpu}, CPUMillicores: 100, MemoryBytes: 1 << 20,
+		Amounts: audit.CostAmounts{CPU: cpu, Memory: 2 * cpu}, Quantities: audit.CostQuantities{CPURequest: 100 * 3600},
 	}
 }
 
@@ -88,16 +88,17 @@ func totals(sums []audit.CostSum) []string {
 func testCostHourReadsBackEveryField(t *testing.T, b Backend) {
 	s := costs(t, b.NewDatabase(t)(t))
 	row := audit.CostRow{
-		Namespace: "pay-dev", Tenant: "pay", CostCenter: "cc-42", Template: "web", Tier: "gold", Currency: "GBP",
-		Amounts:       audit.CostAmounts{CPU: 1, Memory: 2, GPU: 3, Storage: 4, LoadBalancer: 5, Idle: 6, Shared: 7},
-		CPUMillicores: 250, MemoryBytes: 512 << 20,
+		Namespace: "pay-dev", Kind: audit.CostKindShared, Tenant: "pay", CostCenter: "cc-42", Template: "web", Tier: "gold", Currency: "GBP",
+		Amounts: audit.CostAmounts{CPU: 1, Memory: 2, GPU: 3, Storage: 4, LoadBalancer: 5, Idle: 6, Shared: 7},
+		Quantities: audit.CostQuantities{CPURequest: 1, CPUUsage: 2, CPUAllocated: 3, MemoryRequest: 4, MemoryUsage: 5,
+			MemoryAllocated: 6, GPU: 7, Storage: 8, LoadBalancers: 9},
 	}
 	if err := s.ReplaceCostHour(context.Background(), audit.CostHour{Cluster: "local", Hour: C0, UsageSource: audit.UsageSourcePrometheus, Rows: []audit.CostRow{row}}); err != nil {
 		t.Fatal(err)
 	}
 	want := []audit.CostSum{{
-		Cluster: "local", Namespace: "pay-dev", Tenant: "pay", CostCenter: "cc-42", Template: "web", Tier: "gold", Currency: "GBP",
-		Hours: 1, PrometheusHours: 1, Amounts: row.Amounts, CPUMillicoreHours: 250, MemoryByteHours: 512 << 20,
+		Cluster: "local", Namespace: "pay-dev", Kind: audit.CostKindShared, Tenant: "pay", CostCenter: "cc-42", Template: "web", Tier: "gold", Currency: "GBP",
+		Hours: 1, PrometheusHours: 1, Amounts: row.Amounts, Quantities: row.Quantities,
 	}}
 	// A window of the hour alone reads the hourly rows; one of whole days the daily sums: both say the same.
 	for _, q := range []audit.CostQuery{{Start: C0, End: C0.Add(time.Hour)}, {Start: C0, End: C0.Add(48 * time.Hour)}} {

@@ -1,5 +1,6 @@
 -- The PostgreSQL twin of sqlite/0004_create_costs.sql.
--- Amounts are integers in micro-units of the row's currency (1 = 0.000001), never floats.
+-- Amounts are integers in nano-units of the row's currency (1 = 0.000000001, the model's precision), never
+-- floats. Quantities are resource-seconds: millicore-seconds, byte-seconds, GPU-seconds, load-balancer-seconds.
 
 -- The hours computed per cluster, even those with no namespace: the collector finds the hours it has not
 -- computed (after a restart, or a gap) by what is missing here.
@@ -14,7 +15,8 @@ CREATE TABLE cost_hours (
 CREATE TABLE cost_hourly (
 	hour          BIGINT NOT NULL,
 	cluster       TEXT   NOT NULL,
-	namespace     TEXT   NOT NULL, -- or __idle__ / __shared__ for cost the policy leaves unallocated
+	namespace     TEXT   NOT NULL, -- or __idle__ for idle capacity the policy leaves unallocated
+	kind          TEXT   NOT NULL DEFAULT 'namespace', -- namespace, shared or idle
 	tenant        TEXT   NOT NULL DEFAULT '',
 	cost_center   TEXT   NOT NULL DEFAULT '',
 	template      TEXT   NOT NULL DEFAULT '',
@@ -28,8 +30,15 @@ CREATE TABLE cost_hourly (
 	load_balancer BIGINT NOT NULL DEFAULT 0,
 	idle          BIGINT NOT NULL DEFAULT 0,
 	shared        BIGINT NOT NULL DEFAULT 0,
-	cpu_millicores BIGINT NOT NULL DEFAULT 0, -- CPU allocated, max(request, usage), averaged over the hour
-	memory_bytes   BIGINT NOT NULL DEFAULT 0, -- memory allocated, averaged over the hour
+	cpu_request      BIGINT NOT NULL DEFAULT 0,
+	cpu_usage        BIGINT NOT NULL DEFAULT 0,
+	cpu_allocated    BIGINT NOT NULL DEFAULT 0,
+	memory_request   BIGINT NOT NULL DEFAULT 0,
+	memory_usage     BIGINT NOT NULL DEFAULT 0,
+	memory_allocated BIGINT NOT NULL DEFAULT 0,
+	gpu_seconds      BIGINT NOT NULL DEFAULT 0,
+	storage_seconds  BIGINT NOT NULL DEFAULT 0, -- byte-seconds
+	lb_seconds       BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (cluster, hour, namespace)
 );
 CREATE INDEX cost_hourly_tenant ON cost_hourly (tenant, hour);
@@ -42,6 +51,7 @@ CREATE TABLE cost_daily (
 	cluster       TEXT   NOT NULL,
 	namespace     TEXT   NOT NULL,
 	currency      TEXT   NOT NULL,
+	kind          TEXT   NOT NULL DEFAULT 'namespace',
 	tenant        TEXT   NOT NULL DEFAULT '',
 	cost_center   TEXT   NOT NULL DEFAULT '',
 	template      TEXT   NOT NULL DEFAULT '',
@@ -55,8 +65,15 @@ CREATE TABLE cost_daily (
 	load_balancer BIGINT NOT NULL DEFAULT 0,
 	idle          BIGINT NOT NULL DEFAULT 0,
 	shared        BIGINT NOT NULL DEFAULT 0,
-	cpu_millicores BIGINT NOT NULL DEFAULT 0, -- sums over the day's hours
-	memory_bytes   BIGINT NOT NULL DEFAULT 0,
+	cpu_request      BIGINT NOT NULL DEFAULT 0,
+	cpu_usage        BIGINT NOT NULL DEFAULT 0,
+	cpu_allocated    BIGINT NOT NULL DEFAULT 0,
+	memory_request   BIGINT NOT NULL DEFAULT 0,
+	memory_usage     BIGINT NOT NULL DEFAULT 0,
+	memory_allocated BIGINT NOT NULL DEFAULT 0,
+	gpu_seconds      BIGINT NOT NULL DEFAULT 0,
+	storage_seconds  BIGINT NOT NULL DEFAULT 0, -- byte-seconds
+	lb_seconds       BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (cluster, day, namespace, currency)
 );
 CREATE INDEX cost_daily_tenant ON cost_daily (tenant, day);
