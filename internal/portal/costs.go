@@ -221,7 +221,7 @@ func (p *Portal) handleTenantCosts(w http.ResponseWriter, r *http.Request, sess 
 			return
 		}
 		if l := p.tenantLine(ctx, r, sess, window, name); l != nil {
-			v.Charged, _ = money(l.Charged, v.Report.Currency)
+			v.Charged, _ = formatAmount(l.Charged, v.Report.Currency)
 		}
 	}
 	tn := &naasv1alpha1.Tenant{}
@@ -310,7 +310,7 @@ func (p *Portal) handleCostCenterCosts(w http.ResponseWriter, r *http.Request, s
 			return
 		}
 		if l := lineOf(rep, cc); l != nil {
-			v.Charged, _ = money(l.Charged, rep.Currency)
+			v.Charged, _ = formatAmount(l.Charged, rep.Currency)
 		}
 	}
 	if me.PlatformAdmin {

@@ -5,14 +5,12 @@ import (
 	"html/template"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/resource"
-
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/cost/money"
 	"github.com/naas-dev/naas/internal/portal/svgchart"
 )
 
@@ -166,12 +164,12 @@ func costChart(id, title, currency string, bs []bucket, costs []restv1.CostBreak
 		c.Buckets = append(c.Buckets, b.Label)
 	}
 	for _, comp := range components {
-		s := svgchart.Series{Key: comp.key, Label: comp.label, Values: make([]int64, len(bs))}
+		s := svgchart.Series{Key: comp.key, Label: comp.label, Values: make([]money.Amount, len(bs))}
 		for i := range bs {
 			if i >= len(costs) {
 				continue
 			}
-			v, err := micros(comp.of(costs[i]))
+			v, err := amountOf(comp.of(costs[i]))
 			if err != nil {
 				return c, fmt.Errorf("%s cost of %s: %w", comp.key, bs[i].Label, err)
 			}
@@ -211,14 +209,14 @@ func chargebackRows(r restv1.CostReport, href func(restv1.CostLine) string) ([]c
 			{&row.LB, l.Cost.LoadBalancer}, {&row.Idle, l.Cost.Idle}, {&row.Shared, l.Cost.Shared},
 			{&row.Total, l.Cost.Total}, {&row.Charged, l.Charged},
 		} {
-			s, err := money(f.src, r.Currency)
+			s, err := formatAmount(f.src, r.Currency)
 			if err != nil {
 				return nil, fmt.Errorf("line %s: %w", l.Key, err)
 			}
 			*f.dst = s
 		}
 		for _, rule := range l.Rules {
-			change, err := money(rule.Change, r.Currency)
+			change, err := formatAmount(rule.Change, r.Currency)
 			if err != nil {
 				return nil, fmt.Errorf("rule %s of line %s: %w", rule.Name, l.Key, err)
 			}
@@ -232,33 +230,21 @@ func chargebackRows(r restv1.CostReport, href func(restv1.CostLine) string) ([]c
 	return out, nil
 }
 
-// money formats a decimal amount of the API ("12.345678") for people ("£12.35").
-func money(s, currency string) (string, error) {
-	v, err := micros(s)
+// formatAmount formats an amount of the API ("12.345678") for people ("£12.35").
+func formatAmount(s, currency string) (string, error) {
+	a, err := amountOf(s)
 	if err != nil {
 		return "", err
 	}
-	return svgchart.Money(v, currency), nil
+	return money.Format(a, currency), nil
 }
 
-// micros parses a decimal amount with at most six decimal places into micro-units, exactly.
-func micros(s string) (int64, error) {
+// amountOf parses an amount of the API; an empty one is zero.
+func amountOf(s string) (money.Amount, error) {
 	if s == "" {
 		return 0, nil
 	}
-	neg := strings.HasPrefix(s, "-")
-	digits := strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(digits, ".")
-	if whole == "" || len(frac) > 6 || strings.Trim(whole+frac, "0123456789") != "" || len(whole) > 12 {
-		return 0, fmt.Errorf("amount %q: want a decimal with at most six decimal places", s)
-	}
-	w, _ := strconv.ParseInt(whole, 10, 64)
-	f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-	v := w*1_000_000 + f
-	if neg {
-		v = -v
-	}
-	return v, nil
+	return money.ParseExact(s)
 }
 
 // budgetView is a budget bar and its sentence.
@@ -276,19 +262,21 @@ func budgetOf(id, name string, spec *naasv1alpha1.Budget, status *naasv1alpha1.B
 	if spec == nil {
 		return nil, nil //nolint:nilnil // no budget, nothing to draw
 	}
+	limit, err := money.FromQuantity(spec.Amount)
+	if err != nil {
+		return nil, fmt.Errorf("budget of %s: %w", name, err)
+	}
 	b := svgchart.Budget{
-		ID: id, Name: name, Currency: spec.Currency, Limit: spec.Amount.ScaledValue(resource.Micro),
-		Thresholds: slices.Clone(spec.Thresholds), Hard: spec.Hard,
+		ID: id, Name: name, Currency: spec.Currency, Limit: limit, Thresholds: slices.Clone(spec.Thresholds), Hard: spec.Hard,
 	}
 	v := &budgetView{Name: name}
 	if status == nil {
 		v.Pending = true
 	} else {
-		var err error
-		if b.Spent, err = micros(string(status.Spent)); err != nil {
+		if b.Spent, err = money.ParseMoney(status.Spent); err != nil && status.Spent != "" {
 			return nil, fmt.Errorf("spent of budget %s: %w", name, err)
 		}
-		if b.Forecast, err = micros(string(status.Forecast)); err != nil {
+		if b.Forecast, err = money.ParseMoney(status.Forecast); err != nil && status.Forecast != "" {
 			return nil, fmt.Errorf("forecast of budget %s: %w", name, err)
 		}
 		b.Period, b.Blocked = status.Period, status.Blocked
@@ -318,12 +306,12 @@ type recommendationRow struct {
 func recommendationsOf(l restv1.RecommendationList) (recommendationsView, error) {
 	v := recommendationsView{Namespace: l.Namespace, Tier: l.Tier, RecommendedTier: l.RecommendedTier, UsageSource: l.UsageSource}
 	var err error
-	if v.MonthlySaving, err = money(l.MonthlySaving, l.Currency); err != nil {
+	if v.MonthlySaving, err = formatAmount(l.MonthlySaving, l.Currency); err != nil {
 		return v, fmt.Errorf("saving of %s: %w", l.Namespace, err)
 	}
 	for _, it := range l.Items {
 		row := recommendationRow{Recommendation: it}
-		if row.Saving, err = money(it.MonthlySaving, l.Currency); err != nil {
+		if row.Saving, err = formatAmount(it.MonthlySaving, l.Currency); err != nil {
 			return v, fmt.Errorf("saving of %s %s: %w", it.Workload, it.Container, err)
 		}
 		row.Grow = strings.HasPrefix(it.MonthlySaving, "-")

@@ -67,15 +67,3 @@ func TestBuckets_HoursUpToTwoDaysThenDaysWithAPartialLast(t *testing.T) {
 	}
 }
 
-func TestMicros(t *testing.T) {
-	for in, want := range map[string]int64{"": 0, "0": 0, "12.345678": 12_345_678, "-0.5": -500_000, "41.2": 41_200_000} {
-		if got, err := micros(in); err != nil || got != want {
-			t.Errorf("micros(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"1.2345678", "1e3", "abc", ".5", "1,5"} {
-		if _, err := micros(bad); err == nil {
-			t.Errorf("micros(%q) accepted", bad)
-		}
-	}
-}

@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"slices"
 	"strings"
+
+	"github.com/naas-dev/naas/internal/cost/money"
 )
 
 // Budget is a budget bar: what was spent this period against the budget, the forecast to the end of the period,
@@ -17,8 +19,8 @@ type Budget struct {
 	// Period is the month the figures are of, such as "2026-05".
 	Period   string
 	Currency string
-	// Limit, Spent and Forecast are micro-units of Currency. Limit is more than zero.
-	Limit, Spent, Forecast int64
+	// Limit, Spent and Forecast are amounts of Currency. Limit is more than zero.
+	Limit, Spent, Forecast money.Amount
 	// Thresholds are percentages of the limit that notify, such as 50, 80, 100.
 	Thresholds []int32
 	// Hard budgets stop growth once spent; Blocked says they do now.
@@ -37,37 +39,37 @@ func (b Budget) State() string {
 		return "warn"
 	}
 	for _, t := range b.Thresholds {
-		if t < 100 && b.Spent*100 >= int64(t)*b.Limit {
+		if t < 100 && money.MulDiv(int64(b.Spent), 100, 1, 1) >= money.MulDiv(int64(t), int64(b.Limit), 1, 1) {
 			return "warn"
 		}
 	}
 	return "ok"
 }
 
-// Percent is the spend as a whole percentage of the limit, rounded down.
+// Percent is the spend as a whole percentage of the limit, rounded half up.
 func (b Budget) Percent() int64 {
 	if b.Limit <= 0 {
 		return 0
 	}
-	return b.Spent * 100 / b.Limit
+	return money.MulDiv(int64(b.Spent), 100, 1, int64(b.Limit))
 }
 
-// ForecastPercent is the forecast as a whole percentage of the limit, rounded down.
+// ForecastPercent is the forecast as a whole percentage of the limit, rounded half up.
 func (b Budget) ForecastPercent() int64 {
 	if b.Limit <= 0 {
 		return 0
 	}
-	return b.Forecast * 100 / b.Limit
+	return money.MulDiv(int64(b.Forecast), 100, 1, int64(b.Limit))
 }
 
 // Summary says the figures in a sentence, for screen readers and the page's text.
 func (b Budget) Summary() string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "%s spent of %s", Money(b.Spent, b.Currency), Money(b.Limit, b.Currency))
+	fmt.Fprintf(&s, "%s spent of %s", money.Format(b.Spent, b.Currency), money.Format(b.Limit, b.Currency))
 	if b.Period != "" {
 		fmt.Fprintf(&s, " in %s", b.Period)
 	}
-	fmt.Fprintf(&s, " (%d%%); forecast %s (%d%%) by the end of the month.", b.Percent(), Money(b.Forecast, b.Currency), b.ForecastPercent())
+	fmt.Fprintf(&s, " (%d%%); forecast %s (%d%%) by the end of the month.", b.Percent(), money.Format(b.Forecast, b.Currency), b.ForecastPercent())
 	switch {
 	case b.Blocked:
 		s.WriteString(" Hard budget spent: no new namespaces and no quota growth until next month or until an admin lifts it.")
@@ -103,11 +105,11 @@ func (b Budget) SVG() template.HTML {
 	}
 	scale := max(b.Limit, b.Spent, b.Forecast)
 	plotW := width - budgetLeft - budgetRight
-	x := func(v int64) float64 { return budgetLeft + float64(max(v, 0))/float64(scale)*plotW }
+	x := func(v money.Amount) float64 { return budgetLeft + float64(max(v, 0))/float64(scale)*plotW }
 
 	sb.printf(`<rect class="budget-track" x="%s" y="%s" width="%s" height="%s" rx="3"/>`, num(budgetLeft), num(budgetBarY), num(x(b.Limit)-budgetLeft), num(budgetBarH))
 	sb.printf(`<rect class="budget-spent" data-value="%s" x="%s" y="%s" width="%s" height="%s" rx="3"/>`,
-		esc(decimal(b.Spent, 2)), num(budgetLeft), num(budgetBarY), num(x(b.Spent)-budgetLeft), num(budgetBarH))
+		esc(b.Spent.Decimal(b.Currency)), num(budgetLeft), num(budgetBarY), num(x(b.Spent)-budgetLeft), num(budgetBarH))
 
 	thresholds := slices.Clone(b.Thresholds)
 	slices.Sort(thresholds)
@@ -115,20 +117,20 @@ func (b Budget) SVG() template.HTML {
 		if t == 100 {
 			continue // the limit line marks it
 		}
-		tx := x(int64(t) * b.Limit / 100)
+		tx := x(money.Amount(money.MulDiv(int64(t), int64(b.Limit), 1, 100)))
 		sb.printf(`<line class="budget-threshold" data-percent="%d" x1="%s" x2="%s" y1="%s" y2="%s"/>`, t, num(tx), num(tx), num(budgetBarY-4), num(budgetBarY+budgetBarH))
 		sb.printf(`<text class="budget-label" x="%s" y="%s" text-anchor="middle">%d%%</text>`, num(tx), num(budgetBarY-7), t)
 	}
 	lx := x(b.Limit)
-	limitLabel := "limit " + Money(b.Limit, b.Currency)
+	limitLabel := "limit " + money.Format(b.Limit, b.Currency)
 	if b.Hard {
-		limitLabel = "hard limit " + Money(b.Limit, b.Currency)
+		limitLabel = "hard limit " + money.Format(b.Limit, b.Currency)
 	}
 	sb.printf(`<line class="budget-limit%s" x1="%s" x2="%s" y1="%s" y2="%s"/>`, hard, num(lx), num(lx), num(budgetBarY-8), num(budgetBarY+budgetBarH+4))
 	sb.printf(`<text class="budget-label" x="%s" y="%s" text-anchor="end">%s</text>`, num(lx-3), num(budgetBarY-7), esc(limitLabel))
 
 	fx := x(b.Forecast)
-	sb.printf(`<path class="budget-forecast" data-value="%s" d="M%s %sl-6 8h12z"/>`, esc(decimal(b.Forecast, 2)), num(fx), num(budgetBarY+budgetBarH+2))
+	sb.printf(`<path class="budget-forecast" data-value="%s" d="M%s %sl-6 8h12z"/>`, esc(b.Forecast.Decimal(b.Currency)), num(fx), num(budgetBarY+budgetBarH+2))
 	anchor := "middle"
 	switch {
 	case fx > width-120:
@@ -136,7 +138,7 @@ func (b Budget) SVG() template.HTML {
 	case fx < 120:
 		anchor = "start"
 	}
-	sb.printf(`<text class="budget-label" x="%s" y="%s" text-anchor="%s">forecast %s</text>`, num(fx), num(budgetHeight-2), anchor, esc(Money(b.Forecast, b.Currency)))
+	sb.printf(`<text class="budget-label" x="%s" y="%s" text-anchor="%s">forecast %s</text>`, num(fx), num(budgetHeight-2), anchor, esc(money.Format(b.Forecast, b.Currency)))
 	sb.printf(`</svg>`)
 	return sb.html()
 }

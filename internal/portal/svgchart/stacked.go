@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"regexp"
 	"strings"
+
+	"github.com/naas-dev/naas/internal/cost/money"
 )
 
 // Series is one component of a stacked chart, such as "cpu", with one value per bucket.
@@ -14,8 +16,8 @@ type Series struct {
 	Key string
 	// Label is what the legend and the table call it, such as "CPU".
 	Label string
-	// Values are micro-units of the chart's currency, one per bucket of the chart; negative values count as zero.
-	Values []int64
+	// Values are amounts of the chart's currency, one per bucket of the chart; negative values count as zero.
+	Values []money.Amount
 }
 
 // Stacked is a chart of stacked bars: one bar per bucket (an hour or a day), one segment per series.
@@ -60,8 +62,8 @@ func (c Stacked) Validate() error {
 }
 
 // Totals are the sums of the series per bucket.
-func (c Stacked) Totals() []int64 {
-	out := make([]int64, len(c.Buckets))
+func (c Stacked) Totals() []money.Amount {
+	out := make([]money.Amount, len(c.Buckets))
 	for _, s := range c.Series {
 		for i, v := range s.Values {
 			if i < len(out) && v > 0 {
@@ -86,18 +88,18 @@ func (c Stacked) SVG() template.HTML {
 	}
 
 	totals := c.Totals()
-	var top int64
+	var top money.Amount
 	for _, t := range totals {
 		top = max(top, t)
 	}
 	step := niceStep(top, yTicks)
 	top = max(step, (top+step-1)/step*step)
 	plotH := plotBottom - marginTop
-	y := func(v int64) float64 { return plotBottom - float64(v)/float64(top)*plotH }
+	y := func(v money.Amount) float64 { return plotBottom - float64(v)/float64(top)*plotH }
 
 	// The y axis: gridlines and amounts.
 	b.printf(`<g class="axis y-axis">`)
-	for v := int64(0); v <= top; v += step {
+	for v := money.Amount(0); v <= top; v += step {
 		b.printf(`<line class="grid" x1="%s" x2="%s" y1="%s" y2="%s"/>`, num(marginLeft), num(width-marginRight), num(y(v)), num(y(v)))
 		b.printf(`<text x="%s" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, num(marginLeft-6), num(y(v)), esc(axisMoney(v, c.Currency)))
 	}
@@ -114,8 +116,8 @@ func (c Stacked) SVG() template.HTML {
 		b.printf(`<g class="bars">`)
 		for i, bucket := range c.Buckets {
 			x := marginLeft + band*float64(i) + (band-barW)/2
-			b.printf(`<g class="bar" data-bucket="%s" data-total="%s">`, esc(bucket), esc(decimal(totals[i], 2)))
-			var cum int64
+			b.printf(`<g class="bar" data-bucket="%s" data-total="%s">`, esc(bucket), esc(totals[i].Decimal(c.Currency)))
+			var cum money.Amount
 			for _, s := range c.Series {
 				v := s.Values[i]
 				if v <= 0 {
@@ -124,8 +126,8 @@ func (c Stacked) SVG() template.HTML {
 				y0, y1 := y(cum), y(cum+v)
 				cum += v
 				b.printf(`<rect class="series-%s" data-series="%s" data-value="%s" x="%s" y="%s" width="%s" height="%s"><title>%s, %s: %s</title></rect>`,
-					s.Key, s.Key, esc(decimal(v, 2)), num(x), num(y1), num(barW), num(y0-y1),
-					esc(s.Label), esc(bucket), esc(Money(v, c.Currency)))
+					s.Key, s.Key, esc(v.Decimal(c.Currency)), num(x), num(y1), num(barW), num(y0-y1),
+					esc(s.Label), esc(bucket), esc(money.Format(v, c.Currency)))
 			}
 			b.printf(`</g>`)
 			if i%every == 0 {
@@ -168,13 +170,13 @@ func (c Stacked) Table() Table {
 	for i, bucket := range c.Buckets {
 		row := []string{bucket}
 		for _, s := range c.Series {
-			var v int64
+			var v money.Amount
 			if i < len(s.Values) {
 				v = max(0, s.Values[i])
 			}
-			row = append(row, Money(v, c.Currency))
+			row = append(row, money.Format(v, c.Currency))
 		}
-		t.Rows = append(t.Rows, append(row, Money(totals[i], c.Currency)))
+		t.Rows = append(t.Rows, append(row, money.Format(totals[i], c.Currency)))
 	}
 	return t
 }

@@ -9,44 +9,37 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/naas-dev/naas/internal/cost/money"
 )
 
-func TestMoney(t *testing.T) {
+func TestAxisMoney(t *testing.T) {
 	for _, tc := range []struct {
-		micros   int64
+		a        money.Amount
 		currency string
 		want     string
 	}{
-		{0, "GBP", "£0.00"},
-		{41_200_000, "GBP", "£41.20"},
-		{1_234_567_890, "GBP", "£1,234.57"},
-		{4_999, "USD", "$0.00"},
-		{5_000, "USD", "$0.01"}, // half a cent rounds up
-		{-5_000, "EUR", "-€0.01"},
-		{1_000_000_000_000, "CHF", "1,000,000.00 CHF"},
-		{999_994_999, "", "999.99"},
+		{25 * money.Scale, "GBP", "£25"},
+		{2_500_000_000, "GBP", "£2.50"},
+		{0, "GBP", "£0"},
+		{5 * money.Scale, "CHF", "5 CHF"},
+		{5 * money.Scale, "JPY", "¥5"},
 	} {
-		if got := Money(tc.micros, tc.currency); got != tc.want {
-			t.Errorf("Money(%d, %s) = %q, want %q", tc.micros, tc.currency, got, tc.want)
+		if got := axisMoney(tc.a, tc.currency); got != tc.want {
+			t.Errorf("axisMoney(%d, %s) = %q, want %q", tc.a, tc.currency, got, tc.want)
 		}
-	}
-	if got := axisMoney(25_000_000, "GBP"); got != "£25" {
-		t.Errorf("axisMoney whole = %q", got)
-	}
-	if got := axisMoney(2_500_000, "GBP"); got != "£2.50" {
-		t.Errorf("axisMoney cents = %q", got)
 	}
 }
 
 func TestNiceStep(t *testing.T) {
-	for _, tc := range []struct{ max, want int64 }{
-		{0, 250_000},
-		{1, 10_000},             // never below a cent
-		{3_900_000, 1_000_000},  // £3.90 in 4 ticks: £1
-		{7_000_000, 2_000_000},  // £7: £2
-		{9_000_000, 2_500_000},  // £9: £2.50
-		{19_000_000, 5_000_000}, // £19: £5
-		{41_000_000_000, 20_000_000_000},
+	for _, tc := range []struct{ max, want money.Amount }{
+		{0, 250_000_000},
+		{1, 10_000_000},             // never below a cent
+		{3_900_000_000, 1_000_000_000},  // £3.90 in 4 ticks: £1
+		{7_000_000_000, 2_000_000_000},  // £7: £2
+		{9_000_000_000, 2_500_000_000},  // £9: £2.50
+		{19_000_000_000, 5_000_000_000}, // £19: £5
+		{41_000_000_000_000, 20_000_000_000_000},
 	} {
 		if got := niceStep(tc.max, 4); got != tc.want {
 			t.Errorf("niceStep(%d) = %d, want %d", tc.max, got, tc.want)
@@ -135,9 +128,9 @@ func week() Stacked {
 		ID: "c", Title: "Cost of shop by day", Desc: "Stacked bars; the table below has the figures.", Currency: "GBP",
 		Buckets: []string{"05-01", "05-02", "05-03"},
 		Series: []Series{
-			{Key: "cpu", Label: "CPU", Values: []int64{2_000_000, 4_000_000, 0}},
-			{Key: "memory", Label: "Memory", Values: []int64{1_000_000, 2_000_000, 0}},
-			{Key: "idle", Label: "Idle", Values: []int64{500_000, -1, 0}},
+			{Key: "cpu", Label: "CPU", Values: []money.Amount{2_000_000_000, 4_000_000_000, 0}},
+			{Key: "memory", Label: "Memory", Values: []money.Amount{1_000_000_000, 2_000_000_000, 0}},
+			{Key: "idle", Label: "Idle", Values: []money.Amount{500_000_000, -1, 0}},
 		},
 	}
 }
@@ -260,7 +253,7 @@ func TestStacked_ManyBucketsLabelEveryFewAndNoneSaysSo(t *testing.T) {
 	c := Stacked{ID: "m", Title: "Month", Currency: "USD", Series: []Series{{Key: "cpu", Label: "CPU"}}}
 	for i := range 31 {
 		c.Buckets = append(c.Buckets, strconv.Itoa(i+1))
-		c.Series[0].Values = append(c.Series[0].Values, int64(i)*1_000_000)
+		c.Series[0].Values = append(c.Series[0].Values, money.Amount(i)*money.Scale)
 	}
 	svg := parse(t, string(c.SVG()))
 	if n := len(svg.all(attr("data-series", "cpu"))); n != 30 {
@@ -277,18 +270,18 @@ func TestStacked_ManyBucketsLabelEveryFewAndNoneSaysSo(t *testing.T) {
 }
 
 func TestBudget_State(t *testing.T) {
-	b := func(spent, forecast int64) Budget {
-		return Budget{Limit: 100_000_000, Spent: spent, Forecast: forecast, Thresholds: []int32{50, 80, 100}}
+	b := func(spent, forecast money.Amount) Budget {
+		return Budget{Limit: 100_000_000_000, Spent: spent, Forecast: forecast, Thresholds: []int32{50, 80, 100}}
 	}
 	for _, tc := range []struct {
 		name string
 		b    Budget
 		want string
 	}{
-		{"below every threshold", b(10_000_000, 40_000_000), "ok"},
-		{"past 50%", b(50_000_000, 90_000_000), "warn"},
-		{"forecast past the limit", b(40_000_000, 120_000_000), "warn"},
-		{"spent", b(100_000_000, 130_000_000), "over"},
+		{"below every threshold", b(10_000_000_000, 40_000_000_000), "ok"},
+		{"past 50%", b(50_000_000_000, 90_000_000_000), "warn"},
+		{"forecast past the limit", b(40_000_000_000, 120_000_000_000), "warn"},
+		{"spent", b(100_000_000_000, 130_000_000_000), "over"},
 		{"blocked", Budget{Limit: 1, Blocked: true}, "over"},
 		{"no limit", Budget{}, "ok"},
 	} {
@@ -301,7 +294,7 @@ func TestBudget_State(t *testing.T) {
 func TestBudget_BarMarksSpendForecastThresholdsAndHardLimit(t *testing.T) {
 	b := Budget{
 		ID: "b", Name: "tenant shop", Period: "2026-05", Currency: "GBP",
-		Limit: 100_000_000, Spent: 60_000_000, Forecast: 150_000_000, Thresholds: []int32{80, 50, 100, 50}, Hard: true,
+		Limit: 100_000_000_000, Spent: 60_000_000_000, Forecast: 150_000_000_000, Thresholds: []int32{80, 50, 100, 50}, Hard: true,
 	}
 	svg := parse(t, string(b.SVG()))
 	if got := svg.attrs["class"]; got != "chart budget budget-warn hard" {
