@@ -112,24 +112,26 @@ type bucket struct {
 }
 
 // buckets splits a report's window into bars: hours for a window of two days or less ("15:04", or "Jan 2" at
-// midnight), else days ("Jan 2"). A last partial hour or day ends with the window.
+// midnight), else UTC days ("Jan 2"), so that a day's bar is that day's cost. A first or last partial hour or day
+// is cut to the window.
 func buckets(w restv1.CostWindow) []bucket {
 	start, end := w.Start.UTC(), w.End.UTC()
-	step := time.Hour
-	if end.Sub(start) > 48*time.Hour {
-		step = 24 * time.Hour
-	}
+	hourly := end.Sub(start) <= 48*time.Hour
 	var out []bucket
-	for s := start; s.Before(end); s = s.Add(step) {
-		e := s.Add(step)
+	for s := start; s.Before(end); {
+		e := s.Truncate(time.Hour).Add(time.Hour)
+		label := s.Format("15:04")
+		if !hourly {
+			e = time.Date(s.Year(), s.Month(), s.Day()+1, 0, 0, 0, 0, time.UTC)
+		}
+		if !hourly || s.Hour() == 0 {
+			label = s.Format("Jan 2")
+		}
 		if e.After(end) {
 			e = end
 		}
-		label := s.Format("Jan 2")
-		if step == time.Hour && s.Hour() != 0 {
-			label = s.Format("15:04")
-		}
 		out = append(out, bucket{Start: s, End: e, Label: label})
+		s = e
 	}
 	return out
 }

@@ -43,7 +43,7 @@ func TestParseWindow(t *testing.T) {
 	}
 }
 
-func TestBuckets_HoursUpToTwoDaysThenDaysWithAPartialLast(t *testing.T) {
+func TestBuckets_HoursUpToTwoDaysThenUTCDays(t *testing.T) {
 	at := func(d, h, m int) time.Time { return time.Date(2026, 5, d, h, m, 0, 0, time.UTC) }
 	labels := func(bs []bucket) []string {
 		var out []string
@@ -61,9 +61,15 @@ func TestBuckets_HoursUpToTwoDaysThenDaysWithAPartialLast(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("hourly (-want +got):\n%s", diff)
 	}
-	days := buckets(restv1.CostWindow{Start: at(1, 0, 0), End: at(4, 13, 0)})
-	if len(days) != 4 || days[3].Label != "May 4" || !days[3].End.Equal(at(4, 13, 0)) {
-		t.Errorf("daily: %v", labels(days))
+	got = labels(buckets(restv1.CostWindow{Start: at(1, 14, 0), End: at(4, 13, 0)}))
+	want = []string{
+		"May 1 2026-05-01T14:00:00Z,2026-05-02T00:00:00Z",
+		"May 2 2026-05-02T00:00:00Z,2026-05-03T00:00:00Z",
+		"May 3 2026-05-03T00:00:00Z,2026-05-04T00:00:00Z",
+		"May 4 2026-05-04T00:00:00Z,2026-05-04T13:00:00Z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("daily, cut at UTC midnight (-want +got):\n%s", diff)
 	}
 }
 
