@@ -131,7 +131,7 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		if n := evalJS[int](t, b, `document.querySelectorAll('svg.stacked rect[data-series="cpu"]').length`); n != 3 {
 			t.Errorf("%d CPU segments, want one per seeded day", n)
 		}
-		table := b.text(t, "table.chargeback")
+		table := b.text(t, "section[aria-labelledby=chargeback]")
 		for _, want := range []string{"shop-web", "£10.80", "shop-db", "£1.44"} { // 15p × 72h; 2p × 72h
 			if !strings.Contains(table, want) {
 				t.Errorf("the chargeback table lacks %s:\n%s", want, table)
