@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
@@ -167,21 +168,12 @@ func (p *Portal) handleNamespaceCosts(w http.ResponseWriter, r *http.Request, se
 			return
 		}
 	}
-	var recs restv1.RecommendationList
-	switch err := p.api.get(ctx, r, sess, pathf("/namespaces/%s/recommendations", ns.Name), &recs); {
-	case err == nil:
-		rv, err := recommendationsOf(recs)
-		if err != nil {
-			p.fail(w, r, sess, err)
-			return
-		}
-		v.Recommendations = &rv
-	case hasStatus(err, http.StatusNotFound):
-		// No recommendations for it (yet).
-	default:
+	rv, _, err := p.recommendations(ctx, r, sess, ns.Name)
+	if err != nil {
 		p.fail(w, r, sess, err)
 		return
 	}
+	v.Recommendations = rv
 	// The API has let the user view the namespace: its budget may be read from naas's cache.
 	claim := &naasv1alpha1.NamespaceClaim{}
 	if err := p.cfg.Cache.Get(ctx, client.ObjectKey{Name: ns.Name}, claim); err == nil && claim.Status.Tier != "" {
@@ -368,6 +360,24 @@ func (p *Portal) handleCosts(w http.ResponseWriter, r *http.Request, sess *Sessi
 	p.show(w, r, sess, nil, http.StatusOK, "costs-index", "Costs", "costs", v)
 }
 
+// recommendations asks the API for a namespace's right-sizing, and says its window; nil when the API has none
+// for it.
+func (p *Portal) recommendations(ctx context.Context, r *http.Request, sess *Session, namespace string) (*recommendationsView, string, error) {
+	var recs restv1.RecommendationList
+	err := p.api.get(ctx, r, sess, pathf("/namespaces/%s/recommendations", namespace), &recs)
+	switch {
+	case hasStatus(err, http.StatusNotFound):
+		return nil, "", nil
+	case err != nil:
+		return nil, "", err
+	}
+	rv, err := recommendationsOf(recs)
+	if err != nil {
+		return nil, "", err
+	}
+	return &rv, windowText(recs.Window), nil
+}
+
 // recommendationsPageView is a tenant's right-sizing: each namespace's recommendations.
 type recommendationsPageView struct {
 	Tenant     restv1.Tenant
@@ -389,22 +399,14 @@ func (p *Portal) handleTenantRecommendations(w http.ResponseWriter, r *http.Requ
 	}
 	v := &recommendationsPageView{Tenant: *tenant}
 	for _, ns := range list.Items {
-		var recs restv1.RecommendationList
-		switch err := p.api.get(ctx, r, sess, pathf("/namespaces/%s/recommendations", ns.Name), &recs); {
-		case err == nil:
-			rv, err := recommendationsOf(recs)
-			if err != nil {
-				p.fail(w, r, sess, err)
-				return
-			}
-			if v.Window == "" {
-				v.Window = windowText(recs.Window)
-			}
-			v.Namespaces = append(v.Namespaces, rv)
-		case hasStatus(err, http.StatusNotFound):
-		default:
+		rv, window, err := p.recommendations(ctx, r, sess, ns.Name)
+		if err != nil {
 			p.fail(w, r, sess, err)
 			return
+		}
+		if rv != nil {
+			v.Namespaces = append(v.Namespaces, *rv)
+			v.Window = cmp.Or(v.Window, window)
 		}
 	}
 	p.show(w, r, sess, nil, http.StatusOK, "recommendations", "Right-sizing of "+tenantTitle(*tenant), "costs", v)

@@ -13,7 +13,7 @@ import (
 func TestParseWindow(t *testing.T) {
 	for _, tc := range []struct {
 		query, want string
-		errs       []string
+		errs        []string
 	}{
 		{"", "month", nil},
 		{"window=day", "24h", nil},
@@ -72,4 +72,3 @@ func TestBuckets_HoursUpToTwoDaysThenUTCDays(t *testing.T) {
 		t.Errorf("daily, cut at UTC midnight (-want +got):\n%s", diff)
 	}
 }
-

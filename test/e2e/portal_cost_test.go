@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -142,12 +141,7 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		}
 		b.checkPage(t, "cost-tenant")
 
-		downloads := t.TempDir()
-		if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads,
-		}); err != nil {
-			t.Fatal(err)
-		}
+		downloads := b.allowDownloads(t)
 		b.do(t, chromedp.Click(chromedp.ID("csv")))
 		var csv []byte
 		testenv.Eventually(t, 30*time.Second, "the CSV download", func() error {

@@ -34,7 +34,7 @@ func TestAxisMoney(t *testing.T) {
 func TestNiceStep(t *testing.T) {
 	for _, tc := range []struct{ max, want money.Amount }{
 		{0, 250_000_000},
-		{1, 10_000_000},             // never below a cent
+		{1, 10_000_000},                 // never below a cent
 		{3_900_000_000, 1_000_000_000},  // £3.90 in 4 ticks: £1
 		{7_000_000_000, 2_000_000_000},  // £7: £2
 		{9_000_000_000, 2_500_000_000},  // £9: £2.50
