@@ -2,6 +2,7 @@ package svgchart
 
 import (
 	"encoding/xml"
+	"errors"
 	"io"
 	"math"
 	"strconv"
@@ -62,7 +63,7 @@ func parse(t *testing.T, svg string) *node {
 	stack := []*node{root}
 	for {
 		tok, err := d.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
