@@ -444,8 +444,8 @@ func routeTable() []*route {
 			responses: []response{
 				{status: 200, description: "The report.", body: typeOf[restv1.CostReport]()},
 			},
-			errors:    []int{400, 403},
-			handle:    (*Server).getCosts,
+			errors: []int{400, 403},
+			handle: (*Server).getCosts,
 		},
 		{
 			method: http.MethodGet, pattern: restv1.Prefix + "/audit", operationID: "queryAudit", tag: tagAudit,
