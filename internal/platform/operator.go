@@ -58,7 +58,7 @@ func boundClusterRoleNames() []string {
 // crdNames are naas's own CustomResourceDefinitions, which it installs and upgrades with --install-crds.
 func crdNames() []string {
 	g := naasv1alpha1.GroupVersion.Group
-	return []string{"tenants." + g, "namespacetemplates." + g, "tiers." + g, "namespaceclaims." + g}
+	return []string{"tenants." + g, "namespacetemplates." + g, "tiers." + g, "namespaceclaims." + g, "pricebooks." + g, "costpolicies." + g}
 }
 
 // OperatorRules are the cluster-wide rights naas needs, rule by rule with the reason. They name every resource
@@ -68,8 +68,10 @@ func OperatorRules() []rbacv1.PolicyRule {
 	g := naasv1alpha1.GroupVersion.Group
 	return []rbacv1.PolicyRule{
 		// Its own kinds: cached and watched, the defaults seeded, claims' finalizers and status written.
-		{APIGroups: []string{g}, Resources: []string{"tenants", "namespacetemplates", "tiers", "namespaceclaims"}, Verbs: manageVerbs},
-		{APIGroups: []string{g}, Resources: []string{"tenants/status", "namespacetemplates/status", "tiers/status", "namespaceclaims/status"},
+		// The default PriceBook and CostPolicy are seeded with them; cost allocation reads them and writes the
+		// CostPolicy's status.
+		{APIGroups: []string{g}, Resources: []string{"tenants", "namespacetemplates", "tiers", "namespaceclaims", "pricebooks", "costpolicies"}, Verbs: manageVerbs},
+		{APIGroups: []string{g}, Resources: []string{"tenants/status", "namespacetemplates/status", "tiers/status", "namespaceclaims/status", "costpolicies/status"},
 			Verbs: []string{"get", "update", "patch"}},
 		// Admission policy bindings are owned by their Tenant or Tier (garbage collected with it).
 		{APIGroups: []string{g}, Resources: []string{"tenants/finalizers", "tiers/finalizers", "namespaceclaims/finalizers"}, Verbs: []string{"update"}},

@@ -3,6 +3,7 @@ package allocation
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -211,19 +212,12 @@ func Compute(in Input, catalog *pricing.Catalog, policy Policy) (Result, error) 
 	for i, r := range out {
 		res.Rows[i] = *r
 	}
-	for _, r := range rates {
-		res.Rates = append(res.Rates, r)
-	}
-	slices.SortFunc(res.Rates, func(a, b money.Rate) int {
-		if a.From != b.From {
-			if a.From < b.From {
-				return -1
-			}
-			return 1
+	books := slices.Sorted(maps.Keys(rates))
+	for _, b := range books {
+		if r := rates[b]; !slices.Contains(res.Rates, r) {
+			res.Rates = append(res.Rates, r)
 		}
-		return 0
-	})
-	res.Rates = slices.CompactFunc(res.Rates, func(a, b money.Rate) bool { return a == b })
+	}
 	return res, nil
 }
 

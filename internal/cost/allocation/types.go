@@ -145,10 +145,10 @@ const (
 // Row is what one namespace cost during one hour of one cluster. The rows of an hour add up to what the
 // cluster cost: the nodes' capacity (or what was allocated, if more), storage and load balancers.
 type Row struct {
-	Hour      time.Time
-	Cluster   string
-	Namespace string
-	Kind      RowKind
+	Hour                               time.Time
+	Cluster                            string
+	Namespace                          string
+	Kind                               RowKind
 	Tenant, CostCenter, Template, Tier string
 	Labels                             map[string]string
 	// Basis is UsagePrometheus when CPU and memory are max(request, usage), UsageRequests when requests alone.

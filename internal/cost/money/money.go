@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,9 @@ type Factor int64
 const One Factor = Scale
 
 // Units returns the amount of n whole units.
-func Units(n int64) Amount { return Amount(saturate(big.NewInt(0).Mul(big.NewInt(n), big.NewInt(Scale)))) }
+func Units(n int64) Amount {
+	return Amount(saturate(big.NewInt(0).Mul(big.NewInt(n), big.NewInt(Scale))))
+}
 
 // ParseMoney parses an API Money string ("0.031611": at most 12 integer digits and 6 decimals) into an Amount.
 func ParseMoney(s naasv1alpha1.Money) (Amount, error) {
@@ -94,8 +97,8 @@ func parseDecimal(s string, maxInt, maxFrac int) (int64, error) {
 		}
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return 0, err
+	if err != nil || w > math.MaxInt64/Scale-1 {
+		return 0, fmt.Errorf("more than %d units", math.MaxInt64/Scale-1)
 	}
 	f := int64(0)
 	if frac != "" {
@@ -178,49 +181,49 @@ func Split(total Amount, weights []int64) []Amount {
 	if len(weights) == 0 {
 		return parts
 	}
-	var sum big.Int
+	var sum uint64
 	for _, w := range weights {
 		if w < 0 {
 			panic("money.Split: negative weight")
 		}
-		sum.Add(&sum, big.NewInt(w))
+		var carry uint64
+		sum, carry = bits.Add64(sum, uint64(w), 0)
+		if carry != 0 {
+			// Beyond 2^64 in all: scale the weights down; the shares still add up exactly.
+			scaled := make([]int64, len(weights))
+			for i, w := range weights {
+				scaled[i] = w >> 16
+			}
+			return Split(total, scaled)
+		}
 	}
-	if sum.Sign() == 0 {
+	if sum == 0 {
 		even := make([]int64, len(weights))
 		for i := range even {
 			even[i] = 1
 		}
 		return Split(total, even)
 	}
-	neg := total < 0
-	t := new(big.Int).Abs(big.NewInt(int64(total)))
-	type rem struct {
-		i int
-		r *big.Int
+	t := uint64(total)
+	if total < 0 {
+		t = -t
 	}
-	rems := make([]rem, len(weights))
-	left := new(big.Int).Set(t)
+	rems := make([]uint64, len(weights))
+	order := make([]int, len(weights))
+	left := t
 	for i, w := range weights {
-		q, r := new(big.Int).QuoRem(new(big.Int).Mul(t, big.NewInt(w)), &sum, new(big.Int))
-		parts[i] = Amount(q.Int64())
-		left.Sub(left, q)
-		rems[i] = rem{i, r}
+		hi, lo := bits.Mul64(t, uint64(w))
+		q, r := bits.Div64(hi, lo, sum) // hi < sum since w ≤ sum
+		parts[i] = Amount(q)
+		left -= q
+		rems[i], order[i] = r, i
 	}
-	// Hand the leftover nano-units to the largest remainders.
-	for n := left.Int64(); n > 0; n-- {
-		best := -1
-		for j, r := range rems {
-			if r.r.Sign() < 0 {
-				continue
-			}
-			if best < 0 || r.r.Cmp(rems[best].r) > 0 {
-				best = j
-			}
-		}
-		parts[rems[best].i]++
-		rems[best].r = big.NewInt(-1)
+	// Hand the leftover nano-units (fewer than len(weights)) to the largest remainders.
+	sort.SliceStable(order, func(a, b int) bool { return rems[order[a]] > rems[order[b]] })
+	for k := uint64(0); k < left; k++ {
+		parts[order[k]]++
 	}
-	if neg {
+	if total < 0 {
 		for i := range parts {
 			parts[i] = -parts[i]
 		}

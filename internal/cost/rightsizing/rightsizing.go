@@ -219,8 +219,6 @@ func quota(q corev1.ResourceList, names ...corev1.ResourceName) (resource.Quanti
 	return resource.Quantity{}, false
 }
 
-
-
 // NamespaceRecommendation is the recommendations of a namespace's workloads, and the tier they fit.
 type NamespaceRecommendation struct {
 	Namespace string
