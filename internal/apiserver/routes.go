@@ -425,12 +425,27 @@ func routeTable() []*route {
 		},
 		{
 			method: http.MethodGet, pattern: restv1.Prefix + "/analytics/costs", operationID: "getCosts", tag: tagAnalytics,
-			summary: "Monthly budgets and costs per namespace and per tenant",
-			description: "The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is " +
-				"configured.",
-			query:     []queryParam{tenantFilter},
-			responses: []response{{status: 200, description: "The budgets and costs.", body: typeOf[restv1.CostReport]()}},
-			handle:    (*Server).getCosts,
+			summary: "Allocated cost and chargeback per namespace, tenant, cost center or label, over a window",
+			description: "Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, " +
+				"load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit " +
+				"store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and " +
+				"each line names what they changed. Platform admins see every namespace, idle and shared cost; others " +
+				"the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance " +
+				"CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their " +
+				"cost, always null before, is now this month's charged cost as Money.",
+			query: []queryParam{
+				tenantFilter,
+				{name: "window", description: "today, yesterday, week, lastweek, month (the default), lastmonth, a duration such as 24h or 7d, or start,end (RFC 3339 or Unix seconds)."},
+				{name: "aggregate", description: "namespace (the default), tenant, costcenter, cluster, tier, template or label:<key>."},
+				{name: "currency", description: "ISO 4217 code to report in; a price book's exchange rate converts. The cost policy's currency by default."},
+				{name: "step", description: "hour or day: add each line's charged cost per period (series)."},
+				{name: "format", description: "json (the default) or csv."},
+			},
+			responses: []response{
+				{status: 200, description: "The report.", body: typeOf[restv1.CostReport]()},
+			},
+			errors: []int{400, 403},
+			handle: (*Server).getCosts,
 		},
 		{
 			method: http.MethodGet, pattern: restv1.Prefix + "/audit", operationID: "queryAudit", tag: tagAudit,

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	ctrl "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrl "sigs.k8s.io/controller-runtime/pkg/log"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/audit"
@@ -104,8 +104,9 @@ func (c *Collector) Start(ctx context.Context) error {
 	}
 }
 
-// Fill computes and stores every complete hour of every target within the back-fill limit that the store does
-// not hold, oldest first, and returns how many it stored.
+// Fill computes and stores every complete hour of every target that the store does not hold, from the first
+// hour it holds within the back-fill limit (or the last complete hour, for a cluster it holds none of), oldest
+// first, and returns how many it stored.
 func (c *Collector) Fill(ctx context.Context) (int, error) {
 	now := c.opts.Now().UTC()
 	end := now.Truncate(time.Hour) // The hour in progress is not stored.
@@ -118,10 +119,11 @@ func (c *Collector) Fill(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
-		// With no hour stored yet, start at the last complete hour: naas knows nothing of the cluster before.
-		from := since
-		if len(done) == 0 {
-			from = end.Add(-time.Hour)
+		// From the first hour stored (within the limit): gaps after it are filled. With no hour stored yet, start
+		// at the last complete hour: naas knows nothing of the cluster before.
+		from := end.Add(-time.Hour)
+		if len(done) > 0 {
+			from = done[0]
 		}
 		have := map[int64]bool{}
 		for _, h := range done {

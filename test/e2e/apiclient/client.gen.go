@@ -19,6 +19,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AppliedRuleKind.
+const (
+	Discount AppliedRuleKind = "discount"
+	Markup   AppliedRuleKind = "markup"
+)
+
+// Valid indicates whether the value is a known member of the AppliedRuleKind enum.
+func (e AppliedRuleKind) Valid() bool {
+	switch e {
+	case Discount:
+		return true
+	case Markup:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApprovalState.
 const (
 	ApprovalStateApproved ApprovalState = "Approved"
@@ -121,6 +139,66 @@ func (e ConditionStatus) Valid() bool {
 	case ConditionStatusTrue:
 		return true
 	case ConditionStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CostLineUsageSource.
+const (
+	CostLineUsageSourceMixed      CostLineUsageSource = "mixed"
+	CostLineUsageSourcePrometheus CostLineUsageSource = "prometheus"
+	CostLineUsageSourceRequests   CostLineUsageSource = "requests"
+)
+
+// Valid indicates whether the value is a known member of the CostLineUsageSource enum.
+func (e CostLineUsageSource) Valid() bool {
+	switch e {
+	case CostLineUsageSourceMixed:
+		return true
+	case CostLineUsageSourcePrometheus:
+		return true
+	case CostLineUsageSourceRequests:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CostReportStep.
+const (
+	Day  CostReportStep = "day"
+	Hour CostReportStep = "hour"
+)
+
+// Valid indicates whether the value is a known member of the CostReportStep enum.
+func (e CostReportStep) Valid() bool {
+	switch e {
+	case Day:
+		return true
+	case Hour:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CostReportUsageSource.
+const (
+	CostReportUsageSourceMixed      CostReportUsageSource = "mixed"
+	CostReportUsageSourcePrometheus CostReportUsageSource = "prometheus"
+	CostReportUsageSourceRequests   CostReportUsageSource = "requests"
+)
+
+// Valid indicates whether the value is a known member of the CostReportUsageSource enum.
+func (e CostReportUsageSource) Valid() bool {
+	switch e {
+	case CostReportUsageSourceMixed:
+		return true
+	case CostReportUsageSourcePrometheus:
+		return true
+	case CostReportUsageSourceRequests:
 		return true
 	default:
 		return false
@@ -295,6 +373,20 @@ type AcceptedCollaborations struct {
 	Tenant string `json:"tenant"`
 }
 
+// AppliedRule defines model for AppliedRule.
+type AppliedRule struct {
+	// Change What the rule added (positive) or took off (negative), in the report's currency.
+	Change string `json:"change"`
+
+	// Factor The rule's discount (share taken off) or markup (multiplier).
+	Factor string          `json:"factor"`
+	Kind   AppliedRuleKind `json:"kind"`
+	Name   string          `json:"name"`
+}
+
+// AppliedRuleKind defines model for AppliedRule.Kind.
+type AppliedRuleKind string
+
 // Approval defines model for Approval.
 type Approval struct {
 	// At When the decision was made.
@@ -403,10 +495,145 @@ type Condition struct {
 // ConditionStatus defines model for Condition.Status.
 type ConditionStatus string
 
+// CostBreakdown defines model for CostBreakdown.
+type CostBreakdown struct {
+	Cpu string `json:"cpu"`
+	Gpu string `json:"gpu"`
+
+	// Idle The line's share of capacity nobody requested, as the cost policy splits it.
+	Idle string `json:"idle"`
+
+	// LoadBalancer Services of type LoadBalancer.
+	LoadBalancer string `json:"loadBalancer"`
+	Memory       string `json:"memory"`
+
+	// Shared The line's share of the shared namespaces' cost, as the cost policy splits it.
+	Shared string `json:"shared"`
+
+	// Storage Persistent volume claims' capacity.
+	Storage string `json:"storage"`
+
+	// Total The sum of the above, before chargeback rules.
+	Total string `json:"total"`
+}
+
+// CostLine defines model for CostLine.
+type CostLine struct {
+	// Charged What the line is charged: its total after the rules.
+	Charged string        `json:"charged"`
+	Cost    CostBreakdown `json:"cost"`
+
+	// CostCenter For namespace and tenant lines: the tenant's cost center.
+	CostCenter *string `json:"costCenter,omitempty"`
+
+	// Key The namespace, tenant, cost center or label value the line sums over; empty for namespaces without the label.
+	Key string `json:"key"`
+
+	// Namespaces How many namespaces the line sums over.
+	Namespaces int32 `json:"namespaces"`
+
+	// Rules The chargeback rules that changed the line, in the order they applied.
+	Rules []AppliedRule `json:"rules"`
+
+	// Series With step=: the line's charged cost per hour or day of the window.
+	Series *[]CostPoint `json:"series,omitempty"`
+
+	// Template For namespace lines: the namespace's template.
+	Template *string `json:"template,omitempty"`
+
+	// Tenant For namespace lines: the namespace's tenant.
+	Tenant *string `json:"tenant,omitempty"`
+
+	// Tier For namespace lines: the namespace's tier.
+	Tier *string `json:"tier,omitempty"`
+
+	// UsageSource Where the line's usage came from.
+	UsageSource CostLineUsageSource `json:"usageSource"`
+}
+
+// CostLineUsageSource Where the line's usage came from.
+type CostLineUsageSource string
+
+// CostPoint defines model for CostPoint.
+type CostPoint struct {
+	// Cost Charged cost of the period.
+	Cost  string    `json:"cost"`
+	Start time.Time `json:"start"`
+}
+
 // CostReport defines model for CostReport.
 type CostReport struct {
+	// Aggregate namespace, tenant, costcenter or label:<key>.
+	Aggregate string `json:"aggregate"`
+
+	// Currency ISO 4217 code of every amount.
+	Currency string `json:"currency"`
+
+	// ExchangeRate Set when amounts were converted from the price book's currency.
+	ExchangeRate *ExchangeRateUsed `json:"exchangeRate,omitempty"`
+
+	// InProgress Start of the hour in progress when the window includes it: its cost is computed when asked and changes until the hour ends.
+	InProgress *time.Time `json:"inProgress,omitempty"`
+
+	// Lines One per namespace, tenant, cost center or label value, by charged cost, largest first.
+	Lines []CostLine `json:"lines"`
+
+	// Namespaces Compatibility: each visible namespace's tier budget and charged cost this month.
 	Namespaces []NamespaceCost `json:"namespaces"`
-	Tenants    []TenantCost    `json:"tenants"`
+
+	// Step The period of the lines' series, when asked for with step=.
+	Step *CostReportStep `json:"step,omitempty"`
+
+	// Tenants Compatibility: each visible tenant's budgets and charged cost this month.
+	Tenants []TenantCost `json:"tenants"`
+	Totals  CostTotals   `json:"totals"`
+
+	// UsageSource prometheus: max(request, usage) with measured usage; requests: requests alone.
+	UsageSource CostReportUsageSource `json:"usageSource"`
+	Window      CostWindow            `json:"window"`
+}
+
+// CostReportStep The period of the lines' series, when asked for with step=.
+type CostReportStep string
+
+// CostReportUsageSource prometheus: max(request, usage) with measured usage; requests: requests alone.
+type CostReportUsageSource string
+
+// CostTotals defines model for CostTotals.
+type CostTotals struct {
+	Charged string        `json:"charged"`
+	Cost    CostBreakdown `json:"cost"`
+
+	// Series With step=: the charged total per hour or day of the window.
+	Series *[]CostPoint `json:"series,omitempty"`
+
+	// Unallocated Idle capacity and shared namespaces' cost the policy leaves out (platform admins only; zero for others).
+	Unallocated string `json:"unallocated"`
+}
+
+// CostWindow defines model for CostWindow.
+type CostWindow struct {
+	// End Exclusive. When it is after the hour in progress started, that hour is included as computed when asked.
+	End time.Time `json:"end"`
+
+	// Name The window asked for: today, yesterday, week, lastweek, month, lastmonth, a duration such as 24h or 7d, or start,end in RFC 3339.
+	Name  string    `json:"name"`
+	Start time.Time `json:"start"`
+}
+
+// ExchangeRateUsed defines model for ExchangeRateUsed.
+type ExchangeRateUsed struct {
+	// Date Day the rate was taken (YYYY-MM-DD).
+	Date string `json:"date"`
+
+	// From ISO 4217 code of the price book.
+	From string `json:"from"`
+
+	// Rate Units of to one unit of from buys.
+	Rate string `json:"rate"`
+
+	// To ISO 4217 code of the report.
+	To string `json:"to"`
 }
 
 // Features defines model for Features.
@@ -501,11 +728,11 @@ type NamespaceCost struct {
 	// Budget The tier's monthly budget; null when the tier has none.
 	Budget *Money `json:"budget"`
 
-	// Cost Cost so far this month; null until cost reporting is configured.
-	Cost      *float64 `json:"cost"`
-	Namespace string   `json:"namespace"`
-	Tenant    string   `json:"tenant"`
-	Tier      string   `json:"tier"`
+	// Cost Charged cost this month so far, in the report's currency; null when none has been computed.
+	Cost      *Money `json:"cost"`
+	Namespace string `json:"namespace"`
+	Tenant    string `json:"tenant"`
+	Tier      string `json:"tier"`
 }
 
 // NamespaceList defines model for NamespaceList.
@@ -667,10 +894,10 @@ type TenantCost struct {
 	// Budgets Sum of the namespaces' monthly budgets, one per currency.
 	Budgets []Money `json:"budgets"`
 
-	// Cost Cost so far this month; null until cost reporting is configured.
-	Cost       *float64 `json:"cost"`
-	CostCenter *string  `json:"costCenter,omitempty"`
-	Tenant     string   `json:"tenant"`
+	// Cost Charged cost this month so far, in the report's currency; null when none has been computed.
+	Cost       *Money  `json:"cost"`
+	CostCenter *string `json:"costCenter,omitempty"`
+	Tenant     string  `json:"tenant"`
 }
 
 // TenantInput defines model for TenantInput.
@@ -755,6 +982,21 @@ type UsageReport struct {
 type GetCostsParams struct {
 	// Tenant Only this tenant.
 	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+
+	// Window today, yesterday, week, lastweek, month (the default), lastmonth, a duration such as 24h or 7d, or start,end (RFC 3339 or Unix seconds).
+	Window *string `form:"window,omitempty" json:"window,omitempty"`
+
+	// Aggregate namespace (the default), tenant, costcenter, cluster, tier, template or label:<key>.
+	Aggregate *string `form:"aggregate,omitempty" json:"aggregate,omitempty"`
+
+	// Currency ISO 4217 code to report in; a price book's exchange rate converts. The cost policy's currency by default.
+	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// Step hour or day: add each line's charged cost per period (series).
+	Step *string `form:"step,omitempty" json:"step,omitempty"`
+
+	// Format json (the default) or csv.
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -903,9 +1145,9 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// GetCosts Monthly budgets and costs per namespace and per tenant
+	// GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 	GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1198,9 +1440,9 @@ type ClientInterface interface {
 	ListTiers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// GetCosts Monthly budgets and costs per namespace and per tenant
+// GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 func (c *Client) GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1943,6 +2185,66 @@ func NewGetCostsRequest(server string, params *GetCostsParams) (*http.Request, e
 		if params.Tenant != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant", *params.Tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Aggregate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "aggregate", *params.Aggregate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Step != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "step", *params.Step, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3408,9 +3710,9 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// GetCostsWithResponse Monthly budgets and costs per namespace and per tenant
+	// GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3760,8 +4062,12 @@ type GetCostsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CostReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -3775,9 +4081,19 @@ func (r GetCostsResponse) GetJSON200() *CostReport {
 	return r.JSON200
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCostsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r GetCostsResponse) GetApplicationproblemJSON401() *Problem {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCostsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -6752,9 +7068,9 @@ func (r ListTiersResponse) ContentType() string {
 	return ""
 }
 
-// GetCostsWithResponse Monthly budgets and costs per namespace and per tenant
+// GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7371,12 +7687,26 @@ func ParseGetCostsResponse(rsp *http.Response) (*GetCostsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
