@@ -66,8 +66,8 @@ func tenantsOf(user authn.User) []string {
 	return nil
 }
 
-// formatMicros writes micro-units as the API does: "12.345678".
-func formatMicros(v int64) string { return fmt.Sprintf("%d.%06d", v/1_000_000, v%1_000_000) }
+// formatMicros writes micro-units as the API writes amounts, to nine decimal places: "12.345678000".
+func formatMicros(v int64) string { return fmt.Sprintf("%d.%06d000", v/1_000_000, v%1_000_000) }
 
 func (w *costWorld) api(a authn.Authenticator, s *Sessions) http.Handler {
 	mux := http.NewServeMux()
@@ -129,11 +129,11 @@ func (w *costWorld) api(a authn.Authenticator, s *Sessions) http.Handler {
 			return
 		}
 		l := restv1.RecommendationList{Namespace: ns, Window: restv1.CostWindow{Name: "7d", Start: may1, End: may1.AddDate(0, 0, 7)},
-			Currency: "GBP", UsageSource: "prometheus", Tier: "dev", MonthlySaving: "0.000000", Items: []restv1.Recommendation{}}
+			Currency: "GBP", UsageSource: "prometheus", Tier: "dev", MonthlySaving: "0.000000000", Items: []restv1.Recommendation{}}
 		if ns == "shop-web" {
-			l.RecommendedTier, l.MonthlySaving = "small", "41.200000"
+			l.RecommendedTier, l.MonthlySaving = "small", "41.200000000"
 			l.Items = append(l.Items, restv1.Recommendation{
-				Workload: "Deployment/web", Container: "web", Resource: "cpu", Request: "2", P95: "310m", Recommended: "500m", MonthlySaving: "41.200000",
+				Workload: "Deployment/web", Container: "web", Resource: "cpu", Request: "2", P95: "310m", Recommended: "500m", MonthlySaving: "41.200000000",
 				Explanation: "CPU request 2 cores, p95 usage 0.31 over 7 days: recommend 0.5; saves £41.20/month",
 			})
 		}
@@ -180,7 +180,7 @@ func (w *costWorld) report(u authn.User, q url.Values) restv1.CostReport {
 	}
 	for _, k := range keys {
 		cpu := sums[k]
-		l := restv1.CostLine{Key: k, Namespaces: 1, Hours: 72, Rules: []restv1.AppliedRule{},
+		l := restv1.CostLine{Key: k, Namespaces: 1, UsageSource: restv1.UsageSourceRequests, Rules: []restv1.AppliedRule{},
 			Cost: restv1.CostBreakdown{CPU: formatMicros(cpu), Memory: formatMicros(cpu / 2), Total: formatMicros(cpu + cpu/2)}, Charged: formatMicros(cpu + cpu/2)}
 		if t, ok := tenantOfNS[k]; ok {
 			l.Tenant, l.CostCenter, l.Tier = t, costCenterOf[t], "dev"

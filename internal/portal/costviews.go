@@ -186,7 +186,7 @@ func costChart(id, title, currency string, bs []bucket, costs []restv1.CostBreak
 type chargebackRow struct {
 	Key, Href                           string
 	Tenant, CostCenter, Tier, Template  string
-	Namespaces, Hours                   int
+	Namespaces                          int
 	CPU, Memory, Storage, GPU, LB, Idle string
 	Shared, Total, Charged              string
 	Rules                               []string
@@ -198,7 +198,7 @@ func chargebackRows(r restv1.CostReport, href func(restv1.CostLine) string) ([]c
 	for _, l := range r.Lines {
 		row := chargebackRow{
 			Key: l.Key, Tenant: l.Tenant, CostCenter: l.CostCenter, Tier: l.Tier, Template: l.Template,
-			Namespaces: l.Namespaces, Hours: l.Hours,
+			Namespaces: l.Namespaces,
 		}
 		if href != nil {
 			row.Href = href(l)
