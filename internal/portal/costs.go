@@ -40,8 +40,8 @@ type costView struct {
 	LinesOf string
 	Lines   []chargebackRow
 	Charged string
-	// CSVURL downloads the API's CSV of the report; CSVName is the file's name.
-	CSVURL, CSVName string
+	// CSVURL downloads the API's CSV of the report (the API names the file).
+	CSVURL          string
 	CSVNote         string
 	Budgets         []*budgetView
 	Recommendations *recommendationsView
@@ -115,7 +115,6 @@ func (p *Portal) fillReport(ctx context.Context, r *http.Request, sess *Session,
 	csv := costQuery(window, aggregate, tenant)
 	csv.Set("format", "csv")
 	v.CSVURL = restv1.Prefix + "/analytics/costs?" + csv.Encode()
-	v.CSVName = fmt.Sprintf("naas-costs-%s-%s.csv", v.Scope, v.Name)
 	return nil
 }
 
@@ -360,14 +359,14 @@ func (p *Portal) handleCosts(w http.ResponseWriter, r *http.Request, sess *Sessi
 	p.show(w, r, sess, nil, http.StatusOK, "costs-index", "Costs", "costs", v)
 }
 
-// recommendations asks the API for a namespace's right-sizing, and says its window; nil when the API has none
-// for it.
+// recommendations asks the API for a namespace's right-sizing, and says its window. An API that answers 404 for
+// a namespace the user may see has no right-sizing for it: the view says so.
 func (p *Portal) recommendations(ctx context.Context, r *http.Request, sess *Session, namespace string) (*recommendationsView, string, error) {
 	var recs restv1.RecommendationList
 	err := p.api.get(ctx, r, sess, pathf("/namespaces/%s/recommendations", namespace), &recs)
 	switch {
 	case hasStatus(err, http.StatusNotFound):
-		return nil, "", nil
+		return &recommendationsView{Namespace: namespace, Unavailable: true}, "", nil
 	case err != nil:
 		return nil, "", err
 	}
@@ -404,10 +403,8 @@ func (p *Portal) handleTenantRecommendations(w http.ResponseWriter, r *http.Requ
 			p.fail(w, r, sess, err)
 			return
 		}
-		if rv != nil {
-			v.Namespaces = append(v.Namespaces, *rv)
-			v.Window = cmp.Or(v.Window, window)
-		}
+		v.Namespaces = append(v.Namespaces, *rv)
+		v.Window = cmp.Or(v.Window, window)
 	}
 	p.show(w, r, sess, nil, http.StatusOK, "recommendations", "Right-sizing of "+tenantTitle(*tenant), "costs", v)
 }

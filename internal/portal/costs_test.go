@@ -40,6 +40,8 @@ var costUsers = tokens{
 type costWorld struct {
 	mu      sync.Mutex
 	queries []url.Values // of GET /analytics/costs, in order
+	// noRightSizing makes the API one without GET /namespaces/{namespace}/recommendations.
+	noRightSizing bool
 }
 
 var (
@@ -124,7 +126,7 @@ func (w *costWorld) api(a authn.Authenticator, s *Sessions) http.Handler {
 	})
 	mux.HandleFunc("GET /api/v1/namespaces/{namespace}/recommendations", func(rw http.ResponseWriter, r *http.Request) {
 		ns := r.PathValue("namespace")
-		if !visible(r, tenantOfNS[ns]) {
+		if !visible(r, tenantOfNS[ns]) || w.noRightSizing {
 			notFound(rw)
 			return
 		}
@@ -231,9 +233,12 @@ func costCache(t *testing.T) client.Reader {
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(shop, other, dev, web, policy).Build()
 }
 
-func startCostPortal(t *testing.T) (*testPortal, *costWorld) {
+func startCostPortal(t *testing.T, opts ...func(*costWorld)) (*testPortal, *costWorld) {
 	t.Helper()
 	world := &costWorld{}
+	for _, o := range opts {
+		o(world)
+	}
 	tp := startPortal(t, costUsers, func(c *Config, _ string) {
 		c.API = world.api(costUsers, c.Sessions)
 		c.Cache = costCache(t)
@@ -310,7 +315,7 @@ func TestTenantCosts_ChartAsksTheAPIForEachDayAndTableBudgetAndCSVFollow(t *test
 		// The total the API charges the tenant.
 		`Charged: <strong id="charged">£13.50</strong>`,
 		// The CSV is the API's.
-		`href="/api/v1/analytics/costs?aggregate=namespace&amp;format=csv&amp;tenant=shop&amp;window=month" download="naas-costs-tenant-shop.csv"`,
+		`href="/api/v1/analytics/costs?aggregate=namespace&amp;format=csv&amp;tenant=shop&amp;window=month" download>`,
 		// The tenant's hard budget from its status.
 		`budget-warn hard`, "£60.00 spent of £100.00 in 2026-05 (60%); forecast £95.00 (95%)",
 		`href="/tenants/shop/recommendations"`,
@@ -458,5 +463,22 @@ func TestTenantRecommendations_ListEachNamespaceWithItsReasons(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %s", want)
 		}
+	}
+}
+
+func TestTenantRecommendations_AnAPIWithoutRightSizingIsSaidNotTakenForNoNamespaces(t *testing.T) {
+	tp, _ := startCostPortal(t, func(w *costWorld) { w.noRightSizing = true })
+	c := signedIn(t, tp, "alice-token")
+	resp, body := get(t, c, tp.srv.URL+"/tenants/shop/recommendations")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	for _, want := range []string{"naas has no right-sizing for shop-web", "naas has no right-sizing for shop-db"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "no namespaces") {
+		t.Errorf("the page says the tenant has no namespaces")
 	}
 }

@@ -156,7 +156,8 @@ var components = []struct {
 }
 
 // costChart stacks each bucket's cost by component. costs has one breakdown per bucket; a bucket with no cost
-// is zero.
+// is zero. Components with no cost in any bucket are left out (legend and table alike), but CPU and memory
+// always stay, so an empty chart still says what it would show.
 func costChart(id, title, currency string, bs []bucket, costs []restv1.CostBreakdown) (svgchart.Stacked, error) {
 	c := svgchart.Stacked{
 		ID: id, Title: title, Currency: currency,
@@ -167,6 +168,7 @@ func costChart(id, title, currency string, bs []bucket, costs []restv1.CostBreak
 	}
 	for _, comp := range components {
 		s := svgchart.Series{Key: comp.key, Label: comp.label, Values: make([]money.Amount, len(bs))}
+		keep := comp.key == "cpu" || comp.key == "memory"
 		for i := range bs {
 			if i >= len(costs) {
 				continue
@@ -176,8 +178,11 @@ func costChart(id, title, currency string, bs []bucket, costs []restv1.CostBreak
 				return c, fmt.Errorf("%s cost of %s: %w", comp.key, bs[i].Label, err)
 			}
 			s.Values[i] = v
+			keep = keep || v != 0
 		}
-		c.Series = append(c.Series, s)
+		if keep {
+			c.Series = append(c.Series, s)
+		}
 	}
 	return c, nil
 }
@@ -255,8 +260,6 @@ type budgetView struct {
 	SVG     template.HTML
 	Summary string
 	Blocked bool
-	// Pending says naas has not computed the budget's status yet.
-	Pending bool
 }
 
 // budgetOf draws a budget from its spec and its status (nil before the budget controller has computed it).
@@ -273,7 +276,7 @@ func budgetOf(id, name string, spec *naasv1alpha1.Budget, status *naasv1alpha1.B
 	}
 	v := &budgetView{Name: name}
 	if status == nil {
-		v.Pending = true
+		b.Pending = true
 	} else {
 		if b.Spent, err = money.ParseMoney(status.Spent); err != nil && status.Spent != "" {
 			return nil, fmt.Errorf("spent of budget %s: %w", name, err)
@@ -289,7 +292,9 @@ func budgetOf(id, name string, spec *naasv1alpha1.Budget, status *naasv1alpha1.B
 
 // recommendationsView is a namespace's right-sizing.
 type recommendationsView struct {
-	Namespace       string
+	Namespace string
+	// Unavailable says the API has no right-sizing for the namespace.
+	Unavailable     bool
 	Tier            string
 	RecommendedTier string
 	UsageSource     string

@@ -72,3 +72,30 @@ func TestBuckets_HoursUpToTwoDaysThenUTCDays(t *testing.T) {
 		t.Errorf("daily, cut at UTC midnight (-want +got):\n%s", diff)
 	}
 }
+
+func TestCostChart_LeavesOutComponentsWithNoCostButCPUAndMemory(t *testing.T) {
+	bs := buckets(restv1.CostWindow{Start: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 5, 3, 12, 0, 0, 0, time.UTC)})
+	zero := restv1.CostBreakdown{CPU: "0", Memory: "0", GPU: "0", Storage: "0", LoadBalancer: "0", Idle: "0", Shared: "0"}
+	withLB := zero
+	withLB.LoadBalancer = "0.600000000"
+	for _, tc := range []struct {
+		name  string
+		costs []restv1.CostBreakdown
+		want  []string
+	}{
+		{"nothing", []restv1.CostBreakdown{zero, zero, zero}, []string{"cpu", "memory"}},
+		{"a load balancer on one day", []restv1.CostBreakdown{zero, withLB, zero}, []string{"cpu", "memory", "lb"}},
+	} {
+		c, err := costChart("c", "t", "GBP", bs, tc.costs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range c.Series {
+			got = append(got, s.Key)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s: series (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}

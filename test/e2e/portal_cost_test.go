@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,18 +16,26 @@ import (
 	"github.com/chromedp/chromedp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/audit"
+	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // The cost pages' test seeds naas up's audit database with known hourly cost rows for the three whole UTC days
-// before today (tenant shop: shop-web £0.15 an hour, shop-db £0.02; tenant other: other-app £1.00), then checks in
-// headless Chromium that the pages draw exactly those figures, that the CSV link downloads the API's CSV, and that
-// outsiders (another tenant's admin and developer, a user in no tenant) get nothing of shop's through the pages or
-// the download link. It saves cost-tenant.png, cost-namespace.png and recommendations.png.
+// before today (tenant shop: shop-web £0.15 an hour, shop-db £0.02; tenant other: other-app £1.00; all tier dev),
+// reports in GBP, and checks in headless Chromium that the pages draw exactly those figures over a custom window of
+// those three days, that the CSV link downloads the API's CSV, and that outsiders (another tenant's admin and
+// developer, a user in no tenant) get nothing of shop's through the pages or the download link. It saves
+// cost-tenant.png, cost-namespace.png and recommendations.png.
+//
+// Why the figures cannot move: the rows are written with the store's ReplaceCostHour for cluster.Local, the
+// cluster naas up collects, which also marks each hour computed (cost_hours). The collector fills only hours
+// missing from cost_hours, from the first one stored on, so it never recomputes the seeded hours; what it does
+// compute (today's hours, and the hour in progress) lies outside the window the test asks for.
 
 // seedCostRows writes the known rows into the SQLite audit database naas up will open.
 func seedCostRows(t *testing.T, dataDir string, days []time.Time) {
@@ -46,7 +56,7 @@ func seedCostRows(t *testing.T, dataDir string, days []time.Time) {
 	for _, day := range days {
 		for h := range 24 {
 			if err := store.ReplaceCostHour(context.Background(), audit.CostHour{
-				Cluster: "local", Hour: day.Add(time.Duration(h) * time.Hour), UsageSource: audit.UsageSourceRequests,
+				Cluster: cluster.Local, Hour: day.Add(time.Duration(h) * time.Hour), UsageSource: audit.UsageSourceRequests,
 				Rows: []audit.CostRow{
 					row("shop-web", "shop", "CC-42", 10, 5),
 					row("shop-db", "shop", "CC-42", 2, 0),
@@ -57,6 +67,45 @@ func seedCostRows(t *testing.T, dataDir string, days []time.Time) {
 			}
 		}
 	}
+}
+
+// reportInGBP makes naas up report in GBP, as the seeded rows are: the cost policy's currency, and the default
+// price book's rate to it for the hours naas computes itself. It waits until the API reports in GBP.
+func reportInGBP(t *testing.T, c client.Client, addr, token string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, o := range []struct {
+		obj   client.Object
+		patch string
+	}{
+		{&naasv1alpha1.PriceBook{}, `{"spec":{"exchangeRates":[{"currency":"GBP","rate":"0.79","date":"2026-01-02"}]}}`},
+		{&naasv1alpha1.CostPolicy{}, `{"spec":{"currency":"GBP"}}`},
+	} {
+		o.obj.SetName("default")
+		testenv.Eventually(t, 90*time.Second, "the default "+fmt.Sprintf("%T", o.obj)+" patched", func() error {
+			return c.Patch(ctx, o.obj, client.RawPatch(types.MergePatchType, []byte(o.patch)))
+		})
+	}
+	testenv.Eventually(t, 60*time.Second, "the API's cost report in GBP", func() error {
+		status, body, err := apiCall(ctx, addr, token, http.MethodGet, "/api/v1/analytics/costs?window=yesterday", nil)
+		if err != nil {
+			return err
+		}
+		var rep struct{ Currency string }
+		if err := json.Unmarshal(body, &rep); err != nil || status != http.StatusOK || rep.Currency != "GBP" {
+			return fmt.Errorf("%d %s", status, body)
+		}
+		return nil
+	})
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
@@ -113,27 +162,41 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		return nil
 	})
 
-	// The tenant's daily bars: (15p + 2p) × 24 hours = £4.08 on each seeded day.
-	wantBar := func(day time.Time, total string) string { return day.Format("Jan 2") + " " + total }
+	reportInGBP(t, c, p.addr, alice.token)
+
+	// A custom window of the three seeded days: the chart has one bar a day.
+	window := fmt.Sprintf("?window=custom&from=%s&to=%s", days[0].Format(time.DateOnly), days[2].Format(time.DateOnly))
 	chartBars := func() []string {
 		return evalJS[[]string](t, b, `Array.from(document.querySelectorAll("svg.stacked g.bar"), g => g.dataset.bucket + " " + g.dataset.total)`)
 	}
+	wantBars := func(total string) []string {
+		var out []string
+		for _, d := range days {
+			out = append(out, d.Format("Jan 2")+" "+total)
+		}
+		return out
+	}
 	t.Run("tenant page draws the seeded days and the chargeback, and the CSV downloads", func(t *testing.T) {
 		b.signIn(t, alice.token)
-		b.open(t, "/tenants/shop/costs?window=week")
-		got := strings.Join(chartBars(), "|")
-		for _, d := range days {
-			if want := wantBar(d, "4.08"); !strings.Contains(got, want) {
-				t.Errorf("bars %s lack %s", got, want)
-			}
+		b.open(t, "/tenants/shop/costs"+window)
+		// Each day: (15p + 2p) × 24 hours = £4.08, allocated cost before the rules.
+		if got, want := strings.Join(chartBars(), "|"), strings.Join(wantBars("4.08"), "|"); got != want {
+			t.Errorf("bars %s, want %s", got, want)
 		}
 		if n := evalJS[int](t, b, `document.querySelectorAll('svg.stacked rect[data-series="cpu"]').length`); n != 3 {
 			t.Errorf("%d CPU segments, want one per seeded day", n)
 		}
-		table := b.text(t, "section[aria-labelledby=chargeback]")
-		for _, want := range []string{"shop-web", "£10.80", "shop-db", "£1.44"} { // 15p × 72h; 2p × 72h
-			if !strings.Contains(table, want) {
-				t.Errorf("the chargeback table lacks %s:\n%s", want, table)
+		// The default cost policy's dev-discount halves what tier dev is charged: 3 × £4.08 / 2.
+		if got := b.text(t, "#charged"); got != "£6.12" {
+			t.Errorf("tenant charged %q, want £6.12", got)
+		}
+		rows := evalJS[[]string](t, b, `Array.from(document.querySelectorAll("table.chargeback tbody tr"), tr => tr.innerText.replace(/\s+/g, " "))`)
+		for _, want := range [][]string{
+			{"shop-web", "£7.20", "£3.60", "£10.80", "dev-discount (discount 0.5): -£5.40", "£5.40"}, // 10p + 5p × 72h
+			{"shop-db", "£1.44", "dev-discount (discount 0.5): -£0.72", "£0.72"},                     // 2p × 72h
+		} {
+			if !slices.ContainsFunc(rows, func(r string) bool { return containsAll(r, want) }) {
+				t.Errorf("no chargeback line has %q:\n%s", want, strings.Join(rows, "\n"))
 			}
 		}
 		if strings.Contains(b.text(t, "main"), "other-app") {
@@ -143,32 +206,47 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 
 		downloads := b.allowDownloads(t)
 		b.do(t, chromedp.Click(chromedp.ID("csv")))
-		var csv []byte
+		var csv string
 		testenv.Eventually(t, 30*time.Second, "the CSV download", func() error {
-			var err error
-			if csv, err = os.ReadFile(filepath.Join(downloads, "naas-costs-tenant-shop.csv")); err != nil {
+			files, err := filepath.Glob(filepath.Join(downloads, "*.csv"))
+			if err != nil || len(files) != 1 {
+				return fmt.Errorf("downloaded %v (%v)", files, err)
+			}
+			data, err := os.ReadFile(files[0])
+			if err != nil {
 				return err
 			}
-			if !strings.Contains(string(csv), "shop-web") {
+			if csv = string(data); !strings.Contains(csv, "shop-web") {
 				return errors.New("incomplete")
 			}
 			return nil
 		})
-		if strings.Contains(string(csv), "other-app") {
+		if !slices.ContainsFunc(strings.Split(csv, "\n"), func(l string) bool {
+			return containsAll(l, []string{",shop-web,1,GBP,7.20,3.60,", ",10.80,dev-discount:discount:0.5:-5.40,5.40,"})
+		}) {
+			t.Errorf("the CSV lacks shop-web's line with its figures:\n%s", csv)
+		}
+		if strings.Contains(csv, "other-app") {
 			t.Errorf("alice's CSV has another tenant's namespace:\n%s", csv)
 		}
 	})
 
 	t.Run("namespace page draws its own line and right-sizing", func(t *testing.T) {
-		b.open(t, "/namespaces/shop-web/costs?window=week")
-		got := strings.Join(chartBars(), "|")
-		for _, d := range days {
-			if want := wantBar(d, "3.60"); !strings.Contains(got, want) { // 15p × 24
-				t.Errorf("bars %s lack %s", got, want)
-			}
+		b.open(t, "/namespaces/shop-web/costs"+window)
+		if got, want := strings.Join(chartBars(), "|"), strings.Join(wantBars("3.60"), "|"); got != want { // 15p × 24
+			t.Errorf("bars %s, want %s", got, want)
+		}
+		rows := evalJS[[]string](t, b, `Array.from(document.querySelectorAll("table.chargeback tbody tr"), tr => tr.dataset.key)`)
+		if !slices.Equal(rows, []string{"shop-web"}) {
+			t.Errorf("chargeback lines %v, want shop-web's alone", rows)
 		}
 		b.checkPage(t, "cost-namespace")
 		b.open(t, "/tenants/shop/recommendations")
+		for _, ns := range []string{"shop-db", "shop-web"} {
+			if evalJS[int](t, b, `document.querySelectorAll('section.recs h2 a[href="/namespaces/`+ns+`/costs"]').length`) != 1 {
+				t.Errorf("the right-sizing page has no section for %s:\n%s", ns, b.text(t, "main"))
+			}
+		}
 		b.checkPage(t, "recommendations")
 	})
 

@@ -25,6 +25,9 @@ type Budget struct {
 	Thresholds []int32
 	// Hard budgets stop growth once spent; Blocked says they do now.
 	Hard, Blocked bool
+	// Pending says naas has not computed the spend yet: the bar shows the limit and thresholds alone, not a spend
+	// or forecast of zero.
+	Pending bool
 }
 
 // State is how the spend stands: "ok" below every threshold but 100%, "warn" past a lower threshold or once
@@ -65,6 +68,13 @@ func (b Budget) ForecastPercent() int64 {
 // Summary says the figures in a sentence, for screen readers and the page's text.
 func (b Budget) Summary() string {
 	var s strings.Builder
+	if b.Pending {
+		fmt.Fprintf(&s, "Limit %s a month; naas has not computed the spend yet.", money.Format(b.Limit, b.Currency))
+		if b.Hard {
+			s.WriteString(" Hard budget: once spent, no new namespaces and no quota growth.")
+		}
+		return s.String()
+	}
 	fmt.Fprintf(&s, "%s spent of %s", money.Format(b.Spent, b.Currency), money.Format(b.Limit, b.Currency))
 	if b.Period != "" {
 		fmt.Fprintf(&s, " in %s", b.Period)
@@ -96,8 +106,12 @@ func (b Budget) SVG() template.HTML {
 	if b.Hard {
 		hard = " hard"
 	}
+	state := b.State()
+	if b.Pending {
+		state = "pending"
+	}
 	sb.printf(`<svg xmlns="http://www.w3.org/2000/svg" class="chart budget budget-%s%s" viewBox="0 0 %s %s" role="img" aria-labelledby="%s %s" data-percent="%d" data-forecast-percent="%d">`,
-		b.State(), hard, num(width), num(budgetHeight), esc(titleID), esc(descID), b.Percent(), b.ForecastPercent())
+		state, hard, num(width), num(budgetHeight), esc(titleID), esc(descID), b.Percent(), b.ForecastPercent())
 	sb.printf(`<title id="%s">Budget of %s</title><desc id="%s">%s</desc>`, esc(titleID), esc(b.Name), esc(descID), esc(b.Summary()))
 	if b.Limit <= 0 {
 		sb.printf(`<text class="chart-empty" x="%s" y="%s" text-anchor="middle">No budget.</text></svg>`, num(width/2), num(budgetHeight/2))
@@ -108,8 +122,10 @@ func (b Budget) SVG() template.HTML {
 	x := func(v money.Amount) float64 { return budgetLeft + float64(max(v, 0))/float64(scale)*plotW }
 
 	sb.printf(`<rect class="budget-track" x="%s" y="%s" width="%s" height="%s" rx="3"/>`, num(budgetLeft), num(budgetBarY), num(x(b.Limit)-budgetLeft), num(budgetBarH))
-	sb.printf(`<rect class="budget-spent" data-value="%s" x="%s" y="%s" width="%s" height="%s" rx="3"/>`,
-		esc(b.Spent.Decimal(b.Currency)), num(budgetLeft), num(budgetBarY), num(x(b.Spent)-budgetLeft), num(budgetBarH))
+	if !b.Pending {
+		sb.printf(`<rect class="budget-spent" data-value="%s" x="%s" y="%s" width="%s" height="%s" rx="3"/>`,
+			esc(b.Spent.Decimal(b.Currency)), num(budgetLeft), num(budgetBarY), num(x(b.Spent)-budgetLeft), num(budgetBarH))
+	}
 
 	thresholds := slices.Clone(b.Thresholds)
 	slices.Sort(thresholds)
@@ -129,6 +145,10 @@ func (b Budget) SVG() template.HTML {
 	sb.printf(`<line class="budget-limit%s" x1="%s" x2="%s" y1="%s" y2="%s"/>`, hard, num(lx), num(lx), num(budgetBarY-8), num(budgetBarY+budgetBarH+4))
 	sb.printf(`<text class="budget-label" x="%s" y="%s" text-anchor="end">%s</text>`, num(lx-3), num(budgetBarY-7), esc(limitLabel))
 
+	if b.Pending {
+		sb.printf(`</svg>`)
+		return sb.html()
+	}
 	fx := x(b.Forecast)
 	sb.printf(`<path class="budget-forecast" data-value="%s" d="M%s %sl-6 8h12z"/>`, esc(b.Forecast.Decimal(b.Currency)), num(fx), num(budgetBarY+budgetBarH+2))
 	anchor := "middle"

@@ -341,3 +341,20 @@ func TestBudget_BarMarksSpendForecastThresholdsAndHardLimit(t *testing.T) {
 		t.Errorf("labels (-want +got):\n%s", diff)
 	}
 }
+
+func TestBudget_PendingShowsTheLimitNotAZeroSpend(t *testing.T) {
+	b := Budget{ID: "b", Name: "namespace shop-web (tier dev)", Currency: "USD", Limit: 100_000_000_000, Thresholds: []int32{50, 80, 100}, Pending: true}
+	svg := parse(t, string(b.SVG()))
+	if got := svg.attrs["class"]; got != "chart budget budget-pending" {
+		t.Errorf("class = %q", got)
+	}
+	if n := len(svg.all(attr("class", "budget-spent"))) + len(svg.all(attr("class", "budget-forecast"))); n != 0 {
+		t.Errorf("%d spend or forecast marks on a budget whose spend is not computed", n)
+	}
+	if got, want := svg.child("desc").text, "Limit $100.00 a month; naas has not computed the spend yet."; got != want {
+		t.Errorf("desc = %q, want %q", got, want)
+	}
+	if len(svg.all(attr("class", "budget-limit"))) != 1 || len(svg.all(attr("class", "budget-threshold"))) != 2 {
+		t.Errorf("the limit and thresholds are not drawn")
+	}
+}
