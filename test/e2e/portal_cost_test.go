@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -133,7 +134,8 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 	for _, o := range []client.Object{
 		&naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "shop"}, Spec: naasv1alpha1.TenantSpec{
 			DisplayName: "Shop team", CostCenter: "CC-42",
-			Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin}},
+			MonthlyBudget: &naasv1alpha1.Budget{Amount: resource.MustParse("50"), Currency: "GBP", Thresholds: []int32{50, 80, 100}, Hard: true},
+			Owners:        []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: "alice", Role: naasv1alpha1.RoleAdmin}},
 		}},
 		&naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Spec: naasv1alpha1.TenantSpec{
 			CostCenter: "CC-9",
@@ -201,6 +203,9 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		}
 		if strings.Contains(b.text(t, "main"), "other-app") {
 			t.Errorf("alice's tenant page names another tenant's namespace")
+		}
+		if n := evalJS[int](t, b, `document.querySelectorAll("svg.budget.hard line.budget-limit").length`); n != 1 {
+			t.Errorf("the tenant's hard budget bar is missing")
 		}
 		b.checkPage(t, "cost-tenant")
 
