@@ -38,3 +38,21 @@ func (c *Client) CostsCSV(ctx context.Context, q CostQuery) ([]byte, error) {
 	raw, _, err := c.raw(ctx, request{method: http.MethodGet, path: "/analytics/costs", query: q.values(), accept: restv1.CSVContentType})
 	return raw, err
 }
+
+// RecommendationList is the body of GET /namespaces/{namespace}/recommendations.
+type RecommendationList = restv1.RecommendationList
+
+// Recommendations returns the right-sizing of namespace's workloads over window (the server's 7d when empty),
+// with savings in currency (the cost policy's when empty).
+func (c *Client) Recommendations(ctx context.Context, namespace, window, currency string) (*RecommendationList, error) {
+	v := url.Values{}
+	if window != "" {
+		v.Set("window", window)
+	}
+	if currency != "" {
+		v.Set("currency", currency)
+	}
+	out := &RecommendationList{}
+	_, err := c.do(ctx, request{method: http.MethodGet, path: pathOf("namespaces", namespace, "recommendations"), query: v}, out)
+	return out, err
+}

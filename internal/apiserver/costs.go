@@ -20,9 +20,11 @@ import (
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
-// CostReporter makes cost reports: the cost collector (internal/cost/collector) on every replica.
+// CostReporter makes cost reports and right-sizing recommendations: the cost collector (internal/cost/collector)
+// on every replica.
 type CostReporter interface {
 	Report(ctx context.Context, q collector.ReportQuery) (*collector.Report, error)
+	Recommend(ctx context.Context, q collector.RecommendQuery) (*collector.Recommendation, error)
 }
 
 // costQuery is GET /analytics/costs's query, parsed.

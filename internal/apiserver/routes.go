@@ -283,6 +283,24 @@ func routeTable() []*route {
 			handle:    (*Server).getNamespaceStatus,
 		},
 		{
+			method: http.MethodGet, pattern: ns + "/{namespace}/recommendations", operationID: "getNamespaceRecommendations", tag: tagNamespaces,
+			summary: "Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving",
+			description: "For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory " +
+				"requests against the 95th percentile of its usage over the window (read from Prometheus), the " +
+				"recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's " +
+				"PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the " +
+				"recommended requests. For the tenant's members and platform admins. Without a Prometheus " +
+				"(--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.",
+			params: paramNamespace,
+			query: []queryParam{
+				{name: "window", description: "How much usage to take the p95 of, up to now: a duration such as 24h or 7d (the default), at most 31 days."},
+				{name: "currency", description: "ISO 4217 code to price savings in; a price book's exchange rate converts."},
+			},
+			responses: []response{{status: 200, description: "The recommendations.", body: typeOf[restv1.RecommendationList]()}},
+			errors:    []int{400, 403, 404, 409},
+			handle:    (*Server).getRecommendations,
+		},
+		{
 			method: http.MethodPut, pattern: ns + "/{namespace}/quotas", operationID: "updateNamespaceQuota", tag: tagNamespaces,
 			action:  "quota.update",
 			summary: "Change a namespace's quota by moving it to another tier",

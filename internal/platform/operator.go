@@ -87,6 +87,8 @@ func OperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs},
 		// Cost allocation prices what the nodes hold with the price books and the cost policy.
 		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
+		// Right-sizing reads the workloads' replicas and their pod templates' requests.
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: readVerbs},
 		{APIGroups: []string{g}, Resources: []string{"pricebooks", "costpolicies"}, Verbs: readVerbs},
 		// RoleBindings and ClusterRoleBindings to naas's roles (RBAC asks for bind on the role bound, unless the
 		// binder holds all of its rights), and the roles themselves: escalate, because the tenant roles aggregate

@@ -143,14 +143,27 @@ type Recommendation struct {
 	Explanation   string `json:"explanation" required:"true" doc:"The line in words, e.g. \"CPU request 2 cores, p95 usage 0.31 over 7 days: recommend 0.5; saves £41.20/month\"."`
 }
 
+// ProblemUsageUnavailable is the problem type of GET /api/v1/namespaces/{namespace}/recommendations when naas
+// has no Prometheus to read usage from (409).
+const ProblemUsageUnavailable = problemBase + "usage-unavailable"
+
 // RecommendationList is the body of GET /api/v1/namespaces/{namespace}/recommendations.
 type RecommendationList struct {
 	Namespace       string           `json:"namespace" required:"true"`
 	Window          CostWindow       `json:"window" required:"true"`
 	Currency        string           `json:"currency" required:"true"`
-	UsageSource     string           `json:"usageSource" required:"true" enum:"prometheus|requests" doc:"requests: no Prometheus is configured, so there is no usage to size by and no recommendation."`
+	UsageSource     string           `json:"usageSource" required:"true" enum:"prometheus" doc:"Always prometheus: without a Prometheus, the API answers 409 (usage-unavailable) instead."`
+	PriceBook       string           `json:"priceBook" required:"true" doc:"The PriceBook that priced the savings (the cluster's)."`
 	Tier            string           `json:"tier" required:"true" doc:"The namespace's tier."`
-	RecommendedTier string           `json:"recommendedTier,omitempty" doc:"The smallest tier the tenant may use whose quota holds the recommended requests; empty when it is the current one."`
+	RecommendedTier string           `json:"recommendedTier,omitempty" doc:"The smallest tier the tenant may use whose quota holds the recommended requests; empty when it is the current one or none does."`
+	Requests        ResourceTotals   `json:"requests" required:"true" doc:"The sized workloads' requests today, all replicas."`
+	Recommended     ResourceTotals   `json:"recommended" required:"true" doc:"The requests naas recommends, all replicas."`
 	MonthlySaving   string           `json:"monthlySaving" required:"true" doc:"Sum of the lines' savings."`
-	Items           []Recommendation `json:"items" required:"true"`
+	Items           []Recommendation `json:"items" required:"true" doc:"Per workload and container, CPU then memory; containers no usage was reported for are left out."`
+}
+
+// ResourceTotals are CPU and memory requests added up over a namespace's workloads and replicas.
+type ResourceTotals struct {
+	CPU    string `json:"cpu" required:"true" doc:"As a quantity, e.g. 1500m."`
+	Memory string `json:"memory" required:"true" doc:"As a quantity, e.g. 3Gi."`
 }
