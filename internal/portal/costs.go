@@ -359,15 +359,16 @@ func (p *Portal) handleCosts(w http.ResponseWriter, r *http.Request, sess *Sessi
 	p.show(w, r, sess, nil, http.StatusOK, "costs-index", "Costs", "costs", v)
 }
 
-// recommendations asks the API for a namespace's right-sizing, and says its window. An API that answers 404 for
-// a namespace the user may see has no right-sizing for it: the view says so.
+// recommendations asks the API for a namespace's right-sizing, and says its window. When the API has none to
+// give (no Prometheus to read usage from, a Prometheus that did not answer, or an API server without
+// right-sizing), the view says why instead of failing the page.
 func (p *Portal) recommendations(ctx context.Context, r *http.Request, sess *Session, namespace string) (*recommendationsView, string, error) {
 	var recs restv1.RecommendationList
 	err := p.api.get(ctx, r, sess, pathf("/namespaces/%s/recommendations", namespace), &recs)
-	switch {
-	case hasStatus(err, http.StatusNotFound):
-		return &recommendationsView{Namespace: namespace, Unavailable: true}, "", nil
-	case err != nil:
+	if why, ok := rightSizingUnavailable(err); ok {
+		return &recommendationsView{Namespace: namespace, Unavailable: why}, "", nil
+	}
+	if err != nil {
 		return nil, "", err
 	}
 	rv, err := recommendationsOf(recs)
@@ -377,11 +378,31 @@ func (p *Portal) recommendations(ctx context.Context, r *http.Request, sess *Ses
 	return &rv, windowText(recs.Window), nil
 }
 
+// rightSizingUnavailable says why the API had no right-sizing to give, when err is such an answer: 409
+// usage-unavailable (no Prometheus), 503 (Prometheus did not answer), or 404 from an API server without the
+// route (the portal has already been let see the namespace).
+func rightSizingUnavailable(err error) (string, bool) {
+	ae, ok := asAPIError(err)
+	switch {
+	case !ok:
+		return "", false
+	case ae.Status == http.StatusConflict && ae.Problem.Type == restv1.ProblemUsageUnavailable,
+		ae.Status == http.StatusServiceUnavailable:
+		return strings.TrimSuffix(ae.Error(), "."), true
+	case ae.Status == http.StatusNotFound:
+		return "this API server does not compute right-sizing", true
+	}
+	return "", false
+}
+
 // recommendationsPageView is a tenant's right-sizing: each namespace's recommendations.
 type recommendationsPageView struct {
 	Tenant     restv1.Tenant
 	Namespaces []recommendationsView
 	Window     string
+	// Unavailable is why no namespace has right-sizing, when it is the same for all (no Prometheus): the page
+	// says it once.
+	Unavailable string
 }
 
 func (p *Portal) handleTenantRecommendations(w http.ResponseWriter, r *http.Request, sess *Session) {
@@ -406,5 +427,6 @@ func (p *Portal) handleTenantRecommendations(w http.ResponseWriter, r *http.Requ
 		v.Namespaces = append(v.Namespaces, *rv)
 		v.Window = cmp.Or(v.Window, window)
 	}
+	v.Unavailable = sameUnavailable(v.Namespaces)
 	p.show(w, r, sess, nil, http.StatusOK, "recommendations", "Right-sizing of "+tenantTitle(*tenant), "costs", v)
 }

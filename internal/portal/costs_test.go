@@ -22,6 +22,7 @@ import (
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/authn"
+	"github.com/naas-dev/naas/internal/httpx"
 )
 
 // The cost pages' tests use a stand-in for the API's cost routes that answers each user what the API would: the
@@ -40,8 +41,8 @@ var costUsers = tokens{
 type costWorld struct {
 	mu      sync.Mutex
 	queries []url.Values // of GET /analytics/costs, in order
-	// noRightSizing makes the API one without GET /namespaces/{namespace}/recommendations.
-	noRightSizing bool
+	// rightSizing, when set, is the problem GET /namespaces/{namespace}/recommendations answers.
+	rightSizing *httpx.Problem
 }
 
 var (
@@ -126,14 +127,20 @@ func (w *costWorld) api(a authn.Authenticator, s *Sessions) http.Handler {
 	})
 	mux.HandleFunc("GET /api/v1/namespaces/{namespace}/recommendations", func(rw http.ResponseWriter, r *http.Request) {
 		ns := r.PathValue("namespace")
-		if !visible(r, tenantOfNS[ns]) || w.noRightSizing {
+		if !visible(r, tenantOfNS[ns]) {
 			notFound(rw)
 			return
 		}
+		if p := w.rightSizing; p != nil {
+			rw.WriteHeader(p.Status)
+			write(rw, p)
+			return
+		}
 		l := restv1.RecommendationList{Namespace: ns, Window: restv1.CostWindow{Name: "7d", Start: may1, End: may1.AddDate(0, 0, 7)},
-			Currency: "GBP", UsageSource: "prometheus", Tier: "dev", MonthlySaving: "0.000000000", Items: []restv1.Recommendation{}}
+			Currency: "GBP", UsageSource: "prometheus", PriceBook: "default", Tier: "dev", MonthlySaving: "0.000000000", Items: []restv1.Recommendation{}}
 		if ns == "shop-web" {
 			l.RecommendedTier, l.MonthlySaving = "small", "41.200000000"
+			l.Requests, l.Recommended = restv1.ResourceTotals{CPU: "2", Memory: "1Gi"}, restv1.ResourceTotals{CPU: "500m", Memory: "1Gi"}
 			l.Items = append(l.Items, restv1.Recommendation{
 				Workload: "Deployment/web", Container: "web", Resource: "cpu", Request: "2", P95: "310m", Recommended: "500m", MonthlySaving: "41.200000000",
 				Explanation: "CPU request 2 cores, p95 usage 0.31 over 7 days: recommend 0.5; saves £41.20/month",
@@ -351,6 +358,7 @@ func TestNamespaceCosts_ShowItsOwnLineBudgetAndExplainedRecommendations(t *testi
 		"£10.50 spent of £50.00 in 2026-05 (21%)",
 		"CPU request 2 cores, p95 usage 0.31 over 7 days: recommend 0.5; saves £41.20/month",
 		`<strong class="saving">£41.20</strong>`, "tier <strong>small</strong>",
+		"All replicas request 2 CPU and 1Gi memory today; naas recommends 500m and 1Gi, priced with PriceBook default.",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %s", want)
@@ -466,19 +474,40 @@ func TestTenantRecommendations_ListEachNamespaceWithItsReasons(t *testing.T) {
 	}
 }
 
-func TestTenantRecommendations_AnAPIWithoutRightSizingIsSaidNotTakenForNoNamespaces(t *testing.T) {
-	tp, _ := startCostPortal(t, func(w *costWorld) { w.noRightSizing = true })
-	c := signedIn(t, tp, "alice-token")
-	resp, body := get(t, c, tp.srv.URL+"/tenants/shop/recommendations")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	for _, want := range []string{"naas has no right-sizing for shop-web", "naas has no right-sizing for shop-db"} {
-		if !strings.Contains(body, want) {
-			t.Errorf("the page lacks %s", want)
-		}
-	}
-	if strings.Contains(body, "no namespaces") {
-		t.Errorf("the page says the tenant has no namespaces")
+func TestTenantRecommendations_SayOnceWhyTheAPIHasNone(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		problem httpx.Problem
+		want    string
+	}{
+		{"no Prometheus", httpx.Problem{Type: restv1.ProblemUsageUnavailable, Status: http.StatusConflict, Title: "Conflict",
+			Detail: "no Prometheus is configured (naas --prometheus-url): without measured usage there is nothing to size requests by"},
+			"No right-sizing for this tenant's namespaces: no Prometheus is configured (naas --prometheus-url): without measured usage there is nothing to size requests by."},
+		{"Prometheus down", httpx.Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable", Detail: "prometheus did not answer: connection refused."},
+			"No right-sizing for this tenant's namespaces: prometheus did not answer: connection refused."},
+		{"an API server without right-sizing", httpx.Problem{Status: http.StatusNotFound, Title: "Not Found"},
+			"No right-sizing for this tenant's namespaces: this API server does not compute right-sizing."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tp, _ := startCostPortal(t, func(w *costWorld) { w.rightSizing = &tc.problem })
+			c := signedIn(t, tp, "alice-token")
+			resp, body := get(t, c, tp.srv.URL+"/tenants/shop/recommendations")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			for _, want := range []string{tc.want, `href="/namespaces/shop-web/costs"`, `href="/namespaces/shop-db/costs"`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the page lacks %s:\n%s", want, body)
+				}
+			}
+			if n := strings.Count(body, "No right-sizing for"); n != 1 {
+				t.Errorf("the reason is said %d times, want once", n)
+			}
+			// The namespace's cost page renders, and says why too.
+			resp, body = get(t, c, tp.srv.URL+"/namespaces/shop-web/costs")
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "No right-sizing for shop-web: ") {
+				t.Errorf("namespace page: status %d, reason missing", resp.StatusCode)
+			}
+		})
 	}
 }

@@ -293,13 +293,28 @@ func budgetOf(id, name string, spec *naasv1alpha1.Budget, status *naasv1alpha1.B
 // recommendationsView is a namespace's right-sizing.
 type recommendationsView struct {
 	Namespace string
-	// Unavailable says the API has no right-sizing for the namespace.
-	Unavailable     bool
+	// Unavailable is why the API has no right-sizing for the namespace; empty when it has.
+	Unavailable     string
 	Tier            string
 	RecommendedTier string
-	UsageSource     string
-	MonthlySaving   string
-	Items           []recommendationRow
+	// Requests and Recommended are the sized workloads' requests, all replicas, today and as recommended.
+	Requests, Recommended restv1.ResourceTotals
+	PriceBook             string
+	MonthlySaving         string
+	Items                 []recommendationRow
+}
+
+// sameUnavailable is the reason no namespace has right-sizing, when every one has the same; else empty.
+func sameUnavailable(vs []recommendationsView) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	for _, v := range vs {
+		if v.Unavailable == "" || v.Unavailable != vs[0].Unavailable {
+			return ""
+		}
+	}
+	return vs[0].Unavailable
 }
 
 type recommendationRow struct {
@@ -311,7 +326,10 @@ type recommendationRow struct {
 
 // recommendationsOf formats a namespace's recommendations.
 func recommendationsOf(l restv1.RecommendationList) (recommendationsView, error) {
-	v := recommendationsView{Namespace: l.Namespace, Tier: l.Tier, RecommendedTier: l.RecommendedTier, UsageSource: l.UsageSource}
+	v := recommendationsView{
+		Namespace: l.Namespace, Tier: l.Tier, RecommendedTier: l.RecommendedTier,
+		Requests: l.Requests, Recommended: l.Recommended, PriceBook: l.PriceBook,
+	}
 	var err error
 	if v.MonthlySaving, err = formatAmount(l.MonthlySaving, l.Currency); err != nil {
 		return v, fmt.Errorf("saving of %s: %w", l.Namespace, err)
