@@ -214,8 +214,11 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		var csv string
 		testenv.Eventually(t, 30*time.Second, "the CSV download", func() error {
 			files, err := filepath.Glob(filepath.Join(downloads, "*.csv"))
-			if err != nil || len(files) != 1 {
-				return fmt.Errorf("downloaded %v (%v)", files, err)
+			if err != nil {
+				return err
+			}
+			if len(files) != 1 {
+				return fmt.Errorf("downloaded %v, want one CSV", files)
 			}
 			data, err := os.ReadFile(files[0])
 			if err != nil {
