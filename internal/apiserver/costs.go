@@ -188,11 +188,11 @@ func fillCostReport(out *restv1.CostReport, rep *collector.Report, claims []naas
 			out.ExchangeRate = &restv1.ExchangeRateUsed{From: rt.From, To: rt.To, Rate: money.Amount(rt.Factor).Exact(), Date: rt.Date}
 		}
 	}
-	if rep.Series != nil {
+	switch rep.Step {
+	case time.Hour:
+		out.Step = "hour"
+	case 24 * time.Hour:
 		out.Step = "day"
-		if len(rep.Series["total"]) > 1 && rep.Series["total"][1].Start.Sub(rep.Series["total"][0].Start) == time.Hour {
-			out.Step = "hour"
-		}
 	}
 	byName := map[string]*naasv1alpha1.NamespaceClaim{}
 	for i := range claims {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -43,17 +44,17 @@ func (s *Server) getRecommendations(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = defaultRecommendationWindow
 	}
-	now := s.cfg.Now().UTC()
-	win, err := chargeback.ParseWindow(name, now)
+	win, err := chargeback.ParseWindow(name, s.cfg.Now())
 	if err != nil {
 		s.fail(w, r, malformed("window", "format", "%s", err))
 		return
 	}
-	// The window's length, up to now: "7d" is the last 7 days.
+	// The window's length, up to now (the cost clock's) for a duration such as 7d; an explicit start,end ends at
+	// its end.
 	span := win.End.Sub(win.Start)
-	end := win.End
-	if end.After(now) {
-		end = now
+	var end time.Time
+	if strings.Contains(name, ",") {
+		end = win.End
 	}
 	if span < time.Hour || span > maxRecommendationWindow {
 		s.fail(w, r, malformed("window", "range", "window %q: ask for an hour to 31 days of usage, such as 7d", name))
@@ -92,7 +93,7 @@ func (s *Server) getRecommendations(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("recommendations for %s: %w", c.Name, err))
 		return
 	}
-	out := recommendationList(rec, restv1.CostWindow{Name: name, Start: end.Add(-span), End: end})
+	out := recommendationList(rec, restv1.CostWindow{Name: name, Start: rec.End.Add(-span), End: rec.End})
 	s.writeJSON(w, http.StatusOK, out)
 }
 

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -14,6 +15,11 @@ import (
 type CostOptions struct {
 	// PrometheusURL is the Prometheus HTTP API usage is read from; empty prices requests alone.
 	PrometheusURL string
+	// Now is the clock of cost collection, reports and recommendations; time.Now when nil. Tests set it to drive
+	// whole hours without waiting for them.
+	Now func() time.Time
+	// Interval is how often the collector looks for hours that ended; a minute when zero.
+	Interval time.Duration
 }
 
 func (o *APIOptions) addCostFlags(fs *pflag.FlagSet) {
@@ -42,8 +48,10 @@ func (p *Platform) registerCost() (apiserver.CostReporter, error) {
 		Store:      store,
 		Management: p.Manager.GetClient(),
 		// One target today; the fleet makes it many (cluster.Resolver.Targets).
-		Targets: func() []collector.Target { return []collector.Target{{Name: target.Name, Reader: target.Reader}} },
-		Usage:   usage,
+		Targets:  func() []collector.Target { return []collector.Target{{Name: target.Name, Reader: target.Reader}} },
+		Usage:    usage,
+		Now:      o.Now,
+		Interval: o.Interval,
 	})
 	if err := p.Manager.Add(c); err != nil {
 		return nil, fmt.Errorf("add the cost collector: %w", err)

@@ -27,7 +27,7 @@ type RecommendQuery struct {
 	Namespace string
 	// Cluster is the target the namespace is on; the first target when empty.
 	Cluster string
-	// Window is how far back p95 usage is taken, up to End.
+	// Window is how far back p95 usage is taken, up to End (now, by the collector's clock, when zero).
 	Window time.Duration
 	End    time.Time
 	// CurrentTier is the namespace's tier; Tiers those it may move to.
@@ -40,6 +40,8 @@ type RecommendQuery struct {
 // Recommendation is a namespace's right-sizing and the currency of its savings.
 type Recommendation struct {
 	rightsizing.NamespaceRecommendation
+	// End is when the window ended.
+	End      time.Time
 	Currency string
 	// Book is the PriceBook that priced the savings.
 	Book string
@@ -60,7 +62,11 @@ func (c *Collector) Recommend(ctx context.Context, q RecommendQuery) (*Recommend
 	if err != nil {
 		return nil, err
 	}
-	p95, err := c.opts.Usage.P95(ctx, q.Namespace, q.Window, q.End)
+	end := q.End
+	if end.IsZero() {
+		end = c.opts.Now()
+	}
+	p95, err := c.opts.Usage.P95(ctx, q.Namespace, q.Window, end)
 	if err != nil {
 		return nil, fmt.Errorf("%w: p95 usage of namespace %s: %w", ErrUsageUnavailable, q.Namespace, err)
 	}
@@ -92,7 +98,7 @@ func (c *Collector) Recommend(ctx context.Context, q RecommendQuery) (*Recommend
 	}
 	return &Recommendation{
 		NamespaceRecommendation: rightsizing.ForNamespace(q.Namespace, q.CurrentTier, recs, q.Tiers),
-		Currency:                prices.Currency, Book: prices.Book,
+		Currency:                prices.Currency, Book: prices.Book, End: end,
 	}, nil
 }
 

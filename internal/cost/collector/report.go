@@ -41,6 +41,8 @@ type Report struct {
 	UsageSource string
 	// InProgress is the start of the hour in progress, when the window includes it.
 	InProgress *time.Time
+	// Step is the period of Series (an hour or a day); zero without a series.
+	Step time.Duration
 	// Series are the charged amounts per period of each line (by key) and of the total (key "total"), with a step.
 	Series map[string][]Point
 }
@@ -165,7 +167,7 @@ func (c *Collector) Report(ctx context.Context, q ReportQuery) (*Report, error) 
 	}
 	out.Report = rep
 	if q.Step != 0 {
-		out.Series = series(rows, rules, w, q, currency, used)
+		out.Step, out.Series = q.Step, series(rows, rules, w, q, currency, used)
 	}
 	return out, nil
 }
