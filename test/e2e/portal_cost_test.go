@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,10 +15,12 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
@@ -70,19 +73,22 @@ func seedCostRows(t *testing.T, dataDir string, days []time.Time) {
 	}
 }
 
-// reportInGBP makes naas up report in GBP, as the seeded rows are: the cost policy's currency, and the default
-// price book's rate to it for the hours naas computes itself. It waits until the API reports in GBP.
+// reportInGBP makes naas up report in GBP, as the seeded rows are: the cost policy's currency, the default
+// price book's rate to it for the hours naas computes itself, and tier dev's budget. It waits until the API
+// reports in GBP.
 func reportInGBP(t *testing.T, c client.Client, addr, token string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, o := range []struct {
-		obj   client.Object
-		patch string
+		obj         client.Object
+		name, patch string
 	}{
-		{&naasv1alpha1.PriceBook{}, `{"spec":{"exchangeRates":[{"currency":"GBP","rate":"0.79","date":"2026-01-02"}]}}`},
-		{&naasv1alpha1.CostPolicy{}, `{"spec":{"currency":"GBP"}}`},
+		{&naasv1alpha1.PriceBook{}, "", `{"spec":{"exchangeRates":[{"currency":"GBP","rate":"0.79","date":"2026-01-02"}]}}`},
+		{&naasv1alpha1.CostPolicy{}, "", `{"spec":{"currency":"GBP"}}`},
+		// The budget of tier dev in pounds too, so that the pages show one currency.
+		{&naasv1alpha1.Tier{}, "dev", `{"spec":{"monthlyBudget":{"amount":"20","currency":"GBP"}}}`},
 	} {
-		o.obj.SetName("default")
+		o.obj.SetName(cmp.Or(o.name, "default"))
 		testenv.Eventually(t, 90*time.Second, "the default "+fmt.Sprintf("%T", o.obj)+" patched", func() error {
 			return c.Patch(ctx, o.obj, client.RawPatch(types.MergePatchType, []byte(o.patch)))
 		})
@@ -98,6 +104,20 @@ func reportInGBP(t *testing.T, c client.Client, addr, token string) {
 		}
 		return nil
 	})
+}
+
+// webUsage is the usage of Deployment web's pod in shop-web over the day before now, a sample a minute: 0.31 of
+// a core (a CPU counter growing at that rate) and a working set of 300Mi.
+func webUsage(now time.Time) string {
+	const labels = `namespace="shop-web",pod="web-5d4f8c7b9-abcde",container="web"`
+	var cpu, memory []testenv.OpenMetricsSample
+	start := now.Add(-24 * time.Hour).Truncate(time.Minute)
+	for at := start; at.Before(now); at = at.Add(time.Minute) {
+		cpu = append(cpu, testenv.OpenMetricsSample{At: at, Value: 0.31 * at.Sub(start).Seconds()})
+		memory = append(memory, testenv.OpenMetricsSample{At: at, Value: 300 << 20})
+	}
+	return testenv.OpenMetricsFamily("container_cpu_usage_seconds", "counter", map[string][]testenv.OpenMetricsSample{labels: cpu}) +
+		testenv.OpenMetricsFamily("container_memory_working_set_bytes", "gauge", map[string][]testenv.OpenMetricsSample{labels: memory}) + "# EOF\n"
 }
 
 func containsAll(s string, subs []string) bool {
@@ -125,8 +145,10 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 	dataDir := filepath.Join(dir, "data")
 	seedCostRows(t, dataDir, days)
 
+	promURL := testenv.StartPrometheus(t, webUsage(time.Now().UTC()))
+
 	b := startBrowser(t)
-	p := startUp(t, dataDir, "--token-file", tokenFile)
+	p := startUp(t, dataDir, "--token-file", tokenFile, "--prometheus-url", promURL)
 	defer p.stop(t)
 	b.base = "http://" + p.addr
 	c := p.client(t)
@@ -164,6 +186,19 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		return nil
 	})
 
+	// The workload right-sizing sizes: Deployment web (paused: Prometheus's series stand for its pod).
+	web := restrictedPod("web")
+	requests := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")}
+	web.Spec.Containers[0].Resources = corev1.ResourceRequirements{Requests: requests, Limits: requests.DeepCopy()}
+	if err := c.Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop-web", Name: "web"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](1), Paused: true, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: web.Spec},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	reportInGBP(t, c, p.addr, alice.token)
 
 	// A custom window of the three seeded days: the chart has one bar a day.
@@ -239,7 +274,7 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		}
 	})
 
-	t.Run("namespace page draws its own line, right-sizing says why it has none", func(t *testing.T) {
+	t.Run("namespace and tenant pages show right-sizing from Prometheus, explained", func(t *testing.T) {
 		b.open(t, "/namespaces/shop-web/costs"+window)
 		if got, want := strings.Join(chartBars(), "|"), strings.Join(wantBars("3.60"), "|"); got != want { // 15p × 24
 			t.Errorf("bars %s, want %s", got, want)
@@ -248,20 +283,27 @@ func TestPortal_CostPagesDrawKnownRowsAndKeepThemFromOutsiders(t *testing.T) {
 		if !slices.Equal(rows, []string{"shop-web"}) {
 			t.Errorf("chargeback lines %v, want shop-web's alone", rows)
 		}
-		// naas up runs without Prometheus: the API has no usage to size by (409 usage-unavailable), and the pages
-		// say so rather than fail or show nothing.
-		if got := b.text(t, "section[aria-labelledby=rightsizing]"); !strings.Contains(got, "No right-sizing for shop-web: no Prometheus is configured") {
-			t.Errorf("the namespace page's right-sizing says %q", got)
+		// Right-sizing from Prometheus: 0.31 of a core × 1.2 = 0.372, rounded up to 50m; 300Mi × 1.2 = 360Mi,
+		// rounded up to 64Mi. Savings at the default PriceBook's USD prices, at 0.79 to the pound, 730 hours a
+		// month: 0.6 core × $0.031611 × 0.79 × 730 = £10.94; 640Mi (0.625 GiB) × $0.004237 × 0.79 × 730 = £1.53.
+		rs := b.text(t, "section[aria-labelledby=rightsizing]")
+		for _, want := range []string{
+			"CPU request 1 core, p95 usage 0.31 over 7 days: recommend 0.4; saves £10.94/month",
+			"Memory request 1Gi, p95 usage 300Mi over 7 days: recommend 384Mi; saves £1.53/month",
+			"Together they save £12.47 a month",
+		} {
+			if !strings.Contains(rs, want) {
+				t.Errorf("the namespace page's right-sizing lacks %q:\n%s", want, rs)
+			}
 		}
 		b.checkPage(t, "cost-namespace")
 		b.open(t, "/tenants/shop/recommendations")
-		if got := b.text(t, "main"); !strings.Contains(got, "No right-sizing for this tenant's namespaces: no Prometheus is configured") {
-			t.Errorf("the right-sizing page does not say why it has none:\n%s", got)
+		if n := evalJS[int](t, b, `document.querySelectorAll('table.recommendations[data-namespace="shop-web"] tr.explanation').length`); n != 2 {
+			t.Errorf("the tenant's right-sizing page has %d explained lines for shop-web, want 2 (CPU, memory):\n%s", n, b.text(t, "main"))
 		}
-		for _, ns := range []string{"shop-db", "shop-web"} {
-			if evalJS[int](t, b, `document.querySelectorAll('main a[href="/namespaces/`+ns+`/costs"]').length`) != 1 {
-				t.Errorf("the right-sizing page does not link %s", ns)
-			}
+		// shop-db has no workload: nothing to size, and the page says so.
+		if got := b.text(t, "section[aria-labelledby=recs-shop-db]"); !strings.Contains(got, "Nothing to change in shop-db") {
+			t.Errorf("shop-db's right-sizing says %q", got)
 		}
 		b.checkPage(t, "recommendations")
 	})
