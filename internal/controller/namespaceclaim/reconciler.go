@@ -133,6 +133,10 @@ func (s *scope) run(ctx context.Context, phases ...phase) (ctrl.Result, error) {
 // Cluster's conditions requeues it at once, this is a backstop.
 const unresolvedRequeue = time.Minute
 
+// notReadyRequeue is how soon a claim whose cluster naas is setting up is looked at again: setting up takes
+// seconds, and its end changes no condition a watch would see when naas restarts.
+const notReadyRequeue = 2 * time.Second
+
 // reportUnresolved reports, in Ready, why the claim's cluster cannot be acted on: it does not answer
 // (ClusterUnreachable), is not ready yet, is being removed, or is not registered. Nothing is done on the
 // cluster, created or deleted: what is there stays as it was, and the claim keeps its finalizer. Other errors
@@ -141,6 +145,7 @@ func (r *Reconciler) reportUnresolved(ctx context.Context, claim *naasv1alpha1.N
 	var unavailable *cluster.UnavailableError
 	var unknown *cluster.UnknownError
 	cond := metav1.Condition{Type: naasv1alpha1.ConditionReady, ObservedGeneration: claim.Generation, Status: metav1.ConditionUnknown}
+	requeue := unresolvedRequeue
 	switch {
 	case errors.As(err, &unavailable) && unavailable.Unreachable:
 		cond.Reason = naasv1alpha1.ReasonClusterUnreachable
@@ -149,7 +154,19 @@ func (r *Reconciler) reportUnresolved(ctx context.Context, claim *naasv1alpha1.N
 	case errors.As(err, &unavailable):
 		cond.Reason = naasv1alpha1.ReasonClusterNotReady
 		cond.Message = fmt.Sprintf("cluster %q is not ready: %s", unavailable.Cluster, unavailable.Message)
+		requeue = notReadyRequeue
 	case errors.As(err, &unknown):
+		registered, err := r.clusterRegistered(ctx, unknown.Cluster)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if registered {
+			// The Cluster is there, and naas has not reached it yet (it is starting).
+			cond.Reason = naasv1alpha1.ReasonClusterNotReady
+			cond.Message = fmt.Sprintf("cluster %q is not ready: naas has not reached it yet", unknown.Cluster)
+			requeue = notReadyRequeue
+			break
+		}
 		cond.Status = metav1.ConditionFalse
 		cond.Reason = naasv1alpha1.ReasonUnknownCluster
 		cond.Message = fmt.Sprintf("cluster %q is not registered: register it (naas cluster register) or claim the namespace elsewhere", unknown.Cluster)
@@ -163,7 +180,19 @@ func (r *Reconciler) reportUnresolved(ctx context.Context, claim *naasv1alpha1.N
 			return ctrl.Result{}, fmt.Errorf("patch status: %w", err)
 		}
 	}
-	return ctrl.Result{RequeueAfter: unresolvedRequeue}, nil
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// clusterRegistered tells whether a Cluster of that name exists (in the manager's cache).
+func (r *Reconciler) clusterRegistered(ctx context.Context, name string) (bool, error) {
+	err := r.Client.Get(ctx, client.ObjectKey{Name: name}, &naasv1alpha1.Cluster{})
+	switch {
+	case err == nil:
+		return true, nil
+	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("get cluster %s: %w", name, err)
 }
 
 func (r *Reconciler) now() time.Time {
