@@ -51,10 +51,14 @@ func StartMember(opts Options) (*Environment, error) {
 
 // PauseAPIServer stops the environment's kube-apiserver process (SIGSTOP) without ending it: its port stays open
 // and nothing answers, as a cluster that stops answering. ResumeAPIServer lets it go on (SIGCONT).
-func (e *Environment) PauseAPIServer() error { return e.ControlPlane.Signal("kube-apiserver", syscall.SIGSTOP) }
+func (e *Environment) PauseAPIServer() error {
+	return e.ControlPlane.Signal("kube-apiserver", syscall.SIGSTOP)
+}
 
 // ResumeAPIServer resumes a paused kube-apiserver.
-func (e *Environment) ResumeAPIServer() error { return e.ControlPlane.Signal("kube-apiserver", syscall.SIGCONT) }
+func (e *Environment) ResumeAPIServer() error {
+	return e.ControlPlane.Signal("kube-apiserver", syscall.SIGCONT)
+}
 
 // RegisterMember registers member with the management environment e as the Cluster named name, with labels:
 // the kubeconfig Secret (cluster-admin on the member) in SystemNamespace, then the Cluster. It does not wait for

@@ -99,12 +99,12 @@ type Environment struct {
 	// AuditLog records the requests of naas on a member (StartMember); nil otherwise.
 	AuditLog *kubeaudit.Log
 
-	dir       string
-	tokens    map[string]string
+	dir    string
+	tokens map[string]string
 	// memberIdentity is the user naas acts as on a member (StartMember).
 	memberIdentity string
 	// cleanup runs at Stop.
-	cleanup []func()
+	cleanup   []func()
 	tokenFile sync.Once
 	// webhooksThroughService is Options.WebhooksThroughService.
 	webhooksThroughService bool

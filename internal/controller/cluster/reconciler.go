@@ -174,7 +174,7 @@ func (r *Reconciler) kubeconfig(ctx context.Context, c *naasv1alpha1.Cluster) (*
 	data := secret.Data[naasv1alpha1.KubeconfigSecretKey]
 	cfg, err := fleet.RESTConfig(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("Secret %s/%s: %w", key.Namespace, key.Name, err)
+		return nil, "", fmt.Errorf("the kubeconfig Secret %s/%s: %w", key.Namespace, key.Name, err)
 	}
 	sum := sha256.Sum256(data)
 	return cfg, hex.EncodeToString(sum[:]), nil

@@ -68,4 +68,3 @@ func memberObjectChanged(cluster string, o client.Object) []reconcile.Request {
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: cluster}}}
 }
-

@@ -145,4 +145,3 @@ func resourceListsEqual(a, b corev1.ResourceList) bool {
 	}
 	return true
 }
-

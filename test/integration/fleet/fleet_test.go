@@ -154,7 +154,7 @@ func TestRegistration_PlatformObjectsInstalledOnMembersAndHealed(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("still there: %v", err)
+		return fmt.Errorf("still there: %w", err)
 	})
 }
 
@@ -203,7 +203,7 @@ func TestProvision_OnMemberBundleDriftAndDeletion(t *testing.T) {
 	testenv.Eventually(t, 2*testenv.WaitTimeout, "namespace acme-web gone from member-1", func() error {
 		found, err := member1.NamespaceExists("acme-web")
 		if err != nil || found {
-			return fmt.Errorf("found=%v err=%v", found, err)
+			return fmt.Errorf("found=%v err=%w", found, err)
 		}
 		return nil
 	})
@@ -370,7 +370,7 @@ func TestRemoval_RefusedWithNamespacesOrphanLeavesThem(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("still there: %v", err)
+		return fmt.Errorf("still there: %w", err)
 	})
 	testenv.Eventually(t, testenv.WaitTimeout, "claim leave-app gone", func() error {
 		if env.ClaimExists(t, "leave-app") {
