@@ -325,6 +325,8 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		MaxBodyBytes:  o.MaxBodyBytes,
 		Authenticator: auth,
 		Audit:         p.api.audit,
+
+		SystemNamespace: p.systemNamespace,
 	}
 	cfg.AuthFailures, cfg.TrustedProxies = failures, proxies
 	if cfg.Client, err = p.clientConfig(); err != nil {
