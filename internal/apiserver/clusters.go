@@ -503,10 +503,9 @@ func (s *Server) namespacesOn(ctx context.Context, name string) ([]string, error
 func clusterSpecFrom(in restv1.ClusterInput) (naasv1alpha1.ClusterSpec, field.ErrorList) {
 	var errs field.ErrorList
 	name := field.NewPath("name")
-	switch {
-	case in.Name == "":
+	if in.Name == "" {
 		errs = append(errs, field.Required(name, "name the cluster, e.g. \"member-1\""))
-	default:
+	} else {
 		for _, msg := range validation.IsDNS1123Label(in.Name) {
 			errs = append(errs, field.Invalid(name, in.Name, "must be a DNS-1123 label: "+msg))
 		}

@@ -137,7 +137,7 @@ func TestAPI_PlatformAdminsRegisterChangeAndRemoveClusters(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("member-c still exists (%v)", err)
+		return fmt.Errorf("member-c still exists (%w)", err)
 	})
 
 	// Cordon, relabel and untaint by merge patch; PUT replaces.
