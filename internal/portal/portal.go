@@ -165,6 +165,7 @@ func (p *Portal) routes() *http.ServeMux {
 	mux.HandleFunc("GET /tenants/{tenant}/costs", p.signedIn(p.handleTenantCosts))
 	mux.HandleFunc("GET /tenants/{tenant}/recommendations", p.signedIn(p.handleTenantRecommendations))
 	mux.HandleFunc("GET /costcenters/{costcenter}/costs", p.signedIn(p.handleCostCenterCosts))
+	mux.HandleFunc("GET /clusters", p.signedIn(p.handleClusters))
 	mux.HandleFunc("POST /approvals/{namespace}/{decision}", p.signedInForm(p.handleDecision))
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
