@@ -63,7 +63,7 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 	// Figures measured on every build must have been measured, not excused.
-	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7", "8-admission", "8-ready", "9-hour", "9-report-sqlite"} {
+	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7", "8-admission", "8-ready", "10-hour", "10-report-sqlite"} {
 		if f := back.Figure(id); f == nil || f.NotAvailable != "" {
 			t.Errorf("figure %s was not measured: %+v", id, f)
 		}
@@ -108,7 +108,7 @@ func BenchmarkSuite(b *testing.B) {
 	}
 }
 
-// BenchmarkCost measures figure 9 alone at the sizes, without the cluster (about two minutes):
+// BenchmarkCost measures figure 10 alone at the sizes, without the cluster (about two minutes):
 // go test -run '^$' -bench BenchmarkCost -benchtime 1x ./bench/
 func BenchmarkCost(b *testing.B) {
 	for range b.N {
@@ -118,6 +118,6 @@ func BenchmarkCost(b *testing.B) {
 		}
 		rep := report.Report{Figures: figures}
 		rep.Finish()
-		b.Logf("figure 9:\n%s", rep.SummaryTable())
+		b.Logf("figure 10:\n%s", rep.SummaryTable())
 	}
 }

@@ -20,20 +20,20 @@ import (
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
-// CostSizes are figure 9's sizes.
+// CostSizes are figure 10's sizes.
 type CostSizes struct {
-	// HourNamespaces is how many namespaces one computed hour holds (9-hour).
+	// HourNamespaces is how many namespaces one computed hour holds (10-hour).
 	HourNamespaces int
 	// ReportNamespaces and ReportHours: the tenant a report is made of, and how many stored hours it spans.
 	ReportNamespaces, ReportHours int
-	// Runs is how often 9-hour is measured; Reports how many reports 9-report times.
+	// Runs is how often 10-hour is measured; Reports how many reports 10-report times.
 	Runs, Reports int
 }
 
-// costRunTenant is the tenant whose report 9-report times.
+// costRunTenant is the tenant whose report 10-report times.
 const costRunTenant = "t-bench"
 
-// CostFigures measures figure 9 in dir, with no cluster: the cost of computing one hour (allocation.Synthetic's
+// CostFigures measures figure 10 in dir, with no cluster: the cost of computing one hour (allocation.Synthetic's
 // input, the OpenCost model, the rows written to SQLite), and the latency of a report of a tenant over the
 // stored hours, on SQLite and on PostgreSQL (a server started for the run, when its binaries are installed).
 func CostFigures(ctx context.Context, dir string, sz CostSizes) ([]report.Figure, error) {
@@ -53,7 +53,7 @@ func CostFigures(ctx context.Context, dir string, sz CostSizes) ([]report.Figure
 	defer sqlite.Close()
 	store := sqlite.(audit.CostStore)
 
-	// 9-hour: compute and store one hour, Runs times; the worst counts.
+	// 10-hour: compute and store one hour, Runs times; the worst counts.
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	var runs []float64
 	for i := range sz.Runs {
@@ -70,7 +70,7 @@ func CostFigures(ctx context.Context, dir string, sz CostSizes) ([]report.Figure
 	}
 	hour := report.Summarize(runs)
 	figures := []report.Figure{{
-		ID: "9-hour", Title: fmt.Sprintf("Cost: computing one hour of %d namespaces and storing it", sz.HourNamespaces), Unit: "s",
+		ID: "10-hour", Title: fmt.Sprintf("Cost: computing one hour of %d namespaces and storing it", sz.HourNamespaces), Unit: "s",
 		Method: fmt.Sprintf("allocation.Synthetic (two pods of two containers, a PVC, a load balancer in one of ten, usage from "+
 			"Prometheus; a node per 20 namespaces), allocation.Compute with the default PriceBook and CostPolicy, and "+
 			"ReplaceCostHour into SQLite; %d runs, the worst is the p99.", sz.Runs),
@@ -78,7 +78,7 @@ func CostFigures(ctx context.Context, dir string, sz CostSizes) ([]report.Figure
 		Target: &report.Target{Text: "under 10 s", Stat: report.StatP99, Max: 10},
 	}}
 
-	// 9-report: a month (ReportHours) of a tenant with ReportNamespaces namespaces, on each store.
+	// 10-report: a month (ReportHours) of a tenant with ReportNamespaces namespaces, on each store.
 	res, err := allocation.Compute(allocation.Synthetic(sz.ReportNamespaces, start), catalog, pol)
 	if err != nil {
 		return nil, err
@@ -87,11 +87,11 @@ func CostFigures(ctx context.Context, dir string, sz CostSizes) ([]report.Figure
 		id, name string
 		open     func() (audit.Store, func(), error)
 	}{
-		{"9-report-sqlite", "SQLite", func() (audit.Store, func(), error) {
+		{"10-report-sqlite", "SQLite", func() (audit.Store, func(), error) {
 			s, err := audit.Open(ctx, "sqlite://"+filepath.Join(dir, "report.db"))
 			return s, func() {}, err
 		}},
-		{"9-report-postgres", "PostgreSQL", func() (audit.Store, func(), error) {
+		{"10-report-postgres", "PostgreSQL", func() (audit.Store, func(), error) {
 			pg, err := testenv.StartPostgres()
 			if err != nil {
 				return nil, nil, err

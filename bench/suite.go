@@ -51,7 +51,7 @@ type Sizes struct {
 	PostRequests int
 	// FairnessRequests: figure 7's timed requests, with and without the flood.
 	FairnessRequests int
-	// Cost: figure 9's sizes.
+	// Cost: figure 10's sizes.
 	Cost CostSizes
 }
 
@@ -67,7 +67,7 @@ func FullSizes() Sizes {
 	}
 }
 
-// FullCostSizes are the sizes of figure 9: an hour of 10,000 namespaces, a month (720 hours) of a tenant
+// FullCostSizes are the sizes of figure 10: an hour of 10,000 namespaces, a month (720 hours) of a tenant
 // with 1,000.
 func FullCostSizes() CostSizes {
 	return CostSizes{HourNamespaces: 10000, ReportNamespaces: 1000, ReportHours: 720, Runs: 3, Reports: 20}
@@ -99,7 +99,7 @@ func (s Sizes) asMap() map[string]int {
 }
 
 // FigureIDs are the figures every report holds, measured or with the reason why not.
-var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7", "8-admission", "8-ready", "9-hour", "9-report-sqlite", "9-report-postgres"}
+var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7", "8-admission", "8-ready", "10-hour", "10-report-sqlite", "10-report-postgres"}
 
 // Suite runs the figures in order on one cluster: the sequential series in an empty tenant, the
 // bursts, the series in the first burst's tenant, idle, the scale figures, and the API figures.
@@ -171,8 +171,9 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 		{"figure 6: REST API", s.figureREST},
 		{"figure 5: admission webhooks", s.figureWebhooks},
 		{"figure 7: fairness between tenants", s.figureFairness},
+		{"figure 9: unreachable member", s.figureUnreachable},
 		{"figure 8: two replicas", s.figureReplicas},
-		{"figure 9: cost", s.figureCost},
+		{"figure 10: cost", s.figureCost},
 	} {
 		start := time.Now()
 		s.Log("%s", step.name)
