@@ -57,7 +57,9 @@ func StartPrometheus(t testing.TB, openMetrics string) string {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-exited
+		if err := <-exited; err == nil {
+			t.Log("prometheus exited cleanly before it was stopped")
+		}
 	})
 	url := "http://" + addr
 	deadline := time.Now().Add(60 * time.Second)

@@ -113,7 +113,7 @@ func TestSnapshotInput_WhatRanDuringTheHour(t *testing.T) {
 	cpu, mem := int64(5000), int64(1<<30)
 	want := allocation.Input{
 		Cluster: "local", Start: h0, End: h0.Add(time.Hour), UsageSource: allocation.UsagePrometheus,
-		Nodes: []allocation.Node{{Name: "n1", Pool: "gpu", CPUMillicores: 4000, MemoryBytes: 16 << 30, GPUs: 1, Seconds: 3600}},
+		Nodes:      []allocation.Node{{Name: "n1", Pool: "gpu", CPUMillicores: 4000, MemoryBytes: 16 << 30, GPUs: 1, Seconds: 3600}},
 		Namespaces: []allocation.Namespace{{Name: "a", Tenant: "pay", CostCenter: "cc-1", Template: "web", Tier: "dev", Labels: s.Namespaces[0].Labels}},
 		Pods: []allocation.Pod{{Namespace: "a", Name: "web", Workload: "Pod/web", Node: "n1", Seconds: 1800, Containers: []allocation.Container{
 			{Name: "app", CPURequestMillicores: 4000, MemoryRequestBytes: 16 << 30, GPURequest: 1, CPUUsageMillicores: &cpu, MemoryUsageBytes: &mem},
