@@ -159,6 +159,7 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 		{"figure 6: REST API", s.figureREST},
 		{"figure 5: admission webhooks", s.figureWebhooks},
 		{"figure 7: fairness between tenants", s.figureFairness},
+		{"figure 9: unreachable member", s.figureUnreachable},
 		{"figure 8: two replicas", s.figureReplicas},
 	} {
 		start := time.Now()

@@ -9,9 +9,9 @@ import "embed"
 //go:embed crd/*.yaml
 var CRDs embed.FS
 
-// Defaults are the default catalog and tiers (samples/*.yaml) that `naas up` seeds.
+// Defaults are the default catalog, tiers, PriceBook and CostPolicy (samples/*.yaml) that `naas up` seeds.
 //
-//go:embed samples/tiers.yaml samples/templates.yaml
+//go:embed samples/tiers.yaml samples/templates.yaml samples/cost.yaml
 var Defaults embed.FS
 
 // PlatformRules is the PrometheusRule with naas's own SLO rules and alerts (monitoring/platform-rules.yaml).

@@ -8,6 +8,15 @@ import (
 // LocalClusterName is the Cluster naas registers for the management cluster itself.
 const LocalClusterName = "local"
 
+// AnnotationOrphan, set to "true" on a Cluster before deleting it, lets the Cluster go while it still holds
+// naas namespaces: they stay on the member, naas's ownership of them (labels, finalizers) is removed there, and
+// their claims are deleted without deleting the namespaces (`naas cluster remove --orphan`). Without it, the
+// deletion of a Cluster that holds naas namespaces is refused.
+const AnnotationOrphan = "naas.dev/orphan"
+
+// FinalizerCluster holds a Cluster until naas has removed its cluster-wide objects from the member.
+const FinalizerCluster = "naas.dev/cluster"
+
 // KubeconfigSecretKey is the key of a Cluster's kubeconfig in its Secret (the Cluster API convention).
 const KubeconfigSecretKey = "value"
 
@@ -147,6 +156,17 @@ const (
 	ClusterInstalled = "Installed"
 	// ClusterReady: reachable and installed, so namespaces may be placed and kept there.
 	ClusterReady = "Ready"
+)
+
+// Condition reasons of a Cluster.
+const (
+	ReasonClusterReached        = "Reached"
+	ReasonClusterNotAnswering   = "NotAnswering"
+	ReasonKubeconfigInvalid     = "KubeconfigInvalid"
+	ReasonClusterInstalled      = "Installed"
+	ReasonClusterInstallFailed  = "InstallFailed"
+	ReasonClusterManagement     = "ManagementCluster"
+	ReasonClusterRemovalBlocked = "RemovalBlocked"
 )
 
 // Cluster is a member cluster naas places namespaces on. The management cluster is registered as "local".

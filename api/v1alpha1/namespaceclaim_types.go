@@ -185,6 +185,11 @@ const (
 	ReasonNoClusterFits = "NoClusterFits"
 	// ReasonClusterUnreachable: the claim's cluster does not answer; its objects are kept as they were.
 	ReasonClusterUnreachable = "ClusterUnreachable"
+	// ReasonClusterNotReady: the claim's cluster answers but is not ready (naas's objects are being installed
+	// there, or the cluster is being removed); nothing is done on it meanwhile.
+	ReasonClusterNotReady = "ClusterNotReady"
+	// ReasonUnknownCluster: the claim's cluster is not registered.
+	ReasonUnknownCluster = "UnknownCluster"
 	// ReasonBudgetExceeded: a hard budget is spent; no new namespaces or quota growth until it is lifted.
 	ReasonBudgetExceeded = "BudgetExceeded"
 )

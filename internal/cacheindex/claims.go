@@ -20,6 +20,9 @@ const (
 	// ClaimCollaborator indexes claims by the tenants their spec.collaborators name: the claims a change to such
 	// a tenant (its members) or to its set of namespaces affects.
 	ClaimCollaborator = "spec.collaborators.tenant"
+	// ClaimCluster indexes claims by the cluster their namespace lives on (cluster.ClusterName): the claims a
+	// change to a Cluster's availability affects, and those a cluster's removal must account for.
+	ClaimCluster = "status.cluster"
 )
 
 // SetupClaimIndexes registers the claim field indexes with a cache (indexer is mgr.GetFieldIndexer()).
@@ -28,6 +31,7 @@ func SetupClaimIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		ClaimTenant:   func(c *naasv1alpha1.NamespaceClaim) string { return c.Spec.Tenant },
 		ClaimTemplate: func(c *naasv1alpha1.NamespaceClaim) string { return c.Spec.Template },
 		ClaimTier:     func(c *naasv1alpha1.NamespaceClaim) string { return c.Status.Tier },
+		ClaimCluster:  ClusterOf,
 		ClaimNotApplicable: func(c *naasv1alpha1.NamespaceClaim) string {
 			for _, cond := range c.Status.Conditions {
 				if cond.Reason == naasv1alpha1.ReasonNotApplicable {
@@ -55,4 +59,17 @@ func SetupClaimIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		}
 		return out
 	})
+}
+
+// ClusterOf is the cluster a claim's namespace lives on: status.cluster, which placement sets once; until
+// placement has set it, spec.cluster (the cluster the claim names); and the management cluster for claims made
+// before fleets existed.
+func ClusterOf(claim *naasv1alpha1.NamespaceClaim) string {
+	switch {
+	case claim.Status.Cluster != "":
+		return claim.Status.Cluster
+	case claim.Spec.Cluster != "":
+		return claim.Spec.Cluster
+	}
+	return naasv1alpha1.LocalClusterName
 }

@@ -1,14 +1,16 @@
 // Package cluster names the clusters naas provisions namespaces on. NamespaceClaims
-// live in one management cluster; each namespace lives on a target cluster. Today
-// the target is the management cluster itself; the code that applies a namespace's
-// objects always receives its Target explicitly, so that registering more clusters
-// later changes the Resolver, not the provisioning code.
+// live in one management cluster; each namespace lives on a target cluster: the
+// management cluster itself ("local") or a registered member (a Cluster object). The
+// code that applies a namespace's objects always receives its Target explicitly, from
+// a Resolver: the Registry of the fleet, or Static for one cluster.
 package cluster
 
 import (
 	"context"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/inventory"
@@ -35,8 +37,11 @@ type Target struct {
 // Resolver decides which cluster a claim's namespace lives on.
 type Resolver interface {
 	Resolve(ctx context.Context, claim *naasv1alpha1.NamespaceClaim) (*Target, error)
-	// Targets lists every target cluster, for installing cluster-wide objects.
+	// Targets lists every target cluster that is ready, for reading across the fleet.
 	Targets() []*Target
+	// Source tells toRequests of every change on the inventory of every target cluster, including those
+	// that join later.
+	Source(toRequests func(cluster string, o client.Object) []reconcile.Request) source.TypedSource[reconcile.Request]
 }
 
 // Static resolves every claim to one target.
@@ -49,3 +54,8 @@ func (s Static) Resolve(context.Context, *naasv1alpha1.NamespaceClaim) (*Target,
 
 // Targets implements Resolver.
 func (s Static) Targets() []*Target { return []*Target{s.Target} }
+
+// Source implements Resolver.
+func (s Static) Source(toRequests func(cluster string, o client.Object) []reconcile.Request) source.TypedSource[reconcile.Request] {
+	return NewRegistry(s.Target).Source(toRequests)
+}

@@ -387,6 +387,17 @@ func (cp *ControlPlane) Healthy() error {
 	return nil
 }
 
+// Signal sends sig to the component named name (etcd, kube-apiserver, kube-controller-manager): tests pause and
+// resume the API server (SIGSTOP, SIGCONT) to act out a cluster that stops answering.
+func (cp *ControlPlane) Signal(name string, sig os.Signal) error {
+	for _, p := range cp.procs {
+		if p.name == name {
+			return p.cmd.Process.Signal(sig)
+		}
+	}
+	return fmt.Errorf("no component %q", name)
+}
+
 // Stop stops the components in reverse order of start. It is safe to call twice.
 func (cp *ControlPlane) Stop() {
 	for i := len(cp.procs) - 1; i >= 0; i-- {

@@ -29,12 +29,13 @@ func Objects(cfg Config) []runtime.Object {
 	return objs
 }
 
-// Install applies the cluster-wide objects to a target cluster, writing only what
-// differs from what is there.
+// Install applies the cluster-wide objects to the management cluster (Objects, and the policies on naas's kinds
+// that live there only, such as ClusterRemovalPolicy), writing only what differs from what is there. Member
+// clusters get theirs from the Cluster controller (MemberObjects).
 func Install(ctx context.Context, c client.Client, cfg Config) error {
 	var errs []error
-	for _, obj := range Objects(cfg) {
-		u, err := desired(obj)
+	for _, obj := range append(Objects(cfg), ClusterRemovalPolicy()...) {
+		u, err := Desired(obj)
 		if err != nil {
 			return err
 		}
@@ -48,11 +49,11 @@ func Install(ctx context.Context, c client.Client, cfg Config) error {
 	return nil
 }
 
-// desired is what naas applies of obj. An aggregated ClusterRole's rules belong to kube-controller-manager's
+// Desired is what naas applies of obj. An aggregated ClusterRole's rules belong to kube-controller-manager's
 // aggregation controller, which fills them in: naas applies only the aggregation rule. Applying the empty rules
 // as well took the rules over at every start, emptying the tenant roles until the controller filled them in
 // again, and was a write at every start.
-func desired(obj runtime.Object) (*unstructured.Unstructured, error) {
+func Desired(obj runtime.Object) (*unstructured.Unstructured, error) {
 	u, err := apply.ToUnstructured(obj)
 	if err != nil {
 		return nil, err

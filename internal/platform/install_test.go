@@ -8,7 +8,7 @@ import (
 
 func TestDesired_AggregatedClusterRolesLeaveRulesToTheAggregationController(t *testing.T) {
 	for _, cr := range ClusterRoles() {
-		u, err := desired(cr)
+		u, err := Desired(cr)
 		if err != nil {
 			t.Fatal(err)
 		}

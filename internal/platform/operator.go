@@ -58,7 +58,7 @@ func boundClusterRoleNames() []string {
 // crdNames are naas's own CustomResourceDefinitions, which it installs and upgrades with --install-crds.
 func crdNames() []string {
 	g := naasv1alpha1.GroupVersion.Group
-	return []string{"tenants." + g, "namespacetemplates." + g, "tiers." + g, "namespaceclaims." + g}
+	return []string{"tenants." + g, "namespacetemplates." + g, "tiers." + g, "namespaceclaims." + g, "pricebooks." + g, "costpolicies." + g, "clusters." + g}
 }
 
 // OperatorRules are the cluster-wide rights naas needs, rule by rule with the reason. They name every resource
@@ -68,11 +68,14 @@ func OperatorRules() []rbacv1.PolicyRule {
 	g := naasv1alpha1.GroupVersion.Group
 	return []rbacv1.PolicyRule{
 		// Its own kinds: cached and watched, the defaults seeded, claims' finalizers and status written.
-		{APIGroups: []string{g}, Resources: []string{"tenants", "namespacetemplates", "tiers", "namespaceclaims"}, Verbs: manageVerbs},
-		{APIGroups: []string{g}, Resources: []string{"tenants/status", "namespacetemplates/status", "tiers/status", "namespaceclaims/status"},
+		// The default PriceBook and CostPolicy are seeded with them; cost allocation reads them and writes the
+		// CostPolicy's status. The Clusters of the fleet: "local" created at start, members' status kept,
+		// finalizers for their removal.
+		{APIGroups: []string{g}, Resources: []string{"tenants", "namespacetemplates", "tiers", "namespaceclaims", "pricebooks", "costpolicies", "clusters"}, Verbs: manageVerbs},
+		{APIGroups: []string{g}, Resources: []string{"tenants/status", "namespacetemplates/status", "tiers/status", "namespaceclaims/status", "costpolicies/status", "clusters/status"},
 			Verbs: []string{"get", "update", "patch"}},
 		// Admission policy bindings are owned by their Tenant or Tier (garbage collected with it).
-		{APIGroups: []string{g}, Resources: []string{"tenants/finalizers", "tiers/finalizers", "namespaceclaims/finalizers"}, Verbs: []string{"update"}},
+		{APIGroups: []string{g}, Resources: []string{"tenants/finalizers", "tiers/finalizers", "namespaceclaims/finalizers", "clusters/finalizers"}, Verbs: []string{"update"}},
 		// Namespaces: the inventory watches all of them (admission knows from memory whether one exists); the
 		// claim controller creates, labels and deletes the ones it owns, and the system namespace.
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: manageVerbs},
@@ -142,13 +145,16 @@ func ServiceAccountImpersonationRules() []rbacv1.PolicyRule {
 const LeaderElectionLeaseName = "naas-controllers"
 
 // SystemNamespaceRules are the rights naas needs in its own namespace only: the Secrets of the webhook certificates
-// and of the portal's session key, the leader-election Lease and the Events leader election records.
-// Secrets elsewhere are never read.
+// and of the portal's session key, the member clusters' kubeconfig Secrets (read by name, see below), the
+// leader-election Lease and the Events leader election records. Secrets elsewhere are never read.
 func SystemNamespaceRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		// create cannot be limited by name.
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{WebhookCertSecretName, PortalSessionKeySecretName}},
+		// Clusters' kubeconfig Secrets: their names are the platform admin's choice (spec.kubeconfigSecretRef),
+		// so get cannot be limited by name; only get, never list or watch, and only in this namespace.
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}},
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create"}},
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{LeaderElectionLeaseName}},
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"slices"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -42,12 +43,21 @@ func ServesMutatingPolicies(cfg *rest.Config) (bool, error) {
 	return false, nil
 }
 
-// InstallCRDs applies the CRDs in fsys (every *.yaml under dir) and waits until the
-// API server serves them.
-func InstallCRDs(ctx context.Context, c client.Client, fsys fs.FS, dir string) error {
-	objs, err := readYAMLDir(fsys, dir)
+// InstallCRDs applies the CRDs in fsys (every *.yaml under dir; with only, those of these names) and waits until
+// the API server serves them.
+func InstallCRDs(ctx context.Context, c client.Client, fsys fs.FS, dir string, only ...string) error {
+	all, err := readYAMLDir(fsys, dir)
 	if err != nil {
 		return err
+	}
+	objs := all
+	if len(only) > 0 {
+		objs = nil
+		for _, o := range all {
+			if slices.Contains(only, o.GetName()) {
+				objs = append(objs, o)
+			}
+		}
 	}
 	for _, o := range objs {
 		if _, err := apply.Apply(ctx, c, c, o); err != nil {

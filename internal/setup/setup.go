@@ -95,6 +95,8 @@ type Options struct {
 	// the system namespace; every replica serves the REST API, the portal and the webhooks. Off for a single
 	// process that is alone by construction (naas up, the integration tests).
 	LeaderElection bool
+	// Fleet configures how naas keeps the member clusters of a fleet.
+	Fleet FleetOptions
 	// Profiling serves Go's profiles (net/http/pprof) under /debug/pprof/, to find where naas spends memory or
 	// CPU. Off by default: profiles show internals, and taking one costs CPU.
 	Profiling bool
@@ -105,8 +107,10 @@ type Platform struct {
 	Manager manager.Manager
 	// Mux serves the HTTP API; handlers may be added before Start.
 	Mux *http.ServeMux
-	// Target is the cluster namespaces are provisioned on.
+	// Target is the management cluster, where namespaces are provisioned unless placed on a member.
 	Target *cluster.Target
+	// Clusters resolves each claim to its cluster: the management cluster and the registered members.
+	Clusters *cluster.Registry
 	// Identity is the user name naas acts as.
 	Identity string
 
@@ -179,6 +183,17 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		return nil, err
 	}
 	opts.Progress("cluster roles and admission policies installed")
+	fleet, err := servesClusters(direct)
+	if err != nil {
+		return nil, err
+	}
+	if fleet {
+		if made, err := registerLocal(ctx, direct); err != nil {
+			return nil, err
+		} else if made {
+			opts.Progress("management cluster registered as cluster %q", naasv1alpha1.LocalClusterName)
+		}
+	}
 	if opts.SeedDefaults {
 		n, err := SeedDefaults(ctx, direct, config.Defaults, "samples")
 		if err != nil {
@@ -255,6 +270,12 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		mutatingPolicies: mutatingPolicies,
 		Target:           &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Inventory: inv},
 	}
+	p.Clusters = cluster.NewRegistry(p.Target)
+	if fleet {
+		if err := p.registerFleet(); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.registerControllers(ctx); err != nil {
 		return nil, err
 	}
@@ -313,7 +334,7 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 	}
 	claims := &namespaceclaim.Reconciler{
 		Client:   mgr.GetClient(),
-		Clusters: cluster.Static{Target: p.Target},
+		Clusters: p.Clusters,
 		Bundle:   p.opts.Bundle,
 		Metrics:  claimMetrics(),
 		// Provisioning outcomes go to the audit log (api.go).
@@ -322,7 +343,7 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 	if err := claims.SetupWithManager(mgr, p.opts.Workers); err != nil {
 		return fmt.Errorf("set up the namespace claim controller: %w", err)
 	}
-	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Clusters: cluster.Static{Target: p.Target}, Namespaces: tenantNamespacesGauge()}
+	tenants := &tenant.Reconciler{Client: mgr.GetClient(), Clusters: p.Clusters, Namespaces: tenantNamespacesGauge()}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the tenant controller: %w", err)
 	}

@@ -84,6 +84,9 @@ type Platform struct {
 	once sync.Once
 }
 
+// NewPlatform wraps a platform StartPlatform started, with the function that stops it.
+func NewPlatform(p *setup.Platform, stop func()) *Platform { return &Platform{Platform: p, stop: stop} }
+
 // Stop stops naas; a second call does nothing. Tests that take naas down (an outage) call it themselves.
 func (p *Platform) Stop() { p.once.Do(p.stop) }
 

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/kubeaudit"
 	"github.com/naas-dev/naas/internal/localcp"
 )
 
@@ -95,8 +96,15 @@ type Environment struct {
 	// ControlPlane is the running control plane.
 	ControlPlane *localcp.ControlPlane
 
-	dir       string
-	tokens    map[string]string
+	// AuditLog records the requests of naas on a member (StartMember); nil otherwise.
+	AuditLog *kubeaudit.Log
+
+	dir    string
+	tokens map[string]string
+	// memberIdentity is the user naas acts as on a member (StartMember).
+	memberIdentity string
+	// cleanup runs at Stop.
+	cleanup   []func()
 	tokenFile sync.Once
 	// webhooksThroughService is Options.WebhooksThroughService.
 	webhooksThroughService bool
@@ -197,6 +205,9 @@ func (e *Environment) Stop() {
 		e.ControlPlane.Stop()
 	}
 	_ = os.RemoveAll(e.dir)
+	for _, f := range e.cleanup {
+		f()
+	}
 }
 
 // Token returns the bearer token of a user of the environment.

@@ -26,6 +26,7 @@ type serveOptions struct {
 	profiling    bool
 	leaderElect  bool
 	webhook      setup.WebhookOptions
+	fleet        setup.FleetOptions
 	api          setup.APIOptions
 	bundle       bundle.Config
 }
@@ -59,6 +60,7 @@ the one holding the Lease ` + "`" + `naas-controllers` + "`" + ` in the system n
 	f.BoolVar(&o.profiling, "profiling", false, "serve Go's profiles (pprof) under /debug/pprof/ on --addr, to find where naas spends memory or CPU")
 	f.BoolVar(&o.leaderElect, "leader-elect", true, "run the controllers only while this replica holds the Lease "+setup.LeaderElectionID+" in the system namespace, so that several replicas can serve one cluster (all serve the REST API, portal and webhooks); false only when no other naas serves the cluster")
 	o.webhook.AddFlags(f)
+	o.fleet.AddFlags(f)
 	o.api.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
 	addNetworkingFlags(f, &o.bundle, "")
@@ -115,6 +117,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		SeedDefaults:   o.seedDefaults,
 		DataDir:        o.dataDir,
 		Webhook:        o.webhook,
+		Fleet:          o.fleet,
 		API:            o.api,
 		Bundle:         o.bundle,
 		Progress:       progress(cmd),

@@ -94,7 +94,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("claim", klog.KObj(claim), "tenant", claim.Spec.Tenant))
 	target, err := r.Clusters.Resolve(ctx, claim)
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("resolve the target cluster of claim %s: %w", claim.Name, err)
+		return r.reportUnresolved(ctx, claim, err)
 	}
 	s := &scope{claim: claim, original: claim.DeepCopy(), target: target}
 	defer func() { err = errors.Join(err, r.patchStatus(ctx, s)) }()
@@ -127,6 +127,72 @@ func (s *scope) run(ctx context.Context, phases ...phase) (ctrl.Result, error) {
 	}
 	s.complete = true
 	return ctrl.Result{}, nil
+}
+
+// unresolvedRequeue is how soon a claim whose cluster naas cannot act on is looked at again; a change of the
+// Cluster's conditions requeues it at once, this is a backstop.
+const unresolvedRequeue = time.Minute
+
+// notReadyRequeue is how soon a claim whose cluster naas is setting up is looked at again: setting up takes
+// seconds, and its end changes no condition a watch would see when naas restarts.
+const notReadyRequeue = 2 * time.Second
+
+// reportUnresolved reports, in Ready, why the claim's cluster cannot be acted on: it does not answer
+// (ClusterUnreachable), is not ready yet, is being removed, or is not registered. Nothing is done on the
+// cluster, created or deleted: what is there stays as it was, and the claim keeps its finalizer. Other errors
+// are returned for a retry.
+func (r *Reconciler) reportUnresolved(ctx context.Context, claim *naasv1alpha1.NamespaceClaim, err error) (ctrl.Result, error) {
+	var unavailable *cluster.UnavailableError
+	var unknown *cluster.UnknownError
+	cond := metav1.Condition{Type: naasv1alpha1.ConditionReady, ObservedGeneration: claim.Generation, Status: metav1.ConditionUnknown}
+	requeue := unresolvedRequeue
+	switch {
+	case errors.As(err, &unavailable) && unavailable.Unreachable:
+		cond.Reason = naasv1alpha1.ReasonClusterUnreachable
+		cond.Message = fmt.Sprintf("cluster %q does not answer; the namespace and its objects are kept as they were and reconciled when it answers again (%s)",
+			unavailable.Cluster, unavailable.Message)
+	case errors.As(err, &unavailable):
+		cond.Reason = naasv1alpha1.ReasonClusterNotReady
+		cond.Message = fmt.Sprintf("cluster %q is not ready: %s", unavailable.Cluster, unavailable.Message)
+		requeue = notReadyRequeue
+	case errors.As(err, &unknown):
+		registered, err := r.clusterRegistered(ctx, unknown.Cluster)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if registered {
+			// The Cluster is there, and naas has not reached it yet (it is starting).
+			cond.Reason = naasv1alpha1.ReasonClusterNotReady
+			cond.Message = fmt.Sprintf("cluster %q is not ready: naas has not reached it yet", unknown.Cluster)
+			requeue = notReadyRequeue
+			break
+		}
+		cond.Status = metav1.ConditionFalse
+		cond.Reason = naasv1alpha1.ReasonUnknownCluster
+		cond.Message = fmt.Sprintf("cluster %q is not registered: register it (naas cluster register) or claim the namespace elsewhere", unknown.Cluster)
+	default:
+		return ctrl.Result{}, fmt.Errorf("resolve the target cluster of claim %s: %w", claim.Name, err)
+	}
+	original := claim.DeepCopy()
+	meta.SetStatusCondition(&claim.Status.Conditions, cond)
+	if !apiequality.Semantic.DeepEqual(original.Status, claim.Status) {
+		if err := r.Client.Status().Patch(ctx, claim, client.MergeFromWithOptions(original, client.MergeFromWithOptimisticLock{})); err != nil && !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("patch status: %w", err)
+		}
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// clusterRegistered tells whether a Cluster of that name exists (in the manager's cache).
+func (r *Reconciler) clusterRegistered(ctx context.Context, name string) (bool, error) {
+	err := r.Client.Get(ctx, client.ObjectKey{Name: name}, &naasv1alpha1.Cluster{})
+	switch {
+	case err == nil:
+		return true, nil
+	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("get cluster %s: %w", name, err)
 }
 
 func (r *Reconciler) now() time.Time {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -51,12 +53,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("namespaceclaim").
 		For(&naasv1alpha1.NamespaceClaim{})
-	for _, t := range r.Clusters.Targets() {
-		if t.Inventory != nil {
-			b = b.WatchesRawSource(t.Inventory.Source(byClaimLabel))
-		}
-	}
+	// Every cluster's inventory, members registered later included.
+	b = b.WatchesRawSource(r.Clusters.Source(func(_ string, o client.Object) []reconcile.Request { return byClaimLabel(o) }))
 	return b.
+		// A cluster turning reachable, unreachable or ready again: its claims report it, or heal what changed
+		// meanwhile.
+		Watches(&naasv1alpha1.Cluster{}, r.claimsBy(cacheindex.ClaimCluster), builder.WithPredicates(clusterAvailabilityChanged())).
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(cacheindex.ClaimTenant), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(cacheindex.ClaimCollaborator), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.NamespaceTemplate{}, r.claimsBy(cacheindex.ClaimTemplate), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -64,6 +66,31 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		WatchesRawSource(source.Channel(requeue, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
+}
+
+// clusterAvailabilityChanged passes the changes of a Cluster that change what its claims can do: its Reachable,
+// Installed or Ready condition, or its removal.
+func clusterAvailabilityChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return true },
+		DeleteFunc: func(event.DeleteEvent) bool { return true },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			was, is := e.ObjectOld.(*naasv1alpha1.Cluster), e.ObjectNew.(*naasv1alpha1.Cluster)
+			if was == nil || is == nil {
+				return false
+			}
+			if was.DeletionTimestamp.IsZero() != is.DeletionTimestamp.IsZero() {
+				return true
+			}
+			for _, t := range []string{naasv1alpha1.ClusterReachable, naasv1alpha1.ClusterInstalled, naasv1alpha1.ClusterReady} {
+				if meta.IsStatusConditionTrue(was.Status.Conditions, t) != meta.IsStatusConditionTrue(is.Status.Conditions, t) {
+					return true
+				}
+			}
+			return false
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }
 
 // claimsBy enqueues the claims whose indexed field names the changed object.

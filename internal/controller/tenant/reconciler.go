@@ -189,11 +189,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 					meta.IsStatusConditionTrue(is.Status.Conditions, naasv1alpha1.ConditionNamespace)
 			}}))
 	if r.Clusters != nil {
-		for _, t := range r.Clusters.Targets() {
-			if t.Inventory != nil {
-				b = b.WatchesRawSource(t.Inventory.Source(r.tenantsOfNamespace))
-			}
-		}
+		b = b.WatchesRawSource(r.Clusters.Source(func(_ string, o client.Object) []reconcile.Request { return r.tenantsOfNamespace(o) }))
 	}
 	return b.Complete(r)
 }

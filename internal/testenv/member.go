@@ -1,0 +1,80 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"syscall"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/cluster"
+	"github.com/naas-dev/naas/internal/kubeaudit"
+)
+
+// MemberIdentity is the user naas acts as on the members StartMember starts (a cluster admin): their audit log
+// records its requests, and RegisterMember registers them with its credentials.
+const MemberIdentity = "naas-member"
+
+// StartMember starts another local control plane to serve as a member cluster of a fleet: etcd, kube-apiserver
+// and kube-controller-manager (namespaces are deleted there as on any cluster), on its own ports and data
+// directory, with the same roster of users (tokens of its own) and MemberIdentity, whose every request its
+// audit log (Environment.AuditLog) records. naas's CRDs are not installed on it: naas installs what a member
+// needs when the member is registered. Call Stop when done.
+func StartMember(opts Options) (*Environment, error) {
+	opts.NoNaasCRDs = true
+	opts.AsServiceAccount = false
+	dir, err := os.MkdirTemp("", "naas-member-audit-")
+	if err != nil {
+		return nil, err
+	}
+	args, logPath, err := auditUser(dir, MemberIdentity)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	opts.Users = append(opts.Users, User{Name: MemberIdentity, Groups: []string{"system:masters"}})
+	opts.APIServerArgs = append(opts.APIServerArgs, args...)
+	env, err := Start(opts)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("start a member control plane: %w", err)
+	}
+	env.AuditLog = &kubeaudit.Log{Path: logPath}
+	env.memberIdentity = MemberIdentity
+	env.cleanup = append(env.cleanup, func() { _ = os.RemoveAll(dir) })
+	return env, nil
+}
+
+// PauseAPIServer stops the environment's kube-apiserver process (SIGSTOP) without ending it: its port stays open
+// and nothing answers, as a cluster that stops answering. ResumeAPIServer lets it go on (SIGCONT).
+func (e *Environment) PauseAPIServer() error {
+	return e.ControlPlane.Signal("kube-apiserver", syscall.SIGSTOP)
+}
+
+// ResumeAPIServer resumes a paused kube-apiserver.
+func (e *Environment) ResumeAPIServer() error {
+	return e.ControlPlane.Signal("kube-apiserver", syscall.SIGCONT)
+}
+
+// RegisterMember registers member with the management environment e as the Cluster named name, with labels:
+// the kubeconfig Secret (cluster-admin on the member) in SystemNamespace, then the Cluster. It does not wait for
+// naas to find the member reachable.
+func (e *Environment) RegisterMember(ctx context.Context, name string, member *Environment, labels map[string]string) (*naasv1alpha1.Cluster, error) {
+	cfg := member.Config
+	if member.memberIdentity != "" {
+		cfg = member.UserConfig(member.memberIdentity)
+	}
+	kubeconfig, err := cluster.Kubeconfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SystemNamespace}}
+	if err := e.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("create namespace %s: %w", SystemNamespace, err)
+	}
+	return cluster.Register(ctx, e.Client, cluster.Registration{Name: name, Namespace: SystemNamespace, Kubeconfig: kubeconfig, Labels: labels})
+}
