@@ -26,4 +26,3 @@ func TestMigrations_SameVersionsInEveryDialect(t *testing.T) {
 		t.Errorf("migrations of SQLite and PostgreSQL differ (-sqlite +postgres): a schema change is one file of the same name in each:\n%s", diff)
 	}
 }
-

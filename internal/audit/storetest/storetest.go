@@ -53,6 +53,7 @@ func Run(t *testing.T, b Backend) {
 		{"BudgetThresholdFiresOnceAcrossRacingStores", testBudgetThresholdFiresOnce},
 		{"BudgetNotificationUndeliveredUntilMarkedAndAfterReopen", testBudgetNotificationDelivery},
 	}
+	tests = append(tests, costTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, b) })
 	}
