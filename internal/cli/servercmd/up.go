@@ -30,6 +30,7 @@ type upOptions struct {
 	gogc          int
 	webhook       setup.WebhookOptions
 	api           setup.APIOptions
+	budgets       setup.BudgetOptions
 	bundle        bundle.Config
 }
 
@@ -61,6 +62,7 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 	addGOGCFlag(f, &o.gogc)
 	o.webhook.AddFlags(f)
 	o.api.AddServingFlags(f)
+	o.budgets.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
 	// Every name under .localhost resolves to the loopback address, so the local gateways' hostnames resolve.
 	addNetworkingFlags(f, &o.bundle, "apps.localhost")
@@ -168,6 +170,7 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		ReadyChecks:  []func() error{cp.Healthy},
 		Webhook:      o.webhook,
 		API:          o.api,
+		Budgets:      o.budgets,
 		Progress:     progress(cmd),
 
 		// The local platform shows the namespaces' monitoring objects end to end.

@@ -1,0 +1,54 @@
+package budget
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/naas-dev/naas/internal/audit"
+	costbudget "github.com/naas-dev/naas/internal/cost/budget"
+	"github.com/naas-dev/naas/internal/cost/money"
+)
+
+// SpendSource answers what the scopes of one kind spent in a span of time.
+type SpendSource interface {
+	// Spend returns the cost of every scope of kind with any cost in [start, end), in currency, by scope name
+	// (namespace, tenant or cost center).
+	Spend(ctx context.Context, kind costbudget.ScopeKind, start, end time.Time, currency string) (map[string]money.Amount, error)
+}
+
+// StoreSpend is the SpendSource of the hourly cost rows in the audit store (audit.CostStore): the rows of
+// complete hours. Rows in another currency than the budget's are left out; a report converts them, a budget
+// must be set in the currency its rows are in (the price book's, or the cost policy's).
+type StoreSpend struct {
+	Store audit.CostStore
+}
+
+var _ SpendSource = StoreSpend{}
+
+// Spend implements SpendSource.
+func (s StoreSpend) Spend(ctx context.Context, kind costbudget.ScopeKind, start, end time.Time, currency string) (map[string]money.Amount, error) {
+	sums, err := s.Store.SumCosts(ctx, audit.CostQuery{Start: start.Truncate(time.Hour), End: end.Truncate(time.Hour)})
+	if err != nil {
+		return nil, fmt.Errorf("sum costs from %s to %s: %w", start.Format(time.RFC3339), end.Format(time.RFC3339), err)
+	}
+	out := map[string]money.Amount{}
+	for _, sum := range sums {
+		if sum.Currency != currency || (sum.Kind != "" && sum.Kind != audit.CostKindNamespace) {
+			continue
+		}
+		var key string
+		switch kind {
+		case costbudget.ScopeNamespace:
+			key = sum.Namespace
+		case costbudget.ScopeTenant:
+			key = sum.Tenant
+		case costbudget.ScopeCostCenter:
+			key = sum.CostCenter
+		}
+		if key != "" {
+			out[key] = out[key].Add(money.Amount(sum.Amounts.Total()))
+		}
+	}
+	return out, nil
+}
