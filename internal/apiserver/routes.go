@@ -450,5 +450,5 @@ func routeTable() []*route {
 			errors:    []int{400, 403},
 			handle:    (*Server).queryAudit,
 		},
-	}, append(collaboratorRoutes(), acceptedCollaborationRoutes()...)...)
+	}, slices.Concat(collaboratorRoutes(), acceptedCollaborationRoutes(), budgetRoutes())...)
 }
