@@ -36,6 +36,12 @@ const DefaultInterval = 5 * time.Minute
 // maxDeliveries bounds the notifications one pass sends.
 const maxDeliveries = 100
 
+// redeliverAfter is how old an undelivered notification another evaluator fired must be before this one sends
+// it: the evaluator that fires a threshold sends it in the same pass, so one still undelivered after this long
+// was left by an evaluator that crashed or met a failing endpoint. Two evaluators racing (a leader change) thus
+// do not both send a fresh notification.
+const redeliverAfter = 2 * time.Minute
+
 // Evaluator evaluates every budget, periodically and when poked. It is a manager.Runnable that runs on the
 // leader only; two evaluators racing (a leader change) still fire each threshold once, by the ledger.
 type Evaluator struct {
@@ -49,6 +55,8 @@ type Evaluator struct {
 	Interval time.Duration
 
 	poke chan struct{}
+	// mine are the notifications this evaluator fired and has not delivered yet.
+	mine map[audit.BudgetKey]bool
 }
 
 var _ manager.Runnable = (*Evaluator)(nil)
@@ -278,6 +286,10 @@ func (e *Evaluator) fire(ctx context.Context, b *scoped, now time.Time) error {
 			e.Metrics.fired(b.scope.Kind, c.Kind, c.Percent)
 		}
 		if inserted {
+			if e.mine == nil {
+				e.mine = map[audit.BudgetKey]bool{}
+			}
+			e.mine[key] = true
 			ctrl.FromContext(ctx).Info("Budget threshold fired", "scope", b.scope.String(), "period", key.Period, "threshold", c.Percent, "kind", c.Kind)
 		}
 		for i := range b.ev.Status.Fired {
@@ -313,16 +325,22 @@ func (e *Evaluator) deliver(ctx context.Context, url string) error {
 		return err
 	}
 	var errs []error
+	now := e.Clock.Now()
 	for _, n := range pending {
+		if !e.mine[n.BudgetKey] && now.Sub(n.FiredAt) < redeliverAfter {
+			continue // Another evaluator fired it just now and is sending it.
+		}
 		if url != "" {
 			if err := e.notifier().Send(ctx, url, n.BudgetKey.String(), []byte(n.Payload)); err != nil {
 				errs = append(errs, err)
 				break // The endpoint is down: the rest wait for the next pass, in order.
 			}
 		}
-		if err := e.Ledger.MarkBudgetNotificationDelivered(ctx, n.BudgetKey, e.Clock.Now()); err != nil {
+		if err := e.Ledger.MarkBudgetNotificationDelivered(ctx, n.BudgetKey, now); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		delete(e.mine, n.BudgetKey)
 	}
 	return errors.Join(errs...)
 }

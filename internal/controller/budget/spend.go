@@ -28,11 +28,15 @@ var _ SpendSource = StoreSpend{}
 
 // Spend implements SpendSource.
 func (s StoreSpend) Spend(ctx context.Context, kind costbudget.ScopeKind, start, end time.Time, currency string) (map[string]money.Amount, error) {
-	sums, err := s.Store.SumCosts(ctx, audit.CostQuery{Start: start.Truncate(time.Hour), End: end.Truncate(time.Hour)})
+	start, end = start.Truncate(time.Hour), end.Truncate(time.Hour)
+	out := map[string]money.Amount{}
+	if !start.Before(end) {
+		return out, nil // The first hour of the period is not over: nothing spent yet.
+	}
+	sums, err := s.Store.SumCosts(ctx, audit.CostQuery{Start: start, End: end})
 	if err != nil {
 		return nil, fmt.Errorf("sum costs from %s to %s: %w", start.Format(time.RFC3339), end.Format(time.RFC3339), err)
 	}
-	out := map[string]money.Amount{}
 	for _, sum := range sums {
 		if sum.Currency != currency || (sum.Kind != "" && sum.Kind != audit.CostKindNamespace) {
 			continue
