@@ -195,7 +195,7 @@ func (e *Evaluator) read(ctx context.Context) (*world, error) {
 		if tier == nil || tier.Spec.MonthlyBudget == nil || c.DeletionTimestamp != nil {
 			continue
 		}
-		b := &scoped{scope: costbudget.Scope{Kind: costbudget.ScopeNamespace, Name: c.Name}, budget: *tier.Spec.MonthlyBudget,
+		b := &scoped{scope: costbudget.Scope{Kind: costbudget.ScopeNamespace, Name: c.Name, Tier: tier.Name}, budget: *tier.Spec.MonthlyBudget,
 			tenants: []string{c.Spec.Tenant}, previous: deref(c.Status.Budget)}
 		w.budgets = append(w.budgets, b)
 		w.byClaim[c.Name] = b

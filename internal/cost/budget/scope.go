@@ -24,6 +24,8 @@ const (
 type Scope struct {
 	Kind ScopeKind
 	Name string
+	// Tier is a namespace's tier, whose budget is the namespace's: lifting it lifts the namespace's.
+	Tier string
 }
 
 // String is "<kind>/<name>", the scope's key in the budget ledger (audit.BudgetKey).
@@ -43,7 +45,7 @@ func (s Scope) LiftCommand() string {
 	case ScopeCostCenter:
 		return "naas budget lift --cost-center " + s.Name
 	case ScopeNamespace:
-		return "naas budget lift --namespace " + s.Name
+		return "naas budget lift --tier " + s.Tier
 	}
 	return "naas budget lift " + s.Name
 }

@@ -108,6 +108,16 @@ func costPolicy(t *testing.T, url string, ccBudgets ...naasv1alpha1.CostCenterBu
 	if url != "" {
 		p.Spec.Webhook = &naasv1alpha1.BudgetWebhook{URL: url}
 	}
+	// naas up seeds a default policy: replace its spec.
+	existing := &naasv1alpha1.CostPolicy{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: p.Name}, existing); err == nil {
+		existing.Spec = p.Spec
+		if err := env.Client.Update(context.Background(), existing); err != nil {
+			t.Fatalf("update the cost policy: %v", err)
+		}
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), existing) })
+		return
+	}
 	env.Create(t, p)
 }
 
@@ -394,4 +404,83 @@ func TestBudget_HardBudgetBlocksNewNamespacesAndTierGrowthUntilLiftedOrNextMonth
 		return nil
 	})
 	testenv.Claim("rent-january", "rent").CreateAs(t, env, "bob")
+}
+
+// TestBudget_TierAndCostCenterHardBudgets: a namespace over its tier's hard budget cannot move to a bigger tier
+// (its tenant may still create namespaces); a cost center over its hard budget stops every one of its tenants.
+func TestBudget_TierAndCostCenterHardBudgets(t *testing.T) {
+	ctx := context.Background()
+	clk := clocktesting.NewFakeClock(time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC))
+	p, db := platformWithBudgets(t, clk)
+	tiny := &naasv1alpha1.Tier{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "dev"}, tiny); err != nil {
+		t.Fatal(err)
+	}
+	tiny = &naasv1alpha1.Tier{ObjectMeta: metav1.ObjectMeta{Name: "tiny"}, Spec: *tiny.Spec.DeepCopy()}
+	tiny.Spec.MonthlyBudget = gbp("5", true)
+	env.Create(t, tiny)
+	testenv.Tenant("ns").Admin("carol").Create(t, env)
+	testenv.Claim("ns-svc", "ns").Tier("tiny").CreateAs(t, env, "carol")
+	costPolicy(t, "", naasv1alpha1.CostCenterBudget{CostCenter: "cc-9", Budget: *gbp("5", true)})
+	for _, name := range []string{"cca", "ccb"} {
+		testenv.Tenant(name).Admin("dave").With(func(s *naasv1alpha1.TenantSpec) { s.CostCenter = "cc-9" }).Create(t, env)
+	}
+	testenv.Eventually(t, 60*time.Second, "ns-svc is provisioned in tier tiny", func() error {
+		if c := env.GetClaim(t, "ns-svc"); c.Status.Tier != "tiny" {
+			return fmt.Errorf("status.tier %q", c.Status.Tier)
+		}
+		return nil
+	})
+
+	writer := openStore(t, db)
+	hour := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	if err := writer.ReplaceCostHour(ctx, audit.CostHour{Cluster: "local", Hour: hour, UsageSource: audit.UsageSourceRequests, Rows: []audit.CostRow{
+		{Namespace: "ns-svc", Tenant: "ns", Tier: "tiny", Currency: "GBP", Amounts: audit.CostAmounts{CPU: 6_000_000_000}},
+		{Namespace: "cca-x", Tenant: "cca", CostCenter: "cc-9", Currency: "GBP", Amounts: audit.CostAmounts{CPU: 6_000_000_000}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	p.Budgets.Poke()
+	const nsMsg = "namespace ns-svc has spent £6.00 of its £5.00 hard budget for 2026-12: no quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift --tier tiny)"
+	testenv.Eventually(t, 60*time.Second, "ns-svc is blocked", func() error {
+		if b := env.GetClaim(t, "ns-svc").Status.Budget; b == nil || !b.Blocked || b.Message != nsMsg {
+			return fmt.Errorf("status.budget %+v", b)
+		}
+		return nil
+	})
+	if err := env.UpdateClaimAs(t, "carol", "ns-svc", func(c *naasv1alpha1.NamespaceClaim) { c.Spec.Tier = "prod" }); err == nil || !strings.Contains(err.Error(), nsMsg) {
+		t.Errorf("carol moves ns-svc to prod: %v; want the namespace budget's message", err)
+	}
+	testenv.Claim("ns-second", "ns").CreateAs(t, env, "carol") // the tenant itself is not blocked
+
+	const ccMsg = "cost center cc-9 has spent £6.00 of its £5.00 hard budget for 2026-12: no new namespaces or quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift --cost-center cc-9)"
+	testenv.Eventually(t, 60*time.Second, "both tenants of cc-9 are blocked", func() error {
+		for _, name := range []string{"cca", "ccb"} {
+			tn := &naasv1alpha1.Tenant{}
+			if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, tn); err != nil {
+				return err
+			}
+			if b := tn.Status.Budget; b == nil || !b.Blocked || b.Message != ccMsg {
+				return fmt.Errorf("tenant %s status.budget %+v", name, b)
+			}
+		}
+		return nil
+	})
+	if err := env.UserClient("dave").Create(ctx, testenv.Claim("ccb-new", "ccb").Obj()); err == nil || !strings.Contains(err.Error(), ccMsg) {
+		t.Errorf("dave creates a claim in ccb: %v; want the cost center's message", err)
+	}
+	if r := call(t, p, "platform-admin", http.MethodPost, restv1.Prefix+"/budgets/lift", restv1.BudgetLift{ScopeKind: "costcenter", Scope: "cc-9"}); r.Status != http.StatusOK {
+		t.Fatalf("lift cc-9: %s", r)
+	}
+	testenv.Eventually(t, 60*time.Second, "the lift frees ccb", func() error {
+		tn := &naasv1alpha1.Tenant{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "ccb"}, tn); err != nil {
+			return err
+		}
+		if tn.Status.Budget != nil && tn.Status.Budget.Blocked {
+			return fmt.Errorf("status.budget %+v", tn.Status.Budget)
+		}
+		return nil
+	})
+	testenv.Claim("ccb-new", "ccb").CreateAs(t, env, "dave")
 }
