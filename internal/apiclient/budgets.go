@@ -7,11 +7,11 @@ import (
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 )
 
-// Budget wire types, under the names a client uses.
-type (
-	Budget     = restv1.Budget
-	BudgetLift = restv1.BudgetLift
-)
+// Budget is one budget and its state this month (restv1.Budget).
+type Budget = restv1.Budget
+
+// BudgetLift names the hard budget to lift (restv1.BudgetLift).
+type BudgetLift = restv1.BudgetLift
 
 // Budgets returns the budgets the caller may see, of one tenant when tenant is set.
 func (c *Client) Budgets(ctx context.Context, tenant string) ([]Budget, error) {

@@ -177,23 +177,23 @@ func liftCommand(req restv1.BudgetLift) string {
 // lift sets the liftedPeriod of the scope's budget as the caller, retrying on a concurrent update.
 func (s *Server) lift(ctx context.Context, req restv1.BudgetLift, period string) error {
 	var obj client.Object
-	var budgetOf func() (*naasv1alpha1.Budget, error)
+	var budgetOf func() *naasv1alpha1.Budget
 	switch req.ScopeKind {
 	case string(costbudget.ScopeTenant):
 		t := &naasv1alpha1.Tenant{}
-		obj, budgetOf = t, func() (*naasv1alpha1.Budget, error) { return t.Spec.MonthlyBudget, nil }
+		obj, budgetOf = t, func() *naasv1alpha1.Budget { return t.Spec.MonthlyBudget }
 	case liftTier:
 		t := &naasv1alpha1.Tier{}
-		obj, budgetOf = t, func() (*naasv1alpha1.Budget, error) { return t.Spec.MonthlyBudget, nil }
+		obj, budgetOf = t, func() *naasv1alpha1.Budget { return t.Spec.MonthlyBudget }
 	default:
 		p := &naasv1alpha1.CostPolicy{}
-		obj, budgetOf = p, func() (*naasv1alpha1.Budget, error) {
+		obj, budgetOf = p, func() *naasv1alpha1.Budget {
 			for i := range p.Spec.CostCenterBudgets {
 				if p.Spec.CostCenterBudgets[i].CostCenter == req.Scope {
-					return &p.Spec.CostCenterBudgets[i].Budget, nil
+					return &p.Spec.CostCenterBudgets[i].Budget
 				}
 			}
-			return nil, nil
+			return nil
 		}
 	}
 	name := req.Scope
@@ -204,10 +204,7 @@ func (s *Server) lift(ctx context.Context, req restv1.BudgetLift, period string)
 		if err := s.cfg.Reader.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
 			return err
 		}
-		b, err := budgetOf()
-		if err != nil {
-			return err
-		}
+		b := budgetOf()
 		if b == nil {
 			return notFound("%s %q has no monthly budget", strings.ReplaceAll(req.ScopeKind, "costcenter", "cost center"), req.Scope)
 		}

@@ -331,7 +331,7 @@ func (e *Evaluator) deliver(ctx context.Context, url string) error {
 			continue // Another evaluator fired it just now and is sending it.
 		}
 		if url != "" {
-			if err := e.notifier().Send(ctx, url, n.BudgetKey.String(), []byte(n.Payload)); err != nil {
+			if err := e.notifier().Send(ctx, url, n.String(), []byte(n.Payload)); err != nil {
 				errs = append(errs, err)
 				break // The endpoint is down: the rest wait for the next pass, in order.
 			}

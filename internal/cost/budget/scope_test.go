@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestEvaluate_ForecastFiresBeforeActualAndEachOncePerPeriod(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range ev.Fire {
-			key := c.Kind + "/" + string(rune('0'+c.Percent/50))
+			key := fmt.Sprintf("%s/%d", c.Kind, c.Percent/50)
 			count[key]++
 			if _, ok := firstDay[key]; !ok {
 				firstDay[key] = day
