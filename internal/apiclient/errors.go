@@ -101,6 +101,9 @@ func (e *Error) Fix() string {
 		if e.RetryAfter > 0 {
 			return fmt.Sprintf("naas is still catching up: retry in %s", e.RetryAfter)
 		}
+		if e.Type == restv1.ProblemUsageUnavailable {
+			return "the platform team runs naas with --prometheus-url pointing at the Prometheus that scrapes the kubelets"
+		}
 		p := strings.TrimPrefix(e.Path, restv1.Prefix)
 		switch {
 		case strings.HasPrefix(p, "/namespaces"), strings.HasPrefix(p, "/approvals"):

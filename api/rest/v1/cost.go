@@ -43,7 +43,8 @@ type ExchangeRateUsed struct {
 }
 
 // CostBreakdown is an amount split by what it paid for. Every amount is a decimal in the report's currency with
-// six decimal places (micro-units), e.g. "12.345678": round only what you show.
+// nine decimal places (nano-units, the model's precision), e.g. "12.345678901": round only what you show,
+// once, to the currency's minor unit.
 type CostBreakdown struct {
 	CPU          string `json:"cpu" required:"true"`
 	Memory       string `json:"memory" required:"true"`
@@ -65,18 +66,17 @@ type AppliedRule struct {
 
 // CostLine is one line of a cost report: a namespace, tenant, cost center or label value.
 type CostLine struct {
-	Key        string        `json:"key" required:"true" doc:"The namespace, tenant, cost center or label value the line sums over; empty for namespaces without the label."`
-	Tenant     string        `json:"tenant,omitempty" doc:"For namespace lines: the namespace's tenant."`
-	CostCenter string        `json:"costCenter,omitempty" doc:"For namespace and tenant lines: the tenant's cost center."`
-	Tier       string        `json:"tier,omitempty" doc:"For namespace lines: the namespace's tier."`
-	Template   string        `json:"template,omitempty" doc:"For namespace lines: the namespace's template."`
-	Clusters   []string      `json:"clusters,omitempty" doc:"The clusters the line's namespaces ran on."`
-	Namespaces int           `json:"namespaces" required:"true" doc:"How many namespaces the line sums over."`
-	Hours      int           `json:"hours" required:"true" doc:"Namespace-hours with a cost in the window."`
-	Cost       CostBreakdown `json:"cost" required:"true"`
-	Rules      []AppliedRule `json:"rules" required:"true" doc:"The chargeback rules that changed the line, in the order they applied."`
-	Charged    string        `json:"charged" required:"true" doc:"What the line is charged: its total after the rules."`
-	Series     []CostPoint   `json:"series,omitempty" doc:"With step=: the line's charged cost per hour or day of the window."`
+	Key         string        `json:"key" required:"true" doc:"The namespace, tenant, cost center or label value the line sums over; empty for namespaces without the label."`
+	Tenant      string        `json:"tenant,omitempty" doc:"For namespace lines: the namespace's tenant."`
+	CostCenter  string        `json:"costCenter,omitempty" doc:"For namespace and tenant lines: the tenant's cost center."`
+	Tier        string        `json:"tier,omitempty" doc:"For namespace lines: the namespace's tier."`
+	Template    string        `json:"template,omitempty" doc:"For namespace lines: the namespace's template."`
+	Namespaces  int           `json:"namespaces" required:"true" doc:"How many namespaces the line sums over."`
+	UsageSource string        `json:"usageSource" required:"true" enum:"prometheus|requests|mixed" doc:"Where the line's usage came from."`
+	Cost        CostBreakdown `json:"cost" required:"true"`
+	Rules       []AppliedRule `json:"rules" required:"true" doc:"The chargeback rules that changed the line, in the order they applied."`
+	Charged     string        `json:"charged" required:"true" doc:"What the line is charged: its total after the rules."`
+	Series      []CostPoint   `json:"series,omitempty" doc:"With step=: the line's charged cost per hour or day of the window."`
 }
 
 // CostTotals are the sums of a report.
@@ -143,14 +143,27 @@ type Recommendation struct {
 	Explanation   string `json:"explanation" required:"true" doc:"The line in words, e.g. \"CPU request 2 cores, p95 usage 0.31 over 7 days: recommend 0.5; saves £41.20/month\"."`
 }
 
+// ProblemUsageUnavailable is the problem type of GET /api/v1/namespaces/{namespace}/recommendations when naas
+// has no Prometheus to read usage from (409).
+const ProblemUsageUnavailable = problemBase + "usage-unavailable"
+
 // RecommendationList is the body of GET /api/v1/namespaces/{namespace}/recommendations.
 type RecommendationList struct {
 	Namespace       string           `json:"namespace" required:"true"`
 	Window          CostWindow       `json:"window" required:"true"`
 	Currency        string           `json:"currency" required:"true"`
-	UsageSource     string           `json:"usageSource" required:"true" enum:"prometheus|requests" doc:"requests: no Prometheus is configured, so there is no usage to size by and no recommendation."`
+	UsageSource     string           `json:"usageSource" required:"true" enum:"prometheus" doc:"Always prometheus: without a Prometheus, the API answers 409 (usage-unavailable) instead."`
+	PriceBook       string           `json:"priceBook" required:"true" doc:"The PriceBook that priced the savings (the cluster's)."`
 	Tier            string           `json:"tier" required:"true" doc:"The namespace's tier."`
-	RecommendedTier string           `json:"recommendedTier,omitempty" doc:"The smallest tier the tenant may use whose quota holds the recommended requests; empty when it is the current one."`
+	RecommendedTier string           `json:"recommendedTier,omitempty" doc:"The smallest tier the tenant may use whose quota holds the recommended requests; empty when it is the current one or none does."`
+	Requests        ResourceTotals   `json:"requests" required:"true" doc:"The sized workloads' requests today, all replicas."`
+	Recommended     ResourceTotals   `json:"recommended" required:"true" doc:"The requests naas recommends, all replicas."`
 	MonthlySaving   string           `json:"monthlySaving" required:"true" doc:"Sum of the lines' savings."`
-	Items           []Recommendation `json:"items" required:"true"`
+	Items           []Recommendation `json:"items" required:"true" doc:"Per workload and container, CPU then memory; containers no usage was reported for are left out."`
+}
+
+// ResourceTotals are CPU and memory requests added up over a namespace's workloads and replicas.
+type ResourceTotals struct {
+	CPU    string `json:"cpu" required:"true" doc:"As a quantity, e.g. 1500m."`
+	Memory string `json:"memory" required:"true" doc:"As a quantity, e.g. 3Gi."`
 }

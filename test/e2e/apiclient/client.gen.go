@@ -205,6 +205,27 @@ func (e ConditionStatus) Valid() bool {
 	}
 }
 
+// Defines values for CostLineUsageSource.
+const (
+	CostLineUsageSourceMixed      CostLineUsageSource = "mixed"
+	CostLineUsageSourcePrometheus CostLineUsageSource = "prometheus"
+	CostLineUsageSourceRequests   CostLineUsageSource = "requests"
+)
+
+// Valid indicates whether the value is a known member of the CostLineUsageSource enum.
+func (e CostLineUsageSource) Valid() bool {
+	switch e {
+	case CostLineUsageSourceMixed:
+		return true
+	case CostLineUsageSourcePrometheus:
+		return true
+	case CostLineUsageSourceRequests:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CostReportStep.
 const (
 	Day  CostReportStep = "day"
@@ -225,19 +246,19 @@ func (e CostReportStep) Valid() bool {
 
 // Defines values for CostReportUsageSource.
 const (
-	Mixed      CostReportUsageSource = "mixed"
-	Prometheus CostReportUsageSource = "prometheus"
-	Requests   CostReportUsageSource = "requests"
+	CostReportUsageSourceMixed      CostReportUsageSource = "mixed"
+	CostReportUsageSourcePrometheus CostReportUsageSource = "prometheus"
+	CostReportUsageSourceRequests   CostReportUsageSource = "requests"
 )
 
 // Valid indicates whether the value is a known member of the CostReportUsageSource enum.
 func (e CostReportUsageSource) Valid() bool {
 	switch e {
-	case Mixed:
+	case CostReportUsageSourceMixed:
 		return true
-	case Prometheus:
+	case CostReportUsageSourcePrometheus:
 		return true
-	case Requests:
+	case CostReportUsageSourceRequests:
 		return true
 	default:
 		return false
@@ -346,6 +367,39 @@ func (e ParameterType) Valid() bool {
 	case Integer:
 		return true
 	case String:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecommendationResource.
+const (
+	Cpu    RecommendationResource = "cpu"
+	Memory RecommendationResource = "memory"
+)
+
+// Valid indicates whether the value is a known member of the RecommendationResource enum.
+func (e RecommendationResource) Valid() bool {
+	switch e {
+	case Cpu:
+		return true
+	case Memory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecommendationListUsageSource.
+const (
+	RecommendationListUsageSourcePrometheus RecommendationListUsageSource = "prometheus"
+)
+
+// Valid indicates whether the value is a known member of the RecommendationListUsageSource enum.
+func (e RecommendationListUsageSource) Valid() bool {
+	switch e {
+	case RecommendationListUsageSourcePrometheus:
 		return true
 	default:
 		return false
@@ -607,17 +661,11 @@ type CostBreakdown struct {
 // CostLine defines model for CostLine.
 type CostLine struct {
 	// Charged What the line is charged: its total after the rules.
-	Charged string `json:"charged"`
-
-	// Clusters The clusters the line's namespaces ran on.
-	Clusters *[]string     `json:"clusters,omitempty"`
-	Cost     CostBreakdown `json:"cost"`
+	Charged string        `json:"charged"`
+	Cost    CostBreakdown `json:"cost"`
 
 	// CostCenter For namespace and tenant lines: the tenant's cost center.
 	CostCenter *string `json:"costCenter,omitempty"`
-
-	// Hours Namespace-hours with a cost in the window.
-	Hours int32 `json:"hours"`
 
 	// Key The namespace, tenant, cost center or label value the line sums over; empty for namespaces without the label.
 	Key string `json:"key"`
@@ -639,7 +687,13 @@ type CostLine struct {
 
 	// Tier For namespace lines: the namespace's tier.
 	Tier *string `json:"tier,omitempty"`
+
+	// UsageSource Where the line's usage came from.
+	UsageSource CostLineUsageSource `json:"usageSource"`
 }
+
+// CostLineUsageSource Where the line's usage came from.
+type CostLineUsageSource string
 
 // CostPoint defines model for CostPoint.
 type CostPoint struct {
@@ -909,10 +963,80 @@ type QuotaUpdate struct {
 	Tier string `json:"tier"`
 }
 
+// Recommendation defines model for Recommendation.
+type Recommendation struct {
+	Container string `json:"container"`
+
+	// Explanation The line in words, e.g. "CPU request 2 cores, p95 usage 0.31 over 7 days: recommend 0.5; saves £41.20/month".
+	Explanation string `json:"explanation"`
+
+	// MonthlySaving What the change saves in a month (730 hours), in the report's currency; negative when the request must grow.
+	MonthlySaving string `json:"monthlySaving"`
+
+	// P95 p95 usage over the window, as a quantity.
+	P95 string `json:"p95"`
+
+	// Recommended The request naas recommends, as a quantity.
+	Recommended string `json:"recommended"`
+
+	// Request The request today, as a quantity (e.g. 2, 512Mi).
+	Request  string                 `json:"request"`
+	Resource RecommendationResource `json:"resource"`
+
+	// Workload Kind/name of the workload, e.g. Deployment/web.
+	Workload string `json:"workload"`
+}
+
+// RecommendationResource defines model for Recommendation.Resource.
+type RecommendationResource string
+
+// RecommendationList defines model for RecommendationList.
+type RecommendationList struct {
+	Currency string `json:"currency"`
+
+	// Items Per workload and container, CPU then memory; containers no usage was reported for are left out.
+	Items []Recommendation `json:"items"`
+
+	// MonthlySaving Sum of the lines' savings.
+	MonthlySaving string `json:"monthlySaving"`
+	Namespace     string `json:"namespace"`
+
+	// PriceBook The PriceBook that priced the savings (the cluster's).
+	PriceBook string `json:"priceBook"`
+
+	// Recommended The requests naas recommends, all replicas.
+	Recommended ResourceTotals `json:"recommended"`
+
+	// RecommendedTier The smallest tier the tenant may use whose quota holds the recommended requests; empty when it is the current one or none does.
+	RecommendedTier *string `json:"recommendedTier,omitempty"`
+
+	// Requests The sized workloads' requests today, all replicas.
+	Requests ResourceTotals `json:"requests"`
+
+	// Tier The namespace's tier.
+	Tier string `json:"tier"`
+
+	// UsageSource Always prometheus: without a Prometheus, the API answers 409 (usage-unavailable) instead.
+	UsageSource RecommendationListUsageSource `json:"usageSource"`
+	Window      CostWindow                    `json:"window"`
+}
+
+// RecommendationListUsageSource Always prometheus: without a Prometheus, the API answers 409 (usage-unavailable) instead.
+type RecommendationListUsageSource string
+
 // Requester defines model for Requester.
 type Requester struct {
 	Groups   *[]string `json:"groups,omitempty"`
 	Username string    `json:"username"`
+}
+
+// ResourceTotals defines model for ResourceTotals.
+type ResourceTotals struct {
+	// Cpu As a quantity, e.g. 1500m.
+	Cpu string `json:"cpu"`
+
+	// Memory As a quantity, e.g. 3Gi.
+	Memory string `json:"memory"`
 }
 
 // ResourceUsage defines model for ResourceUsage.
@@ -1069,6 +1193,21 @@ type UsageReport struct {
 type GetCostsParams struct {
 	// Tenant Only this tenant.
 	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+
+	// Window today, yesterday, week, lastweek, month (the default), lastmonth, a duration such as 24h or 7d, or start,end (RFC 3339 or Unix seconds).
+	Window *string `form:"window,omitempty" json:"window,omitempty"`
+
+	// Aggregate namespace (the default), tenant, costcenter, cluster, tier, template or label:<key>.
+	Aggregate *string `form:"aggregate,omitempty" json:"aggregate,omitempty"`
+
+	// Currency ISO 4217 code to report in; a price book's exchange rate converts. The cost policy's currency by default.
+	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// Step hour or day: add each line's charged cost per period (series).
+	Step *string `form:"step,omitempty" json:"step,omitempty"`
+
+	// Format json (the default) or csv.
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -1123,6 +1262,15 @@ type ListNamespacesParams struct {
 type GetNamespaceKubeconfigParams struct {
 	// Auth How the kubeconfig authenticates an OIDC user: exec (kubelogin, the default) or token (the caller's current token, which expires with it).
 	Auth *string `form:"auth,omitempty" json:"auth,omitempty"`
+}
+
+// GetNamespaceRecommendationsParams defines parameters for GetNamespaceRecommendations.
+type GetNamespaceRecommendationsParams struct {
+	// Window How much usage to take the p95 of, up to now: a duration such as 24h or 7d (the default), at most 31 days.
+	Window *string `form:"window,omitempty" json:"window,omitempty"`
+
+	// Currency ISO 4217 code to price savings in; a price book's exchange rate converts.
+	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
 }
 
 // ApproveNamespaceJSONRequestBody defines body for ApproveNamespace for application/json ContentType.
@@ -1226,9 +1374,9 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// GetCosts Monthly budgets and costs per namespace and per tenant
+	// GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 	GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1439,6 +1587,13 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/namespaces/{namespace}/quotas (the `UpdateNamespaceQuota` operationId).
 	UpdateNamespaceQuota(ctx context.Context, namespace string, body UpdateNamespaceQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetNamespaceRecommendations Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+	//
+	// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+	//
+	// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+	GetNamespaceRecommendations(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetNamespaceStatus Provisioning status of a namespace
 	//
 	// Corresponds with GET /api/v1/namespaces/{namespace}/status (the `GetNamespaceStatus` operationId).
@@ -1546,9 +1701,9 @@ type ClientInterface interface {
 	ListTiers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// GetCosts Monthly budgets and costs per namespace and per tenant
+// GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 func (c *Client) GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2049,6 +2204,23 @@ func (c *Client) UpdateNamespaceQuota(ctx context.Context, namespace string, bod
 	return c.Client.Do(req)
 }
 
+// GetNamespaceRecommendations Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+//
+// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+//
+// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+func (c *Client) GetNamespaceRecommendations(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNamespaceRecommendationsRequest(c.Server, namespace, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetNamespaceStatus Provisioning status of a namespace
 //
 // Corresponds with GET /api/v1/namespaces/{namespace}/status (the `GetNamespaceStatus` operationId).
@@ -2346,6 +2518,66 @@ func NewGetCostsRequest(server string, params *GetCostsParams) (*http.Request, e
 		if params.Tenant != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant", *params.Tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Aggregate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "aggregate", *params.Aggregate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Step != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "step", *params.Step, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -3380,6 +3612,79 @@ func NewUpdateNamespaceQuotaRequestWithBody(server string, namespace string, con
 	return req, nil
 }
 
+// NewGetNamespaceRecommendationsRequest constructs an http.Request for the GetNamespaceRecommendations method
+func NewGetNamespaceRecommendationsRequest(server string, namespace string, params *GetNamespaceRecommendationsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "namespace", namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/namespaces/%s/recommendations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetNamespaceStatusRequest constructs an http.Request for the GetNamespaceStatus method
 func NewGetNamespaceStatusRequest(server string, namespace string) (*http.Request, error) {
 	var err error
@@ -3905,9 +4210,9 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// GetCostsWithResponse Monthly budgets and costs per namespace and per tenant
+	// GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4152,6 +4457,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/namespaces/{namespace}/quotas (the `UpdateNamespaceQuota` operationId).
 	UpdateNamespaceQuotaWithResponse(ctx context.Context, namespace string, body UpdateNamespaceQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNamespaceQuotaResponse, error)
 
+	// GetNamespaceRecommendationsWithResponse Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+	//
+	// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+	GetNamespaceRecommendationsWithResponse(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*GetNamespaceRecommendationsResponse, error)
+
 	// GetNamespaceStatusWithResponse Provisioning status of a namespace
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4284,8 +4598,12 @@ type GetCostsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CostReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -4299,9 +4617,19 @@ func (r GetCostsResponse) GetJSON200() *CostReport {
 	return r.JSON200
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCostsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r GetCostsResponse) GetApplicationproblemJSON401() *Problem {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCostsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -6321,6 +6649,103 @@ func (r UpdateNamespaceQuotaResponse) ContentType() string {
 	return ""
 }
 
+type GetNamespaceRecommendationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecommendationList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNamespaceRecommendationsResponse) GetJSON200() *RecommendationList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNamespaceRecommendationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNamespaceRecommendationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNamespaceRecommendationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNamespaceRecommendationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetNamespaceStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7463,9 +7888,9 @@ func (r ListTiersResponse) ContentType() string {
 	return ""
 }
 
-// GetCostsWithResponse Monthly budgets and costs per namespace and per tenant
+// GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7884,6 +8309,21 @@ func (c *ClientWithResponses) UpdateNamespaceQuotaWithResponse(ctx context.Conte
 	return ParseUpdateNamespaceQuotaResponse(rsp)
 }
 
+// GetNamespaceRecommendationsWithResponse Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+//
+// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+func (c *ClientWithResponses) GetNamespaceRecommendationsWithResponse(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*GetNamespaceRecommendationsResponse, error) {
+	rsp, err := c.GetNamespaceRecommendations(ctx, namespace, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNamespaceRecommendationsResponse(rsp)
+}
+
 // GetNamespaceStatusWithResponse Provisioning status of a namespace
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8127,12 +8567,26 @@ func ParseGetCostsResponse(rsp *http.Response) (*GetCostsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
@@ -9816,6 +10270,88 @@ func ParseUpdateNamespaceQuotaResponse(rsp *http.Response) (*UpdateNamespaceQuot
 			headers.Location = &value
 		}
 		response.Headers202 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetNamespaceRecommendationsResponse parses an HTTP response from a GetNamespaceRecommendationsWithResponse call
+func ParseGetNamespaceRecommendationsResponse(rsp *http.Response) (*GetNamespaceRecommendationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNamespaceRecommendationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecommendationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
 
 	return response, nil
