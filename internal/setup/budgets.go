@@ -26,7 +26,7 @@ type BudgetOptions struct {
 	Interval time.Duration
 	// Clock is the evaluator's clock; the real one when nil (tests move it).
 	Clock clock.Clock
-	// Spend answers what scopes spent; the audit store's cost rows (budget.StoreSpend) when nil.
+	// Spend answers what scopes spent; the cost collector's reports (budget.CollectorSpend) when nil.
 	Spend budget.SpendSource
 }
 
@@ -49,11 +49,10 @@ func (p *Platform) registerBudgets(ctx context.Context) error {
 	}
 	spend := p.opts.Budgets.Spend
 	if spend == nil {
-		costs, ok := p.api.audit.(audit.CostStore)
-		if !ok {
-			return errors.New("budgets: the audit store keeps no cost rows")
+		if p.collector == nil {
+			return errors.New("budgets: no cost collector (the audit store keeps no cost rows)")
 		}
-		spend = budget.StoreSpend{Store: costs}
+		spend = budget.CollectorSpend{Collector: p.collector}
 	}
 	e := &budget.Evaluator{
 		Client: p.Manager.GetClient(), Spend: spend, Ledger: ledger, Metrics: budgetMetrics(),

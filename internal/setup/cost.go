@@ -44,9 +44,16 @@ func (p *Platform) registerCost() (apiserver.CostReporter, error) {
 		// One target today; the fleet makes it many (cluster.Resolver.Targets).
 		Targets: func() []collector.Target { return []collector.Target{{Name: target.Name, Reader: target.Reader}} },
 		Usage:   usage,
+		// New spend: the budgets are evaluated at once (the evaluator is registered after the collector).
+		Stored: func() {
+			if p.Budgets != nil {
+				p.Budgets.Poke()
+			}
+		},
 	})
 	if err := p.Manager.Add(c); err != nil {
 		return nil, fmt.Errorf("add the cost collector: %w", err)
 	}
+	p.collector = c
 	return c, nil
 }

@@ -45,6 +45,7 @@ import (
 	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/controller/tenantaccess"
+	"github.com/naas-dev/naas/internal/cost/collector"
 	"github.com/naas-dev/naas/internal/inventory"
 	"github.com/naas-dev/naas/internal/platform"
 )
@@ -127,6 +128,8 @@ type Platform struct {
 	listener         net.Listener
 	ready            atomic.Bool
 	api              apiState
+	// collector is the cost collector; nil without an audit store that keeps cost rows.
+	collector *collector.Collector
 }
 
 // Scheme returns a scheme with every type naas uses.

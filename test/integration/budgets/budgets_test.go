@@ -264,9 +264,12 @@ func TestBudget_WebhookIsRetriedAndAtLeastOnceAfterACrash(t *testing.T) {
 func platformWithBudgets(t *testing.T, clk *clocktesting.FakeClock) (*setup.Platform, string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "audit.db")
+	// Spend is the stored rows alone (the collector would add the hour in progress of the real clock, which the
+	// fake one is weeks away from).
+	spend := budget.StoreSpend{Store: openStore(t, db)}
 	p, stop, err := env.StartPlatform(func(o *setup.Options) {
 		o.API = setup.APIOptions{TokenFile: env.APITokenFile(), AuditDB: db}
-		o.Budgets = setup.BudgetOptions{Clock: clk, Interval: time.Hour}
+		o.Budgets = setup.BudgetOptions{Clock: clk, Interval: time.Hour, Spend: spend}
 	})
 	if err != nil {
 		t.Fatalf("start naas: %v", err)
