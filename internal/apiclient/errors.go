@@ -114,6 +114,8 @@ func (e *Error) Fix() string {
 				return fmt.Sprintf("%s list --tenant %s shows the tenant's namespaces", cmd, tenant)
 			}
 			return fmt.Sprintf("%s tenant describe %s shows its members", cmd, tenant)
+		case strings.HasPrefix(p, "/clusters/"):
+			return fmt.Sprintf("%s cluster describe %s shows the cluster", cmd, strings.TrimPrefix(p, "/clusters/"))
 		}
 		return ""
 	case http.StatusUnprocessableEntity:
@@ -151,6 +153,8 @@ func (e *Error) listHint() string {
 		return fmt.Sprintf("check the name: %s catalog lists the templates", cmd)
 	case strings.HasPrefix(p, "/tenants"):
 		return fmt.Sprintf("check the name: %s tenant list shows the tenants you can see", cmd)
+	case strings.HasPrefix(p, "/clusters"):
+		return fmt.Sprintf("check the name: %s cluster list shows the clusters you can use", cmd)
 	default:
 		return ""
 	}

@@ -61,6 +61,7 @@ const (
 	tagApprovals  = "approvals"
 	tagAnalytics  = "analytics"
 	tagAudit      = "audit"
+	tagClusters   = "clusters"
 	tagMeta       = "meta"
 )
 
@@ -68,6 +69,10 @@ const (
 const (
 	ActionMemberAdd    = "tenant.member.add"
 	ActionMemberRemove = "tenant.member.remove"
+
+	ActionClusterRegister = "cluster.register"
+	ActionClusterUpdate   = "cluster.update"
+	ActionClusterRemove   = "cluster.remove"
 )
 
 var (
@@ -483,5 +488,5 @@ func routeTable() []*route {
 			errors:    []int{400, 403},
 			handle:    (*Server).queryAudit,
 		},
-	}, slices.Concat(collaboratorRoutes(), acceptedCollaborationRoutes(), budgetRoutes())...)
+	}, slices.Concat(collaboratorRoutes(), acceptedCollaborationRoutes(), clusterRoutes(), budgetRoutes())...)
 }

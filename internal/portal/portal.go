@@ -160,6 +160,7 @@ func (p *Portal) routes() *http.ServeMux {
 	mux.HandleFunc("POST /tenants/{tenant}/members", p.signedInForm(p.handleAddMember))
 	mux.HandleFunc("POST /tenants/{tenant}/members/remove", p.signedInForm(p.handleRemoveMember))
 	mux.HandleFunc("GET /approvals", p.signedIn(p.handleApprovals))
+	mux.HandleFunc("GET /clusters", p.signedIn(p.handleClusters))
 	mux.HandleFunc("POST /approvals/{namespace}/{decision}", p.signedInForm(p.handleDecision))
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -12,7 +12,7 @@ import (
 
 // pageNames are the page templates; each is parsed with layout.html and defines "content".
 var pageNames = []string{
-	"signin", "home", "catalog", "template", "request", "progress", "namespace", "tenants", "tenant", "approvals", "error",
+	"signin", "home", "catalog", "template", "request", "progress", "namespace", "tenants", "tenant", "approvals", "clusters", "error",
 }
 
 func parsePages() (map[string]*template.Template, error) {

@@ -328,6 +328,8 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		MaxBodyBytes:  o.MaxBodyBytes,
 		Authenticator: auth,
 		Audit:         p.api.audit,
+
+		SystemNamespace: p.systemNamespace,
 	}
 	if cfg.Costs, err = p.registerCost(); err != nil {
 		return err

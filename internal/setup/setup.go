@@ -399,6 +399,10 @@ func (p *Platform) Ready() error {
 	return nil
 }
 
+// SystemNamespace is the namespace naas keeps its own state in: webhook certificates, ledgers and the
+// kubeconfigs of registered clusters.
+func (p *Platform) SystemNamespace() string { return p.systemNamespace }
+
 // Addr returns the address the HTTP server listens on.
 func (p *Platform) Addr() string {
 	if p.listener == nil {
