@@ -360,7 +360,7 @@ func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	caller := st.user
-	if !tenancy.IsPlatformAdmin(callerOf(r)) {
+	if !tenancy.IsPlatformAdmin(callerOf(r)) && c.Status.Tier != "" {
 		oldTier, err := s.tier(ctx, c.Status.Tier)
 		if err != nil {
 			s.fail(w, r, err)
