@@ -488,5 +488,5 @@ func routeTable() []*route {
 			errors:    []int{400, 403},
 			handle:    (*Server).queryAudit,
 		},
-	}, slices.Concat(collaboratorRoutes(), acceptedCollaborationRoutes(), clusterRoutes())...)
+	}, slices.Concat(collaboratorRoutes(), acceptedCollaborationRoutes(), clusterRoutes(), budgetRoutes())...)
 }

@@ -158,8 +158,24 @@ func (s *SQLiteStore) MarkBudgetNotificationDelivered(ctx context.Context, k Bud
 	return nil
 }
 
+// budgetRows are the rows of either driver (database/sql's, pgx's).
+type budgetRows interface {
+	budgetRow
+	Next() bool
+	Err() error
+}
+
 func collectBudgets(rows *sql.Rows) ([]BudgetNotification, error) {
 	defer rows.Close()
+	return readBudgets(rows)
+}
+
+func collectPgBudgets(rows pgx.Rows) ([]BudgetNotification, error) {
+	defer rows.Close()
+	return readBudgets(rows)
+}
+
+func readBudgets(rows budgetRows) ([]BudgetNotification, error) {
 	var out []BudgetNotification
 	for rows.Next() {
 		n, err := scanBudget(rows)
@@ -233,17 +249,4 @@ func (s *PostgresStore) MarkBudgetNotificationDelivered(ctx context.Context, k B
 		return fmt.Errorf("mark budget notification %s delivered: %w", k, err)
 	}
 	return nil
-}
-
-func collectPgBudgets(rows pgx.Rows) ([]BudgetNotification, error) {
-	defer rows.Close()
-	var out []BudgetNotification
-	for rows.Next() {
-		n, err := scanBudget(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
 }

@@ -52,9 +52,16 @@ func (p *Platform) registerCost() (apiserver.CostReporter, error) {
 		Usage:    usage,
 		Now:      o.Now,
 		Interval: o.Interval,
+		// New spend: the budgets are evaluated at once (the evaluator is registered after the collector).
+		Stored: func() {
+			if p.Budgets != nil {
+				p.Budgets.Poke()
+			}
+		},
 	})
 	if err := p.Manager.Add(c); err != nil {
 		return nil, fmt.Errorf("add the cost collector: %w", err)
 	}
+	p.collector = c
 	return c, nil
 }

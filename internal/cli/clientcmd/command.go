@@ -43,7 +43,7 @@ func init() {
 		newLoginCommand, newLogoutCommand, newWhoamiCommand,
 		newRequestCommand, newListCommand, newDescribeCommand, newQuotaCommand, newDeleteCommand,
 		newApprovalsCommand, newApproveCommand, newRejectCommand,
-		newCatalogCommand, newTiersCommand, newTenantCommand, newAuditCommand, newCostCommand, newRecommendCommand, newKubeconfigCommand,
+		newCatalogCommand, newTiersCommand, newTenantCommand, newAuditCommand, newCostCommand, newRecommendCommand, newKubeconfigCommand, newBudgetCommand,
 	)
 }
 

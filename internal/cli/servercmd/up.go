@@ -31,6 +31,7 @@ type upOptions struct {
 	clusters      int
 	webhook       setup.WebhookOptions
 	api           setup.APIOptions
+	budgets       setup.BudgetOptions
 	bundle        bundle.Config
 }
 
@@ -68,6 +69,7 @@ labels naas.dev/region and environment. naas up on the same data directory start
 	addGOGCFlag(f, &o.gogc)
 	o.webhook.AddFlags(f)
 	o.api.AddServingFlags(f)
+	o.budgets.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
 	// Every name under .localhost resolves to the loopback address, so the local gateways' hostnames resolve.
 	addNetworkingFlags(f, &o.bundle, "apps.localhost")
@@ -190,6 +192,7 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		ReadyChecks:  []func() error{cp.Healthy},
 		Webhook:      o.webhook,
 		API:          o.api,
+		Budgets:      o.budgets,
 		Progress:     progress(cmd),
 
 		// The local platform shows the namespaces' monitoring objects end to end.

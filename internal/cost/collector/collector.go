@@ -40,6 +40,8 @@ type Options struct {
 	Backfill time.Duration
 	// Interval is how often the collector looks for hours that ended; a minute when zero.
 	Interval time.Duration
+	// Stored, when set, is called after an hour's rows are stored (the budget evaluator is poked).
+	Stored func()
 	// CurrentTTL is how long the hour in progress, once computed, answers reports; a minute when zero.
 	CurrentTTL time.Duration
 }
@@ -153,7 +155,13 @@ func (c *Collector) StoreHour(ctx context.Context, t Target, hour time.Time) err
 	for i := range res.Rows {
 		h.Rows = append(h.Rows, ToStore(&res.Rows[i]))
 	}
-	return c.opts.Store.ReplaceCostHour(ctx, h)
+	if err := c.opts.Store.ReplaceCostHour(ctx, h); err != nil {
+		return err
+	}
+	if c.opts.Stored != nil {
+		c.opts.Stored()
+	}
+	return nil
 }
 
 // Compute computes [start, end) of t: the snapshot of the cluster, usage if configured (requests alone when

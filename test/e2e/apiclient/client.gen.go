@@ -88,6 +88,66 @@ func (e AuditEventResult) Valid() bool {
 	}
 }
 
+// Defines values for BudgetScopeKind.
+const (
+	BudgetScopeKindCostcenter BudgetScopeKind = "costcenter"
+	BudgetScopeKindNamespace  BudgetScopeKind = "namespace"
+	BudgetScopeKindTenant     BudgetScopeKind = "tenant"
+)
+
+// Valid indicates whether the value is a known member of the BudgetScopeKind enum.
+func (e BudgetScopeKind) Valid() bool {
+	switch e {
+	case BudgetScopeKindCostcenter:
+		return true
+	case BudgetScopeKindNamespace:
+		return true
+	case BudgetScopeKindTenant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BudgetFiredKind.
+const (
+	Actual   BudgetFiredKind = "Actual"
+	Forecast BudgetFiredKind = "Forecast"
+)
+
+// Valid indicates whether the value is a known member of the BudgetFiredKind enum.
+func (e BudgetFiredKind) Valid() bool {
+	switch e {
+	case Actual:
+		return true
+	case Forecast:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BudgetLiftScopeKind.
+const (
+	BudgetLiftScopeKindCostcenter BudgetLiftScopeKind = "costcenter"
+	BudgetLiftScopeKindTenant     BudgetLiftScopeKind = "tenant"
+	BudgetLiftScopeKindTier       BudgetLiftScopeKind = "tier"
+)
+
+// Valid indicates whether the value is a known member of the BudgetLiftScopeKind enum.
+func (e BudgetLiftScopeKind) Valid() bool {
+	switch e {
+	case BudgetLiftScopeKindCostcenter:
+		return true
+	case BudgetLiftScopeKindTenant:
+		return true
+	case BudgetLiftScopeKindTier:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClusterTaintEffect.
 const (
 	NoExecute        ClusterTaintEffect = "NoExecute"
@@ -497,6 +557,54 @@ type AuditPage struct {
 type AuthConfig struct {
 	// Oidc Set when the API accepts tokens of an OpenID Connect issuer; absent otherwise (use a static token).
 	Oidc *OIDCClient `json:"oidc,omitempty"`
+}
+
+// Budget defines model for Budget.
+type Budget struct {
+	Blocked      bool            `json:"blocked"`
+	Currency     string          `json:"currency"`
+	Fired        []BudgetFired   `json:"fired"`
+	Forecast     *string         `json:"forecast,omitempty"`
+	Hard         bool            `json:"hard"`
+	LiftedPeriod *string         `json:"liftedPeriod,omitempty"`
+	Limit        string          `json:"limit"`
+	Message      *string         `json:"message,omitempty"`
+	Period       *string         `json:"period,omitempty"`
+	Scope        string          `json:"scope"`
+	ScopeKind    BudgetScopeKind `json:"scopeKind"`
+	Spent        *string         `json:"spent,omitempty"`
+	Tenant       *string         `json:"tenant,omitempty"`
+	Thresholds   []int32         `json:"thresholds"`
+}
+
+// BudgetScopeKind defines model for Budget.ScopeKind.
+type BudgetScopeKind string
+
+// BudgetFired defines model for BudgetFired.
+type BudgetFired struct {
+	FiredAt   time.Time       `json:"firedAt"`
+	Kind      BudgetFiredKind `json:"kind"`
+	Threshold int32           `json:"threshold"`
+}
+
+// BudgetFiredKind defines model for BudgetFired.Kind.
+type BudgetFiredKind string
+
+// BudgetLift defines model for BudgetLift.
+type BudgetLift struct {
+	// Scope The tenant, cost center or tier.
+	Scope string `json:"scope"`
+
+	// ScopeKind A namespace's budget is its tier's: lift the tier.
+	ScopeKind BudgetLiftScopeKind `json:"scopeKind"`
+}
+
+// BudgetLiftScopeKind A namespace's budget is its tier's: lift the tier.
+type BudgetLiftScopeKind string
+
+// BudgetList defines model for BudgetList.
+type BudgetList struct {
+	Items []Budget `json:"items"`
 }
 
 // Cluster defines model for Cluster.
@@ -1225,6 +1333,12 @@ type QueryAuditParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// ListBudgetsParams defines parameters for ListBudgets.
+type ListBudgetsParams struct {
+	// Tenant Only this tenant.
+	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+}
+
 // RemoveClusterParams defines parameters for RemoveCluster.
 type RemoveClusterParams struct {
 	// Orphan true leaves the cluster's naas namespaces in place, unmanaged, instead of refusing.
@@ -1257,6 +1371,9 @@ type ApproveNamespaceJSONRequestBody = ApprovalDecision
 
 // RejectNamespaceJSONRequestBody defines body for RejectNamespace for application/json ContentType.
 type RejectNamespaceJSONRequestBody = ApprovalDecision
+
+// LiftBudgetJSONRequestBody defines body for LiftBudget for application/json ContentType.
+type LiftBudgetJSONRequestBody = BudgetLift
 
 // RegisterClusterJSONRequestBody defines body for RegisterCluster for application/json ContentType.
 type RegisterClusterJSONRequestBody = ClusterInput
@@ -1427,6 +1544,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/auth/config (the `GetAuthConfig` operationId).
 	GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBudgets Budgets and their state this month
+	//
+	// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+	//
+	// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+	ListBudgets(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LiftBudgetWithBody Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudgetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LiftBudget Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudget(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTemplates The catalog of namespace templates
 	//
@@ -1883,6 +2025,61 @@ func (c *Client) QueryAudit(ctx context.Context, params *QueryAuditParams, reqEd
 // Corresponds with GET /api/v1/auth/config (the `GetAuthConfig` operationId).
 func (c *Client) GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAuthConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBudgets Budgets and their state this month
+//
+// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+//
+// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+func (c *Client) ListBudgets(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBudgetsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LiftBudgetWithBody Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *Client) LiftBudgetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLiftBudgetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LiftBudget Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *Client) LiftBudget(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLiftBudgetRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3093,6 +3290,100 @@ func NewGetAuthConfigRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListBudgetsRequest constructs an http.Request for the ListBudgets method
+func NewListBudgetsRequest(server string, params *ListBudgetsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/budgets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Tenant != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant", *params.Tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLiftBudgetRequest calls the generic LiftBudget builder with application/json body
+func NewLiftBudgetRequest(server string, body LiftBudgetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLiftBudgetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewLiftBudgetRequestWithBody constructs an http.Request for the LiftBudget method, with any body, and a specified content type
+func NewLiftBudgetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/budgets/lift")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4592,6 +4883,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/auth/config (the `GetAuthConfig` operationId).
 	GetAuthConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthConfigResponse, error)
 
+	// ListBudgetsWithResponse Budgets and their state this month
+	//
+	// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+	ListBudgetsWithResponse(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*ListBudgetsResponse, error)
+
+	// LiftBudgetWithBodyWithResponse Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudgetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error)
+
+	// LiftBudgetWithResponse Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudgetWithResponse(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error)
+
 	// ListTemplatesWithResponse The catalog of namespace templates
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5530,6 +5848,193 @@ func (r GetAuthConfigResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAuthConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListBudgetsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BudgetList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBudgetsResponse) GetJSON200() *BudgetList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBudgetsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBudgetsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBudgetsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBudgetsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type LiftBudgetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BudgetLift
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LiftBudgetResponse) GetJSON200() *BudgetLift {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LiftBudgetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LiftBudgetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LiftBudgetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LiftBudgetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8785,6 +9290,51 @@ func (c *ClientWithResponses) GetAuthConfigWithResponse(ctx context.Context, req
 	return ParseGetAuthConfigResponse(rsp)
 }
 
+// ListBudgetsWithResponse Budgets and their state this month
+//
+// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+func (c *ClientWithResponses) ListBudgetsWithResponse(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*ListBudgetsResponse, error) {
+	rsp, err := c.ListBudgets(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBudgetsResponse(rsp)
+}
+
+// LiftBudgetWithBodyWithResponse Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *ClientWithResponses) LiftBudgetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error) {
+	rsp, err := c.LiftBudgetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLiftBudgetResponse(rsp)
+}
+
+// LiftBudgetWithResponse Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *ClientWithResponses) LiftBudgetWithResponse(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error) {
+	rsp, err := c.LiftBudget(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLiftBudgetResponse(rsp)
+}
+
 // ListTemplatesWithResponse The catalog of namespace templates
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9875,6 +10425,163 @@ func ParseGetAuthConfigResponse(rsp *http.Response) (*GetAuthConfigResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListBudgetsResponse parses an HTTP response from a ListBudgetsWithResponse call
+func ParseListBudgetsResponse(rsp *http.Response) (*ListBudgetsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBudgetsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BudgetList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLiftBudgetResponse parses an HTTP response from a LiftBudgetWithResponse call
+func ParseLiftBudgetResponse(rsp *http.Response) (*LiftBudgetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LiftBudgetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BudgetLift
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	}
 
