@@ -192,12 +192,30 @@ var costColumns = []string{
 // costInsertBatch bounds the rows of one INSERT: SQLite takes at most 32766 parameters a statement.
 const costInsertBatch = 1000
 
-// writeCostHour replaces the stored cost of h in the transaction of exec. The daily sums are kept by taking the
-// hour's old rows out of them and adding its new ones in, so a write costs the hour's rows, not the day's.
+// rollups are the tables of sums kept beside cost_hourly, each per period of an hour: its day and its month.
+var rollups = []struct {
+	table, col string
+	period     func(hour time.Time) time.Time
+}{
+	{"cost_daily", "day", func(h time.Time) time.Time { return h.Truncate(24 * time.Hour) }},
+	{"cost_monthly", "month", monthOf},
+}
+
+// monthOf is the start of t's calendar month, UTC.
+func monthOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// writeCostHour replaces the stored cost of h in the transaction of exec. The daily and monthly sums are kept by
+// taking the hour's old rows out of them and adding its new ones in, so a write costs the hour's rows, not the
+// day's or the month's.
 func writeCostHour(ctx context.Context, exec costExec, ph func(n int) string, h CostHour, now time.Time) error {
 	hour := h.Hour.Unix()
-	if err := exec(ctx, rollupStmt(ph, -1), h.Cluster, hour); err != nil {
-		return fmt.Errorf("take the old hour out of the daily sums: %w", err)
+	for _, r := range rollups {
+		if err := exec(ctx, rollupStmt(ph, r.table, r.col, -1), r.period(h.Hour).Unix(), h.Cluster, hour); err != nil {
+			return fmt.Errorf("take the old hour out of %s: %w", r.table, err)
+		}
 	}
 	if err := exec(ctx, `DELETE FROM cost_hourly WHERE cluster = `+ph(1)+` AND hour = `+ph(2), h.Cluster, hour); err != nil {
 		return fmt.Errorf("delete the old hour: %w", err)
@@ -231,12 +249,15 @@ func writeCostHour(ctx context.Context, exec costExec, ph func(n int) string, h 
 			return fmt.Errorf("insert the hour's rows: %w", err)
 		}
 	}
-	if err := exec(ctx, rollupStmt(ph, 1), h.Cluster, hour); err != nil {
-		return fmt.Errorf("add the hour to the daily sums: %w", err)
-	}
-	if err := exec(ctx, `DELETE FROM cost_daily WHERE cluster = `+ph(1)+` AND day = `+ph(2)+` AND hours = 0`,
-		h.Cluster, hour-hour%secondsPerDay); err != nil {
-		return fmt.Errorf("delete emptied daily sums: %w", err)
+	for _, r := range rollups {
+		period := r.period(h.Hour).Unix()
+		if err := exec(ctx, rollupStmt(ph, r.table, r.col, 1), period, h.Cluster, hour); err != nil {
+			return fmt.Errorf("add the hour to %s: %w", r.table, err)
+		}
+		if err := exec(ctx, `DELETE FROM `+r.table+` WHERE cluster = `+ph(1)+` AND `+r.col+` = `+ph(2)+` AND hours = 0`,
+			h.Cluster, period); err != nil {
+			return fmt.Errorf("delete emptied sums of %s: %w", r.table, err)
+		}
 	}
 	if err := exec(ctx, `INSERT INTO cost_hours (cluster, hour, usage_source, computed_at) VALUES (`+ph(1)+`, `+ph(2)+`, `+ph(3)+`, `+ph(4)+`)
 		ON CONFLICT (cluster, hour) DO UPDATE SET usage_source = excluded.usage_source, computed_at = excluded.computed_at`,
@@ -246,9 +267,10 @@ func writeCostHour(ctx context.Context, exec costExec, ph func(n int) string, h 
 	return nil
 }
 
-// rollupStmt adds (sign 1) or takes out (sign -1) the rows of a cluster ($1) and hour ($2) to or from their
-// day's sums. Adding also sets the day's labels to the hour's: the newest win.
-func rollupStmt(ph func(n int) string, sign int) string {
+// rollupStmt adds (sign 1) or takes out (sign -1) the rows of a cluster ($2) and hour ($3) to or from their
+// period's ($1, the period's start) sums in table, whose period column is col. Adding also sets the period's
+// labels to the hour's: the newest write wins.
+func rollupStmt(ph func(n int) string, table, col string, sign int) string {
 	s := "+"
 	if sign < 0 {
 		s = "-"
@@ -256,52 +278,122 @@ func rollupStmt(ph func(n int) string, sign int) string {
 	var sel, set []string
 	for _, c := range costColumns {
 		sel = append(sel, s+c)
-		set = append(set, c+" = cost_daily."+c+" + excluded."+c)
+		set = append(set, c+" = "+table+"."+c+" + excluded."+c)
 	}
-	set = append(set, "hours = cost_daily.hours + excluded.hours", "prometheus_hours = cost_daily.prometheus_hours + excluded.prometheus_hours")
+	set = append(set, "hours = "+table+".hours + excluded.hours", "prometheus_hours = "+table+".prometheus_hours + excluded.prometheus_hours")
 	if sign > 0 {
 		for _, c := range []string{"kind", "tenant", "cost_center", "template", "tier"} {
 			set = append(set, c+" = excluded."+c)
 		}
 	}
-	return `INSERT INTO cost_daily (day, cluster, namespace, currency, kind, tenant, cost_center, template, tier, hours, prometheus_hours, ` +
+	return `INSERT INTO ` + table + ` (` + col + `, cluster, namespace, currency, kind, tenant, cost_center, template, tier, hours, prometheus_hours, ` +
 		strings.Join(costColumns, ", ") + `)
-		SELECT hour - hour % ` + fmt.Sprint(secondsPerDay) + `, cluster, namespace, currency, kind, tenant, cost_center, template, tier, ` +
+		SELECT CAST(` + ph(1) + ` AS BIGINT), cluster, namespace, currency, kind, tenant, cost_center, template, tier, ` +
 		s + `1, ` + s + `(CASE WHEN usage_source = '` + UsageSourcePrometheus + `' THEN 1 ELSE 0 END), ` + strings.Join(sel, ", ") + `
-		FROM cost_hourly WHERE cluster = ` + ph(1) + ` AND hour = ` + ph(2) + `
-		ON CONFLICT (cluster, day, namespace, currency) DO UPDATE SET ` + strings.Join(set, ", ")
+		FROM cost_hourly WHERE cluster = ` + ph(2) + ` AND hour = ` + ph(3) + `
+		ON CONFLICT (cluster, ` + col + `, namespace, currency) DO UPDATE SET ` + strings.Join(set, ", ")
 }
 
-// costStatements returns the statements that answer q, with their arguments: whole days from the daily sums (when
-// the step allows), the hours at either end from the hourly rows.
-func costStatements(q CostQuery, ph func(n int) string) (stmts []string, args [][]any) {
-	start, end := q.Start.Unix(), q.End.Unix()
+// costSpan is a part of a query's window read from one table: [from, to) in Unix seconds.
+type costSpan struct {
+	table, col, hours, promHours string
+	from, to                     int64
+}
+
+var (
+	hourlySpan = costSpan{table: "cost_hourly", col: "hour", hours: "1", promHours: "CASE WHEN usage_source = '" + UsageSourcePrometheus + "' THEN 1 ELSE 0 END"}
+	dailySpan  = costSpan{table: "cost_daily", col: "day", hours: "hours", promHours: "prometheus_hours"}
+	// monthlySpan's from and to are months' starts.
+	monthlySpan = costSpan{table: "cost_monthly", col: "month", hours: "hours", promHours: "prometheus_hours"}
+)
+
+// costHoursAfter asks whether an hour of [from, to) of one of clusters (any cluster when none) is stored.
+type costHoursAfter func(ctx context.Context, stmt string, args ...any) (bool, error)
+
+// costStatements returns the statements that answer q, with their arguments, reading the fewest rows: whole
+// months from the monthly sums (without a step), whole days from the daily sums (without an hourly step), the
+// hours at either end from the hourly rows. The month the window ends in is read from its sums too when no hour
+// of it after the window is stored (a report of the month so far); stored asks.
+func costStatements(ctx context.Context, q CostQuery, ph func(n int) string, stored costHoursAfter) (stmts []string, args [][]any, err error) {
+	var spans []costSpan
+	rest := [][2]time.Time{{q.Start, q.End}}
+	if q.Step == 0 {
+		first := monthOf(q.Start)
+		if first.Before(q.Start) {
+			first = first.AddDate(0, 1, 0)
+		}
+		last := monthOf(q.End) // Months [first, last) are whole in the window.
+		if last.Before(q.End) && !last.Before(first) {
+			next := last.AddDate(0, 1, 0)
+			where, wargs := []string{"hour >= " + ph(1), "hour < " + ph(2)}, []any{q.End.Unix(), next.Unix()}
+			if len(q.Clusters) > 0 {
+				w, a := inList("cluster", q.Clusters, ph, len(wargs))
+				where, wargs = append(where, w), append(wargs, a...)
+			}
+			after, err := stored(ctx, `SELECT EXISTS (SELECT 1 FROM cost_hours WHERE `+strings.Join(where, " AND ")+`)`, wargs...)
+			if err != nil {
+				return nil, nil, fmt.Errorf("query costs: %w", err)
+			}
+			if !after {
+				last = next
+			}
+		}
+		if first.Before(last) {
+			sp := monthlySpan
+			sp.from, sp.to = first.Unix(), last.Unix()
+			spans = append(spans, sp)
+			rest = nil
+			if q.Start.Before(first) {
+				rest = append(rest, [2]time.Time{q.Start, first})
+			}
+			if last.Before(q.End) {
+				rest = append(rest, [2]time.Time{last, q.End})
+			}
+		}
+	}
+	for _, r := range rest {
+		spans = append(spans, dayAndHourSpans(r[0].Unix(), r[1].Unix(), q.Step)...)
+	}
+	for _, sp := range spans {
+		s, a := costSelect(q, ph, sp)
+		stmts, args = append(stmts, s), append(args, a)
+	}
+	return stmts, args, nil
+}
+
+// dayAndHourSpans reads [start, end) from the daily sums' whole days (unless step is an hour) and the hourly rows.
+func dayAndHourSpans(start, end int64, step time.Duration) []costSpan {
 	firstDay := (start + secondsPerDay - 1) / secondsPerDay * secondsPerDay
 	lastDay := end / secondsPerDay * secondsPerDay
-	type span struct{ from, to int64 }
-	var hourly []span
-	if q.Step == time.Hour || firstDay >= lastDay {
-		hourly = append(hourly, span{start, end})
-	} else {
-		if start < firstDay {
-			hourly = append(hourly, span{start, firstDay})
-		}
-		if lastDay < end {
-			hourly = append(hourly, span{lastDay, end})
-		}
-		s, a := costSelect(q, ph, "cost_daily", "day", "hours", "prometheus_hours", firstDay, lastDay)
-		stmts, args = append(stmts, s), append(args, a)
+	span := func(sp costSpan, from, to int64) costSpan {
+		sp.from, sp.to = from, to
+		return sp
 	}
-	for _, sp := range hourly {
-		s, a := costSelect(q, ph, "cost_hourly", "hour", "1", "CASE WHEN usage_source = '"+UsageSourcePrometheus+"' THEN 1 ELSE 0 END", sp.from, sp.to)
-		stmts, args = append(stmts, s), append(args, a)
+	if step == time.Hour || firstDay >= lastDay {
+		return []costSpan{span(hourlySpan, start, end)}
 	}
-	return stmts, args
+	out := []costSpan{span(dailySpan, firstDay, lastDay)}
+	if start < firstDay {
+		out = append(out, span(hourlySpan, start, firstDay))
+	}
+	if lastDay < end {
+		out = append(out, span(hourlySpan, lastDay, end))
+	}
+	return out
 }
 
-func costSelect(q CostQuery, ph func(n int) string, table, timeCol, hours, promHours string, from, to int64) (string, []any) {
-	args := []any{from, to}
-	where := []string{timeCol + " >= " + ph(1), timeCol + " < " + ph(2)}
+// inList is "col IN (...)" of values, their placeholders numbered after n arguments.
+func inList(col string, values []string, ph func(n int) string, n int) (string, []any) {
+	in, args := make([]string, len(values)), make([]any, len(values))
+	for i, v := range values {
+		in[i], args[i] = ph(n+i+1), v
+	}
+	return col + " IN (" + strings.Join(in, ", ") + ")", args
+}
+
+func costSelect(q CostQuery, ph func(n int) string, sp costSpan) (string, []any) {
+	args := []any{sp.from, sp.to}
+	where := []string{sp.col + " >= " + ph(1), sp.col + " < " + ph(2)}
 	for _, f := range []struct {
 		col    string
 		values []string
@@ -309,29 +401,25 @@ func costSelect(q CostQuery, ph func(n int) string, table, timeCol, hours, promH
 		if len(f.values) == 0 {
 			continue
 		}
-		var in []string
-		for _, v := range f.values {
-			args = append(args, v)
-			in = append(in, ph(len(args)))
-		}
-		where = append(where, f.col+" IN ("+strings.Join(in, ", ")+")")
+		w, a := inList(f.col, f.values, ph, len(args))
+		where, args = append(where, w), append(args, a...)
 	}
 	period, groupBy := "0", "cluster, namespace, currency"
 	switch q.Step {
 	case time.Hour:
-		period = timeCol
+		period = sp.col
 		groupBy = period + ", " + groupBy
 	case 24 * time.Hour:
-		period = timeCol + " - " + timeCol + " % " + fmt.Sprint(secondsPerDay)
+		period = sp.col + " - " + sp.col + " % " + fmt.Sprint(secondsPerDay)
 		groupBy = period + ", " + groupBy
 	}
 	var sums []string
-	for _, c := range append([]string{hours, promHours}, costColumns...) {
+	for _, c := range append([]string{sp.hours, sp.promHours}, costColumns...) {
 		sums = append(sums, "CAST(SUM("+c+") AS BIGINT)")
 	}
 	return `SELECT ` + period + `, cluster, namespace, currency, MAX(kind), MAX(tenant), MAX(cost_center), MAX(template), MAX(tier), ` +
 		strings.Join(sums, ", ") + `
-		FROM ` + table + ` WHERE ` + strings.Join(where, " AND ") + `
+		FROM ` + sp.table + ` WHERE ` + strings.Join(where, " AND ") + `
 		GROUP BY ` + groupBy, args
 }
 

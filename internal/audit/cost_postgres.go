@@ -63,7 +63,15 @@ func (s *PostgresStore) SumCosts(ctx context.Context, q CostQuery) ([]CostSum, e
 	}
 	var sums costSums
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		stmts, args := costStatements(q, postgresPlaceholder)
+		stored := func(ctx context.Context, stmt string, args ...any) (bool, error) {
+			var b bool
+			err := tx.QueryRow(ctx, stmt, args...).Scan(&b)
+			return b, err
+		}
+		stmts, args, err := costStatements(ctx, q, postgresPlaceholder, stored)
+		if err != nil {
+			return err
+		}
 		for i, stmt := range stmts {
 			if err := func() error {
 				rows, err := tx.Query(ctx, stmt, args[i]...)

@@ -9,6 +9,8 @@ import (
 
 var _ CostStore = (*SQLiteStore)(nil)
 
+// sqlitePlaceholder is "?": statements number their parameters in the order they appear. (Numbered ones, "?N",
+// cost the driver time quadratic in their number when binding: an hour's INSERT has thousands.)
 func sqlitePlaceholder(int) string { return "?" }
 
 // ReplaceCostHour implements CostStore. The hour is one write of the store's writer: it commits whole or not
@@ -56,7 +58,15 @@ func (s *SQLiteStore) SumCosts(ctx context.Context, q CostQuery) ([]CostSum, err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // A read transaction: nothing to undo.
 	var sums costSums
-	stmts, args := costStatements(q, sqlitePlaceholder)
+	stored := func(ctx context.Context, stmt string, args ...any) (bool, error) {
+		var b bool
+		err := conn.QueryRowContext(ctx, stmt, args...).Scan(&b)
+		return b, err
+	}
+	stmts, args, err := costStatements(ctx, q, sqlitePlaceholder, stored)
+	if err != nil {
+		return nil, err
+	}
 	for i, stmt := range stmts {
 		if err := func() error {
 			rows, err := conn.QueryContext(ctx, stmt, args[i]...)

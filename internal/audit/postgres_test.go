@@ -248,3 +248,19 @@ func TestOpen_SQLiteDSN(t *testing.T) {
 		t.Errorf("the SQLite file: %v", err)
 	}
 }
+
+func TestOpenPostgres_MigrationFillsMonthlyCostSums(t *testing.T) {
+	dsn := testenv.PostgresForTest(t).NewDatabase(t)
+	storetest.CostMonthsFilledByMigration(t, func(t *testing.T, opts ...audit.Option) audit.Store { return openPostgres(t, dsn, opts...) },
+		func(t *testing.T, stmt string) {
+			ctx := context.Background()
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		})
+}

@@ -144,3 +144,13 @@ func BenchmarkSQLiteStore_RequestUnderBurst(b *testing.B) {
 		}
 	})
 }
+
+func TestOpenSQLite_MigrationFillsMonthlyCostSums(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	storetest.CostMonthsFilledByMigration(t, func(t *testing.T, _ ...audit.Option) audit.Store { return open(t, path) },
+		func(t *testing.T, stmt string) {
+			if _, err := rawDB(t, path).Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		})
+}

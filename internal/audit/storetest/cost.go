@@ -24,6 +24,7 @@ var costTests = []struct {
 	{"CostHourReadsBackEveryField", testCostHourReadsBackEveryField},
 	{"CostHourReplacedNotAdded", testCostHourReplacedNotAdded},
 	{"CostSumsOverDaysEqualTheHours", testCostSumsOverDaysEqualTheHours},
+	{"CostSumsOverMonthsEqualTheHours", testCostSumsOverMonthsEqualTheHours},
 	{"CostFilters", testCostFilters},
 	{"CostHoursShowGapsAndEmptyHours", testCostHoursShowGapsAndEmptyHours},
 	{"CostRejectsInvalidHoursAndQueries", testCostRejectsInvalidHoursAndQueries},
@@ -175,6 +176,58 @@ func testCostSumsOverDaysEqualTheHours(t *testing.T, b Backend) {
 	}
 }
 
+func testCostSumsOverMonthsEqualTheHours(t *testing.T, b Backend) {
+	s := costs(t, b.NewDatabase(t)(t))
+	// From 26 February 22:00 to 2 March 03:00 (C0 is 1 March), pay-dev costs h+1 in hour h; eu holds the last
+	// stored hour, 2 March 04:00.
+	from := C0.Add(-50 * time.Hour)
+	const n = 50 + 28
+	for h := range n {
+		replace(t, s, "local", from.Add(time.Duration(h)*time.Hour), CostRow("pay", "pay-dev", int64(h+1)))
+	}
+	replace(t, s, "eu", from.Add(n*time.Hour), CostRow("pay", "pay-eu", 1))
+	feb := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	for _, w := range []struct {
+		name       string
+		start, end time.Time
+		clusters   []string
+	}{
+		{"February, whole", feb, C0, nil},
+		{"February and March, whole", feb, C0.AddDate(0, 1, 0), nil},
+		{"March so far (nothing stored after)", C0, from.Add((n + 1) * time.Hour), nil},
+		{"March so far, local", C0, from.Add(n * time.Hour), []string{"local"}},
+		{"March until an hour stored after (eu)", C0, from.Add(n * time.Hour), nil},
+		{"mid-February to March so far", feb.Add(27*24*time.Hour + 23*time.Hour), from.Add(n * time.Hour), []string{"local"}},
+		{"the last hours of February and the first of March", C0.Add(-3 * time.Hour), C0.Add(2 * time.Hour), nil},
+		{"a day inside March", C0.Add(24 * time.Hour), C0.Add(48 * time.Hour), nil},
+	} {
+		want := map[string]int64{}
+		var hours int64
+		for h := range n {
+			if at := from.Add(time.Duration(h) * time.Hour); !at.Before(w.start) && at.Before(w.end) {
+				want["pay-dev"] += int64(h + 1)
+				hours++
+			}
+		}
+		got := map[string]int64{}
+		for _, cs := range sum(t, s, audit.CostQuery{Start: w.start, End: w.end, Clusters: w.clusters, Namespaces: []string{"pay-dev"}}) {
+			got[cs.Namespace] = cs.Amounts.CPU
+			if cs.Hours != hours {
+				t.Errorf("%s: %d hours, want %d", w.name, cs.Hours, hours)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s mismatch (-want +got):\n%s", w.name, diff)
+		}
+	}
+	// Re-running an hour replaces it in the month too.
+	replace(t, s, "local", C0, CostRow("pay", "pay-dev", 1000))
+	got := sum(t, s, audit.CostQuery{Start: C0, End: C0.AddDate(0, 1, 0), Namespaces: []string{"pay-dev"}})
+	if want := []string{fmt.Sprintf("local/pay-dev=%d/28h", sumRange(50, n)-51+1000)}; !cmp.Equal(want, totals(got)) {
+		t.Errorf("March after re-running its first hour = %v, want %v", totals(got), want)
+	}
+}
+
 // sumRange is the sum of h+1 for h in [from, to): the pay-dev CPU cost of those hours.
 func sumRange(from, to int) int64 {
 	var n int64
@@ -310,5 +363,32 @@ func testCostSurvivesReopen(t *testing.T, b Backend) {
 	got := sum(t, costs(t, open(t)), audit.CostQuery{Start: C0, End: C0.Add(24 * time.Hour)})
 	if diff := cmp.Diff([]string{"local/pay-dev=3/1h"}, totals(got)); diff != "" {
 		t.Errorf("cost after reopen mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// CostMonthsFilledByMigration checks that migration 5 fills the monthly sums from the daily ones of a database
+// written before it: open opens the database; exec runs a statement on it directly (to take it back to
+// schema version 4).
+func CostMonthsFilledByMigration(t *testing.T, open Opener, exec func(t *testing.T, stmt string)) {
+	s := open(t)
+	cs := costs(t, s)
+	from := C0.Add(-30 * time.Hour) // 27 February 18:00 to 2 March 06:00.
+	for h := range 60 {
+		replace(t, cs, "local", from.Add(time.Duration(h)*time.Hour), CostRow("pay", "pay-dev", int64(h+1)))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{"DROP TABLE cost_monthly", "DROP INDEX cost_hours_hour", "DELETE FROM schema_migrations WHERE version = 5"} {
+		exec(t, stmt)
+	}
+	cs = costs(t, open(t))
+	want := []string{fmt.Sprintf("local/pay-dev=%d/30h", sumRange(0, 30)), fmt.Sprintf("local/pay-dev=%d/30h", sumRange(30, 60))}
+	var got []string
+	for _, m := range []time.Time{C0.AddDate(0, -1, 0), C0} {
+		got = append(got, totals(sum(t, cs, audit.CostQuery{Start: m, End: m.AddDate(0, 1, 0)}))...)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("months after migrating mismatch (-want +got):\n%s", diff)
 	}
 }
