@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
@@ -81,7 +84,43 @@ func (s *Server) parseCostQuery(r *http.Request) (*costQuery, error) {
 		return nil, malformed("format", "enum", "format %q: want json or csv", f)
 	}
 	q.report = collector.ReportQuery{Window: w, Aggregate: agg, Currency: currency, Step: step}
+	if q.report.Namespaces, err = listParam(v, "namespace", func(s string) []string { return validation.IsDNS1123Label(s) }); err != nil {
+		return nil, err
+	}
+	if q.report.CostCenters, err = listParam(v, "costcenter", func(s string) []string {
+		if len(s) > 64 {
+			return []string{"must be no more than 64 characters"}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	return q, nil
+}
+
+// maxFilterValues bounds the values of one filter of a cost report.
+const maxFilterValues = 100
+
+// listParam reads a filter given as name=a,b or name=a&name=b; each value must pass check.
+func listParam(v url.Values, name string, check func(string) []string) ([]string, error) {
+	var out []string
+	for _, raw := range v[name] {
+		for s := range strings.SplitSeq(raw, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				return nil, malformed(name, "format", "%s= has an empty value: give one or more, separated by commas", name)
+			}
+			if errs := check(s); len(errs) > 0 {
+				return nil, malformed(name, "format", "%s %q: %s", name, s, strings.Join(errs, "; "))
+			}
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	if len(out) > maxFilterValues {
+		return nil, malformed(name, "max", "%s= has %d values, more than %d: ask for fewer at a time", name, len(out), maxFilterValues)
+	}
+	return out, nil
 }
 
 func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +194,7 @@ func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) {
 		}
 		h := w.Header()
 		h.Set("Content-Type", restv1.CSVContentType+"; charset=utf-8")
-		h.Set("Content-Disposition", `attachment; filename="naas-costs.csv"`)
+		h.Set("Content-Disposition", `attachment; filename="`+csvFileName(q)+`"`)
 		h.Set("Content-Length", strconv.Itoa(buf.Len()))
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
@@ -163,10 +202,10 @@ func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fillCostReport(&out, rep, claims, tenants)
-	// The first shape's figures are of this month: fill them from a month report when this one is of another
-	// window or aggregate.
+	// The first shape's figures are each namespace's charge this month: a report of the month (whatever its
+	// aggregate and step) has them; another window needs a month report of its own.
 	month := rep
-	if q.window != "month" || q.report.Aggregate != chargeback.AggregateNamespace || q.report.Step != 0 {
+	if q.window != "month" {
 		mq := q.report
 		mq.Window, _ = chargeback.ParseWindow("month", s.cfg.Now())
 		mq.Aggregate, mq.Step = chargeback.AggregateNamespace, 0
@@ -221,7 +260,7 @@ func fillCostReport(out *restv1.CostReport, rep *collector.Report, claims []naas
 		}
 		out.Lines = append(out.Lines, line)
 	}
-	out.Totals = restv1.CostTotals{Cost: breakdown(rep.Total.Cost, rep.Total.List), Charged: rep.Total.Charged.Exact(), Series: points(rep.Series["total"])}
+	out.Totals = restv1.CostTotals{Cost: breakdown(rep.Total.Cost, rep.Total.List), Charged: rep.Total.Charged.Exact(), Series: points(rep.Totals)}
 	var unallocated money.Amount
 	for _, l := range rep.Lines {
 		if l.Key == allocation.IdleNamespace {
@@ -233,10 +272,7 @@ func fillCostReport(out *restv1.CostReport, rep *collector.Report, claims []naas
 
 // fillMonthCosts sets the first shape's costs: each namespace's and tenant's charged cost this month.
 func fillMonthCosts(out *restv1.CostReport, month *collector.Report) {
-	charged := map[string]money.Amount{}
-	for _, l := range month.Lines {
-		charged[l.Key] = l.Charged
-	}
+	charged := month.ByNamespace
 	byTenant := map[string]money.Amount{}
 	seen := map[string]bool{}
 	for i := range out.Namespaces {
@@ -262,13 +298,30 @@ func breakdown(c allocation.Components, list money.Amount) restv1.CostBreakdown 
 	}
 }
 
-func points(ps []collector.Point) []restv1.CostPoint {
+func points(ps []chargeback.Point) []restv1.CostPoint {
 	if ps == nil {
 		return nil
 	}
 	out := make([]restv1.CostPoint, len(ps))
 	for i, p := range ps {
-		out[i] = restv1.CostPoint{Start: p.Start, Cost: p.Charged.Exact()}
+		out[i] = restv1.CostPoint{Start: p.Start, Cost: p.Charged.Exact(), Breakdown: breakdown(p.Cost, p.List)}
 	}
 	return out
+}
+
+// csvFileName names a report's CSV after what it is of: the tenant (or "all"), the aggregate and the window,
+// e.g. naas-costs_payments_namespace_2026-12-01_2026-12-08.csv (a window not of whole days has hours).
+func csvFileName(q *costQuery) string {
+	scope := q.onlyTenant
+	if scope == "" {
+		scope = "all"
+	}
+	day := func(t time.Time) string {
+		if t.Equal(t.Truncate(24 * time.Hour)) {
+			return t.UTC().Format("2006-01-02")
+		}
+		return t.UTC().Format("2006-01-02T15Z")
+	}
+	agg := strings.NewReplacer(":", "-", "/", "-", `"`, "", `\`, "").Replace(string(q.report.Aggregate))
+	return "naas-costs_" + scope + "_" + agg + "_" + day(q.report.Window.Start) + "_" + day(q.report.Window.End) + ".csv"
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,7 +20,7 @@ import (
 
 // The cost pages show what GET /api/v1/analytics/costs answers the signed-in user, so they see exactly what the
 // API lets them see: a tenant member their tenants' namespaces, a platform admin everything. The chart asks the
-// API for each of its bars (an hour or a day of the window), the chargeback table is the report's lines, and the
+// API once for its line per hour or day of the window (step=, each point by component), the chargeback table is the report's lines, and the
 // CSV link is the API's own CSV. Budget bars are drawn from the budget status naas's budget controller writes,
 // read from naas's cache only after the API has let the user see the namespace or tenant.
 
@@ -79,43 +80,65 @@ func lineOf(rep *restv1.CostReport, key string) *restv1.CostLine {
 	return nil
 }
 
-// fillReport asks the API for the page's report (aggregate and tenant as given), then for each bar of its chart
-// the report of that bar's hour or day, and keeps the line keyed key (the namespace, tenant or cost center
-// itself). keep filters the chargeback table's lines; nil keeps all.
+// chartQuery is what a page's chart is of: an aggregate, a tenant and other filters of the API's cost report
+// (namespace=, costcenter=), and the key of the line the bars show.
+type chartQuery struct {
+	aggregate, tenant, key string
+	filters                url.Values
+}
+
+// fillReport asks the API for the page's report (aggregate and tenant as given), then, in one more call, for
+// the chart's line per hour or day (step=) with each period's cost by component, and returns that line (nil when
+// the API has none). keep filters the chargeback table's lines; nil keeps all.
 func (p *Portal) fillReport(ctx context.Context, r *http.Request, sess *Session, v *costView, window, aggregate, tenant string,
-	chartAggregate, key string, keep func(restv1.CostLine) bool) error {
+	chart chartQuery, keep func(restv1.CostLine) bool) (*restv1.CostLine, error) {
 	rep, err := p.costReport(ctx, r, sess, costQuery(window, aggregate, tenant))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if keep != nil {
 		rep.Lines = slices.DeleteFunc(rep.Lines, func(l restv1.CostLine) bool { return !keep(l) })
 	}
 	v.Report, v.Window = rep, windowText(rep.Window)
 	if v.Lines, err = chargebackRows(*rep, p.lineLink(v.Form, aggregate)); err != nil {
-		return err
+		return nil, err
 	}
-	bs := buckets(rep.Window)
-	costs := make([]restv1.CostBreakdown, len(bs))
-	for i, b := range bs {
-		br, err := p.costReport(ctx, r, sess, costQuery(b.apiWindow(), chartAggregate, tenant))
-		if err != nil {
-			return err
-		}
-		if l := lineOf(br, key); l != nil {
-			costs[i] = l.Cost
-		}
+	step := "day"
+	if hourlyBuckets(rep.Window) {
+		step = "hour"
 	}
-	title := fmt.Sprintf("Cost of %s %s by component, %s", scopeWord(v.Scope), v.Name, v.Window)
-	chart, err := costChart("cost-chart", title, rep.Currency, bs, costs)
+	cq := costQuery(window, chart.aggregate, chart.tenant)
+	for k, vs := range chart.filters {
+		cq[k] = vs
+	}
+	cq.Set("step", step)
+	cr, err := p.costReport(ctx, r, sess, cq)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	v.Chart, v.Table = chart.SVG(), chart.Table()
+	// The bars are of the chart's own report: its window is the page's, unless an hour ended between the calls.
+	bs := buckets(cr.Window)
+	costs := make([]restv1.CostBreakdown, len(bs))
+	line := lineOf(cr, chart.key)
+	if line != nil {
+		byStart := map[time.Time]restv1.CostBreakdown{}
+		for _, pt := range line.Series {
+			byStart[pt.Start.UTC()] = pt.Breakdown
+		}
+		for i, b := range bs {
+			costs[i] = byStart[b.periodStart(step)]
+		}
+	}
+	title := fmt.Sprintf("Cost of %s %s by component, %s", scopeWord(v.Scope), v.Name, windowText(cr.Window))
+	c, err := costChart("cost-chart", title, rep.Currency, bs, costs)
+	if err != nil {
+		return nil, err
+	}
+	v.Chart, v.Table = c.SVG(), c.Table()
 	csv := costQuery(window, aggregate, tenant)
 	csv.Set("format", "csv")
 	v.CSVURL = restv1.Prefix + "/analytics/costs?" + csv.Encode()
-	return nil
+	return line, nil
 }
 
 func scopeWord(scope string) string {
@@ -162,7 +185,8 @@ func (p *Portal) handleNamespaceCosts(w http.ResponseWriter, r *http.Request, se
 	}
 	if window != "" {
 		keep := func(l restv1.CostLine) bool { return l.Key == ns.Name }
-		if err := p.fillReport(ctx, r, sess, v, window, restv1.AggregateNamespace, ns.Tenant, restv1.AggregateNamespace, ns.Name, keep); err != nil {
+		chart := chartQuery{aggregate: restv1.AggregateNamespace, tenant: ns.Tenant, key: ns.Name, filters: url.Values{"namespace": {ns.Name}}}
+		if _, err := p.fillReport(ctx, r, sess, v, window, restv1.AggregateNamespace, ns.Tenant, chart, keep); err != nil {
 			p.fail(w, r, sess, err)
 			return
 		}
@@ -207,11 +231,12 @@ func (p *Portal) handleTenantCosts(w http.ResponseWriter, r *http.Request, sess 
 		RecommendationsURL: pathf("/tenants/%s/recommendations", name),
 	}
 	if window != "" {
-		if err := p.fillReport(ctx, r, sess, v, window, restv1.AggregateNamespace, name, restv1.AggregateTenant, name, nil); err != nil {
+		l, err := p.fillReport(ctx, r, sess, v, window, restv1.AggregateNamespace, name, chartQuery{aggregate: restv1.AggregateTenant, tenant: name, key: name}, nil)
+		if err != nil {
 			p.fail(w, r, sess, err)
 			return
 		}
-		if l := p.tenantLine(ctx, r, sess, window, name); l != nil {
+		if l != nil {
 			v.Charged, _ = formatAmount(l.Charged, v.Report.Currency)
 		}
 	}
@@ -227,15 +252,6 @@ func (p *Portal) handleTenantCosts(w http.ResponseWriter, r *http.Request, sess 
 		}
 	}
 	p.showCosts(w, r, sess, nil, v, "Cost of "+tenantTitle(*tenant))
-}
-
-// tenantLine is the tenant's own line of the window, for the page's total; nil when the API has none.
-func (p *Portal) tenantLine(ctx context.Context, r *http.Request, sess *Session, window, tenant string) *restv1.CostLine {
-	rep, err := p.costReport(ctx, r, sess, costQuery(window, restv1.AggregateTenant, tenant))
-	if err != nil {
-		return nil
-	}
-	return lineOf(rep, tenant)
 }
 
 // tenant asks the API for a tenant; one the user may not see is a 403 that does not say whether it exists.
@@ -291,17 +307,14 @@ func (p *Portal) handleCostCenterCosts(w http.ResponseWriter, r *http.Request, s
 	}
 	if window != "" {
 		keep := func(l restv1.CostLine) bool { return l.CostCenter == cc }
-		if err := p.fillReport(ctx, r, sess, v, window, restv1.AggregateTenant, "", restv1.AggregateCostCenter, cc, keep); err != nil {
-			p.fail(w, r, sess, err)
-			return
-		}
-		rep, err := p.costReport(ctx, r, sess, costQuery(window, restv1.AggregateCostCenter, ""))
+		chart := chartQuery{aggregate: restv1.AggregateCostCenter, key: cc, filters: url.Values{"costcenter": {cc}}}
+		l, err := p.fillReport(ctx, r, sess, v, window, restv1.AggregateTenant, "", chart, keep)
 		if err != nil {
 			p.fail(w, r, sess, err)
 			return
 		}
-		if l := lineOf(rep, cc); l != nil {
-			v.Charged, _ = formatAmount(l.Charged, rep.Currency)
+		if l != nil {
+			v.Charged, _ = formatAmount(l.Charged, v.Report.Currency)
 		}
 	}
 	if me.PlatformAdmin {

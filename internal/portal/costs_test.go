@@ -166,31 +166,45 @@ func (w *costWorld) report(u authn.User, q url.Values) restv1.CostReport {
 		e, _ := time.Parse(time.RFC3339, end)
 		win = restv1.CostWindow{Name: q.Get("window"), Start: s, End: e}
 	}
-	rep := restv1.CostReport{Window: win, Aggregate: q.Get("aggregate"), Currency: "GBP", UsageSource: "requests", Lines: []restv1.CostLine{}}
+	rep := restv1.CostReport{Window: win, Aggregate: q.Get("aggregate"), Step: q.Get("step"), Currency: "GBP", UsageSource: "requests", Lines: []restv1.CostLine{}}
+	filter := func(name, v string) bool {
+		return q.Get(name) == "" || slices.Contains(strings.Split(q.Get(name), ","), v)
+	}
 	sums := map[string]int64{}
+	daily := map[string][]int64{} // with step=day: per day of the fixture
 	var keys []string
 	for _, ns := range []string{"shop-web", "shop-db", "other-app"} {
 		t := tenantOfNS[ns]
-		if !slices.Contains(tenantsOf(u), t) || (q.Get("tenant") != "" && q.Get("tenant") != t) {
+		if !slices.Contains(tenantsOf(u), t) || !filter("tenant", t) || !filter("namespace", ns) || !filter("costcenter", costCenterOf[t]) {
 			continue
-		}
-		var cpu int64
-		for d, v := range cpuOf[ns] {
-			day := may1.AddDate(0, 0, d)
-			if !day.Before(win.Start) && day.Before(win.End) {
-				cpu += v
-			}
 		}
 		key := map[string]string{"namespace": ns, "tenant": t, "costcenter": costCenterOf[t]}[q.Get("aggregate")]
 		if _, ok := sums[key]; !ok {
 			keys = append(keys, key)
+			daily[key] = make([]int64, len(cpuOf[ns]))
 		}
-		sums[key] += cpu
+		for d, v := range cpuOf[ns] {
+			day := may1.AddDate(0, 0, d)
+			if !day.Before(win.Start) && day.Before(win.End) {
+				sums[key] += v
+				daily[key][d] += v
+			}
+		}
+	}
+	breakdown := func(cpu int64) restv1.CostBreakdown {
+		return restv1.CostBreakdown{CPU: formatMicros(cpu), Memory: formatMicros(cpu / 2), Total: formatMicros(cpu + cpu/2)}
 	}
 	for _, k := range keys {
 		cpu := sums[k]
 		l := restv1.CostLine{Key: k, Namespaces: 1, UsageSource: restv1.UsageSourceRequests, Rules: []restv1.AppliedRule{},
-			Cost: restv1.CostBreakdown{CPU: formatMicros(cpu), Memory: formatMicros(cpu / 2), Total: formatMicros(cpu + cpu/2)}, Charged: formatMicros(cpu + cpu/2)}
+			Cost: breakdown(cpu), Charged: formatMicros(cpu + cpu/2)}
+		if q.Get("step") == "day" {
+			for d, v := range daily[k] {
+				if day := may1.AddDate(0, 0, d); !day.Before(win.Start.Truncate(24*time.Hour)) && day.Before(win.End) {
+					l.Series = append(l.Series, restv1.CostPoint{Start: day, Cost: formatMicros(v + v/2), Breakdown: breakdown(v)})
+				}
+			}
+		}
 		if t, ok := tenantOfNS[k]; ok {
 			l.Tenant, l.CostCenter, l.Tier = t, costCenterOf[t], "dev"
 			if k == "shop-web" {
@@ -276,7 +290,7 @@ func bars(body string) []string {
 	return out
 }
 
-func TestTenantCosts_ChartAsksTheAPIForEachDayAndTableBudgetAndCSVFollow(t *testing.T) {
+func TestTenantCosts_ChartIsOneAPICallByDayAndTableBudgetAndCSVFollow(t *testing.T) {
 	tp, world := startCostPortal(t)
 	c := signedIn(t, tp, "alice-token")
 
@@ -295,21 +309,15 @@ func TestTenantCosts_ChartAsksTheAPIForEachDayAndTableBudgetAndCSVFollow(t *test
 	if diff := cmp.Diff([]string{"cpu=3.00", "memory=1.50", "cpu=5.00", "memory=2.50", "cpu=1.00", "memory=0.50"}, segs); diff != "" {
 		t.Errorf("segments (-want +got):\n%s", diff)
 	}
-	// Every question went to the API with the tenant's filter; the bars asked for their own day.
+	// Every question went to the API with the tenant's filter: the table's report, and the chart's, by day.
 	var windows []string
 	for _, q := range world.costQueries() {
 		if q.Get("tenant") != "shop" {
 			t.Errorf("a cost query without the tenant's filter: %v", q)
 		}
-		windows = append(windows, q.Get("aggregate")+" "+q.Get("window"))
+		windows = append(windows, strings.TrimSpace(q.Get("aggregate")+" "+q.Get("window")+" "+q.Get("step")))
 	}
-	want := []string{
-		"namespace month",
-		"tenant 2026-05-01T00:00:00Z,2026-05-02T00:00:00Z",
-		"tenant 2026-05-02T00:00:00Z,2026-05-03T00:00:00Z",
-		"tenant 2026-05-03T00:00:00Z,2026-05-04T00:00:00Z",
-		"tenant month",
-	}
+	want := []string{"namespace month", "tenant month day"}
 	if diff := cmp.Diff(want, windows); diff != "" {
 		t.Errorf("API cost queries (-want +got):\n%s", diff)
 	}
@@ -342,7 +350,7 @@ func TestTenantCosts_ChartAsksTheAPIForEachDayAndTableBudgetAndCSVFollow(t *test
 }
 
 func TestNamespaceCosts_ShowItsOwnLineBudgetAndExplainedRecommendations(t *testing.T) {
-	tp, _ := startCostPortal(t)
+	tp, world := startCostPortal(t)
 	c := signedIn(t, tp, "alice-token")
 	resp, body := get(t, c, tp.srv.URL+"/namespaces/shop-web/costs?window=week")
 	if resp.StatusCode != http.StatusOK {
@@ -353,6 +361,15 @@ func TestNamespaceCosts_ShowItsOwnLineBudgetAndExplainedRecommendations(t *testi
 	}
 	if n := strings.Count(body, `<tr data-key=`); n != 1 || !strings.Contains(body, `<tr data-key="shop-web">`) {
 		t.Errorf("%d chargeback lines, want shop-web's alone", n)
+	}
+	// Two calls: the table's, and the chart's of the namespace alone, by day.
+	var asked []string
+	for _, q := range world.costQueries() {
+		asked = append(asked, q.Encode())
+	}
+	want := []string{"aggregate=namespace&tenant=shop&window=7d", "aggregate=namespace&namespace=shop-web&step=day&tenant=shop&window=7d"}
+	if diff := cmp.Diff(want, asked); diff != "" {
+		t.Errorf("API cost queries (-want +got):\n%s", diff)
 	}
 	for _, want := range []string{
 		"£10.50 spent of £50.00 in 2026-05 (21%)",

@@ -116,7 +116,7 @@ type bucket struct {
 // is cut to the window.
 func buckets(w restv1.CostWindow) []bucket {
 	start, end := w.Start.UTC(), w.End.UTC()
-	hourly := end.Sub(start) <= 48*time.Hour
+	hourly := hourlyBuckets(w)
 	var out []bucket
 	for s := start; s.Before(end); {
 		e := s.Truncate(time.Hour).Add(time.Hour)
@@ -136,9 +136,16 @@ func buckets(w restv1.CostWindow) []bucket {
 	return out
 }
 
-// apiWindow is the API's window parameter for a bucket.
-func (b bucket) apiWindow() string {
-	return b.Start.Format(time.RFC3339) + "," + b.End.Format(time.RFC3339)
+// hourlyBuckets says whether a window's bars are hours (two days or less) rather than days.
+func hourlyBuckets(w restv1.CostWindow) bool { return w.End.Sub(w.Start) <= 48*time.Hour }
+
+// periodStart is the start of the API series' period (step "hour" or "day") the bucket is: a partial first
+// hour or day is its whole period's point.
+func (b bucket) periodStart(step string) time.Time {
+	if step == "hour" {
+		return b.Start.Truncate(time.Hour)
+	}
+	return time.Date(b.Start.Year(), b.Start.Month(), b.Start.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // components are the parts of a cost the chart stacks, bottom to top.

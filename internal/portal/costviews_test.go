@@ -45,28 +45,34 @@ func TestParseWindow(t *testing.T) {
 
 func TestBuckets_HoursUpToTwoDaysThenUTCDays(t *testing.T) {
 	at := func(d, h, m int) time.Time { return time.Date(2026, 5, d, h, m, 0, 0, time.UTC) }
-	labels := func(bs []bucket) []string {
+	labels := func(bs []bucket, step string) []string {
 		var out []string
 		for _, b := range bs {
-			out = append(out, b.Label+" "+b.apiWindow())
+			out = append(out, b.Label+" "+b.Start.Format(time.RFC3339)+","+b.End.Format(time.RFC3339)+" "+b.periodStart(step).Format(time.RFC3339))
 		}
 		return out
 	}
-	got := labels(buckets(restv1.CostWindow{Start: at(1, 22, 0), End: at(2, 1, 0)}))
+	w := restv1.CostWindow{Start: at(1, 22, 0), End: at(2, 1, 0)}
+	got := labels(buckets(w), "hour")
 	want := []string{
-		"22:00 2026-05-01T22:00:00Z,2026-05-01T23:00:00Z",
-		"23:00 2026-05-01T23:00:00Z,2026-05-02T00:00:00Z",
-		"May 2 2026-05-02T00:00:00Z,2026-05-02T01:00:00Z",
+		"22:00 2026-05-01T22:00:00Z,2026-05-01T23:00:00Z 2026-05-01T22:00:00Z",
+		"23:00 2026-05-01T23:00:00Z,2026-05-02T00:00:00Z 2026-05-01T23:00:00Z",
+		"May 2 2026-05-02T00:00:00Z,2026-05-02T01:00:00Z 2026-05-02T00:00:00Z",
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" || !hourlyBuckets(w) {
 		t.Errorf("hourly (-want +got):\n%s", diff)
 	}
-	got = labels(buckets(restv1.CostWindow{Start: at(1, 14, 0), End: at(4, 13, 0)}))
+	w = restv1.CostWindow{Start: at(1, 14, 0), End: at(4, 13, 0)}
+	got = labels(buckets(w), "day")
+	// The partial first and last days are the API's points of those days.
 	want = []string{
-		"May 1 2026-05-01T14:00:00Z,2026-05-02T00:00:00Z",
-		"May 2 2026-05-02T00:00:00Z,2026-05-03T00:00:00Z",
-		"May 3 2026-05-03T00:00:00Z,2026-05-04T00:00:00Z",
-		"May 4 2026-05-04T00:00:00Z,2026-05-04T13:00:00Z",
+		"May 1 2026-05-01T14:00:00Z,2026-05-02T00:00:00Z 2026-05-01T00:00:00Z",
+		"May 2 2026-05-02T00:00:00Z,2026-05-03T00:00:00Z 2026-05-02T00:00:00Z",
+		"May 3 2026-05-03T00:00:00Z,2026-05-04T00:00:00Z 2026-05-03T00:00:00Z",
+		"May 4 2026-05-04T00:00:00Z,2026-05-04T13:00:00Z 2026-05-04T00:00:00Z",
+	}
+	if hourlyBuckets(w) {
+		t.Errorf("a window of three days has hourly bars")
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("daily, cut at UTC midnight (-want +got):\n%s", diff)

@@ -129,6 +129,8 @@ type CostReport struct {
 type CostPoint struct {
 	Start time.Time `json:"start" required:"true"`
 	Cost  string    `json:"cost" required:"true" doc:"Charged cost of the period."`
+	// Breakdown was added after Cost: clients that read only cost keep working.
+	Breakdown CostBreakdown `json:"breakdown" required:"true" doc:"The period's list cost by component, before chargeback rules (its total is the list cost)."`
 }
 
 // Recommendation is the right-sizing of one workload's container, explained.

@@ -233,3 +233,53 @@ func TestBuild_Aggregates(t *testing.T) {
 		t.Error("Build mixed currencies")
 	}
 }
+
+func TestSeries_RulesPerNamespaceAndPeriodEveryPeriodAPoint(t *testing.T) {
+	rules, err := CompileRules([]naasv1alpha1.ChargebackRule{
+		rule("dev-discount", naasv1alpha1.ChargebackMatch{Tiers: []string{"dev"}}, "0.5", ""),
+		rule("pay-fee", naasv1alpha1.ChargebackMatch{NamespacePattern: "pay-*"}, "", "1.2"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	gbp := money.Amount(money.One)
+	row := func(ns, tier string, hour int, cpu, mem money.Amount) allocation.Row {
+		return allocation.Row{Hour: h0.Add(time.Duration(hour) * time.Hour), Cluster: "c1", Namespace: ns, Kind: allocation.KindNamespace,
+			Tenant: "pay", Tier: tier, Currency: "GBP", Cost: allocation.Components{CPU: cpu, Memory: mem}}
+	}
+	rows := []allocation.Row{
+		row("pay-dev", "dev", 0, 10*gbp, 2*gbp), // (10 + 2) × 0.5 × 1.2 = 7.2
+		row("pay-dev", "dev", 2, 1*gbp, 0),      // 0.6
+		row("pay-prod", "prod", 0, 5*gbp, 0),    // 5 × 1.2 = 6
+		row("shop", "dev", 1, 4*gbp, 0),         // 4 × 0.5 = 2 (the pattern does not match it)
+		{Hour: h0, Cluster: "c1", Namespace: allocation.IdleNamespace, Kind: allocation.KindIdle, Currency: "GBP", Cost: allocation.Components{Idle: 3 * gbp}},
+		row("pay-dev", "dev", 5, 99*gbp, 0), // outside the window
+	}
+	rows[3].Tenant = ""
+	w := Window{Start: h0, End: h0.Add(3 * time.Hour)}
+	lines, total := Series(rows, rules, w, time.Hour, AggregateTenant)
+	pt := func(hour int, cpu, mem, idle, charged money.Amount) Point {
+		c := allocation.Components{CPU: cpu, Memory: mem, Idle: idle}
+		return Point{Start: h0.Add(time.Duration(hour) * time.Hour), Cost: c, List: c.Total(), Charged: charged}
+	}
+	tenth := gbp / 10
+	want := map[string][]Point{
+		"pay":           {pt(0, 10*gbp+5*gbp, 2*gbp, 0, 72*tenth+6*gbp), pt(1, 0, 0, 0, 0), pt(2, gbp, 0, 0, 6*tenth)},
+		Unallocated:     {pt(0, 0, 0, 0, 0), pt(1, 4*gbp, 0, 0, 2*gbp), pt(2, 0, 0, 0, 0)}, // shop has no tenant here
+		allocation.IdleNamespace: {pt(0, 0, 0, 3*gbp, 3*gbp), pt(1, 0, 0, 0, 0), pt(2, 0, 0, 0, 0)},
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	wantTotal := []Point{pt(0, 15*gbp, 2*gbp, 3*gbp, 72*tenth+9*gbp), pt(1, 4*gbp, 0, 0, 2*gbp), pt(2, gbp, 0, 0, 6*tenth)}
+	if diff := cmp.Diff(wantTotal, total); diff != "" {
+		t.Errorf("total (-want +got):\n%s", diff)
+	}
+	// By day: one point, the hours' sums; the rules applied to each namespace's day.
+	_, day := Series(rows, rules, w, 24*time.Hour, AggregateNamespace)
+	if want := []Point{{Start: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Cost: allocation.Components{CPU: 20 * gbp, Memory: 2 * gbp, Idle: 3 * gbp},
+		List: 25 * gbp, Charged: 78*tenth + 6*gbp + 2*gbp + 3*gbp}}; !cmp.Equal(want, day) {
+		t.Errorf("by day = %+v, want %+v", day, want)
+	}
+}

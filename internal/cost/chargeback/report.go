@@ -102,6 +102,8 @@ type Report struct {
 	Total Line
 	// Rates are the exchange rates behind the figures, to be named next to them.
 	Rates []money.Rate
+	// ByNamespace is what each namespace is charged (by name, over all clusters), whatever the aggregate.
+	ByNamespace map[string]money.Amount
 }
 
 // Build adds up the rows whose hour starts within w, applies rules to each (cluster, namespace) over the window
@@ -147,6 +149,7 @@ func Build(rows []allocation.Row, rules []Rule, w Window, agg Aggregate, currenc
 
 	lines := map[string]*Line{}
 	total := Line{Key: "total"}
+	byNamespace := make(map[string]money.Amount, len(order))
 	for _, k := range order {
 		s := sums[k]
 		list := s.cost.Total()
@@ -154,6 +157,7 @@ func Build(rows []allocation.Row, rules []Rule, w Window, agg Aggregate, currenc
 		if s.first.Kind == allocation.KindNamespace {
 			charged, adj = Apply(rules, Subject{Namespace: k.namespace, Tier: s.first.Tier, Template: s.first.Template, Labels: s.first.Labels}, list)
 		}
+		byNamespace[k.namespace] = byNamespace[k.namespace].Add(charged)
 		key := agg.key(s.first)
 		l, ok := lines[key]
 		if !ok {
@@ -174,7 +178,7 @@ func Build(rows []allocation.Row, rules []Rule, w Window, agg Aggregate, currenc
 			}
 		}
 	}
-	rep := Report{Window: w, Aggregate: agg, Currency: currency, Total: total, Rates: rates}
+	rep := Report{Window: w, Aggregate: agg, Currency: currency, Total: total, Rates: rates, ByNamespace: byNamespace}
 	for _, l := range lines {
 		rep.Lines = append(rep.Lines, *l)
 	}

@@ -139,11 +139,24 @@ func signed(a money.Amount, currency string) string {
 // the charged amount and the adjustments of the rules that matched. Each step is rounded half away from zero
 // to nano-units.
 func Apply(rules []Rule, s Subject, amount money.Amount) (money.Amount, []Adjustment) {
-	var adj []Adjustment
+	return ApplyMatched(Matching(rules, s), amount)
+}
+
+// Matching returns the rules that match s, in order: what ApplyMatched applies to each of a namespace's amounts.
+func Matching(rules []Rule, s Subject) []Rule {
+	var out []Rule
 	for _, r := range rules {
-		if !r.Matches(s) {
-			continue
+		if r.Matches(s) {
+			out = append(out, r)
 		}
+	}
+	return out
+}
+
+// ApplyMatched applies matched (rules that all match, in order) to amount, as Apply does.
+func ApplyMatched(matched []Rule, amount money.Amount) (money.Amount, []Adjustment) {
+	var adj []Adjustment
+	for _, r := range matched {
 		next := amount.Mul(r.Multiplier)
 		adj = append(adj, Adjustment{Rule: r.Name, Kind: r.Kind, Value: r.Value, Delta: next - amount})
 		amount = next

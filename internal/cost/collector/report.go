@@ -26,8 +26,10 @@ type ReportQuery struct {
 	// namespaces of Tenants.
 	AllTenants bool
 	Tenants    []string
-	// Namespaces, if set, narrows the report to these namespaces.
-	Namespaces []string
+	// Namespaces and CostCenters, if set, narrow the report to these namespaces and cost centers: they never
+	// widen what AllTenants and Tenants allow.
+	Namespaces  []string
+	CostCenters []string
 	// Currency is the report's; the cost policy's (or the default price book's) when empty.
 	Currency string
 	// Step, an hour or a day, adds each line's charged cost per period.
@@ -43,14 +45,10 @@ type Report struct {
 	InProgress *time.Time
 	// Step is the period of Series (an hour or a day); zero without a series.
 	Step time.Duration
-	// Series are the charged amounts per period of each line (by key) and of the total (key "total"), with a step.
-	Series map[string][]Point
-}
-
-// Point is the charged amount of one period.
-type Point struct {
-	Start   time.Time
-	Charged money.Amount
+	// Series are the cost and charged amount per period of each line (by key), with a step; Totals the same of
+	// the total.
+	Series map[string][]chargeback.Point
+	Totals []chargeback.Point
 }
 
 // Report adds up the stored hours of q's window and, when the window reaches into it, the hour in progress;
@@ -80,7 +78,8 @@ func (c *Collector) Report(ctx context.Context, q ReportQuery) (*Report, error) 
 		if !q.AllTenants && !slices.Contains(q.Tenants, r.Tenant) {
 			return false
 		}
-		return len(q.Namespaces) == 0 || slices.Contains(q.Namespaces, r.Namespace)
+		return (len(q.Namespaces) == 0 || slices.Contains(q.Namespaces, r.Namespace)) &&
+			(len(q.CostCenters) == 0 || slices.Contains(q.CostCenters, r.CostCenter))
 	}
 
 	// The hour in progress, computed now: it also gives the namespaces' labels for the stored hours.
@@ -109,7 +108,7 @@ func (c *Collector) Report(ctx context.Context, q ReportQuery) (*Report, error) 
 		storedEnd = currentStart
 	}
 	if w.Start.Before(storedEnd) {
-		sq := audit.CostQuery{Start: w.Start, End: storedEnd, Namespaces: q.Namespaces, Step: q.Step}
+		sq := audit.CostQuery{Start: w.Start, End: storedEnd, Namespaces: q.Namespaces, CostCenters: q.CostCenters, Step: q.Step}
 		if !q.AllTenants {
 			sq.Tenants = q.Tenants
 		}
@@ -167,36 +166,10 @@ func (c *Collector) Report(ctx context.Context, q ReportQuery) (*Report, error) 
 	}
 	out.Report = rep
 	if q.Step != 0 {
-		out.Step, out.Series = q.Step, series(rows, rules, w, q, currency, used)
+		out.Step = q.Step
+		out.Series, out.Totals = chargeback.Series(rows, rules, w, q.Step, q.Aggregate)
 	}
 	return out, nil
-}
-
-// series builds the report of each period and keeps each line's charged amount.
-func series(rows []allocation.Row, rules []chargeback.Rule, w chargeback.Window, q ReportQuery, currency string, rates []money.Rate) map[string][]Point {
-	out := map[string][]Point{}
-	byPeriod := map[time.Time][]allocation.Row{}
-	for _, r := range rows {
-		p := r.Hour.Truncate(q.Step)
-		byPeriod[p] = append(byPeriod[p], r)
-	}
-	for p := w.Start.Truncate(q.Step); p.Before(w.End); p = p.Add(q.Step) {
-		pw := chargeback.Window{Start: p, End: p.Add(q.Step)}
-		period := make([]allocation.Row, len(byPeriod[p]))
-		for i, r := range byPeriod[p] {
-			r.Hour = p
-			period[i] = r
-		}
-		rep, err := chargeback.Build(period, rules, pw, q.Aggregate, currency, rates)
-		if err != nil {
-			continue // The window's report was built from the same rows without error.
-		}
-		for _, l := range rep.Lines {
-			out[l.Key] = append(out[l.Key], Point{Start: p, Charged: l.Charged})
-		}
-		out["total"] = append(out["total"], Point{Start: p, Charged: rep.Total.Charged})
-	}
-	return out
 }
 
 // fromStore is the sum of a namespace's stored hours as one row of the model, at hour, labelled as the

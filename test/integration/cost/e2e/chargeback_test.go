@@ -214,6 +214,8 @@ func TestCost_ChargebackOfThreeTenantsToThePennyWithPrometheus(t *testing.T) {
 		}
 	})
 
+	t.Run("filters, breakdown per point, CSV name", func(t *testing.T) { filters(t, p, w, h0) })
+
 	t.Run("right-sizing", func(t *testing.T) {
 		var rec restv1.RecommendationList
 		if err := getJSON(t, p, "alice", "/namespaces/acme-prod/recommendations", &rec); err != nil {
@@ -249,6 +251,71 @@ func TestCost_ChargebackOfThreeTenantsToThePennyWithPrometheus(t *testing.T) {
 	})
 
 	t.Run("attackers", func(t *testing.T) { attackers(t, p, w) })
+}
+
+// filters: namespace= and costcenter= narrow a report; each point of a series has its breakdown; the CSV is
+// named after the tenant, aggregate and window.
+func filters(t *testing.T, p, w string, h0 time.Time) {
+	charged := func(rep restv1.CostReport) map[string]string {
+		m := map[string]string{}
+		for _, l := range rep.Lines {
+			m[l.Key] = l.Charged
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		user, query string
+		want        map[string]string
+	}{
+		{"platform-admin", "aggregate=namespace&namespace=acme-dev,globex-web", map[string]string{"acme-dev": "0.0735", "globex-web": "0.273"}},
+		{"platform-admin", "aggregate=namespace&namespace=acme-dev&namespace=initech-api", map[string]string{"acme-dev": "0.0735", "initech-api": "0.0342"}},
+		{"platform-admin", "aggregate=tenant&costcenter=cc-retail", map[string]string{"acme": "0.2103", "initech": "0.0342"}},
+		{"platform-admin", "aggregate=costcenter&costcenter=cc-retail,cc-web", map[string]string{"cc-retail": "0.2445", "cc-web": "0.273"}},
+		{"alice", "aggregate=namespace&namespace=acme-prod", map[string]string{"acme-prod": "0.1368"}},
+		{"alice", "aggregate=tenant&costcenter=cc-retail", map[string]string{"acme": "0.2103"}}, // not initech's
+		{"alice", "aggregate=namespace&costcenter=cc-web", map[string]string{}},
+	} {
+		var rep restv1.CostReport
+		if err := getJSON(t, p, tt.user, "/analytics/costs?"+tt.query+"&"+w, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, charged(rep)); diff != "" {
+			t.Errorf("%s: %s (-want +got):\n%s", tt.user, tt.query, diff)
+		}
+	}
+
+	// acme-dev's hours, each: CPU 0.8 + 0.5 cores (£0.039), memory 1 + 1.5 GiB (£0.01), charged half.
+	var hourly restv1.CostReport
+	if err := getJSON(t, p, "bob", "/analytics/costs?aggregate=namespace&step=hour&namespace=acme-dev&"+w, &hourly); err != nil {
+		t.Fatal(err)
+	}
+	l := line(hourly, "acme-dev")
+	if l == nil || len(l.Series) != 3 || len(hourly.Lines) != 1 {
+		t.Fatalf("acme-dev's hourly series = %+v; want one line of 3 points", hourly.Lines)
+	}
+	for i, pt := range l.Series {
+		want := restv1.CostPoint{Start: h0.Add(time.Duration(i) * time.Hour), Cost: "0.0245", Breakdown: restv1.CostBreakdown{
+			CPU: "0.039", Memory: "0.01", GPU: "0", Storage: "0", LoadBalancer: "0", Idle: "0", Shared: "0", Total: "0.049",
+		}}
+		if diff := cmp.Diff(want, pt); diff != "" {
+			t.Errorf("acme-dev's point %d (-want +got):\n%s", i, diff)
+		}
+	}
+
+	raw := get(t, p, "alice", "/analytics/costs?tenant=acme&aggregate=label:team&format=csv&"+w)
+	name := fmt.Sprintf(`attachment; filename="naas-costs_acme_label-team_%s_%s.csv"`, h0.Format("2006-01-02T15Z"), h0.Add(3*time.Hour).Format("2006-01-02T15Z"))
+	if raw.Status != http.StatusOK || raw.Header.Get("Content-Disposition") != name {
+		t.Errorf("CSV: %d, Content-Disposition %q; want 200, %s", raw.Status, raw.Header.Get("Content-Disposition"), name)
+	}
+	if got := get(t, p, "platform-admin", "/analytics/costs?format=csv&window=lastmonth").Header.Get("Content-Disposition"); !strings.HasPrefix(got, `attachment; filename="naas-costs_all_namespace_`) || strings.Contains(got, "T") {
+		t.Errorf("last month's CSV is named %q; want naas-costs_all_namespace_<first day>_<first day of this month>.csv", got)
+	}
+
+	for _, bad := range []string{"namespace=Acme_Dev", "namespace=", "namespace=a,,b", "costcenter=" + strings.Repeat("c", 65)} {
+		if pr := expectProblem(t, p, "alice", "/analytics/costs?"+bad, http.StatusBadRequest); len(pr.Errors) == 0 {
+			t.Errorf("%s: problem %+v names no field", bad, pr)
+		}
+	}
 }
 
 // attackers: another tenant's admin, a developer of another tenant and a user in no tenant see nothing of acme's
@@ -293,6 +360,20 @@ func attackers(t *testing.T, p string, w string) {
 			if last := rows[len(rows)-1]; last[3] != "total" || last[15] != wantTotal {
 				t.Errorf("%s's CSV total = %q; want charged %s", who, last, wantTotal)
 			}
+			// Filters narrow what a caller sees, never widen it: naming acme's namespaces or cost center shows nothing.
+			for _, f := range []string{
+				"aggregate=namespace&namespace=acme-dev,acme-prod", "aggregate=tenant&costcenter=cc-retail",
+				"aggregate=costcenter&costcenter=cc-retail", "aggregate=namespace&namespace=acme-dev&costcenter=cc-retail&step=hour",
+			} {
+				var rep restv1.CostReport
+				if err := getJSON(t, p, who, "/analytics/costs?"+f+"&"+w, &rep); err != nil {
+					t.Fatal(err)
+				}
+				if rep.Totals.Charged != "0" || len(rep.Lines) != 0 || strings.Contains(string(get(t, p, who, "/analytics/costs?format=csv&"+f+"&"+w).Body), "acme") {
+					t.Errorf("%s with %s: total %s, lines %+v; want nothing", who, f, rep.Totals.Charged, rep.Lines)
+				}
+			}
+			expectProblem(t, p, who, "/analytics/costs?tenant=acme&namespace=acme-dev&"+w, http.StatusForbidden)
 			expectProblem(t, p, who, "/analytics/costs?tenant=acme&"+w, http.StatusForbidden)
 			expectProblem(t, p, who, "/analytics/costs?tenant=acme&format=csv&"+w, http.StatusForbidden)
 			// Another tenant's namespace is not found: naas does not say it exists.
