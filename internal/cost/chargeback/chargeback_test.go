@@ -265,8 +265,8 @@ func TestSeries_RulesPerNamespaceAndPeriodEveryPeriodAPoint(t *testing.T) {
 	}
 	tenth := gbp / 10
 	want := map[string][]Point{
-		"pay":           {pt(0, 10*gbp+5*gbp, 2*gbp, 0, 72*tenth+6*gbp), pt(1, 0, 0, 0, 0), pt(2, gbp, 0, 0, 6*tenth)},
-		Unallocated:     {pt(0, 0, 0, 0, 0), pt(1, 4*gbp, 0, 0, 2*gbp), pt(2, 0, 0, 0, 0)}, // shop has no tenant here
+		"pay":                    {pt(0, 10*gbp+5*gbp, 2*gbp, 0, 72*tenth+6*gbp), pt(1, 0, 0, 0, 0), pt(2, gbp, 0, 0, 6*tenth)},
+		Unallocated:              {pt(0, 0, 0, 0, 0), pt(1, 4*gbp, 0, 0, 2*gbp), pt(2, 0, 0, 0, 0)}, // shop has no tenant here
 		allocation.IdleNamespace: {pt(0, 0, 0, 3*gbp, 3*gbp), pt(1, 0, 0, 0, 0), pt(2, 0, 0, 0, 0)},
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
