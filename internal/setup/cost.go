@@ -43,12 +43,19 @@ func (p *Platform) registerCost() (apiserver.CostReporter, error) {
 		}
 		usage = prom
 	}
-	target := p.Target
+	clusters := p.Clusters
 	c := collector.New(collector.Options{
 		Store:      store,
 		Management: p.Manager.GetClient(),
-		// One target today; the fleet makes it many (cluster.Resolver.Targets).
-		Targets:  func() []collector.Target { return []collector.Target{{Name: target.Name, Reader: target.Reader}} },
+		// Every ready cluster of the fleet (the management cluster alone without one). A member that does not
+		// answer is left out until it does: its hours are then back-filled, never written as zero.
+		Targets: func() []collector.Target {
+			var out []collector.Target
+			for _, t := range clusters.Targets() {
+				out = append(out, collector.Target{Name: t.Name, Reader: t.Reader})
+			}
+			return out
+		},
 		Usage:    usage,
 		Now:      o.Now,
 		Interval: o.Interval,

@@ -240,39 +240,3 @@ func ceilHour(t time.Time) time.Time {
 	}
 	return t
 }
-
-// Scope kinds of Spend (the budget scopes).
-const (
-	ScopeNamespace  = "namespace"
-	ScopeTenant     = "tenant"
-	ScopeCostCenter = "costcenter"
-)
-
-// Spend is what a namespace, tenant or cost center was charged over [start, end) (the hour in progress
-// included when the span reaches into it), after the chargeback rules, in currency (the report currency when
-// empty). Budgets read it.
-func (c *Collector) Spend(ctx context.Context, kind, name string, start, end time.Time, currency string) (money.Amount, string, error) {
-	q := ReportQuery{Window: chargeback.Window{Start: start, End: end}, Aggregate: chargeback.AggregateNamespace, AllTenants: true, Currency: currency}
-	var agg chargeback.Aggregate
-	switch kind {
-	case ScopeNamespace:
-		q.Namespaces, agg = []string{name}, chargeback.AggregateNamespace
-	case ScopeTenant:
-		q.AllTenants, q.Tenants, agg = false, []string{name}, chargeback.AggregateTenant
-	case ScopeCostCenter:
-		agg = chargeback.AggregateCostCenter
-	default:
-		return 0, "", fmt.Errorf("spend of %s %s: the scope is namespace, tenant or costcenter", kind, name)
-	}
-	q.Aggregate = agg
-	rep, err := c.Report(ctx, q)
-	if err != nil {
-		return 0, "", err
-	}
-	for _, l := range rep.Lines {
-		if l.Key == name {
-			return l.Charged, rep.Currency, nil
-		}
-	}
-	return 0, rep.Currency, nil
-}

@@ -5,6 +5,7 @@ package cost
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,8 +15,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/google/go-cmp/cmp"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+
 	"github.com/naas-dev/naas/internal/audit"
+	"github.com/naas-dev/naas/internal/controller/budget"
+	costbudget "github.com/naas-dev/naas/internal/cost/budget"
 	"github.com/naas-dev/naas/internal/cost/chargeback"
 	"github.com/naas-dev/naas/internal/cost/collector"
 	"github.com/naas-dev/naas/internal/cost/money"
@@ -51,7 +56,9 @@ func world(t *testing.T) time.Time {
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")},
 		}}},
 	}}
-	for _, o := range []client.Object{book, policy, node, ns, pod} {
+	// Tenant pay books its spending to cost center cc-pay.
+	tenant := testenv.Tenant("pay").Admin("alice").With(func(s *naasv1alpha1.TenantSpec) { s.CostCenter = "cc-pay" }).Obj()
+	for _, o := range []client.Object{book, policy, node, tenant, ns, pod} {
 		if err := c.Create(ctx, o); err != nil {
 			t.Fatalf("create %s: %v", o.GetName(), err)
 		}
@@ -162,13 +169,39 @@ func TestCollector_RerunRestartAndBackfillOnBothStores(t *testing.T) {
 			if !hasLine(all.Report, "__idle__") {
 				t.Errorf("admin report lines = %+v; want an __idle__ line", all.Lines)
 			}
-			// The hour in progress counts, ten minutes of it.
-			spend, cur, err := c.Spend(ctx, collector.ScopeNamespace, "pay-dev", h0, h0.Add(9*time.Hour), "")
-			if err != nil {
-				t.Fatal(err)
+			// Budgets' spend (budget.CollectorSpend): what each scope is charged, the hour in progress included
+			// (ten minutes of it), in the budget's currency.
+			spend := budget.CollectorSpend{Collector: c}
+			charged := money.Amount(152_000_000 + 3_166_667)
+			for _, tc := range []struct {
+				kind     costbudget.ScopeKind
+				currency string
+				want     map[string]money.Amount
+			}{
+				{costbudget.ScopeNamespace, "GBP", map[string]money.Amount{"pay-dev": charged}},
+				{costbudget.ScopeTenant, "GBP", map[string]money.Amount{"pay": charged}},
+				{costbudget.ScopeCostCenter, "GBP", map[string]money.Amount{"cc-pay": charged}},
+				{costbudget.ScopeTenant, "USD", map[string]money.Amount{"pay": money.Amount(190_000_000 + 3_958_333)}}, // converted per component, then charged
+			} {
+				got, err := spend.Spend(ctx, tc.kind, h0, h0.Add(9*time.Hour), tc.currency)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Platform-wide lines (idle capacity, namespaces of no tenant) and namespaces with nothing running
+				// are in the map too; budgets ask by name.
+				for k, v := range got {
+					if strings.HasPrefix(k, "__") || v == 0 {
+						delete(got, k)
+					}
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("CollectorSpend by %s in %s (-want +got):\n%s", tc.kind, tc.currency, diff)
+				}
 			}
-			if want := money.Amount(152_000_000 + 3_166_667); spend != want || cur != "GBP" {
-				t.Errorf("Spend = %s %s; want %s GBP (8 hours and 10 minutes)", spend.Exact(), cur, want.Exact())
+			// The first hour of a period not yet over counts too: a namespace made a minute ago has spent.
+			got, err := spend.Spend(ctx, costbudget.ScopeNamespace, h0.Add(8*time.Hour), h0.Add(8*time.Hour+10*time.Minute), "GBP")
+			if err != nil || got["pay-dev"] != money.Amount(3_166_667) {
+				t.Errorf("spend of the hour in progress = %v, %v; want 0.003166667", got, err)
 			}
 		})
 	}
