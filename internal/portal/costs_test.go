@@ -448,7 +448,7 @@ func TestCostCenterCosts_MembersSeeTheirShareAdminsTheWholeAndTheBudget(t *testi
 	if !strings.Contains(body, "You see the share of your own tenants (shop)") {
 		t.Errorf("alice's page does not say it is her tenants' share")
 	}
-	if strings.Contains(body, "Budget of cost center") || strings.Contains(body, "£4321") {
+	if strings.Contains(body, "Budget of cost center") || strings.Contains(body, "£4,321") {
 		t.Errorf("alice sees the cost center's budget, which tells what other tenants spend")
 	}
 	if diff := cmp.Diff([]string{"May 1 4.50", "May 2 7.50", "May 3 1.50"}, bars(body)); diff != "" {
@@ -460,7 +460,7 @@ func TestCostCenterCosts_MembersSeeTheirShareAdminsTheWholeAndTheBudget(t *testi
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("root: %d", resp.StatusCode)
 	}
-	for _, want := range []string{"Budget of cost center CC-42", "£4321.00 spent of £5000.00", `<tr data-key="shop">`} {
+	for _, want := range []string{"Budget of cost center CC-42", "£4,321.00 spent of £5,000.00", `<tr data-key="shop">`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("root's page lacks %s", want)
 		}

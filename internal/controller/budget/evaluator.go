@@ -260,8 +260,7 @@ func (e *Evaluator) spend(ctx context.Context, w *world, now time.Time) error {
 			return fmt.Errorf("budget of %s: %w", b.scope, err)
 		}
 		if ev.Blocked {
-			ev.Message = costbudget.BlockedMessage(b.scope, ev)
-			ev.Status.Message = ev.Message
+			ev.Status.Message = costbudget.BlockedMessage(b.scope, ev)
 		}
 		b.ev = ev
 	}
@@ -307,7 +306,7 @@ func notification(b *scoped, key audit.BudgetKey, c costbudget.Crossing, now tim
 		IdempotencyKey: key.String(), ScopeKind: string(b.scope.Kind), Scope: b.scope.Name,
 		Threshold: c.Percent, Kind: c.Kind, Spent: string(b.ev.Spent.ToMoney()), Forecast: string(b.ev.Forecast.ToMoney()),
 		Limit: string(b.ev.Amount.ToMoney()), Currency: b.ev.Currency, Period: b.ev.Period, Hard: b.budget.Hard,
-		Blocked: b.ev.Blocked, Message: b.ev.Message, FiredAt: now,
+		Blocked: b.ev.Blocked, Message: b.ev.Status.Message, FiredAt: now,
 	}
 	if b.scope.Kind != costbudget.ScopeCostCenter && len(b.tenants) == 1 {
 		n.Tenant = b.tenants[0]

@@ -70,7 +70,7 @@ func tenantStatus(w *world, t *naasv1alpha1.Tenant) *naasv1alpha1.BudgetStatus {
 		if st == nil {
 			st = &naasv1alpha1.BudgetStatus{Period: cc.ev.Period}
 		}
-		st.Blocked, st.Message = true, cc.ev.Message
+		st.Blocked, st.Message = true, cc.ev.Status.Message
 	}
 	return st
 }

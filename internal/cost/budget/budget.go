@@ -68,10 +68,9 @@ type Evaluation struct {
 	// Status is the budget status to write: the period's figures, every threshold fired this period (with
 	// when), and whether it blocks.
 	Status naasv1alpha1.BudgetStatus
-	// Blocked is true when the budget is hard, spent (Spent ≥ Amount) and not lifted for the period.
+	// Blocked is true when the budget is hard, spent (Spent ≥ Amount) and not lifted for the period; the
+	// caller, who knows the budget's scope, says why in Status.Message (BlockedMessage).
 	Blocked bool
-	// Message says why growth is blocked, for the refusal a tenant sees; empty when not blocked.
-	Message string
 }
 
 // Evaluate decides the budget's state at in.Now.
@@ -122,10 +121,6 @@ func Evaluate(in Input) (Evaluation, error) {
 		}
 	}
 	ev.Blocked = Blocks(in.Budget, in.Spent, amount, period)
-	if ev.Blocked {
-		ev.Message = fmt.Sprintf("the monthly budget of %s is spent (%s so far in %s): no new namespaces and no quota growth until %s, unless an admin lifts the budget for %s (liftedPeriod: %q)",
-			money.Format(amount, in.Budget.Currency), money.Format(in.Spent, in.Budget.Currency), period, end.Format("2 January 2006"), period, period)
-	}
 	ev.Status = naasv1alpha1.BudgetStatus{Period: period, Spent: in.Spent.ToMoney(), Forecast: forecast.ToMoney(), Fired: fired, Blocked: ev.Blocked}
 	return ev, nil
 }

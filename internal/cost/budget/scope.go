@@ -51,7 +51,7 @@ func (s Scope) LiftCommand() string {
 }
 
 // BlockedMessage says, for a blocked evaluation of scope's budget, which budget is spent, what it stops and until
-// when, and how to lift it: "tenant payments has spent £1012.40 of its £1000.00 hard budget for 2026-12: no new
+// when, and how to lift it: "tenant payments has spent £1,012.40 of its £1,000.00 hard budget for 2026-12: no new
 // namespaces or quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift payments)". A
 // namespace's budget (its tier's) stops only its quota growth; a tenant's or cost center's, new namespaces too.
 func BlockedMessage(s Scope, ev Evaluation) string {

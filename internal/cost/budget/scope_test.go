@@ -27,11 +27,11 @@ func TestBlockedMessage_NamesTheScopeWhatStopsUntilWhenAndHowToLift(t *testing.T
 		scope Scope
 		want  string
 	}{
-		{Scope{Kind: ScopeTenant, Name: "payments"}, "tenant payments has spent £1012.40 of its £1000.00 hard budget for 2026-12: " +
+		{Scope{Kind: ScopeTenant, Name: "payments"}, "tenant payments has spent £1,012.40 of its £1,000.00 hard budget for 2026-12: " +
 			"no new namespaces or quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift payments)"},
-		{Scope{Kind: ScopeCostCenter, Name: "cc-42"}, "cost center cc-42 has spent £1012.40 of its £1000.00 hard budget for 2026-12: " +
+		{Scope{Kind: ScopeCostCenter, Name: "cc-42"}, "cost center cc-42 has spent £1,012.40 of its £1,000.00 hard budget for 2026-12: " +
 			"no new namespaces or quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift --cost-center cc-42)"},
-		{Scope{ScopeNamespace, "payments-api", "dev"}, "namespace payments-api has spent £1012.40 of its £1000.00 hard budget for 2026-12: " +
+		{Scope{ScopeNamespace, "payments-api", "dev"}, "namespace payments-api has spent £1,012.40 of its £1,000.00 hard budget for 2026-12: " +
 			"no quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift --tier dev)"},
 	}
 	for _, tt := range tests {

@@ -44,7 +44,13 @@ type Options struct {
 	Stored func()
 	// CurrentTTL is how long the hour in progress, once computed, answers reports; a minute when zero.
 	CurrentTTL time.Duration
+	// TargetTimeout bounds reading one cluster for one hour, so that a member that stops answering holds up
+	// neither the other clusters nor reports; DefaultTargetTimeout when zero.
+	TargetTimeout time.Duration
 }
+
+// DefaultTargetTimeout is how long reading a cluster for an hour may take.
+const DefaultTargetTimeout = 30 * time.Second
 
 // DefaultBackfill is how far back a collector that starts fills hours missing from the store: a week, which a
 // Prometheus's default retention (15 days) still holds usage for.
@@ -79,6 +85,9 @@ func New(opts Options) *Collector {
 	}
 	if opts.CurrentTTL == 0 {
 		opts.CurrentTTL = time.Minute
+	}
+	if opts.TargetTimeout == 0 {
+		opts.TargetTimeout = DefaultTargetTimeout
 	}
 	return &Collector{opts: opts}
 }
@@ -167,7 +176,9 @@ func (c *Collector) StoreHour(ctx context.Context, t Target, hour time.Time) err
 // Compute computes [start, end) of t: the snapshot of the cluster, usage if configured (requests alone when
 // Prometheus fails, and the source says so), the PriceBooks and CostPolicy as they are now.
 func (c *Collector) Compute(ctx context.Context, t Target, start, end time.Time) (allocation.Result, string, error) {
-	snap, err := TakeSnapshot(ctx, t.Reader)
+	readCtx, cancel := context.WithTimeout(ctx, c.opts.TargetTimeout)
+	snap, err := TakeSnapshot(readCtx, t.Reader)
+	cancel()
 	if err != nil {
 		return allocation.Result{}, "", fmt.Errorf("cost of cluster %s: %w", t.Name, err)
 	}
@@ -241,7 +252,8 @@ func (c *Collector) Config(ctx context.Context) (*Config, error) {
 }
 
 // Current returns the rows of the hour in progress on every target, from its start to now, computed at most
-// CurrentTTL ago, and their usage source.
+// CurrentTTL ago, and their usage source. A target that cannot be read is left out (and logged): its hour in
+// progress is missing from reports until it answers again, rather than every report failing.
 func (c *Collector) Current(ctx context.Context) (start time.Time, rows []allocation.Row, source string, err error) {
 	now := c.opts.Now().UTC()
 	start = now.Truncate(time.Hour)
@@ -258,7 +270,8 @@ func (c *Collector) Current(ctx context.Context) (start time.Time, rows []alloca
 	for _, t := range c.opts.Targets() {
 		res, src, err := c.Compute(ctx, t, start, end)
 		if err != nil {
-			return start, nil, "", err
+			ctrl.FromContext(ctx).Error(err, "Hour in progress not computed; reports leave the cluster out", "cluster", t.Name)
+			continue
 		}
 		rows = append(rows, res.Rows...)
 		source = mergeSource(source, src)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"strings"
 )
 
 // minorUnits are the ISO 4217 minor units of the currencies whose minor unit is not 2 (the list's values as of
@@ -60,7 +61,7 @@ func (a Amount) Decimal(code string) string {
 // Format writes a in currency code for people: "£41.20", "$0.03", "-€1.50", "¥5120", and "41.20 CHF" for
 // currencies without a symbol here.
 func Format(a Amount, code string) string {
-	d := a.Decimal(code)
+	d := group(a.Decimal(code))
 	sym, ok := symbols[code]
 	if !ok {
 		return d + " " + code
@@ -69,6 +70,30 @@ func Format(a Amount, code string) string {
 		return "-" + sym + d[1:]
 	}
 	return sym + d
+}
+
+// group puts a comma between each three digits of a decimal's whole part: "-1234567.50" is "-1,234,567.50".
+func group(d string) string {
+	sign, digits := "", d
+	if d != "" && d[0] == '-' {
+		sign, digits = "-", d[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(digits, ".")
+	if len(whole) <= 3 {
+		return d
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if hasFrac {
+		b.WriteString("." + frac)
+	}
+	return b.String()
 }
 
 // FormatCode writes a with its code after it, as statements do: "41.20 GBP".

@@ -105,11 +105,16 @@ func TestFormat_MinorUnits(t *testing.T) {
 		format   string
 		code     string
 	}{
-		{41_195_000_000, "GBP", "£41.20", "41.20 GBP"},  // 41.195 rounds half up
-		{41_194_999_999, "GBP", "£41.19", "41.19 GBP"},  // just below half
-		{31_611_000, "USD", "$0.03", "0.03 USD"},        // OpenCost's CPU core-hour
-		{-1_505_000_000, "EUR", "-€1.51", "-1.51 EUR"},  // half away from zero
-		{5_119_500_000_000, "JPY", "¥5120", "5120 JPY"}, // no minor unit
+		{41_195_000_000, "GBP", "£41.20", "41.20 GBP"},   // 41.195 rounds half up
+		{41_194_999_999, "GBP", "£41.19", "41.19 GBP"},   // just below half
+		{31_611_000, "USD", "$0.03", "0.03 USD"},         // OpenCost's CPU core-hour
+		{-1_505_000_000, "EUR", "-€1.51", "-1.51 EUR"},   // half away from zero
+		{5_119_500_000_000, "JPY", "¥5,120", "5120 JPY"}, // no minor unit
+		{1_012_400_000_000, "GBP", "£1,012.40", "1012.40 GBP"},
+		{-1_234_567_890_000_000_000, "GBP", "-£1,234,567,890.00", "-1234567890.00 GBP"},
+		{999_994_999_999, "USD", "$999.99", "999.99 USD"},
+		{999_995_000_000, "USD", "$1,000.00", "1000.00 USD"}, // rounding carries into a new group
+		{1_234_567_500_000, "KWD", "1,234.568 KWD", "1234.568 KWD"},
 		{1_234_500_000, "KWD", "1.235 KWD", "1.235 KWD"},
 		{12 * Scale, "CHF", "12.00 CHF", "12.00 CHF"},
 	} {

@@ -298,7 +298,7 @@ func TestBudget_HardBudgetBlocksNewNamespacesAndTierGrowthUntilLiftedOrNextMonth
 	writer := openStore(t, db)
 	writeCost(t, writer, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC), "pay-api", "pay", "", 1012)
 	p.Budgets.Poke()
-	const msg = "tenant pay has spent £1012.00 of its £1000.00 hard budget for 2026-12: no new namespaces or quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift pay)"
+	const msg = "tenant pay has spent £1,012.00 of its £1,000.00 hard budget for 2026-12: no new namespaces or quota growth until 2027-01-01 or a platform admin lifts it (naas budget lift pay)"
 	testenv.Eventually(t, 60*time.Second, "the tenant is blocked", func() error {
 		tn := &naasv1alpha1.Tenant{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: "pay"}, tn); err != nil {
