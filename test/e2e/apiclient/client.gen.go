@@ -784,6 +784,9 @@ type CostLineUsageSource string
 
 // CostPoint defines model for CostPoint.
 type CostPoint struct {
+	// Breakdown The period's list cost by component, before chargeback rules (its total is the list cost).
+	Breakdown CostBreakdown `json:"breakdown"`
+
 	// Cost Charged cost of the period.
 	Cost  string    `json:"cost"`
 	Start time.Time `json:"start"`
