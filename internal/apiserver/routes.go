@@ -454,15 +454,17 @@ func routeTable() []*route {
 				"store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and " +
 				"each line names what they changed. Platform admins see every namespace, idle and shared cost; others " +
 				"the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance " +
-				"CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their " +
+				"CSV, named after the tenant, aggregate and window. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their " +
 				"cost, always null before, is now this month's charged cost as Money.",
 			query: []queryParam{
 				tenantFilter,
 				{name: "window", description: "today, yesterday, week, lastweek, month (the default), lastmonth, a duration such as 24h or 7d, or start,end (RFC 3339 or Unix seconds)."},
 				{name: "aggregate", description: "namespace (the default), tenant, costcenter, cluster, tier, template or label:<key>."},
 				{name: "currency", description: "ISO 4217 code to report in; a price book's exchange rate converts. The cost policy's currency by default."},
-				{name: "step", description: "hour or day: add each line's charged cost per period (series)."},
-				{name: "format", description: "json (the default) or csv."},
+				{name: "step", description: "hour or day: add each line's charged cost per period (series), each point with its cost by component."},
+				{name: "namespace", description: "Only these namespaces (comma-separated, or repeated). Narrows what the caller may see, never widens it."},
+				{name: "costcenter", description: "Only the namespaces of these cost centers (comma-separated, or repeated). Narrows what the caller may see, never widens it."},
+				{name: "format", description: "json (the default) or csv. The CSV is named after the tenant (or all), the aggregate and the window."},
 			},
 			responses: []response{
 				{status: 200, description: "The report.", body: typeOf[restv1.CostReport]()},

@@ -1293,10 +1293,16 @@ type GetCostsParams struct {
 	// Currency ISO 4217 code to report in; a price book's exchange rate converts. The cost policy's currency by default.
 	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
 
-	// Step hour or day: add each line's charged cost per period (series).
+	// Step hour or day: add each line's charged cost per period (series), each point with its cost by component.
 	Step *string `form:"step,omitempty" json:"step,omitempty"`
 
-	// Format json (the default) or csv.
+	// Namespace Only these namespaces (comma-separated, or repeated). Narrows what the caller may see, never widens it.
+	Namespace *string `form:"namespace,omitempty" json:"namespace,omitempty"`
+
+	// Costcenter Only the namespaces of these cost centers (comma-separated, or repeated). Narrows what the caller may see, never widens it.
+	Costcenter *string `form:"costcenter,omitempty" json:"costcenter,omitempty"`
+
+	// Format json (the default) or csv. The CSV is named after the tenant (or all), the aggregate and the window.
 	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
@@ -1481,7 +1487,7 @@ type ClientInterface interface {
 
 	// GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV, named after the tenant, aggregate and window. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 	GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1881,7 +1887,7 @@ type ClientInterface interface {
 
 // GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV, named after the tenant, aggregate and window. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 func (c *Client) GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2907,6 +2913,30 @@ func NewGetCostsRequest(server string, params *GetCostsParams) (*http.Request, e
 		if params.Step != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "step", *params.Step, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Costcenter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "costcenter", *params.Costcenter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4809,7 +4839,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV, named after the tenant, aggregate and window. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9162,7 +9192,7 @@ func (r ListTiersResponse) ContentType() string {
 
 // GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV, named after the tenant, aggregate and window. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Returns a wrapper object for the known response body format(s).
 //
