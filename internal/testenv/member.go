@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cluster"
@@ -77,4 +80,22 @@ func (e *Environment) RegisterMember(ctx context.Context, name string, member *E
 		return nil, fmt.Errorf("create namespace %s: %w", SystemNamespace, err)
 	}
 	return cluster.Register(ctx, e.Client, cluster.Registration{Name: name, Namespace: SystemNamespace, Kubeconfig: kubeconfig, Labels: labels})
+}
+
+// WaitCluster waits until the Cluster name (a member, or the management cluster's own) has condition typ with
+// status, and returns it.
+func (e *Environment) WaitCluster(t testing.TB, name, typ string, status metav1.ConditionStatus) *naasv1alpha1.Cluster {
+	t.Helper()
+	var c *naasv1alpha1.Cluster
+	Eventually(t, 2*WaitTimeout, fmt.Sprintf("cluster %s %s=%s", name, typ, status), func() error {
+		c = &naasv1alpha1.Cluster{}
+		if err := e.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
+			return err
+		}
+		if cond := meta.FindStatusCondition(c.Status.Conditions, typ); cond == nil || cond.Status != status {
+			return fmt.Errorf("conditions: %v", c.Status.Conditions)
+		}
+		return nil
+	})
+	return c
 }

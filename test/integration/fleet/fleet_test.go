@@ -29,19 +29,7 @@ import (
 // waitCluster waits until the Cluster's condition has the status, and returns the Cluster.
 func waitCluster(t *testing.T, name, typ string, status metav1.ConditionStatus) *naasv1alpha1.Cluster {
 	t.Helper()
-	var c *naasv1alpha1.Cluster
-	testenv.Eventually(t, 2*testenv.WaitTimeout, fmt.Sprintf("cluster %s %s=%s", name, typ, status), func() error {
-		c = &naasv1alpha1.Cluster{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
-			return err
-		}
-		cond := meta.FindStatusCondition(c.Status.Conditions, typ)
-		if cond == nil || cond.Status != status {
-			return fmt.Errorf("conditions: %v", c.Status.Conditions)
-		}
-		return nil
-	})
-	return c
+	return env.WaitCluster(t, name, typ, status)
 }
 
 // onMember waits until obj (its kind and name set) exists on the member.

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -80,7 +79,7 @@ func TestCost_EachClusterItsRowsAndPricesAndAnUnreachableMemberBackfilled(t *tes
 	}
 	t.Cleanup(stop)
 	base := "http://" + p.Addr() + restv1.Prefix
-	waitCluster(t, memberName, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
+	env.WaitCluster(t, memberName, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
 
 	// The default book (seeded by naas) in GBP; member-1's at twice its prices.
 	testenv.Eventually(t, testenv.WaitTimeout, "the default price book in GBP", func() error {
@@ -137,7 +136,7 @@ func TestCost_EachClusterItsRowsAndPricesAndAnUnreachableMemberBackfilled(t *tes
 			_ = member.ResumeAPIServer()
 		}
 	})
-	waitCluster(t, memberName, naasv1alpha1.ClusterReachable, metav1.ConditionFalse)
+	env.WaitCluster(t, memberName, naasv1alpha1.ClusterReachable, metav1.ConditionFalse)
 	fake.Store(hour(3).Add(5 * time.Minute).UnixNano())
 	waitHours(t, store, naasv1alpha1.LocalClusterName, hour(0), hour(1), hour(2))
 	if got := storedHours(t, store, memberName, hour(0), hour(3)); !slices.Equal(got, []time.Time{hour(0)}) {
@@ -153,7 +152,7 @@ func TestCost_EachClusterItsRowsAndPricesAndAnUnreachableMemberBackfilled(t *tes
 		t.Fatal(err)
 	}
 	resumed = true
-	waitCluster(t, memberName, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
+	env.WaitCluster(t, memberName, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
 	waitHours(t, store, memberName, hour(0), hour(1), hour(2))
 	rep = report(t, base, "alice", "aggregate=namespace&tenant=far", hour(0), hour(3))
 	if got := charged(rep); got != fmt.Sprint(map[string]string{"far-local": "0.057", "far-remote": "0.114"}) {
@@ -184,20 +183,6 @@ func runPod(t *testing.T, on *testenv.Environment, nodeName, namespace string) {
 	if err := on.Client.Status().Update(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func waitCluster(t *testing.T, name, typ string, status metav1.ConditionStatus) {
-	t.Helper()
-	testenv.Eventually(t, 2*testenv.WaitTimeout, fmt.Sprintf("cluster %s %s=%s", name, typ, status), func() error {
-		c := &naasv1alpha1.Cluster{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, c); err != nil {
-			return err
-		}
-		if cond := meta.FindStatusCondition(c.Status.Conditions, typ); cond == nil || cond.Status != status {
-			return fmt.Errorf("conditions: %v", c.Status.Conditions)
-		}
-		return nil
-	})
 }
 
 // openStore opens naas's audit database beside naas, to read which hours it stored.
