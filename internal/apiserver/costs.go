@@ -84,7 +84,7 @@ func (s *Server) parseCostQuery(r *http.Request) (*costQuery, error) {
 		return nil, malformed("format", "enum", "format %q: want json or csv", f)
 	}
 	q.report = collector.ReportQuery{Window: w, Aggregate: agg, Currency: currency, Step: step}
-	if q.report.Namespaces, err = listParam(v, "namespace", func(s string) []string { return validation.IsDNS1123Label(s) }); err != nil {
+	if q.report.Namespaces, err = listParam(v, "namespace", validation.IsDNS1123Label); err != nil {
 		return nil, err
 	}
 	if q.report.CostCenters, err = listParam(v, "costcenter", func(s string) []string {

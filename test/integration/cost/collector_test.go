@@ -10,14 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/google/go-cmp/cmp"
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/controller/budget"
 	costbudget "github.com/naas-dev/naas/internal/cost/budget"
