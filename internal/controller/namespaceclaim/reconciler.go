@@ -126,7 +126,8 @@ func (s *scope) run(ctx context.Context, phases ...phase) (ctrl.Result, error) {
 		}
 	}
 	s.complete = true
-	return ctrl.Result{}, nil
+	// A result that does not block may still ask to be looked at again (a step a member cannot do yet).
+	return ctrl.Result{RequeueAfter: requeueAfter(s.results)}, nil
 }
 
 // unresolvedRequeue is how soon a claim whose cluster naas cannot act on is looked at again; a change of the
