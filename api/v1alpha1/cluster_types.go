@@ -14,6 +14,10 @@ const LocalClusterName = "local"
 // deletion of a Cluster that holds naas namespaces is refused.
 const AnnotationOrphan = "naas.dev/orphan"
 
+// LabelClusterKubeconfig marks a Secret in naas's namespace as the kubeconfig of the Cluster its value names
+// (`naas cluster register` and the API set it; cluster.Register writes such Secrets).
+const LabelClusterKubeconfig = "naas.dev/cluster-kubeconfig"
+
 // FinalizerCluster holds a Cluster until naas has removed its cluster-wide objects from the member.
 const FinalizerCluster = "naas.dev/cluster"
 
@@ -160,13 +164,15 @@ const (
 
 // Condition reasons of a Cluster.
 const (
-	ReasonClusterReached        = "Reached"
-	ReasonClusterNotAnswering   = "NotAnswering"
-	ReasonKubeconfigInvalid     = "KubeconfigInvalid"
-	ReasonClusterInstalled      = "Installed"
-	ReasonClusterInstallFailed  = "InstallFailed"
-	ReasonClusterManagement     = "ManagementCluster"
-	ReasonClusterRemovalBlocked = "RemovalBlocked"
+	ReasonClusterReached      = "Reached"
+	ReasonClusterNotAnswering = "NotAnswering"
+	ReasonKubeconfigInvalid   = "KubeconfigInvalid"
+	// ReasonClusterCredentialsRejected: the cluster's API server answers, but refuses the kubeconfig's credentials.
+	ReasonClusterCredentialsRejected = "CredentialsRejected"
+	ReasonClusterInstalled           = "Installed"
+	ReasonClusterInstallFailed       = "InstallFailed"
+	ReasonClusterManagement          = "ManagementCluster"
+	ReasonClusterRemovalBlocked      = "RemovalBlocked"
 )
 
 // Cluster is a member cluster naas places namespaces on. The management cluster is registered as "local".

@@ -161,6 +161,24 @@ func SystemNamespaceRules() []rbacv1.PolicyRule {
 	}
 }
 
+// KubeconfigReaderRoleName is the Role, in naas's namespace, that lets naas watch the kubeconfig Secrets of the
+// member clusters, each by name, so that new credentials are used within seconds. Registration (cluster.Register)
+// adds each Secret's name to it; the chart binds it to naas's ServiceAccount and leaves its rules to registration.
+const KubeconfigReaderRoleName = "naas-cluster-kubeconfigs"
+
+// KubeconfigReaderRules are the rules of KubeconfigReaderRoleName for the Secrets named: get, list and watch of
+// those Secrets only. The API server authorizes a list or watch with the field selector metadata.name=<name> as a
+// request for that name, so naas watches each Secret alone and never lists its namespace's Secrets. No names, no
+// rule: a rule without resourceNames would grant every Secret.
+func KubeconfigReaderRules(secrets []string) []rbacv1.PolicyRule {
+	if len(secrets) == 0 {
+		return nil
+	}
+	names := slices.Clone(secrets)
+	slices.Sort(names)
+	return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: readVerbs, ResourceNames: slices.Compact(names)}}
+}
+
 // OperatorClusterRole is the ClusterRole named name with OperatorRules, TemplateManifestRules and extra.
 func OperatorClusterRole(name string, extra ...rbacv1.PolicyRule) *rbacv1.ClusterRole {
 	rules := append(append(OperatorRules(), TemplateManifestRules()...), extra...)

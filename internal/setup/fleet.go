@@ -78,15 +78,20 @@ func (p *Platform) registerFleet() error {
 	if err := mgr.Add(p.Clusters); err != nil {
 		return err
 	}
+	md, err := metadata.NewForConfig(p.opts.Config)
+	if err != nil {
+		return err
+	}
 	r := &clustercontroller.Reconciler{
-		Client:      mgr.GetClient(),
-		Secrets:     mgr.GetAPIReader(),
-		Namespace:   p.systemNamespace,
-		Registry:    p.Clusters,
-		Connect:     p.connectMember,
-		Local:       mgr.GetAPIReader(),
-		LocalConfig: p.opts.Config,
-		Heartbeat:   p.opts.Fleet.heartbeat(),
+		Client:          mgr.GetClient(),
+		Secrets:         mgr.GetAPIReader(),
+		SecretsMetadata: md,
+		Namespace:       p.systemNamespace,
+		Registry:        p.Clusters,
+		Connect:         p.connectMember,
+		Local:           mgr.GetAPIReader(),
+		LocalConfig:     p.opts.Config,
+		Heartbeat:       p.opts.Fleet.heartbeat(),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the cluster controller: %w", err)

@@ -86,6 +86,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, c *naasv1alpha1.Cluste
 		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
 	}
 	r.forget(c.Name)
+	r.watches.stop(c.Name)
 	ctrl.LoggerFrom(ctx).Info("Cluster removed", "orphaned", len(claims.Items))
 	return ctrl.Result{}, nil
 }

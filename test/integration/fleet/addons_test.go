@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/config"
@@ -21,7 +22,11 @@ import (
 // names member-2 and what to install there.
 func TestAddOns_CheckedAgainstTheMemberTheClaimIsOn(t *testing.T) {
 	ctx := context.Background()
-	if err := setup.InstallCRDs(ctx, member1.Client, config.GatewayAPICRDs, config.GatewayAPICRDDir); err != nil {
+	admin, err := client.New(member1.Config, client.Options{Scheme: setup.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := setup.InstallCRDs(ctx, admin, config.GatewayAPICRDs, config.GatewayAPICRDDir); err != nil {
 		t.Fatalf("install the Gateway API CRDs on member-1: %v", err)
 	}
 	if _, err := env.Client.RESTMapper().RESTMapping(bundle.GatewayGVK.GroupKind(), bundle.GatewayGVK.Version); err == nil {
