@@ -63,7 +63,7 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 	// Figures measured on every build must have been measured, not excused.
-	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7", "8-admission", "8-ready"} {
+	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7", "8-admission", "8-ready", "10-hour", "10-report-sqlite"} {
 		if f := back.Figure(id); f == nil || f.NotAvailable != "" {
 			t.Errorf("figure %s was not measured: %+v", id, f)
 		}
@@ -105,5 +105,19 @@ func BenchmarkSuite(b *testing.B) {
 		if f := rep.Figure(id); f != nil && f.Value != nil {
 			b.ReportMetric(f.Value.P99, id+"-p99-"+f.Unit)
 		}
+	}
+}
+
+// BenchmarkCost measures figure 10 alone at the sizes, without the cluster (about two minutes):
+// go test -run '^$' -bench BenchmarkCost -benchtime 1x ./bench/
+func BenchmarkCost(b *testing.B) {
+	for range b.N {
+		figures, err := CostFigures(context.Background(), b.TempDir(), FullCostSizes())
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep := report.Report{Figures: figures}
+		rep.Finish()
+		b.Logf("figure 10:\n%s", rep.SummaryTable())
 	}
 }

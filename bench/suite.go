@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,8 @@ type Sizes struct {
 	PostRequests int
 	// FairnessRequests: figure 7's timed requests, with and without the flood.
 	FairnessRequests int
+	// Cost: figure 10's sizes.
+	Cost CostSizes
 }
 
 // FullSizes are the issue's sizes; `make bench` finishes in about 25 minutes on 2 cores.
@@ -60,7 +63,14 @@ func FullSizes() Sizes {
 		ScaleNamespaces: 10000, ScaleTenants: 1000, Restarts: 3, SteadyWindow: 30 * time.Second,
 		WebhookRate: 200, WebhookDuration: 30 * time.Second, ListRequests: 500, PostRequests: 50,
 		FairnessRequests: 1000,
+		Cost:             FullCostSizes(),
 	}
+}
+
+// FullCostSizes are the issue's sizes of figure 10: an hour of 10,000 namespaces, a month (720 hours) of a tenant
+// with 1,000.
+func FullCostSizes() CostSizes {
+	return CostSizes{HourNamespaces: 10000, ReportNamespaces: 1000, ReportHours: 720, Runs: 3, Reports: 20}
 }
 
 // SmokeSizes run every figure at small sizes in well under two minutes, so that the harness is
@@ -72,6 +82,7 @@ func SmokeSizes() Sizes {
 		ScaleNamespaces: 60, ScaleTenants: 10, Restarts: 1, SteadyWindow: 2 * time.Second,
 		WebhookRate: 50, WebhookDuration: 2 * time.Second, ListRequests: 20, PostRequests: 4,
 		FairnessRequests: 100,
+		Cost:             CostSizes{HourNamespaces: 200, ReportNamespaces: 20, ReportHours: 48, Runs: 3, Reports: 5},
 	}
 }
 
@@ -82,12 +93,13 @@ func (s Sizes) asMap() map[string]int {
 		"scaleNamespaces": s.ScaleNamespaces, "scaleTenants": s.ScaleTenants, "restarts": s.Restarts,
 		"steadyWindowSeconds": int(s.SteadyWindow.Seconds()), "webhookRatePerSecond": s.WebhookRate,
 		"webhookSeconds": int(s.WebhookDuration.Seconds()), "listRequests": s.ListRequests, "postRequests": s.PostRequests,
-		"fairnessRequests": s.FairnessRequests,
+		"fairnessRequests": s.FairnessRequests, "costHourNamespaces": s.Cost.HourNamespaces,
+		"costReportNamespaces": s.Cost.ReportNamespaces, "costReportHours": s.Cost.ReportHours,
 	}
 }
 
 // FigureIDs are the figures every report holds, measured or with the reason why not.
-var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7", "8-admission", "8-ready"}
+var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7", "8-admission", "8-ready", "10-hour", "10-report-sqlite", "10-report-postgres"}
 
 // Suite runs the figures in order on one cluster: the sequential series in an empty tenant, the
 // bursts, the series in the first burst's tenant, idle, the scale figures, and the API figures.
@@ -161,6 +173,7 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 		{"figure 7: fairness between tenants", s.figureFairness},
 		{"figure 9: unreachable member", s.figureUnreachable},
 		{"figure 8: two replicas", s.figureReplicas},
+		{"figure 10: cost", s.figureCost},
 	} {
 		start := time.Now()
 		s.Log("%s", step.name)
@@ -544,5 +557,21 @@ func (s *Suite) figureIdle(ctx context.Context) error {
 			"No baseline: the target is an absolute zero.",
 		},
 	})
+	return nil
+}
+
+func (s *Suite) figureCost(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "naas-bench-cost-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	figures, err := CostFigures(ctx, dir, s.Sizes.Cost)
+	if err != nil {
+		return err
+	}
+	for _, f := range figures {
+		s.add(f)
+	}
 	return nil
 }

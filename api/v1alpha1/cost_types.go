@@ -317,7 +317,12 @@ type BudgetStatus struct {
 	// +optional
 	// +listType=atomic
 	Fired []BudgetThresholdStatus `json:"fired,omitempty"`
-	// blocked is true while a hard budget is spent and not lifted: no new namespaces and no quota growth.
+	// blocked is true while a hard budget is spent and not lifted: no new namespaces and no quota growth. On a
+	// Tenant it is also true while the hard budget of the tenant's cost center is spent.
 	// +optional
 	Blocked bool `json:"blocked,omitempty"`
+	// message says, while blocked, which budget is spent, what stops and until when, and how to lift it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
 }

@@ -56,6 +56,14 @@ type (
 	Collaborator = restv1.Collaborator
 	// CollaboratorList is the collaborators of a namespace.
 	CollaboratorList = restv1.CollaboratorList
+	// Cluster is a registered cluster, without its credentials.
+	Cluster = restv1.Cluster
+	// ClusterInput registers a cluster.
+	ClusterInput = restv1.ClusterInput
+	// ClusterPatch changes some of a cluster's labels, taints, cordon and display name.
+	ClusterPatch = restv1.ClusterPatch
+	// ClusterTaint keeps new namespaces off a cluster unless their tenant tolerates it.
+	ClusterTaint = restv1.ClusterTaint
 )
 
 // DefaultTimeout bounds one request, retries included.
@@ -553,5 +561,44 @@ func (c *Client) Audit(ctx context.Context, q AuditQuery) (*AuditPage, error) {
 	}
 	out := &AuditPage{}
 	_, err := c.do(ctx, request{method: http.MethodGet, path: "/audit", query: v}, out)
+	return out, err
+}
+
+// Clusters returns the clusters the caller may use (all of them, for platform admins).
+func (c *Client) Clusters(ctx context.Context) ([]Cluster, error) {
+	out := &restv1.ClusterList{}
+	_, err := c.do(ctx, request{method: http.MethodGet, path: "/clusters"}, out)
+	return out.Items, err
+}
+
+// Cluster returns one cluster.
+func (c *Client) Cluster(ctx context.Context, name string) (*Cluster, error) {
+	out := &Cluster{}
+	_, err := c.do(ctx, request{method: http.MethodGet, path: pathOf("clusters", name)}, out)
+	return out, err
+}
+
+// RegisterCluster registers a cluster (platform admins).
+func (c *Client) RegisterCluster(ctx context.Context, in ClusterInput) (*Cluster, error) {
+	out := &Cluster{}
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/clusters", body: in}, out)
+	return out, err
+}
+
+// PatchCluster changes some of a cluster's fields (platform admins).
+func (c *Client) PatchCluster(ctx context.Context, name string, p ClusterPatch) (*Cluster, error) {
+	out := &Cluster{}
+	_, err := c.do(ctx, request{method: http.MethodPatch, path: pathOf("clusters", name), body: p}, out)
+	return out, err
+}
+
+// RemoveCluster removes a cluster (platform admins); orphan leaves the naas namespaces on it in place.
+func (c *Client) RemoveCluster(ctx context.Context, name string, orphan bool) (*Cluster, error) {
+	var q url.Values
+	if orphan {
+		q = url.Values{"orphan": {"true"}}
+	}
+	out := &Cluster{}
+	_, err := c.do(ctx, request{method: http.MethodDelete, path: pathOf("clusters", name), query: q}, out)
 	return out, err
 }

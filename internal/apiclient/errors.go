@@ -101,6 +101,9 @@ func (e *Error) Fix() string {
 		if e.RetryAfter > 0 {
 			return fmt.Sprintf("naas is still catching up: retry in %s", e.RetryAfter)
 		}
+		if e.Type == restv1.ProblemUsageUnavailable {
+			return "the platform team runs naas with --prometheus-url pointing at the Prometheus that scrapes the kubelets"
+		}
 		p := strings.TrimPrefix(e.Path, restv1.Prefix)
 		switch {
 		case strings.HasPrefix(p, "/namespaces"), strings.HasPrefix(p, "/approvals"):
@@ -111,6 +114,8 @@ func (e *Error) Fix() string {
 				return fmt.Sprintf("%s list --tenant %s shows the tenant's namespaces", cmd, tenant)
 			}
 			return fmt.Sprintf("%s tenant describe %s shows its members", cmd, tenant)
+		case strings.HasPrefix(p, "/clusters/"):
+			return fmt.Sprintf("%s cluster describe %s shows the cluster", cmd, strings.TrimPrefix(p, "/clusters/"))
 		}
 		return ""
 	case http.StatusUnprocessableEntity:
@@ -148,6 +153,8 @@ func (e *Error) listHint() string {
 		return fmt.Sprintf("check the name: %s catalog lists the templates", cmd)
 	case strings.HasPrefix(p, "/tenants"):
 		return fmt.Sprintf("check the name: %s tenant list shows the tenants you can see", cmd)
+	case strings.HasPrefix(p, "/clusters"):
+		return fmt.Sprintf("check the name: %s cluster list shows the clusters you can use", cmd)
 	default:
 		return ""
 	}

@@ -113,25 +113,6 @@ func zeroIfEmpty(q resource.Quantity) string {
 	return q.String()
 }
 
-func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	claims, tenants, err := s.visibleClaims(ctx, callerOf(r), r.URL.Query().Get("tenant"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	list := &naasv1alpha1.TierList{}
-	if err := s.cfg.Cache.List(ctx, list); err != nil {
-		s.fail(w, r, fmt.Errorf("list tiers: %w", err))
-		return
-	}
-	tiers := map[string]*naasv1alpha1.Tier{}
-	for i := range list.Items {
-		tiers[list.Items[i].Name] = &list.Items[i]
-	}
-	s.writeJSON(w, http.StatusOK, costReport(claims, tenants, tiers))
-}
-
 // costReport gives each namespace its tier's monthly budget and each tenant the sum of its namespaces' budgets,
 // one sum per currency. Costs are null: naas does not measure them yet.
 func costReport(claims []naasv1alpha1.NamespaceClaim, tenants map[string]*naasv1alpha1.Tenant, tiers map[string]*naasv1alpha1.Tier) restv1.CostReport {

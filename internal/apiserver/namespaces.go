@@ -359,11 +359,21 @@ func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
 			tierErrs = append(tierErrs, e)
 		}
 	}
+	caller := st.user
+	if !tenancy.IsPlatformAdmin(callerOf(r)) && c.Status.Tier != "" {
+		oldTier, err := s.tier(ctx, c.Status.Tier)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if e := tenancy.CheckTierGrowth(c, tn, oldTier, tier); e != nil {
+			tierErrs = append(tierErrs, e)
+		}
+	}
 	if len(tierErrs) > 0 {
 		s.fail(w, r, invalid(withHints(toAPIFields(tierErrs))))
 		return
 	}
-	caller := st.user
 	if err := s.cfg.AsCaller.Patch(withCaller(ctx, caller), updated, client.MergeFrom(c)); err != nil {
 		s.fail(w, r, fmt.Errorf("change the tier of namespace claim %s as %s: %w", c.Name, caller.Name, err))
 		return

@@ -75,6 +75,7 @@ func buildOpenAPI(routes []*route) map[string]any {
 			map[string]any{"name": tagTenants, "description": "Tenants and their members."},
 			map[string]any{"name": tagApprovals, "description": "Namespaces whose template requires an approval."},
 			map[string]any{"name": tagAnalytics, "description": "Quota usage and budgets."},
+			map[string]any{"name": tagClusters, "description": "The clusters namespaces are placed on: platform admins register and manage them; tenants see those they may use."},
 			map[string]any{"name": tagAudit, "description": "Who did what, when, with what result."},
 			map[string]any{"name": tagMeta, "description": "The API itself and the caller."},
 		},

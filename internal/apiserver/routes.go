@@ -61,6 +61,7 @@ const (
 	tagApprovals  = "approvals"
 	tagAnalytics  = "analytics"
 	tagAudit      = "audit"
+	tagClusters   = "clusters"
 	tagMeta       = "meta"
 )
 
@@ -68,6 +69,10 @@ const (
 const (
 	ActionMemberAdd    = "tenant.member.add"
 	ActionMemberRemove = "tenant.member.remove"
+
+	ActionClusterRegister = "cluster.register"
+	ActionClusterUpdate   = "cluster.update"
+	ActionClusterRemove   = "cluster.remove"
 )
 
 var (
@@ -283,6 +288,24 @@ func routeTable() []*route {
 			handle:    (*Server).getNamespaceStatus,
 		},
 		{
+			method: http.MethodGet, pattern: ns + "/{namespace}/recommendations", operationID: "getNamespaceRecommendations", tag: tagNamespaces,
+			summary: "Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving",
+			description: "For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory " +
+				"requests against the 95th percentile of its usage over the window (read from Prometheus), the " +
+				"recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's " +
+				"PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the " +
+				"recommended requests. For the tenant's members and platform admins. Without a Prometheus " +
+				"(--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.",
+			params: paramNamespace,
+			query: []queryParam{
+				{name: "window", description: "How much usage to take the p95 of, up to now: a duration such as 24h or 7d (the default), at most 31 days."},
+				{name: "currency", description: "ISO 4217 code to price savings in; a price book's exchange rate converts."},
+			},
+			responses: []response{{status: 200, description: "The recommendations.", body: typeOf[restv1.RecommendationList]()}},
+			errors:    []int{400, 403, 404, 409},
+			handle:    (*Server).getRecommendations,
+		},
+		{
 			method: http.MethodPut, pattern: ns + "/{namespace}/quotas", operationID: "updateNamespaceQuota", tag: tagNamespaces,
 			action:  "quota.update",
 			summary: "Change a namespace's quota by moving it to another tier",
@@ -425,12 +448,27 @@ func routeTable() []*route {
 		},
 		{
 			method: http.MethodGet, pattern: restv1.Prefix + "/analytics/costs", operationID: "getCosts", tag: tagAnalytics,
-			summary: "Monthly budgets and costs per namespace and per tenant",
-			description: "The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is " +
-				"configured.",
-			query:     []queryParam{tenantFilter},
-			responses: []response{{status: 200, description: "The budgets and costs.", body: typeOf[restv1.CostReport]()}},
-			handle:    (*Server).getCosts,
+			summary: "Allocated cost and chargeback per namespace, tenant, cost center or label, over a window",
+			description: "Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, " +
+				"load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit " +
+				"store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and " +
+				"each line names what they changed. Platform admins see every namespace, idle and shared cost; others " +
+				"the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance " +
+				"CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their " +
+				"cost, always null before, is now this month's charged cost as Money.",
+			query: []queryParam{
+				tenantFilter,
+				{name: "window", description: "today, yesterday, week, lastweek, month (the default), lastmonth, a duration such as 24h or 7d, or start,end (RFC 3339 or Unix seconds)."},
+				{name: "aggregate", description: "namespace (the default), tenant, costcenter, cluster, tier, template or label:<key>."},
+				{name: "currency", description: "ISO 4217 code to report in; a price book's exchange rate converts. The cost policy's currency by default."},
+				{name: "step", description: "hour or day: add each line's charged cost per period (series)."},
+				{name: "format", description: "json (the default) or csv."},
+			},
+			responses: []response{
+				{status: 200, description: "The report.", body: typeOf[restv1.CostReport]()},
+			},
+			errors: []int{400, 403},
+			handle: (*Server).getCosts,
 		},
 		{
 			method: http.MethodGet, pattern: restv1.Prefix + "/audit", operationID: "queryAudit", tag: tagAudit,
@@ -450,5 +488,5 @@ func routeTable() []*route {
 			errors:    []int{400, 403},
 			handle:    (*Server).queryAudit,
 		},
-	}, append(collaboratorRoutes(), acceptedCollaborationRoutes()...)...)
+	}, slices.Concat(collaboratorRoutes(), acceptedCollaborationRoutes(), clusterRoutes(), budgetRoutes())...)
 }

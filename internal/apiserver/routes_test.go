@@ -136,9 +136,13 @@ func TestOpenAPI_UndocumentedMethodsAndPathsAreProblems(t *testing.T) {
 	for path, allowed := range methods {
 		slices.Sort(allowed)
 		t.Run(path, func(t *testing.T) {
-			rec := serve(s, http.MethodPatch, concrete(path))
+			method := http.MethodPatch
+			if slices.Contains(allowed, method) {
+				method = http.MethodTrace
+			}
+			rec := serve(s, method, concrete(path))
 			if rec.Code != http.StatusMethodNotAllowed {
-				t.Fatalf("PATCH = %d, want 405", rec.Code)
+				t.Fatalf("%s = %d, want 405", method, rec.Code)
 			}
 			if got := rec.Header().Get("Allow"); got != strings.Join(allowed, ", ") {
 				t.Errorf("Allow = %q, want %q", got, strings.Join(allowed, ", "))

@@ -67,6 +67,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// Now is the clock approvals are stamped with; time.Now when nil.
 	Now func() time.Time
+	// Costs makes cost reports; nil reports budgets only (cost null), as before cost allocation.
+	Costs CostReporter
+	// SystemNamespace is naas's own namespace, where the kubeconfigs of registered clusters are kept.
+	SystemNamespace string
 	// Client is what clients are told about the cluster and signing in: the kubeconfigs the API hands out and
 	// GET /auth/config.
 	Client ClientConfig

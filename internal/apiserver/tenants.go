@@ -203,14 +203,20 @@ func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
 // claimsOf lists the names of tenant's claims, read from the API server: a tenant must not be deleted because
 // the cache has not seen a claim made a moment ago.
 func (s *Server) claimsOf(ctx context.Context, tenant string) ([]string, error) {
+	return s.claimNamesWhere(ctx, func(c *naasv1alpha1.NamespaceClaim) bool { return c.Spec.Tenant == tenant })
+}
+
+// claimNamesWhere lists, sorted, the names of the claims keep keeps, read from the API server rather than the
+// cache, for decisions a claim made a moment ago must count in.
+func (s *Server) claimNamesWhere(ctx context.Context, keep func(*naasv1alpha1.NamespaceClaim) bool) ([]string, error) {
 	list := &naasv1alpha1.NamespaceClaimList{}
 	if err := s.cfg.Reader.List(ctx, list); err != nil {
 		return nil, fmt.Errorf("list namespace claims: %w", err)
 	}
 	var names []string
-	for _, c := range list.Items {
-		if c.Spec.Tenant == tenant {
-			names = append(names, c.Name)
+	for i := range list.Items {
+		if keep(&list.Items[i]) {
+			names = append(names, list.Items[i].Name)
 		}
 	}
 	slices.Sort(names)

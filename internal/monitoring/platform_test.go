@@ -81,6 +81,11 @@ func TestPlatformRules_SLODefinitions(t *testing.T) {
 		},
 		"NaasProvisionSuccessRateLow": {Expr: "naas:provision_success_rate:ratio_rate5m < 0.99", For: "5m", Severity: "critical"},
 		"NaasProvisionSlow":           {Expr: "naas:provision_duration_seconds:p95_rate5m > 1", For: "10m", Severity: "warning"},
+		"NaasBudgetThresholdReached": {Expr: "label_replace(\n  naas_budget_threshold_ratio\n    <= on (scope_kind, scope, tenant, alert_namespace, currency) group_left ()\n  " +
+			"(naas_budget_spent / naas_budget_limit),\n  \"namespace\", \"$1\", \"alert_namespace\", \"(.+)\")", Severity: "warning"},
+		"NaasBudgetForecastThresholdReached": {Expr: "label_replace(\n  naas_budget_threshold_ratio\n    <= on (scope_kind, scope, tenant, alert_namespace, currency) group_left ()\n  " +
+			"(naas_budget_forecast / naas_budget_limit),\n  \"namespace\", \"$1\", \"alert_namespace\", \"(.+)\")", Severity: "info"},
+		"NaasBudgetHardStop": {Expr: `label_replace(naas_budget_blocked == 1, "namespace", "$1", "alert_namespace", "(.+)")`, Severity: "critical"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("platform rules (-want +got):\n%s", diff)

@@ -163,17 +163,9 @@ type Decision struct {
 // Decide places req. It returns an error only for input the caller should not have passed (an invalid
 // selector, a cluster named twice); "no cluster fits" is a Decision with no Cluster, and its message.
 func Decide(req Request) (Decision, error) {
-	selectors := make([]labels.Selector, len(req.Constraints))
-	for i, c := range req.Constraints {
-		if c.Selector == nil {
-			selectors[i] = labels.Everything()
-			continue
-		}
-		s, err := metav1.LabelSelectorAsSelector(c.Selector)
-		if err != nil {
-			return Decision{}, fmt.Errorf("the cluster selector of %s: %w", c.From, err)
-		}
-		selectors[i] = s
+	selectors, err := selectorsOf(req.Constraints)
+	if err != nil {
+		return Decision{}, err
 	}
 	clusters := append([]Cluster(nil), req.Clusters...)
 	sort.Slice(clusters, func(i, j int) bool { return clusters[i].Name < clusters[j].Name })
@@ -241,6 +233,41 @@ func Decide(req Request) (Decision, error) {
 		}
 	}
 	return d, nil
+}
+
+// selectorsOf parses the constraints' selectors; a nil selector selects every cluster.
+func selectorsOf(constraints []Constraint) ([]labels.Selector, error) {
+	selectors := make([]labels.Selector, len(constraints))
+	for i, c := range constraints {
+		if c.Selector == nil {
+			selectors[i] = labels.Everything()
+			continue
+		}
+		s, err := metav1.LabelSelectorAsSelector(c.Selector)
+		if err != nil {
+			return nil, fmt.Errorf("the cluster selector of %s: %w", c.From, err)
+		}
+		selectors[i] = s
+	}
+	return selectors, nil
+}
+
+// Admits reports whether namespaces under constraints and tolerations may ever go to c: its labels match
+// every selector and every NoSchedule taint is tolerated. What changes from moment to moment (reachability,
+// cordon, capacity) is Decide's to weigh; Admits answers "may this tenant use this cluster", e.g. to show a
+// tenant the clusters it may ask for.
+func Admits(c Cluster, constraints []Constraint, tolerations []Toleration) (bool, error) {
+	selectors, err := selectorsOf(constraints)
+	if err != nil {
+		return false, err
+	}
+	set := labels.Set(c.Labels)
+	for _, s := range selectors {
+		if !s.Matches(set) {
+			return false, nil
+		}
+	}
+	return len(untolerated(c.Taints, tolerations, TaintNoSchedule)) == 0, nil
 }
 
 // predicates returns every reason c cannot take the namespace.

@@ -86,6 +86,11 @@ func OperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: manageVerbs},
 		// The tenant-wide quota counts what tenants' namespaces hold.
 		{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs},
+		// Cost allocation prices what the nodes hold with the price books and the cost policy.
+		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
+		// Right-sizing reads the workloads' replicas and their pod templates' requests.
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: readVerbs},
+		{APIGroups: []string{g}, Resources: []string{"pricebooks", "costpolicies"}, Verbs: readVerbs},
 		// RoleBindings and ClusterRoleBindings to naas's roles (RBAC asks for bind on the role bound, unless the
 		// binder holds all of its rights), and the roles themselves: escalate, because the tenant roles aggregate
 		// admin, edit and view, and the platform admin role holds every verb on naas's kinds. Only on naas's own

@@ -160,6 +160,12 @@ func (p *Portal) routes() *http.ServeMux {
 	mux.HandleFunc("POST /tenants/{tenant}/members", p.signedInForm(p.handleAddMember))
 	mux.HandleFunc("POST /tenants/{tenant}/members/remove", p.signedInForm(p.handleRemoveMember))
 	mux.HandleFunc("GET /approvals", p.signedIn(p.handleApprovals))
+	mux.HandleFunc("GET /costs", p.signedIn(p.handleCosts))
+	mux.HandleFunc("GET /namespaces/{namespace}/costs", p.signedIn(p.handleNamespaceCosts))
+	mux.HandleFunc("GET /tenants/{tenant}/costs", p.signedIn(p.handleTenantCosts))
+	mux.HandleFunc("GET /tenants/{tenant}/recommendations", p.signedIn(p.handleTenantRecommendations))
+	mux.HandleFunc("GET /costcenters/{costcenter}/costs", p.signedIn(p.handleCostCenterCosts))
+	mux.HandleFunc("GET /clusters", p.signedIn(p.handleClusters))
 	mux.HandleFunc("POST /approvals/{namespace}/{decision}", p.signedInForm(p.handleDecision))
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -57,7 +57,7 @@ type testPortal struct {
 }
 
 // startPortal serves the portal and the stand-in API as naas's mux does. mutate gets the config and the
-// server's base URL.
+// server's base URL; it may replace the stand-in API (cfg.API), which naas's mux then serves too.
 func startPortal(t *testing.T, a authn.Authenticator, mutate func(c *Config, base string)) *testPortal {
 	t.Helper()
 	sessions, err := NewSessions(SessionOptions{})
@@ -75,7 +75,7 @@ func startPortal(t *testing.T, a authn.Authenticator, mutate func(c *Config, bas
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux.Handle(restv1.Prefix+"/", sessions.GuardAPI(api))
+	mux.Handle(restv1.Prefix+"/", sessions.GuardAPI(cfg.API))
 	mux.Handle("/", p.Handler())
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -12,7 +12,8 @@ import (
 
 // pageNames are the page templates; each is parsed with layout.html and defines "content".
 var pageNames = []string{
-	"signin", "home", "catalog", "template", "request", "progress", "namespace", "tenants", "tenant", "approvals", "error",
+	"signin", "home", "catalog", "template", "request", "progress", "namespace", "tenants", "tenant", "approvals", "clusters", "error",
+	"costs", "costs-index", "recommendations",
 }
 
 func parsePages() (map[string]*template.Template, error) {
@@ -37,7 +38,7 @@ func parsePages() (map[string]*template.Template, error) {
 	}
 	pages := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/cost-parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse portal page %s: %w", name, err)
 		}

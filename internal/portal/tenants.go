@@ -82,15 +82,11 @@ var memberFields = []string{"kind", "name", "namespace", "role"}
 func (p *Portal) loadTenant(w http.ResponseWriter, r *http.Request, sess *Session, me *restv1.Me, name string) (*tenantView, bool) {
 	ctx := r.Context()
 	v := &tenantView{MemberForm: memberForm{Kind: "User", Role: "developer", Errors: map[string]string{}}}
-	if err := p.api.get(ctx, r, sess, pathf("/tenants/%s", name), &v.Tenant); err != nil {
-		if hasStatus(err, http.StatusNotFound) {
-			p.errorPage(w, r, sess, http.StatusForbidden, "You cannot open tenant "+name+
-				": it does not exist, or you are not one of its members.")
-			return nil, false
-		}
-		p.fail(w, r, sess, err)
+	t, ok := p.tenant(w, r, sess, name)
+	if !ok {
 		return nil, false
 	}
+	v.Tenant = *t
 	v.CanManage = v.Tenant.YourRole == "admin" || me.PlatformAdmin
 	q := url.Values{"tenant": {name}}.Encode()
 	var list restv1.NamespaceList

@@ -93,6 +93,8 @@ type APIOptions struct {
 	AuditDB string
 	// MaxBodyBytes bounds request bodies; apiserver.DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int64
+	// Cost configures cost allocation (see cost.go).
+	Cost CostOptions
 
 	// rateLimitFromFlags says RateLimit came from flags, zeros included.
 	rateLimitFromFlags bool
@@ -153,6 +155,7 @@ func (o *APIOptions) AddServingFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.AuditDB, "audit-db", o.AuditDB, "path of the audit database, SQLite (default <data-dir>/audit.db)")
 	_ = fs.MarkDeprecated("audit-db", "use --database sqlite://PATH") // The flag was just defined.
 	fs.Int64Var(&o.MaxBodyBytes, "api-max-body-bytes", apiserver.DefaultMaxBodyBytes, "largest API request body accepted, in bytes")
+	o.addCostFlags(fs)
 }
 
 // database returns the DSN of the audit database: Database, else AuditDB or <dataDir>/audit.db as SQLite; empty
@@ -325,6 +328,11 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 		MaxBodyBytes:  o.MaxBodyBytes,
 		Authenticator: auth,
 		Audit:         p.api.audit,
+
+		SystemNamespace: p.systemNamespace,
+	}
+	if cfg.Costs, err = p.registerCost(); err != nil {
+		return err
 	}
 	cfg.AuthFailures, cfg.TrustedProxies = failures, proxies
 	if cfg.Client, err = p.clientConfig(); err != nil {

@@ -41,9 +41,11 @@ import (
 	"github.com/naas-dev/naas/internal/bundle"
 	"github.com/naas-dev/naas/internal/cacheindex"
 	"github.com/naas-dev/naas/internal/cluster"
+	"github.com/naas-dev/naas/internal/controller/budget"
 	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/controller/tenantaccess"
+	"github.com/naas-dev/naas/internal/cost/collector"
 	"github.com/naas-dev/naas/internal/inventory"
 	"github.com/naas-dev/naas/internal/platform"
 )
@@ -97,6 +99,8 @@ type Options struct {
 	LeaderElection bool
 	// Fleet configures how naas keeps the member clusters of a fleet.
 	Fleet FleetOptions
+	// Budgets configure the budget evaluator.
+	Budgets BudgetOptions
 	// Profiling serves Go's profiles (net/http/pprof) under /debug/pprof/, to find where naas spends memory or
 	// CPU. Off by default: profiles show internals, and taking one costs CPU.
 	Profiling bool
@@ -113,6 +117,8 @@ type Platform struct {
 	Clusters *cluster.Registry
 	// Identity is the user name naas acts as.
 	Identity string
+	// Budgets evaluates the budgets (on the leader); nil without an audit store. Poke it when spend was written.
+	Budgets *budget.Evaluator
 
 	opts Options
 	// systemNamespace holds naas's own state (WebhookOptions.SystemNamespace resolved).
@@ -122,6 +128,8 @@ type Platform struct {
 	listener         net.Listener
 	ready            atomic.Bool
 	api              apiState
+	// collector is the cost collector; nil without an audit store that keeps cost rows.
+	collector *collector.Collector
 }
 
 // Scheme returns a scheme with every type naas uses.
@@ -286,6 +294,9 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 	if err := p.registerAPI(ctx); err != nil {
 		return nil, fmt.Errorf("set up the REST API: %w", err)
 	}
+	if err := p.registerBudgets(ctx); err != nil {
+		return nil, err
+	}
 	p.listener = opts.Listener
 	if p.listener == nil && opts.Addr != "" {
 		if p.listener, err = net.Listen("tcp", opts.Addr); err != nil {
@@ -387,6 +398,10 @@ func (p *Platform) Ready() error {
 	}
 	return nil
 }
+
+// SystemNamespace is the namespace naas keeps its own state in: webhook certificates, ledgers and the
+// kubeconfigs of registered clusters.
+func (p *Platform) SystemNamespace() string { return p.systemNamespace }
 
 // Addr returns the address the HTTP server listens on.
 func (p *Platform) Addr() string {

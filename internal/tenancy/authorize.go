@@ -25,6 +25,8 @@ const (
 	ActionManageMembers Action = "manage-members"
 	// ActionManageTenant creates, updates or deletes tenants; reserved to platform admins.
 	ActionManageTenant Action = "manage-tenant"
+	// ActionManageClusters registers, changes, cordons and removes member clusters; reserved to platform admins.
+	ActionManageClusters Action = "manage-clusters"
 )
 
 // Decision is the outcome of Authorize. Reason is a sentence fit for an audit log or an error message; on a
@@ -52,6 +54,8 @@ func (a Action) describe() (string, bool) {
 		return "managing tenant members takes the admin role", true
 	case ActionManageTenant:
 		return fmt.Sprintf("managing tenants takes platform admin rights (membership of group %q)", PlatformAdminGroup), true
+	case ActionManageClusters:
+		return fmt.Sprintf("managing clusters takes platform admin rights (membership of group %q)", PlatformAdminGroup), true
 	default:
 		return "", false
 	}
@@ -72,7 +76,7 @@ func Authorize(u User, t *naasv1alpha1.Tenant, action Action, claim *naasv1alpha
 	if IsPlatformAdmin(u) {
 		return allow("user %q is a platform admin", u.Name)
 	}
-	if action == ActionManageTenant {
+	if action.platformWide() {
 		return deny("user %q is not a platform admin; %s", u.Name, rule)
 	}
 	if t == nil {
@@ -95,11 +99,14 @@ func Authorize(u User, t *naasv1alpha1.Tenant, action Action, claim *naasv1alpha
 	return deny("user %q has role %s in tenant %q; %s", u.Name, role, t.Name, rule)
 }
 
+// platformWide actions act beyond any one tenant: no tenant role allows them.
+func (a Action) platformWide() bool { return a == ActionManageTenant || a == ActionManageClusters }
+
 // roleAllows is the role matrix, without the developer's own-claim delete rule.
 func roleAllows(role naasv1alpha1.Role, action Action) bool {
 	switch role {
 	case naasv1alpha1.RoleAdmin:
-		return action != ActionManageTenant
+		return !action.platformWide()
 	case naasv1alpha1.RoleDeveloper:
 		return action == ActionView || action == ActionCreateNamespace || action == ActionUpdateNamespace
 	case naasv1alpha1.RoleViewer:

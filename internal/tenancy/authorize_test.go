@@ -10,7 +10,7 @@ import (
 
 var allActions = []Action{
 	ActionView, ActionCreateNamespace, ActionUpdateNamespace, ActionDeleteNamespace,
-	ActionApprove, ActionManageMembers, ActionManageTenant,
+	ActionApprove, ActionManageMembers, ActionManageTenant, ActionManageClusters,
 }
 
 // TestAuthorize_RoleMatrix checks every role against every action, on a claim the user did not request.
@@ -137,6 +137,11 @@ func TestAuthorize(t *testing.T) {
 			name: "tenant admin may not manage tenants",
 			user: User{Name: "ada"}, tenant: payments, action: ActionManageTenant,
 			want: Decision{Reason: `user "ada" is not a platform admin; managing tenants takes platform admin rights (membership of group "naas:platform-admins")`},
+		},
+		{
+			name: "tenant admin may not manage clusters",
+			user: User{Name: "ada"}, tenant: payments, action: ActionManageClusters,
+			want: Decision{Reason: `user "ada" is not a platform admin; managing clusters takes platform admin rights (membership of group "naas:platform-admins")`},
 		},
 		{
 			name: "tenant admin may not act on a claim of another tenant",

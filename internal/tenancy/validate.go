@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -27,6 +28,7 @@ const (
 	originTierRequired        = "tierRequired"
 	originCordoned            = "cordoned"
 	originMaxNamespaces       = "maxNamespaces"
+	originBudgetExceeded      = "budgetExceeded"
 	originUnknownParameter    = "unknownParameter"
 	originRequiredParameter   = "requiredParameter"
 	originInteger             = "integer"
@@ -105,7 +107,52 @@ func ValidateCreate(claim *naasv1alpha1.NamespaceClaim, tenant *naasv1alpha1.Ten
 	if err := CheckNamespaceCount(tenant, current); err != nil {
 		errs = append(errs, err)
 	}
+	if b := tenant.Status.Budget; b != nil && b.Blocked {
+		errs = append(errs, field.Forbidden(pathTenant(), blockedMessage(b, "tenant "+tenant.Name)).WithOrigin(originBudgetExceeded))
+	}
 	return errs
+}
+
+// CheckTierGrowth returns an error when a claim's change of tier from oldTier to newTier grows its quota while a
+// hard budget stops growth: its tenant's (or its tenant's cost center's, both in the tenant's status) or its own
+// namespace's (the tier's budget, in the claim's status). A change to a tier no bigger is always allowed, so that
+// a tenant over budget can shrink. nil when the change may go ahead.
+func CheckTierGrowth(claim *naasv1alpha1.NamespaceClaim, tenant *naasv1alpha1.Tenant, oldTier, newTier *naasv1alpha1.Tier) *field.Error {
+	if claim == nil || oldTier == nil || newTier == nil || oldTier.Name == newTier.Name || !QuotaGrows(oldTier.Spec.Quota, newTier.Spec.Quota) {
+		return nil
+	}
+	var b *naasv1alpha1.BudgetStatus
+	var who string
+	switch {
+	case tenant != nil && tenant.Status.Budget != nil && tenant.Status.Budget.Blocked:
+		b, who = tenant.Status.Budget, "tenant "+tenant.Name
+	case claim.Status.Budget != nil && claim.Status.Budget.Blocked:
+		b, who = claim.Status.Budget, "namespace "+claim.Name
+	default:
+		return nil
+	}
+	return field.Forbidden(pathTier(), fmt.Sprintf("tier %s has a bigger quota than %s: %s", newTier.Name, oldTier.Name,
+		blockedMessage(b, who))).WithOrigin(originBudgetExceeded)
+}
+
+// QuotaGrows reports whether quota to allows more than from of some resource: a larger hard limit, or none where
+// from had one.
+func QuotaGrows(from, to corev1.ResourceList) bool {
+	for name, old := range from {
+		q, ok := to[name]
+		if !ok || q.Cmp(old) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// blockedMessage is the message of a blocked budget status, or a generic one for a status naas wrote without.
+func blockedMessage(b *naasv1alpha1.BudgetStatus, who string) string {
+	if b.Message != "" {
+		return b.Message
+	}
+	return who + " has spent its hard budget for " + b.Period + ": no new namespaces or quota growth until the next month or a platform admin lifts it"
 }
 
 // HoldsNamespace reports whether claim c counts as one of its tenant's namespaces, toward spec.maxNamespaces, while

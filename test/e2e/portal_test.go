@@ -186,12 +186,7 @@ func TestPortal_DeveloperRequestsWatchesAndUsesANamespace(t *testing.T) {
 
 	t.Run("downloaded kubeconfig works in the namespace and nowhere else, and usage shows on the page", func(t *testing.T) {
 		b.open(t, "/namespaces/shop-web")
-		downloads := t.TempDir()
-		if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads,
-		}); err != nil {
-			t.Fatal(err)
-		}
+		downloads := b.allowDownloads(t)
 		b.do(t, chromedp.Click(chromedp.ID("kubeconfig")))
 		path := filepath.Join(downloads, "shop-web.kubeconfig")
 		var kubeconfig []byte
@@ -508,6 +503,18 @@ func startBrowser(t *testing.T) *portalBrowser {
 		t.Fatalf("start chromium (%s): %v", exe, err)
 	}
 	return b
+}
+
+// allowDownloads lets the tab download files, into a new directory it returns.
+func (b *portalBrowser) allowDownloads(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func (b *portalBrowser) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {

@@ -219,29 +219,6 @@ type UsageReport struct {
 	Tenants    []TenantUsage    `json:"tenants" required:"true"`
 }
 
-// NamespaceCost is the budget and cost of one namespace.
-type NamespaceCost struct {
-	Namespace string   `json:"namespace" required:"true"`
-	Tenant    string   `json:"tenant" required:"true"`
-	Tier      string   `json:"tier" required:"true"`
-	Budget    *Money   `json:"budget" required:"true" doc:"The tier's monthly budget; null when the tier has none."`
-	Cost      *float64 `json:"cost" required:"true" doc:"Cost so far this month; null until cost reporting is configured."`
-}
-
-// TenantCost is the budget and cost of a tenant's namespaces.
-type TenantCost struct {
-	Tenant     string   `json:"tenant" required:"true"`
-	CostCenter string   `json:"costCenter,omitempty"`
-	Budgets    []Money  `json:"budgets" required:"true" doc:"Sum of the namespaces' monthly budgets, one per currency."`
-	Cost       *float64 `json:"cost" required:"true" doc:"Cost so far this month; null until cost reporting is configured."`
-}
-
-// CostReport is the body of GET /api/v1/analytics/costs.
-type CostReport struct {
-	Namespaces []NamespaceCost `json:"namespaces" required:"true"`
-	Tenants    []TenantCost    `json:"tenants" required:"true"`
-}
-
 // AuditEvent is one audit record.
 type AuditEvent struct {
 	ID        int64             `json:"id" required:"true"`

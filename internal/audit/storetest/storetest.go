@@ -50,7 +50,10 @@ func Run(t *testing.T, b Backend) {
 		{"IntentLeftWithoutOutcomeReadsUnknownAfterCrash", testIntentLeftWithoutOutcomeReadsUnknownAfterReopen},
 		{"ConcurrentIntentsAndOutcomesShareCommitsButNotFailures", testConcurrentIntentsAndOutcomesShareCommitsButNotFailures},
 		{"WritesAfterCloseFail", testWritesAfterCloseFail},
+		{"BudgetThresholdFiresOnceAcrossRacingStores", testBudgetThresholdFiresOnce},
+		{"BudgetNotificationUndeliveredUntilMarkedAndAfterReopen", testBudgetNotificationDelivery},
 	}
+	tests = append(tests, costTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, b) })
 	}
@@ -534,5 +537,100 @@ func testWritesAfterCloseFail(t *testing.T, b Backend) {
 	}
 	if _, err := s.Intend(context.Background(), Event("alice", "pay", "pay-dev", 0)); !errors.Is(err, audit.ErrClosed) {
 		t.Errorf("Intend after Close: %v, want ErrClosed", err)
+	}
+}
+
+func ledger(t *testing.T, s audit.Store) audit.BudgetLedger {
+	t.Helper()
+	l, ok := s.(audit.BudgetLedger)
+	if !ok {
+		t.Fatalf("%T does not implement audit.BudgetLedger", s)
+	}
+	return l
+}
+
+// testBudgetThresholdFiresOnce: two stores on one database (two naas replicas) race to fire the same thresholds;
+// each key is recorded by exactly one of them, and both read back the one stored notification.
+func testBudgetThresholdFiresOnce(t *testing.T, b Backend) {
+	open := b.NewDatabase(t)
+	stores := []audit.BudgetLedger{ledger(t, open(t)), ledger(t, open(t))}
+	ctx := context.Background()
+	const keys = 20
+	var mu sync.Mutex
+	won := map[audit.BudgetKey]int{}
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		for k := range keys {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := audit.BudgetKey{Scope: "tenant/pay", Period: "2026-12", Threshold: int32(10 * (k/2 + 1)), Kind: []string{"Actual", "Forecast"}[k%2]}
+				n, inserted, err := s.FireBudgetThreshold(ctx, audit.BudgetNotification{BudgetKey: key, FiredAt: T0.Add(time.Duration(i) * time.Hour), Payload: strconv.Itoa(i)})
+				if err != nil {
+					t.Errorf("fire %s: %v", key, err)
+					return
+				}
+				if n.BudgetKey != key || n.FiredAt.IsZero() {
+					t.Errorf("fire %s returned %+v", key, n)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if inserted {
+					won[key]++
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if len(won) != keys {
+		t.Fatalf("%d keys recorded, want %d: %v", len(won), keys, won)
+	}
+	for k, n := range won {
+		if n != 1 {
+			t.Errorf("key %s recorded by %d stores, want 1", k, n)
+		}
+	}
+	again, inserted, err := stores[0].FireBudgetThreshold(ctx, audit.BudgetNotification{
+		BudgetKey: audit.BudgetKey{Scope: "tenant/pay", Period: "2026-12", Threshold: 10, Kind: "Actual"}, Payload: "late"})
+	if err != nil || inserted || again.Payload == "late" {
+		t.Errorf("firing a recorded key again: inserted=%v payload=%q err=%v; want the first record back", inserted, again.Payload, err)
+	}
+	fired, err := stores[1].FiredBudgetThresholds(ctx, "tenant/pay", "2026-12")
+	if err != nil || len(fired) != keys {
+		t.Errorf("FiredBudgetThresholds: %d, %v; want %d", len(fired), err, keys)
+	}
+	if other, err := stores[1].FiredBudgetThresholds(ctx, "tenant/pay", "2027-01"); err != nil || len(other) != 0 {
+		t.Errorf("next period: %v, %v; want none", other, err)
+	}
+	if _, _, err := stores[0].FireBudgetThreshold(ctx, audit.BudgetNotification{}); !errors.Is(err, audit.ErrInvalidBudgetKey) {
+		t.Errorf("empty key: %v, want ErrInvalidBudgetKey", err)
+	}
+}
+
+// testBudgetNotificationDelivery: a fired notification is undelivered until marked, and stays so across a crash
+// and reopen (what makes delivery at-least-once).
+func testBudgetNotificationDelivery(t *testing.T, b Backend) {
+	open := b.NewDatabase(t)
+	first := open(t)
+	ctx := context.Background()
+	key := audit.BudgetKey{Scope: "namespace/pay-api", Period: "2026-12", Threshold: 80, Kind: "Forecast"}
+	if _, _, err := ledger(t, first).FireBudgetThreshold(ctx, audit.BudgetNotification{BudgetKey: key, FiredAt: T0, Payload: `{"a":1}`}); err != nil {
+		t.Fatal(err)
+	}
+	b.Crash(first)
+	second := ledger(t, open(t))
+	pending, err := second.UndeliveredBudgetNotifications(ctx, 10)
+	if err != nil || len(pending) != 1 || pending[0].BudgetKey != key || pending[0].Payload != `{"a":1}` || !pending[0].FiredAt.Equal(T0) {
+		t.Fatalf("undelivered after a crash: %+v, %v; want the one notification", pending, err)
+	}
+	if err := second.MarkBudgetNotificationDelivered(ctx, key, T0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := second.UndeliveredBudgetNotifications(ctx, 10); err != nil || len(pending) != 0 {
+		t.Fatalf("undelivered after marking: %+v, %v; want none", pending, err)
+	}
+	fired, err := second.FiredBudgetThresholds(ctx, key.Scope, key.Period)
+	if err != nil || len(fired) != 1 || !fired[0].DeliveredAt.Equal(T0.Add(time.Minute)) {
+		t.Fatalf("fired: %+v, %v; want delivered at T0+1m", fired, err)
 	}
 }

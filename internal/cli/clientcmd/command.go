@@ -43,7 +43,7 @@ func init() {
 		newLoginCommand, newLogoutCommand, newWhoamiCommand,
 		newRequestCommand, newListCommand, newDescribeCommand, newQuotaCommand, newDeleteCommand,
 		newApprovalsCommand, newApproveCommand, newRejectCommand,
-		newCatalogCommand, newTiersCommand, newTenantCommand, newAuditCommand, newKubeconfigCommand,
+		newCatalogCommand, newTiersCommand, newTenantCommand, newAuditCommand, newCostCommand, newRecommendCommand, newKubeconfigCommand, newBudgetCommand,
 	)
 }
 
@@ -147,7 +147,7 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 }
 
 // outputFormats are the values of -o.
-var outputFormats = []string{"table", "json", "yaml"}
+var outputFormats = []string{"table", "json", "yaml", "csv"}
 
 // addOutputFlag adds -o to cmd and its subcommands.
 func addOutputFlag(cmd *cobra.Command) {
@@ -298,6 +298,8 @@ func (s *session) render(v any, table func(w io.Writer) error) error {
 		}
 		_, err = s.out.Write(raw)
 		return err
+	case "csv":
+		return fmt.Errorf("-o csv is for naas cost only; use table, json or yaml")
 	default:
 		return table(s.out)
 	}

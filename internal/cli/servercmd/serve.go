@@ -28,6 +28,7 @@ type serveOptions struct {
 	webhook      setup.WebhookOptions
 	fleet        setup.FleetOptions
 	api          setup.APIOptions
+	budgets      setup.BudgetOptions
 	bundle       bundle.Config
 }
 
@@ -62,6 +63,7 @@ the one holding the Lease ` + "`" + `naas-controllers` + "`" + ` in the system n
 	o.webhook.AddFlags(f)
 	o.fleet.AddFlags(f)
 	o.api.AddFlags(f)
+	o.budgets.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
 	addNetworkingFlags(f, &o.bundle, "")
 	return cmd
@@ -119,6 +121,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		Webhook:        o.webhook,
 		Fleet:          o.fleet,
 		API:            o.api,
+		Budgets:        o.budgets,
 		Bundle:         o.bundle,
 		Progress:       progress(cmd),
 		Profiling:      o.profiling,

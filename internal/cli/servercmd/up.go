@@ -28,8 +28,10 @@ type upOptions struct {
 	apiServerPort int
 	verbose       bool
 	gogc          int
+	clusters      int
 	webhook       setup.WebhookOptions
 	api           setup.APIOptions
+	budgets       setup.BudgetOptions
 	bundle        bundle.Config
 }
 
@@ -43,9 +45,14 @@ state in --data-dir, install the naas CRDs, seed the default catalog and tiers, 
 controllers, admission webhooks, REST API and portal on --addr.
 
 Writes <data-dir>/kubeconfig (cluster-admin) and <data-dir>/admin-token (a platform-admin token for the
-naas API and portal). State survives a restart. Ctrl-C stops everything.`,
+naas API and portal). State survives a restart. Ctrl-C stops everything.
+
+With --clusters N, N-1 member control planes start beside the management one, each with its own ports and
+state in <data-dir>/members/member-<i>, and naas registers them as Clusters member-1, member-2, ... with
+labels naas.dev/region and environment. naas up on the same data directory starts the same members again.`,
 		Example: `  naas up
-  naas up --data-dir /tmp/naas --addr 127.0.0.1:9090 --token-file users.csv`,
+  naas up --data-dir /tmp/naas --addr 127.0.0.1:9090 --token-file users.csv
+  naas up --clusters 3   # a local fleet: the management cluster and members member-1, member-2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd)
@@ -57,10 +64,12 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 	f.StringVar(&o.tokenFile, "token-file", "", `static users, in kube-apiserver's token file format (token,user,uid,"group1,group2"), trusted by both kube-apiserver and the naas API`)
 	f.StringVar(&o.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kube-controller-manager (default: k8s-<minor> next to the naas binary or in ./bin, the minor from $NAAS_K8S or "+localcp.DefaultKubernetesMinor+")")
 	f.IntVar(&o.apiServerPort, "apiserver-port", 0, "port of the local kube-apiserver (default: the previous run's port, or a free one)")
+	f.IntVar(&o.clusters, "clusters", 1, fmt.Sprintf("clusters of the local fleet, the management cluster included: 2 to %d start members member-1, ... beside it", maxLocalClusters))
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
 	addGOGCFlag(f, &o.gogc)
 	o.webhook.AddFlags(f)
 	o.api.AddServingFlags(f)
+	o.budgets.AddFlags(f)
 	addMonitoringFlags(f, &o.bundle)
 	// Every name under .localhost resolves to the loopback address, so the local gateways' hostnames resolve.
 	addNetworkingFlags(f, &o.bundle, "apps.localhost")
@@ -69,6 +78,9 @@ naas API and portal). State survives a restart. Ctrl-C stops everything.`,
 
 func (o *upOptions) run(cmd *cobra.Command) error {
 	out := cmd.OutOrStdout()
+	if o.clusters < 1 || o.clusters > maxLocalClusters {
+		return fmt.Errorf("--clusters must be 1 to %d (the management cluster and up to %d members), got %d", maxLocalClusters, maxLocalClusters-1, o.clusters)
+	}
 	if err := o.api.CheckDatabase(o.dataDir); err != nil {
 		return err
 	}
@@ -132,17 +144,29 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	ctx := ctrl.SetupSignalHandler()
 	start := time.Now()
 	fmt.Fprintf(out, "Starting the local control plane in %s\n", dataDir)
-	cp, err := localcp.Start(ctx, localcp.Options{
-		BinDir: binDir, DataDir: dataDir, Users: users, APIServerPort: o.apiServerPort, Progress: progress(cmd),
-	})
-	holdWebhook()
+	cpOpts := localcp.Options{BinDir: binDir, DataDir: dataDir, Users: users, APIServerPort: o.apiServerPort, Progress: progress(cmd)}
+	cp, err := localcp.Start(ctx, cpOpts)
 	if err != nil {
+		holdWebhook()
 		return err
 	}
 	defer func() {
 		fmt.Fprintln(out, "Stopping the local control plane")
 		cp.Stop()
 	}()
+	var members []*member
+	if o.clusters > 1 {
+		fmt.Fprintf(out, "Starting %d member control planes in %s\n", o.clusters-1, filepath.Join(dataDir, "members"))
+		if members, err = startMembers(ctx, o.clusters-1, cpOpts, progress(cmd)); err != nil {
+			holdWebhook()
+			return err
+		}
+		defer func() {
+			fmt.Fprintln(out, "Stopping the member control planes")
+			stopMembers(members)
+		}()
+	}
+	holdWebhook()
 
 	adminToken := filepath.Join(dataDir, "admin-token")
 	if err := os.WriteFile(adminToken, []byte(cp.AdminToken+"\n"), 0o600); err != nil {
@@ -168,6 +192,7 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		ReadyChecks:  []func() error{cp.Healthy},
 		Webhook:      o.webhook,
 		API:          o.api,
+		Budgets:      o.budgets,
 		Progress:     progress(cmd),
 
 		// The local platform shows the namespaces' monitoring objects end to end.
@@ -193,7 +218,12 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 		}
 		return err
 	}
-	o.printNextSteps(cmd, p.Addr(), cp, time.Since(start))
+	if len(members) > 0 {
+		if err := o.register(pctx, cmd, p, cp, members); err != nil {
+			return errors.Join(err, stop())
+		}
+	}
+	o.printNextSteps(cmd, p.Addr(), cp, members, time.Since(start))
 
 	// Run until Ctrl-C, or until a component fails.
 	tick := time.NewTicker(2 * time.Second)
@@ -313,14 +343,32 @@ func (o *upOptions) resolveBinDir() (string, error) {
 	return "", fmt.Errorf("the Kubernetes %s control plane binaries (etcd, kube-apiserver, kube-controller-manager) were not found in k8s-%[1]s/ next to naas or in ./bin/k8s-%[1]s: run `make controlplane K8S=%[1]s`, or pass --bin-dir", minor)
 }
 
-func (o *upOptions) printNextSteps(cmd *cobra.Command, addr string, cp *localcp.ControlPlane, took time.Duration) {
+// register registers the members with naas, once it is up.
+func (o *upOptions) register(ctx context.Context, cmd *cobra.Command, p *setup.Platform, cp *localcp.ControlPlane, members []*member) error {
+	c, err := directClient(p, cp)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
+	defer cancel()
+	if err := registerMembers(ctx, c, p.SystemNamespace(), members); err != nil {
+		return fmt.Errorf("register the member clusters: %w", err)
+	}
+	for _, m := range members {
+		progress(cmd)("cluster %s registered (%s)", m.name, m.cp.Host)
+	}
+	return nil
+}
+
+func (o *upOptions) printNextSteps(cmd *cobra.Command, addr string, cp *localcp.ControlPlane, members []*member, took time.Duration) {
 	rel := func(p string) string {
 		if r, err := filepath.Rel(".", p); err == nil && len(r) < len(p) {
 			return r
 		}
 		return p
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), `
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, `
 naas is up (%s).
 
   Portal        http://%[2]s/
@@ -333,7 +381,8 @@ Next:
   kubectl get tiers,namespacetemplates
   kubectl apply -f config/samples/examples/tenant-payments.yaml
   kubectl get namespaceclaims -w
-
-Press Ctrl-C to stop. State is kept in %[6]s; run naas up again to continue where you left off.
-`, took.Round(time.Millisecond), addr, cp.Host, cp.KubeconfigPath, rel(filepath.Join(filepath.Dir(cp.KubeconfigPath), "admin-token")), rel(filepath.Dir(cp.KubeconfigPath)))
+`, took.Round(time.Millisecond), addr, cp.Host, cp.KubeconfigPath, rel(filepath.Join(filepath.Dir(cp.KubeconfigPath), "admin-token")))
+	printMembers(out, cp, members, rel)
+	fmt.Fprintf(out, "\nPress Ctrl-C to stop. State is kept in %s; run naas up again to continue where you left off.\n",
+		rel(filepath.Dir(cp.KubeconfigPath)))
 }

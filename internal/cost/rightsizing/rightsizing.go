@@ -39,9 +39,12 @@ func DefaultRule() Rule {
 	return Rule{Headroom: 1_200_000_000, CPUStepMillicores: 50, MemoryStepBytes: 64 * mi, CPUFloorMillicores: 50, MemoryFloorBytes: 64 * mi}
 }
 
-// Workload is a workload's requests and usage over the window, per replica summed over its containers.
+// Workload is a workload's requests and usage over the window, per replica: of one container (Container set), or
+// summed over its containers.
 type Workload struct {
 	Namespace, Name string
+	// Container names the container the figures are of; empty when they add up every container.
+	Container string
 	// Replicas is how many pods it runs (the average over the window, at least 1); savings count each.
 	Replicas int64
 	// CPURequestMillicores and MemoryRequestBytes are one replica's requests.
@@ -71,9 +74,9 @@ type Recommendation struct {
 
 // WorkloadRecommendation is the recommendations for one workload.
 type WorkloadRecommendation struct {
-	Namespace, Name string
-	Replicas        int64
-	CPU, Memory     Recommendation
+	Namespace, Name, Container string
+	Replicas                   int64
+	CPU, Memory                Recommendation
 	// MonthlySaving adds up CPU and memory.
 	MonthlySaving money.Amount
 }
@@ -81,7 +84,7 @@ type WorkloadRecommendation struct {
 // Recommend recommends requests for w by rule, priced with prices, for usage over window.
 func Recommend(w Workload, rule Rule, prices *pricing.Prices, window time.Duration) WorkloadRecommendation {
 	replicas := max(w.Replicas, 1)
-	out := WorkloadRecommendation{Namespace: w.Namespace, Name: w.Name, Replicas: replicas}
+	out := WorkloadRecommendation{Namespace: w.Namespace, Name: w.Name, Container: w.Container, Replicas: replicas}
 	out.CPU = recommend(CPU, w.CPURequestMillicores, w.CPUP95Millicores, rule.Headroom, rule.CPUStepMillicores, rule.CPUFloorMillicores)
 	out.Memory = recommend(Memory, w.MemoryRequestBytes, w.MemoryP95Bytes, rule.Headroom, rule.MemoryStepBytes, rule.MemoryFloorBytes)
 	out.CPU.MonthlySaving = monthly(out.CPU.Request-out.CPU.Recommended, replicas, 1000, prices.CPUCoreHour)
@@ -231,10 +234,16 @@ type NamespaceRecommendation struct {
 	MonthlySaving money.Amount
 }
 
-// ForNamespace adds up the recommendations of one namespace's workloads (sorted by name) and picks its tier.
+// ForNamespace adds up the recommendations of one namespace's workloads (sorted by name, then container) and
+// picks its tier.
 func ForNamespace(namespace, currentTier string, workloads []WorkloadRecommendation, tiers []naasv1alpha1.Tier) NamespaceRecommendation {
 	ws := append([]WorkloadRecommendation(nil), workloads...)
-	sort.Slice(ws, func(i, j int) bool { return ws[i].Name < ws[j].Name })
+	sort.Slice(ws, func(i, j int) bool {
+		if ws[i].Name != ws[j].Name {
+			return ws[i].Name < ws[j].Name
+		}
+		return ws[i].Container < ws[j].Container
+	})
 	out := NamespaceRecommendation{Namespace: namespace, Workloads: ws, CurrentTier: currentTier}
 	for _, w := range ws {
 		out.CPUMillicores += w.CPU.Recommended * w.Replicas

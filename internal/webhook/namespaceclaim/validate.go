@@ -112,7 +112,12 @@ func validateCreate(r Request) Result {
 func validateUpdate(r Request) Result {
 	c, old := r.Claim, r.Old
 	if r.Privileged {
-		return decide(r, c.Name, newProblems(r))
+		// Platform admins may grow a namespace over a hard budget; they are told it is over.
+		res := decide(r, c.Name, newProblems(r))
+		if err := tenancy.CheckTierGrowth(old, r.Tenant, r.OldTier, r.Tier); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+		return res
 	}
 	if d := authorize(r, tenancy.ActionUpdateNamespace, old); !d.Allowed {
 		return Result{Err: apierrors.NewForbidden(claimResource, c.Name, errors.New(d.Reason))}
@@ -126,6 +131,9 @@ func validateUpdate(r Request) Result {
 		errs = append(errs, field.Forbidden(field.NewPath("metadata", "finalizers"), fmt.Sprintf(
 			"%s is removed by naas once the namespace is deleted; removing it would leave the namespace behind: delete the claim instead",
 			naasv1alpha1.FinalizerNamespace)))
+	}
+	if err := tenancy.CheckTierGrowth(old, r.Tenant, r.OldTier, r.Tier); err != nil {
+		errs = append(errs, err)
 	}
 	return decide(r, c.Name, withChoices(append(errs, newProblems(r)...), r))
 }

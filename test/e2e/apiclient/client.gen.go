@@ -19,6 +19,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AppliedRuleKind.
+const (
+	Discount AppliedRuleKind = "discount"
+	Markup   AppliedRuleKind = "markup"
+)
+
+// Valid indicates whether the value is a known member of the AppliedRuleKind enum.
+func (e AppliedRuleKind) Valid() bool {
+	switch e {
+	case Discount:
+		return true
+	case Markup:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApprovalState.
 const (
 	ApprovalStateApproved ApprovalState = "Approved"
@@ -64,6 +82,87 @@ func (e AuditEventResult) Valid() bool {
 	case AuditEventResultSuccess:
 		return true
 	case AuditEventResultUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BudgetScopeKind.
+const (
+	BudgetScopeKindCostcenter BudgetScopeKind = "costcenter"
+	BudgetScopeKindNamespace  BudgetScopeKind = "namespace"
+	BudgetScopeKindTenant     BudgetScopeKind = "tenant"
+)
+
+// Valid indicates whether the value is a known member of the BudgetScopeKind enum.
+func (e BudgetScopeKind) Valid() bool {
+	switch e {
+	case BudgetScopeKindCostcenter:
+		return true
+	case BudgetScopeKindNamespace:
+		return true
+	case BudgetScopeKindTenant:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BudgetFiredKind.
+const (
+	Actual   BudgetFiredKind = "Actual"
+	Forecast BudgetFiredKind = "Forecast"
+)
+
+// Valid indicates whether the value is a known member of the BudgetFiredKind enum.
+func (e BudgetFiredKind) Valid() bool {
+	switch e {
+	case Actual:
+		return true
+	case Forecast:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BudgetLiftScopeKind.
+const (
+	BudgetLiftScopeKindCostcenter BudgetLiftScopeKind = "costcenter"
+	BudgetLiftScopeKindTenant     BudgetLiftScopeKind = "tenant"
+	BudgetLiftScopeKindTier       BudgetLiftScopeKind = "tier"
+)
+
+// Valid indicates whether the value is a known member of the BudgetLiftScopeKind enum.
+func (e BudgetLiftScopeKind) Valid() bool {
+	switch e {
+	case BudgetLiftScopeKindCostcenter:
+		return true
+	case BudgetLiftScopeKindTenant:
+		return true
+	case BudgetLiftScopeKindTier:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClusterTaintEffect.
+const (
+	NoExecute        ClusterTaintEffect = "NoExecute"
+	NoSchedule       ClusterTaintEffect = "NoSchedule"
+	PreferNoSchedule ClusterTaintEffect = "PreferNoSchedule"
+)
+
+// Valid indicates whether the value is a known member of the ClusterTaintEffect enum.
+func (e ClusterTaintEffect) Valid() bool {
+	switch e {
+	case NoExecute:
+		return true
+	case NoSchedule:
+		return true
+	case PreferNoSchedule:
 		return true
 	default:
 		return false
@@ -121,6 +220,66 @@ func (e ConditionStatus) Valid() bool {
 	case ConditionStatusTrue:
 		return true
 	case ConditionStatusUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CostLineUsageSource.
+const (
+	CostLineUsageSourceMixed      CostLineUsageSource = "mixed"
+	CostLineUsageSourcePrometheus CostLineUsageSource = "prometheus"
+	CostLineUsageSourceRequests   CostLineUsageSource = "requests"
+)
+
+// Valid indicates whether the value is a known member of the CostLineUsageSource enum.
+func (e CostLineUsageSource) Valid() bool {
+	switch e {
+	case CostLineUsageSourceMixed:
+		return true
+	case CostLineUsageSourcePrometheus:
+		return true
+	case CostLineUsageSourceRequests:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CostReportStep.
+const (
+	Day  CostReportStep = "day"
+	Hour CostReportStep = "hour"
+)
+
+// Valid indicates whether the value is a known member of the CostReportStep enum.
+func (e CostReportStep) Valid() bool {
+	switch e {
+	case Day:
+		return true
+	case Hour:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CostReportUsageSource.
+const (
+	CostReportUsageSourceMixed      CostReportUsageSource = "mixed"
+	CostReportUsageSourcePrometheus CostReportUsageSource = "prometheus"
+	CostReportUsageSourceRequests   CostReportUsageSource = "requests"
+)
+
+// Valid indicates whether the value is a known member of the CostReportUsageSource enum.
+func (e CostReportUsageSource) Valid() bool {
+	switch e {
+	case CostReportUsageSourceMixed:
+		return true
+	case CostReportUsageSourcePrometheus:
+		return true
+	case CostReportUsageSourceRequests:
 		return true
 	default:
 		return false
@@ -235,6 +394,39 @@ func (e ParameterType) Valid() bool {
 	}
 }
 
+// Defines values for RecommendationResource.
+const (
+	Cpu    RecommendationResource = "cpu"
+	Memory RecommendationResource = "memory"
+)
+
+// Valid indicates whether the value is a known member of the RecommendationResource enum.
+func (e RecommendationResource) Valid() bool {
+	switch e {
+	case Cpu:
+		return true
+	case Memory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RecommendationListUsageSource.
+const (
+	RecommendationListUsageSourcePrometheus RecommendationListUsageSource = "prometheus"
+)
+
+// Valid indicates whether the value is a known member of the RecommendationListUsageSource enum.
+func (e RecommendationListUsageSource) Valid() bool {
+	switch e {
+	case RecommendationListUsageSourcePrometheus:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TenantMembershipRole.
 const (
 	TenantMembershipRoleAdmin     TenantMembershipRole = "admin"
@@ -295,6 +487,20 @@ type AcceptedCollaborations struct {
 	Tenant string `json:"tenant"`
 }
 
+// AppliedRule defines model for AppliedRule.
+type AppliedRule struct {
+	// Change What the rule added (positive) or took off (negative), in the report's currency.
+	Change string `json:"change"`
+
+	// Factor The rule's discount (share taken off) or markup (multiplier).
+	Factor string          `json:"factor"`
+	Kind   AppliedRuleKind `json:"kind"`
+	Name   string          `json:"name"`
+}
+
+// AppliedRuleKind defines model for AppliedRule.Kind.
+type AppliedRuleKind string
+
 // Approval defines model for Approval.
 type Approval struct {
 	// At When the decision was made.
@@ -353,6 +559,120 @@ type AuthConfig struct {
 	Oidc *OIDCClient `json:"oidc,omitempty"`
 }
 
+// Budget defines model for Budget.
+type Budget struct {
+	Blocked      bool            `json:"blocked"`
+	Currency     string          `json:"currency"`
+	Fired        []BudgetFired   `json:"fired"`
+	Forecast     *string         `json:"forecast,omitempty"`
+	Hard         bool            `json:"hard"`
+	LiftedPeriod *string         `json:"liftedPeriod,omitempty"`
+	Limit        string          `json:"limit"`
+	Message      *string         `json:"message,omitempty"`
+	Period       *string         `json:"period,omitempty"`
+	Scope        string          `json:"scope"`
+	ScopeKind    BudgetScopeKind `json:"scopeKind"`
+	Spent        *string         `json:"spent,omitempty"`
+	Tenant       *string         `json:"tenant,omitempty"`
+	Thresholds   []int32         `json:"thresholds"`
+}
+
+// BudgetScopeKind defines model for Budget.ScopeKind.
+type BudgetScopeKind string
+
+// BudgetFired defines model for BudgetFired.
+type BudgetFired struct {
+	FiredAt   time.Time       `json:"firedAt"`
+	Kind      BudgetFiredKind `json:"kind"`
+	Threshold int32           `json:"threshold"`
+}
+
+// BudgetFiredKind defines model for BudgetFired.Kind.
+type BudgetFiredKind string
+
+// BudgetLift defines model for BudgetLift.
+type BudgetLift struct {
+	// Scope The tenant, cost center or tier.
+	Scope string `json:"scope"`
+
+	// ScopeKind A namespace's budget is its tier's: lift the tier.
+	ScopeKind BudgetLiftScopeKind `json:"scopeKind"`
+}
+
+// BudgetLiftScopeKind A namespace's budget is its tier's: lift the tier.
+type BudgetLiftScopeKind string
+
+// BudgetList defines model for BudgetList.
+type BudgetList struct {
+	Items []Budget `json:"items"`
+}
+
+// Cluster defines model for Cluster.
+type Cluster struct {
+	// Allocatable Sum of the allocatable cpu and memory of the cluster's nodes.
+	Allocatable *map[string]string `json:"allocatable,omitempty"`
+
+	// Allocated What the quotas of the naas namespaces placed there reserve.
+	Allocated *map[string]string `json:"allocated,omitempty"`
+
+	// Conditions Reachable, Installed and Ready.
+	Conditions        *[]Condition       `json:"conditions,omitempty"`
+	Cordoned          *bool              `json:"cordoned,omitempty"`
+	DisplayName       *string            `json:"displayName,omitempty"`
+	KubernetesVersion *string            `json:"kubernetesVersion,omitempty"`
+	Labels            *map[string]string `json:"labels,omitempty"`
+	LastHeartbeatTime *time.Time         `json:"lastHeartbeatTime,omitempty"`
+	Name              string             `json:"name"`
+	NamespaceCount    int32              `json:"namespaceCount"`
+	Reachable         bool               `json:"reachable"`
+
+	// Ready Reachable and installed: namespaces may be placed and kept there.
+	Ready  bool            `json:"ready"`
+	Taints *[]ClusterTaint `json:"taints,omitempty"`
+}
+
+// ClusterInput defines model for ClusterInput.
+type ClusterInput struct {
+	// Cordoned A cordoned cluster takes no new namespaces; those placed there stay.
+	Cordoned    *bool   `json:"cordoned,omitempty"`
+	DisplayName *string `json:"displayName,omitempty"`
+
+	// Kubeconfig POST only: a kubeconfig with one context, its credentials inline (no exec plugins, no file paths). naas keeps it in a Secret in its namespace and never returns it.
+	Kubeconfig *string `json:"kubeconfig,omitempty"`
+
+	// Labels Labels tenants' placement selects clusters by, e.g. naas.dev/region, environment.
+	Labels *map[string]string `json:"labels,omitempty"`
+
+	// Name DNS-1123 label of at most 63 characters. Required on POST; on PUT, when given, it must equal the path's name.
+	Name *string `json:"name,omitempty"`
+
+	// Taints Keep new namespaces off the cluster unless their tenant tolerates the taint.
+	Taints *[]ClusterTaint `json:"taints,omitempty"`
+}
+
+// ClusterList defines model for ClusterList.
+type ClusterList struct {
+	Items []Cluster `json:"items"`
+}
+
+// ClusterPatch defines model for ClusterPatch.
+type ClusterPatch struct {
+	Cordoned    *bool               `json:"cordoned,omitempty"`
+	DisplayName *string             `json:"displayName,omitempty"`
+	Labels      *map[string]*string `json:"labels,omitempty"`
+	Taints      *[]ClusterTaint     `json:"taints,omitempty"`
+}
+
+// ClusterTaint defines model for ClusterTaint.
+type ClusterTaint struct {
+	Effect ClusterTaintEffect `json:"effect"`
+	Key    string             `json:"key"`
+	Value  *string            `json:"value,omitempty"`
+}
+
+// ClusterTaintEffect defines model for ClusterTaint.Effect.
+type ClusterTaintEffect string
+
 // CollaborationOffer defines model for CollaborationOffer.
 type CollaborationOffer struct {
 	// Access The access its members have there.
@@ -403,10 +723,145 @@ type Condition struct {
 // ConditionStatus defines model for Condition.Status.
 type ConditionStatus string
 
+// CostBreakdown defines model for CostBreakdown.
+type CostBreakdown struct {
+	Cpu string `json:"cpu"`
+	Gpu string `json:"gpu"`
+
+	// Idle The line's share of capacity nobody requested, as the cost policy splits it.
+	Idle string `json:"idle"`
+
+	// LoadBalancer Services of type LoadBalancer.
+	LoadBalancer string `json:"loadBalancer"`
+	Memory       string `json:"memory"`
+
+	// Shared The line's share of the shared namespaces' cost, as the cost policy splits it.
+	Shared string `json:"shared"`
+
+	// Storage Persistent volume claims' capacity.
+	Storage string `json:"storage"`
+
+	// Total The sum of the above, before chargeback rules.
+	Total string `json:"total"`
+}
+
+// CostLine defines model for CostLine.
+type CostLine struct {
+	// Charged What the line is charged: its total after the rules.
+	Charged string        `json:"charged"`
+	Cost    CostBreakdown `json:"cost"`
+
+	// CostCenter For namespace and tenant lines: the tenant's cost center.
+	CostCenter *string `json:"costCenter,omitempty"`
+
+	// Key The namespace, tenant, cost center or label value the line sums over; empty for namespaces without the label.
+	Key string `json:"key"`
+
+	// Namespaces How many namespaces the line sums over.
+	Namespaces int32 `json:"namespaces"`
+
+	// Rules The chargeback rules that changed the line, in the order they applied.
+	Rules []AppliedRule `json:"rules"`
+
+	// Series With step=: the line's charged cost per hour or day of the window.
+	Series *[]CostPoint `json:"series,omitempty"`
+
+	// Template For namespace lines: the namespace's template.
+	Template *string `json:"template,omitempty"`
+
+	// Tenant For namespace lines: the namespace's tenant.
+	Tenant *string `json:"tenant,omitempty"`
+
+	// Tier For namespace lines: the namespace's tier.
+	Tier *string `json:"tier,omitempty"`
+
+	// UsageSource Where the line's usage came from.
+	UsageSource CostLineUsageSource `json:"usageSource"`
+}
+
+// CostLineUsageSource Where the line's usage came from.
+type CostLineUsageSource string
+
+// CostPoint defines model for CostPoint.
+type CostPoint struct {
+	// Cost Charged cost of the period.
+	Cost  string    `json:"cost"`
+	Start time.Time `json:"start"`
+}
+
 // CostReport defines model for CostReport.
 type CostReport struct {
+	// Aggregate namespace, tenant, costcenter or label:<key>.
+	Aggregate string `json:"aggregate"`
+
+	// Currency ISO 4217 code of every amount.
+	Currency string `json:"currency"`
+
+	// ExchangeRate Set when amounts were converted from the price book's currency.
+	ExchangeRate *ExchangeRateUsed `json:"exchangeRate,omitempty"`
+
+	// InProgress Start of the hour in progress when the window includes it: its cost is computed when asked and changes until the hour ends.
+	InProgress *time.Time `json:"inProgress,omitempty"`
+
+	// Lines One per namespace, tenant, cost center or label value, by charged cost, largest first.
+	Lines []CostLine `json:"lines"`
+
+	// Namespaces Compatibility: each visible namespace's tier budget and charged cost this month.
 	Namespaces []NamespaceCost `json:"namespaces"`
-	Tenants    []TenantCost    `json:"tenants"`
+
+	// Step The period of the lines' series, when asked for with step=.
+	Step *CostReportStep `json:"step,omitempty"`
+
+	// Tenants Compatibility: each visible tenant's budgets and charged cost this month.
+	Tenants []TenantCost `json:"tenants"`
+	Totals  CostTotals   `json:"totals"`
+
+	// UsageSource prometheus: max(request, usage) with measured usage; requests: requests alone.
+	UsageSource CostReportUsageSource `json:"usageSource"`
+	Window      CostWindow            `json:"window"`
+}
+
+// CostReportStep The period of the lines' series, when asked for with step=.
+type CostReportStep string
+
+// CostReportUsageSource prometheus: max(request, usage) with measured usage; requests: requests alone.
+type CostReportUsageSource string
+
+// CostTotals defines model for CostTotals.
+type CostTotals struct {
+	Charged string        `json:"charged"`
+	Cost    CostBreakdown `json:"cost"`
+
+	// Series With step=: the charged total per hour or day of the window.
+	Series *[]CostPoint `json:"series,omitempty"`
+
+	// Unallocated Idle capacity and shared namespaces' cost the policy leaves out (platform admins only; zero for others).
+	Unallocated string `json:"unallocated"`
+}
+
+// CostWindow defines model for CostWindow.
+type CostWindow struct {
+	// End Exclusive. When it is after the hour in progress started, that hour is included as computed when asked.
+	End time.Time `json:"end"`
+
+	// Name The window asked for: today, yesterday, week, lastweek, month, lastmonth, a duration such as 24h or 7d, or start,end in RFC 3339.
+	Name  string    `json:"name"`
+	Start time.Time `json:"start"`
+}
+
+// ExchangeRateUsed defines model for ExchangeRateUsed.
+type ExchangeRateUsed struct {
+	// Date Day the rate was taken (YYYY-MM-DD).
+	Date string `json:"date"`
+
+	// From ISO 4217 code of the price book.
+	From string `json:"from"`
+
+	// Rate Units of to one unit of from buys.
+	Rate string `json:"rate"`
+
+	// To ISO 4217 code of the report.
+	To string `json:"to"`
 }
 
 // Features defines model for Features.
@@ -501,11 +956,11 @@ type NamespaceCost struct {
 	// Budget The tier's monthly budget; null when the tier has none.
 	Budget *Money `json:"budget"`
 
-	// Cost Cost so far this month; null until cost reporting is configured.
-	Cost      *float64 `json:"cost"`
-	Namespace string   `json:"namespace"`
-	Tenant    string   `json:"tenant"`
-	Tier      string   `json:"tier"`
+	// Cost Charged cost this month so far, in the report's currency; null when none has been computed.
+	Cost      *Money `json:"cost"`
+	Namespace string `json:"namespace"`
+	Tenant    string `json:"tenant"`
+	Tier      string `json:"tier"`
 }
 
 // NamespaceList defines model for NamespaceList.
@@ -595,10 +1050,80 @@ type QuotaUpdate struct {
 	Tier string `json:"tier"`
 }
 
+// Recommendation defines model for Recommendation.
+type Recommendation struct {
+	Container string `json:"container"`
+
+	// Explanation The line in words, e.g. "CPU request 2 cores, p95 usage 0.31 over 7 days: recommend 0.5; saves £41.20/month".
+	Explanation string `json:"explanation"`
+
+	// MonthlySaving What the change saves in a month (730 hours), in the report's currency; negative when the request must grow.
+	MonthlySaving string `json:"monthlySaving"`
+
+	// P95 p95 usage over the window, as a quantity.
+	P95 string `json:"p95"`
+
+	// Recommended The request naas recommends, as a quantity.
+	Recommended string `json:"recommended"`
+
+	// Request The request today, as a quantity (e.g. 2, 512Mi).
+	Request  string                 `json:"request"`
+	Resource RecommendationResource `json:"resource"`
+
+	// Workload Kind/name of the workload, e.g. Deployment/web.
+	Workload string `json:"workload"`
+}
+
+// RecommendationResource defines model for Recommendation.Resource.
+type RecommendationResource string
+
+// RecommendationList defines model for RecommendationList.
+type RecommendationList struct {
+	Currency string `json:"currency"`
+
+	// Items Per workload and container, CPU then memory; containers no usage was reported for are left out.
+	Items []Recommendation `json:"items"`
+
+	// MonthlySaving Sum of the lines' savings.
+	MonthlySaving string `json:"monthlySaving"`
+	Namespace     string `json:"namespace"`
+
+	// PriceBook The PriceBook that priced the savings (the cluster's).
+	PriceBook string `json:"priceBook"`
+
+	// Recommended The requests naas recommends, all replicas.
+	Recommended ResourceTotals `json:"recommended"`
+
+	// RecommendedTier The smallest tier the tenant may use whose quota holds the recommended requests; empty when it is the current one or none does.
+	RecommendedTier *string `json:"recommendedTier,omitempty"`
+
+	// Requests The sized workloads' requests today, all replicas.
+	Requests ResourceTotals `json:"requests"`
+
+	// Tier The namespace's tier.
+	Tier string `json:"tier"`
+
+	// UsageSource Always prometheus: without a Prometheus, the API answers 409 (usage-unavailable) instead.
+	UsageSource RecommendationListUsageSource `json:"usageSource"`
+	Window      CostWindow                    `json:"window"`
+}
+
+// RecommendationListUsageSource Always prometheus: without a Prometheus, the API answers 409 (usage-unavailable) instead.
+type RecommendationListUsageSource string
+
 // Requester defines model for Requester.
 type Requester struct {
 	Groups   *[]string `json:"groups,omitempty"`
 	Username string    `json:"username"`
+}
+
+// ResourceTotals defines model for ResourceTotals.
+type ResourceTotals struct {
+	// Cpu As a quantity, e.g. 1500m.
+	Cpu string `json:"cpu"`
+
+	// Memory As a quantity, e.g. 3Gi.
+	Memory string `json:"memory"`
 }
 
 // ResourceUsage defines model for ResourceUsage.
@@ -667,10 +1192,10 @@ type TenantCost struct {
 	// Budgets Sum of the namespaces' monthly budgets, one per currency.
 	Budgets []Money `json:"budgets"`
 
-	// Cost Cost so far this month; null until cost reporting is configured.
-	Cost       *float64 `json:"cost"`
-	CostCenter *string  `json:"costCenter,omitempty"`
-	Tenant     string   `json:"tenant"`
+	// Cost Charged cost this month so far, in the report's currency; null when none has been computed.
+	Cost       *Money  `json:"cost"`
+	CostCenter *string `json:"costCenter,omitempty"`
+	Tenant     string  `json:"tenant"`
 }
 
 // TenantInput defines model for TenantInput.
@@ -755,6 +1280,21 @@ type UsageReport struct {
 type GetCostsParams struct {
 	// Tenant Only this tenant.
 	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+
+	// Window today, yesterday, week, lastweek, month (the default), lastmonth, a duration such as 24h or 7d, or start,end (RFC 3339 or Unix seconds).
+	Window *string `form:"window,omitempty" json:"window,omitempty"`
+
+	// Aggregate namespace (the default), tenant, costcenter, cluster, tier, template or label:<key>.
+	Aggregate *string `form:"aggregate,omitempty" json:"aggregate,omitempty"`
+
+	// Currency ISO 4217 code to report in; a price book's exchange rate converts. The cost policy's currency by default.
+	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// Step hour or day: add each line's charged cost per period (series).
+	Step *string `form:"step,omitempty" json:"step,omitempty"`
+
+	// Format json (the default) or csv.
+	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // GetUsageParams defines parameters for GetUsage.
@@ -793,6 +1333,18 @@ type QueryAuditParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// ListBudgetsParams defines parameters for ListBudgets.
+type ListBudgetsParams struct {
+	// Tenant Only this tenant.
+	Tenant *string `form:"tenant,omitempty" json:"tenant,omitempty"`
+}
+
+// RemoveClusterParams defines parameters for RemoveCluster.
+type RemoveClusterParams struct {
+	// Orphan true leaves the cluster's naas namespaces in place, unmanaged, instead of refusing.
+	Orphan *string `form:"orphan,omitempty" json:"orphan,omitempty"`
+}
+
 // ListNamespacesParams defines parameters for ListNamespaces.
 type ListNamespacesParams struct {
 	// Tenant Only this tenant.
@@ -805,11 +1357,32 @@ type GetNamespaceKubeconfigParams struct {
 	Auth *string `form:"auth,omitempty" json:"auth,omitempty"`
 }
 
+// GetNamespaceRecommendationsParams defines parameters for GetNamespaceRecommendations.
+type GetNamespaceRecommendationsParams struct {
+	// Window How much usage to take the p95 of, up to now: a duration such as 24h or 7d (the default), at most 31 days.
+	Window *string `form:"window,omitempty" json:"window,omitempty"`
+
+	// Currency ISO 4217 code to price savings in; a price book's exchange rate converts.
+	Currency *string `form:"currency,omitempty" json:"currency,omitempty"`
+}
+
 // ApproveNamespaceJSONRequestBody defines body for ApproveNamespace for application/json ContentType.
 type ApproveNamespaceJSONRequestBody = ApprovalDecision
 
 // RejectNamespaceJSONRequestBody defines body for RejectNamespace for application/json ContentType.
 type RejectNamespaceJSONRequestBody = ApprovalDecision
+
+// LiftBudgetJSONRequestBody defines body for LiftBudget for application/json ContentType.
+type LiftBudgetJSONRequestBody = BudgetLift
+
+// RegisterClusterJSONRequestBody defines body for RegisterCluster for application/json ContentType.
+type RegisterClusterJSONRequestBody = ClusterInput
+
+// PatchClusterJSONRequestBody defines body for PatchCluster for application/json ContentType.
+type PatchClusterJSONRequestBody = ClusterPatch
+
+// ReplaceClusterJSONRequestBody defines body for ReplaceCluster for application/json ContentType.
+type ReplaceClusterJSONRequestBody = ClusterInput
 
 // RequestNamespaceJSONRequestBody defines body for RequestNamespace for application/json ContentType.
 type RequestNamespaceJSONRequestBody = NamespaceRequest
@@ -903,9 +1476,9 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// GetCosts Monthly budgets and costs per namespace and per tenant
+	// GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 	GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -972,6 +1545,31 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/auth/config (the `GetAuthConfig` operationId).
 	GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListBudgets Budgets and their state this month
+	//
+	// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+	//
+	// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+	ListBudgets(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LiftBudgetWithBody Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudgetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LiftBudget Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudget(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTemplates The catalog of namespace templates
 	//
 	// Corresponds with GET /api/v1/catalog/templates (the `ListTemplates` operationId).
@@ -981,6 +1579,79 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/catalog/templates/{id} (the `GetTemplate` operationId).
 	GetTemplate(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListClusters The clusters the caller may use (every cluster, for platform admins)
+	//
+	// A tenant member sees the clusters a tenant of theirs may place namespaces on: those its placement's cluster selector matches and whose NoSchedule taints it tolerates. Credentials are never shown.
+	//
+	// Corresponds with GET /api/v1/clusters (the `ListClusters` operationId).
+	ListClusters(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterClusterWithBody Register a cluster (platform admins)
+	//
+	// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+	RegisterClusterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegisterCluster Register a cluster (platform admins)
+	//
+	// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+	RegisterCluster(ctx context.Context, body RegisterClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveCluster Remove a cluster (platform admins)
+	//
+	// Refused while naas namespaces are placed on the cluster, unless orphan=true: then they stay on the member, no longer managed by naas. The management cluster (local) cannot be removed; cordon it instead.
+	//
+	// Corresponds with DELETE /api/v1/clusters/{name} (the `RemoveCluster` operationId).
+	RemoveCluster(ctx context.Context, name string, params *RemoveClusterParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCluster One cluster
+	//
+	// Corresponds with GET /api/v1/clusters/{name} (the `GetCluster` operationId).
+	GetCluster(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchClusterWithBody Change some of a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+	PatchClusterWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchCluster Change some of a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+	PatchCluster(ctx context.Context, name string, body PatchClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplaceClusterWithBody Replace a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// Fields left out are cleared. The kubeconfig is not changed here.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+	ReplaceClusterWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplaceCluster Replace a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// Fields left out are cleared. The kubeconfig is not changed here.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+	ReplaceCluster(ctx context.Context, name string, body ReplaceClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMe Who the caller is, and their tenants and roles
 	//
@@ -1091,6 +1762,13 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/namespaces/{namespace}/quotas (the `UpdateNamespaceQuota` operationId).
 	UpdateNamespaceQuota(ctx context.Context, namespace string, body UpdateNamespaceQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetNamespaceRecommendations Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+	//
+	// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+	//
+	// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+	GetNamespaceRecommendations(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetNamespaceStatus Provisioning status of a namespace
 	//
 	// Corresponds with GET /api/v1/namespaces/{namespace}/status (the `GetNamespaceStatus` operationId).
@@ -1198,9 +1876,9 @@ type ClientInterface interface {
 	ListTiers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// GetCosts Monthly budgets and costs per namespace and per tenant
+// GetCosts Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Corresponds with GET /api/v1/analytics/costs (the `GetCosts` operationId).
 func (c *Client) GetCosts(ctx context.Context, params *GetCostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1357,6 +2035,61 @@ func (c *Client) GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorF
 	return c.Client.Do(req)
 }
 
+// ListBudgets Budgets and their state this month
+//
+// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+//
+// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+func (c *Client) ListBudgets(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBudgetsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LiftBudgetWithBody Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *Client) LiftBudgetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLiftBudgetRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LiftBudget Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *Client) LiftBudget(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLiftBudgetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListTemplates The catalog of namespace templates
 //
 // Corresponds with GET /api/v1/catalog/templates (the `ListTemplates` operationId).
@@ -1377,6 +2110,169 @@ func (c *Client) ListTemplates(ctx context.Context, reqEditors ...RequestEditorF
 // Corresponds with GET /api/v1/catalog/templates/{id} (the `GetTemplate` operationId).
 func (c *Client) GetTemplate(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetTemplateRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListClusters The clusters the caller may use (every cluster, for platform admins)
+//
+// A tenant member sees the clusters a tenant of theirs may place namespaces on: those its placement's cluster selector matches and whose NoSchedule taints it tolerates. Credentials are never shown.
+//
+// Corresponds with GET /api/v1/clusters (the `ListClusters` operationId).
+func (c *Client) ListClusters(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListClustersRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterClusterWithBody Register a cluster (platform admins)
+//
+// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+func (c *Client) RegisterClusterWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterClusterRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegisterCluster Register a cluster (platform admins)
+//
+// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+func (c *Client) RegisterCluster(ctx context.Context, body RegisterClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegisterClusterRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveCluster Remove a cluster (platform admins)
+//
+// Refused while naas namespaces are placed on the cluster, unless orphan=true: then they stay on the member, no longer managed by naas. The management cluster (local) cannot be removed; cordon it instead.
+//
+// Corresponds with DELETE /api/v1/clusters/{name} (the `RemoveCluster` operationId).
+func (c *Client) RemoveCluster(ctx context.Context, name string, params *RemoveClusterParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveClusterRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCluster One cluster
+//
+// Corresponds with GET /api/v1/clusters/{name} (the `GetCluster` operationId).
+func (c *Client) GetCluster(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetClusterRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchClusterWithBody Change some of a cluster's labels, taints, cordon and display name (platform admins)
+//
+// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+func (c *Client) PatchClusterWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClusterRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchCluster Change some of a cluster's labels, taints, cordon and display name (platform admins)
+//
+// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+func (c *Client) PatchCluster(ctx context.Context, name string, body PatchClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchClusterRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplaceClusterWithBody Replace a cluster's labels, taints, cordon and display name (platform admins)
+//
+// Fields left out are cleared. The kubeconfig is not changed here.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+func (c *Client) ReplaceClusterWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceClusterRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplaceCluster Replace a cluster's labels, taints, cordon and display name (platform admins)
+//
+// Fields left out are cleared. The kubeconfig is not changed here.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+func (c *Client) ReplaceCluster(ctx context.Context, name string, body ReplaceClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceClusterRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1636,6 +2532,23 @@ func (c *Client) UpdateNamespaceQuotaWithBody(ctx context.Context, namespace str
 // Corresponds with PUT /api/v1/namespaces/{namespace}/quotas (the `UpdateNamespaceQuota` operationId).
 func (c *Client) UpdateNamespaceQuota(ctx context.Context, namespace string, body UpdateNamespaceQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateNamespaceQuotaRequest(c.Server, namespace, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNamespaceRecommendations Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+//
+// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+//
+// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+func (c *Client) GetNamespaceRecommendations(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNamespaceRecommendationsRequest(c.Server, namespace, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1943,6 +2856,66 @@ func NewGetCostsRequest(server string, params *GetCostsParams) (*http.Request, e
 		if params.Tenant != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant", *params.Tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Aggregate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "aggregate", *params.Aggregate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Step != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "step", *params.Step, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2321,6 +3294,100 @@ func NewGetAuthConfigRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListBudgetsRequest constructs an http.Request for the ListBudgets method
+func NewListBudgetsRequest(server string, params *ListBudgetsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/budgets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Tenant != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant", *params.Tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLiftBudgetRequest calls the generic LiftBudget builder with application/json body
+func NewLiftBudgetRequest(server string, body LiftBudgetJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLiftBudgetRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewLiftBudgetRequestWithBody constructs an http.Request for the LiftBudget method, with any body, and a specified content type
+func NewLiftBudgetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/budgets/lift")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListTemplatesRequest constructs an http.Request for the ListTemplates method
 func NewListTemplatesRequest(server string) (*http.Request, error) {
 	var err error
@@ -2378,6 +3445,262 @@ func NewGetTemplateRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListClustersRequest constructs an http.Request for the ListClusters method
+func NewListClustersRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/clusters")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegisterClusterRequest calls the generic RegisterCluster builder with application/json body
+func NewRegisterClusterRequest(server string, body RegisterClusterJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegisterClusterRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegisterClusterRequestWithBody constructs an http.Request for the RegisterCluster method, with any body, and a specified content type
+func NewRegisterClusterRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/clusters")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRemoveClusterRequest constructs an http.Request for the RemoveCluster method
+func NewRemoveClusterRequest(server string, name string, params *RemoveClusterParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/clusters/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Orphan != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "orphan", *params.Orphan, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetClusterRequest constructs an http.Request for the GetCluster method
+func NewGetClusterRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/clusters/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPatchClusterRequest calls the generic PatchCluster builder with application/json body
+func NewPatchClusterRequest(server string, name string, body PatchClusterJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchClusterRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewPatchClusterRequestWithBody constructs an http.Request for the PatchCluster method, with any body, and a specified content type
+func NewPatchClusterRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/clusters/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReplaceClusterRequest calls the generic ReplaceCluster builder with application/json body
+func NewReplaceClusterRequest(server string, name string, body ReplaceClusterJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReplaceClusterRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewReplaceClusterRequestWithBody constructs an http.Request for the ReplaceCluster method, with any body, and a specified content type
+func NewReplaceClusterRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/clusters/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -2879,6 +4202,79 @@ func NewUpdateNamespaceQuotaRequestWithBody(server string, namespace string, con
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetNamespaceRecommendationsRequest constructs an http.Request for the GetNamespaceRecommendations method
+func NewGetNamespaceRecommendationsRequest(server string, namespace string, params *GetNamespaceRecommendationsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "namespace", namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/namespaces/%s/recommendations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3408,9 +4804,9 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// GetCostsWithResponse Monthly budgets and costs per namespace and per tenant
+	// GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 	//
-	// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+	// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3487,6 +4883,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/auth/config (the `GetAuthConfig` operationId).
 	GetAuthConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthConfigResponse, error)
 
+	// ListBudgetsWithResponse Budgets and their state this month
+	//
+	// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+	ListBudgetsWithResponse(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*ListBudgetsResponse, error)
+
+	// LiftBudgetWithBodyWithResponse Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudgetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error)
+
+	// LiftBudgetWithResponse Lift a hard budget for the current month (platform admins)
+	//
+	// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+	LiftBudgetWithResponse(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error)
+
 	// ListTemplatesWithResponse The catalog of namespace templates
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3500,6 +4923,85 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/catalog/templates/{id} (the `GetTemplate` operationId).
 	GetTemplateWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetTemplateResponse, error)
+
+	// ListClustersWithResponse The clusters the caller may use (every cluster, for platform admins)
+	//
+	// A tenant member sees the clusters a tenant of theirs may place namespaces on: those its placement's cluster selector matches and whose NoSchedule taints it tolerates. Credentials are never shown.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/clusters (the `ListClusters` operationId).
+	ListClustersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListClustersResponse, error)
+
+	// RegisterClusterWithBodyWithResponse Register a cluster (platform admins)
+	//
+	// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+	RegisterClusterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterClusterResponse, error)
+
+	// RegisterClusterWithResponse Register a cluster (platform admins)
+	//
+	// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+	RegisterClusterWithResponse(ctx context.Context, body RegisterClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterClusterResponse, error)
+
+	// RemoveClusterWithResponse Remove a cluster (platform admins)
+	//
+	// Refused while naas namespaces are placed on the cluster, unless orphan=true: then they stay on the member, no longer managed by naas. The management cluster (local) cannot be removed; cordon it instead.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/clusters/{name} (the `RemoveCluster` operationId).
+	RemoveClusterWithResponse(ctx context.Context, name string, params *RemoveClusterParams, reqEditors ...RequestEditorFn) (*RemoveClusterResponse, error)
+
+	// GetClusterWithResponse One cluster
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/clusters/{name} (the `GetCluster` operationId).
+	GetClusterWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetClusterResponse, error)
+
+	// PatchClusterWithBodyWithResponse Change some of a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+	PatchClusterWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClusterResponse, error)
+
+	// PatchClusterWithResponse Change some of a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+	PatchClusterWithResponse(ctx context.Context, name string, body PatchClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClusterResponse, error)
+
+	// ReplaceClusterWithBodyWithResponse Replace a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// Fields left out are cleared. The kubeconfig is not changed here.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+	ReplaceClusterWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceClusterResponse, error)
+
+	// ReplaceClusterWithResponse Replace a cluster's labels, taints, cordon and display name (platform admins)
+	//
+	// Fields left out are cleared. The kubeconfig is not changed here.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+	ReplaceClusterWithResponse(ctx context.Context, name string, body ReplaceClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceClusterResponse, error)
 
 	// GetMeWithResponse Who the caller is, and their tenants and roles
 	//
@@ -3627,6 +5129,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/namespaces/{namespace}/quotas (the `UpdateNamespaceQuota` operationId).
 	UpdateNamespaceQuotaWithResponse(ctx context.Context, namespace string, body UpdateNamespaceQuotaJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNamespaceQuotaResponse, error)
+
+	// GetNamespaceRecommendationsWithResponse Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+	//
+	// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+	GetNamespaceRecommendationsWithResponse(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*GetNamespaceRecommendationsResponse, error)
 
 	// GetNamespaceStatusWithResponse Provisioning status of a namespace
 	//
@@ -3760,8 +5271,12 @@ type GetCostsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *CostReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -3775,9 +5290,19 @@ func (r GetCostsResponse) GetJSON200() *CostReport {
 	return r.JSON200
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCostsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r GetCostsResponse) GetApplicationproblemJSON401() *Problem {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCostsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -4329,6 +5854,193 @@ func (r GetAuthConfigResponse) ContentType() string {
 	return ""
 }
 
+type ListBudgetsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BudgetList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBudgetsResponse) GetJSON200() *BudgetList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListBudgetsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBudgetsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBudgetsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBudgetsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBudgetsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type LiftBudgetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BudgetLift
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LiftBudgetResponse) GetJSON200() *BudgetLift {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r LiftBudgetResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LiftBudgetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LiftBudgetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LiftBudgetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LiftBudgetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListTemplatesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4468,6 +6180,602 @@ func (r GetTemplateResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetTemplateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListClustersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClusterList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListClustersResponse) GetJSON200() *ClusterList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListClustersResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListClustersResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListClustersResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListClustersResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListClustersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListClustersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListClustersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListClustersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegisterClusterResponse201Headers the declared response headers of an HTTP 201 response for RegisterCluster
+type RegisterClusterResponse201Headers struct {
+	Location *string
+}
+
+type RegisterClusterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Cluster
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RegisterClusterResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegisterClusterResponse) GetJSON201() *Cluster {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RegisterClusterResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RegisterClusterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegisterClusterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegisterClusterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegisterClusterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RemoveClusterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Cluster
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RemoveClusterResponse) GetJSON202() *Cluster {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RemoveClusterResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveClusterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveClusterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveClusterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveClusterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetClusterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Cluster
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetClusterResponse) GetJSON200() *Cluster {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetClusterResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetClusterResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClusterResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetClusterResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetClusterResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetClusterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetClusterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetClusterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetClusterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PatchClusterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Cluster
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchClusterResponse) GetJSON200() *Cluster {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchClusterResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchClusterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchClusterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchClusterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchClusterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReplaceClusterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Cluster
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReplaceClusterResponse) GetJSON200() *Cluster {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReplaceClusterResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReplaceClusterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReplaceClusterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReplaceClusterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReplaceClusterResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5604,6 +7912,103 @@ func (r UpdateNamespaceQuotaResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateNamespaceQuotaResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNamespaceRecommendationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecommendationList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNamespaceRecommendationsResponse) GetJSON200() *RecommendationList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetNamespaceRecommendationsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNamespaceRecommendationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNamespaceRecommendationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNamespaceRecommendationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNamespaceRecommendationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6752,9 +9157,9 @@ func (r ListTiersResponse) ContentType() string {
 	return ""
 }
 
-// GetCostsWithResponse Monthly budgets and costs per namespace and per tenant
+// GetCostsWithResponse Allocated cost and chargeback per namespace, tenant, cost center or label, over a window
 //
-// The budget of a namespace is its tier's monthly budget. cost is null until cost reporting is configured.
+// Cost as the OpenCost specification allocates it (max(request, usage) per container, PVC capacity, load balancers, idle and shared cost as the CostPolicy splits them), from the hourly rows of the audit store plus the hour in progress, computed when asked. Chargeback rules apply per namespace, in order, and each line names what they changed. Platform admins see every namespace, idle and shared cost; others the namespaces of the tenants they hold a role in. Accept: text/csv (or format=csv) answers the finance CSV. Compatibility: namespaces[] and tenants[] keep the first shape of this report (tier budgets); their cost, always null before, is now this month's charged cost as Money.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6885,6 +9290,51 @@ func (c *ClientWithResponses) GetAuthConfigWithResponse(ctx context.Context, req
 	return ParseGetAuthConfigResponse(rsp)
 }
 
+// ListBudgetsWithResponse Budgets and their state this month
+//
+// Each namespace's budget (its tier's monthlyBudget), each tenant's and, for platform admins, each cost center's, with spend and forecast this month (UTC), the thresholds fired and whether a hard budget blocks. Tenant members see their tenants' budgets and their namespaces'.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/budgets (the `ListBudgets` operationId).
+func (c *ClientWithResponses) ListBudgetsWithResponse(ctx context.Context, params *ListBudgetsParams, reqEditors ...RequestEditorFn) (*ListBudgetsResponse, error) {
+	rsp, err := c.ListBudgets(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBudgetsResponse(rsp)
+}
+
+// LiftBudgetWithBodyWithResponse Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *ClientWithResponses) LiftBudgetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error) {
+	rsp, err := c.LiftBudgetWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLiftBudgetResponse(rsp)
+}
+
+// LiftBudgetWithResponse Lift a hard budget for the current month (platform admins)
+//
+// Sets spec.monthlyBudget.liftedPeriod (a tenant's or a tier's) or the cost center budget's liftedPeriod to the current month: the scope may create namespaces and grow quota again until the month ends. Lifting again changes nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/budgets/lift (the `LiftBudget` operationId).
+func (c *ClientWithResponses) LiftBudgetWithResponse(ctx context.Context, body LiftBudgetJSONRequestBody, reqEditors ...RequestEditorFn) (*LiftBudgetResponse, error) {
+	rsp, err := c.LiftBudget(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLiftBudgetResponse(rsp)
+}
+
 // ListTemplatesWithResponse The catalog of namespace templates
 //
 // Returns a wrapper object for the known response body format(s).
@@ -6909,6 +9359,139 @@ func (c *ClientWithResponses) GetTemplateWithResponse(ctx context.Context, id st
 		return nil, err
 	}
 	return ParseGetTemplateResponse(rsp)
+}
+
+// ListClustersWithResponse The clusters the caller may use (every cluster, for platform admins)
+//
+// A tenant member sees the clusters a tenant of theirs may place namespaces on: those its placement's cluster selector matches and whose NoSchedule taints it tolerates. Credentials are never shown.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/clusters (the `ListClusters` operationId).
+func (c *ClientWithResponses) ListClustersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListClustersResponse, error) {
+	rsp, err := c.ListClusters(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListClustersResponse(rsp)
+}
+
+// RegisterClusterWithBodyWithResponse Register a cluster (platform admins)
+//
+// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+func (c *ClientWithResponses) RegisterClusterWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegisterClusterResponse, error) {
+	rsp, err := c.RegisterClusterWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterClusterResponse(rsp)
+}
+
+// RegisterClusterWithResponse Register a cluster (platform admins)
+//
+// Writes the Cluster as the caller and its kubeconfig into a Secret in naas's namespace (key value), owned by the Cluster so that it goes with it. If the Secret cannot be written, the Cluster is removed again: nothing is left half made. naas then installs its cluster-wide objects on the member and reports Reachable, Installed and Ready.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/clusters (the `RegisterCluster` operationId).
+func (c *ClientWithResponses) RegisterClusterWithResponse(ctx context.Context, body RegisterClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*RegisterClusterResponse, error) {
+	rsp, err := c.RegisterCluster(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegisterClusterResponse(rsp)
+}
+
+// RemoveClusterWithResponse Remove a cluster (platform admins)
+//
+// Refused while naas namespaces are placed on the cluster, unless orphan=true: then they stay on the member, no longer managed by naas. The management cluster (local) cannot be removed; cordon it instead.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/clusters/{name} (the `RemoveCluster` operationId).
+func (c *ClientWithResponses) RemoveClusterWithResponse(ctx context.Context, name string, params *RemoveClusterParams, reqEditors ...RequestEditorFn) (*RemoveClusterResponse, error) {
+	rsp, err := c.RemoveCluster(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveClusterResponse(rsp)
+}
+
+// GetClusterWithResponse One cluster
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/clusters/{name} (the `GetCluster` operationId).
+func (c *ClientWithResponses) GetClusterWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetClusterResponse, error) {
+	rsp, err := c.GetCluster(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetClusterResponse(rsp)
+}
+
+// PatchClusterWithBodyWithResponse Change some of a cluster's labels, taints, cordon and display name (platform admins)
+//
+// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+func (c *ClientWithResponses) PatchClusterWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchClusterResponse, error) {
+	rsp, err := c.PatchClusterWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchClusterResponse(rsp)
+}
+
+// PatchClusterWithResponse Change some of a cluster's labels, taints, cordon and display name (platform admins)
+//
+// A JSON merge patch: fields left out are kept, a label set to null is removed. {"cordoned": true} cordons the cluster: it takes no new namespaces, and those there stay.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/v1/clusters/{name} (the `PatchCluster` operationId).
+func (c *ClientWithResponses) PatchClusterWithResponse(ctx context.Context, name string, body PatchClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchClusterResponse, error) {
+	rsp, err := c.PatchCluster(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchClusterResponse(rsp)
+}
+
+// ReplaceClusterWithBodyWithResponse Replace a cluster's labels, taints, cordon and display name (platform admins)
+//
+// Fields left out are cleared. The kubeconfig is not changed here.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+func (c *ClientWithResponses) ReplaceClusterWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceClusterResponse, error) {
+	rsp, err := c.ReplaceClusterWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplaceClusterResponse(rsp)
+}
+
+// ReplaceClusterWithResponse Replace a cluster's labels, taints, cordon and display name (platform admins)
+//
+// Fields left out are cleared. The kubeconfig is not changed here.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/clusters/{name} (the `ReplaceCluster` operationId).
+func (c *ClientWithResponses) ReplaceClusterWithResponse(ctx context.Context, name string, body ReplaceClusterJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceClusterResponse, error) {
+	rsp, err := c.ReplaceCluster(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplaceClusterResponse(rsp)
 }
 
 // GetMeWithResponse Who the caller is, and their tenants and roles
@@ -7126,6 +9709,21 @@ func (c *ClientWithResponses) UpdateNamespaceQuotaWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseUpdateNamespaceQuotaResponse(rsp)
+}
+
+// GetNamespaceRecommendationsWithResponse Right-sizing: the namespace's requests against p95 usage, the recommended requests and tier, and the saving
+//
+// For each container of the namespace's Deployments, StatefulSets and DaemonSets: its CPU and memory requests against the 95th percentile of its usage over the window (read from Prometheus), the recommended request (p95 × 1.2, rounded up to 50m and 64Mi), the monthly saving at the cluster's PriceBook, and a line that explains it; then the smallest tier the tenant may use that holds the recommended requests. For the tenant's members and platform admins. Without a Prometheus (--prometheus-url) naas has no usage to size by and answers 409 usage-unavailable.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/namespaces/{namespace}/recommendations (the `GetNamespaceRecommendations` operationId).
+func (c *ClientWithResponses) GetNamespaceRecommendationsWithResponse(ctx context.Context, namespace string, params *GetNamespaceRecommendationsParams, reqEditors ...RequestEditorFn) (*GetNamespaceRecommendationsResponse, error) {
+	rsp, err := c.GetNamespaceRecommendations(ctx, namespace, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNamespaceRecommendationsResponse(rsp)
 }
 
 // GetNamespaceStatusWithResponse Provisioning status of a namespace
@@ -7371,12 +9969,26 @@ func ParseGetCostsResponse(rsp *http.Response) (*GetCostsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
@@ -7819,6 +10431,163 @@ func ParseGetAuthConfigResponse(rsp *http.Response) (*GetAuthConfigResponse, err
 	return response, nil
 }
 
+// ParseListBudgetsResponse parses an HTTP response from a ListBudgetsWithResponse call
+func ParseListBudgetsResponse(rsp *http.Response) (*ListBudgetsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBudgetsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BudgetList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLiftBudgetResponse parses an HTTP response from a LiftBudgetWithResponse call
+func ParseLiftBudgetResponse(rsp *http.Response) (*LiftBudgetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LiftBudgetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BudgetLift
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListTemplatesResponse parses an HTTP response from a ListTemplatesWithResponse call
 func ParseListTemplatesResponse(rsp *http.Response) (*ListTemplatesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7907,6 +10676,518 @@ func ParseGetTemplateResponse(rsp *http.Response) (*GetTemplateResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListClustersResponse parses an HTTP response from a ListClustersWithResponse call
+func ParseListClustersResponse(rsp *http.Response) (*ListClustersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListClustersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClusterList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRegisterClusterResponse parses an HTTP response from a RegisterClusterWithResponse call
+func ParseRegisterClusterResponse(rsp *http.Response) (*RegisterClusterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegisterClusterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Cluster
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RegisterClusterResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveClusterResponse parses an HTTP response from a RemoveClusterWithResponse call
+func ParseRemoveClusterResponse(rsp *http.Response) (*RemoveClusterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveClusterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Cluster
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetClusterResponse parses an HTTP response from a GetClusterWithResponse call
+func ParseGetClusterResponse(rsp *http.Response) (*GetClusterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetClusterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Cluster
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePatchClusterResponse parses an HTTP response from a PatchClusterWithResponse call
+func ParsePatchClusterResponse(rsp *http.Response) (*PatchClusterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchClusterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Cluster
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReplaceClusterResponse parses an HTTP response from a ReplaceClusterWithResponse call
+func ParseReplaceClusterResponse(rsp *http.Response) (*ReplaceClusterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReplaceClusterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Cluster
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
@@ -8903,6 +12184,88 @@ func ParseUpdateNamespaceQuotaResponse(rsp *http.Response) (*UpdateNamespaceQuot
 			headers.Location = &value
 		}
 		response.Headers202 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetNamespaceRecommendationsResponse parses an HTTP response from a GetNamespaceRecommendationsWithResponse call
+func ParseGetNamespaceRecommendationsResponse(rsp *http.Response) (*GetNamespaceRecommendationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNamespaceRecommendationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecommendationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
 
 	return response, nil
