@@ -136,3 +136,6 @@ func createOrUpdate(ctx context.Context, c client.Client, obj client.Object, mut
 	mutate()
 	return c.Update(ctx, obj)
 }
+
+// LabelCluster labels the kubeconfig Secret of a Cluster with the Cluster's name: naasv1alpha1.LabelClusterKubeconfig.
+const LabelCluster = naasv1alpha1.LabelClusterKubeconfig

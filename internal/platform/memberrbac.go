@@ -51,7 +51,9 @@ func MemberRules() []rbacv1.PolicyRule {
 // and the ServiceAccount named name, a ClusterRole named name with MemberRules and extra, and its binding. The
 // platform admin registers the member with a token of that ServiceAccount.
 func MemberRBAC(namespace, name string, extra ...rbacv1.PolicyRule) []runtime.Object {
-	typed := func(apiVersion, kind string) metav1.TypeMeta { return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind} }
+	typed := func(apiVersion, kind string) metav1.TypeMeta {
+		return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+	}
 	labels := map[string]string{"app.kubernetes.io/name": "naas", "app.kubernetes.io/component": "member"}
 	rbacVersion := rbacv1.SchemeGroupVersion.String()
 	return []runtime.Object{
