@@ -29,7 +29,7 @@ import (
 // it Ready again.
 func TestCredentials_RotationSeenInSecondsAndRejectedOnesSaySo(t *testing.T) {
 	waitCluster(t, memberOne, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
-	naas.Stop()
+	stopIdle(t)
 	before, _ := testenv.ControllerMetrics(t)
 	if err := startNaasWith(time.Hour); err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestCredentials_RotationSeenInSecondsAndRejectedOnesSaySo(t *testing.T) {
 	t.Cleanup(func() {
 		rotate(t, memberOne, original)
 		waitCluster(t, memberOne, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
-		naas.Stop()
+		stopIdle(t)
 		if err := startNaas(); err != nil {
 			t.Fatalf("restart naas: %v", err)
 		}
@@ -168,4 +168,12 @@ func tokenConfig(t *testing.T, member *testenv.Environment, namespace, name stri
 	cfg := rest.AnonymousClientConfig(member.Config)
 	cfg.BearerToken = tr.Status.Token
 	return cfg
+}
+
+// stopIdle stops the tests' naas once it has nothing to do: the work queues' gauges are the process's, and a naas
+// stopped with work queued would leave them above zero for the naas started next (testenv.WaitControllersIdle).
+func stopIdle(t *testing.T) {
+	t.Helper()
+	testenv.WaitControllersIdle(t, testenv.Reconciles(t), nil)
+	naas.Stop()
 }
