@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,35 +18,25 @@ import (
 // Clusters.
 func MemberRules() []rbacv1.PolicyRule {
 	g := naasv1alpha1.GroupVersion.Group
-	return append([]rbacv1.PolicyRule{
+	return slices.Concat([]rbacv1.PolicyRule{
 		// The Tenants and Tiers mirrored there, the parameters of the member's admission policies.
 		{APIGroups: []string{g}, Resources: []string{"tenants", "tiers"}, Verbs: manageVerbs},
 		// Their CRDs, installed and upgraded when the member is registered (MemberCRDNames).
 		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: readAndCreate},
 		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: []string{"update", "patch"}, ResourceNames: MemberCRDNames()},
-		// The namespaces and their bundles, as on the management cluster.
-		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: manageVerbs},
-		{APIGroups: []string{""}, Resources: []string{"resourcequotas", "limitranges", "configmaps"}, Verbs: manageVerbs},
-		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"rolebindings"}, Verbs: manageVerbs},
-		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: manageVerbs},
-		// naas's roles and their bindings (see OperatorRules), its admission policies, priority levels and flow
-		// schemas; PolicyControllerScope, installed there too, keeps naas's identity to its own.
-		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: boundClusterRoleNames()},
-		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles"}, Verbs: []string{"escalate"}, ResourceNames: InstalledClusterRoleNames()},
-		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"clusterroles", "clusterrolebindings"}, Verbs: manageVerbs},
-		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{
-			"validatingadmissionpolicies", "validatingadmissionpolicybindings",
-			"mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
-		}, Verbs: manageVerbs},
-		{APIGroups: []string{"flowcontrol.apiserver.k8s.io"}, Resources: []string{"prioritylevelconfigurations", "flowschemas"}, Verbs: manageVerbs},
+	},
+		// The namespaces and their bundles, naas's roles, their bindings and admission policies, as on the
+		// management cluster; PolicyControllerScope, installed there too, keeps naas's identity to its own.
+		bundleRules(), roleAndPolicyRules(),
+		[]rbacv1.PolicyRule{
+			{APIGroups: []string{"flowcontrol.apiserver.k8s.io"}, Resources: []string{"prioritylevelconfigurations", "flowschemas"}, Verbs: manageVerbs},
+		},
 		// The add-on objects of templates' features, where the member serves them.
-		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"prometheusrules", "alertmanagerconfigs"}, Verbs: manageVerbs},
-		{APIGroups: []string{"gateway.networking.k8s.io"}, Resources: []string{"gateways"}, Verbs: manageVerbs},
-		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: manageVerbs},
-		{APIGroups: []string{"security.istio.io"}, Resources: []string{"peerauthentications", "authorizationpolicies"}, Verbs: manageVerbs},
-		// The Cluster's status.allocatable sums its nodes'.
-		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
-	}, TemplateManifestRules()...)
+		addOnRules(),
+		[]rbacv1.PolicyRule{
+			// The Cluster's status.allocatable sums its nodes'.
+			{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
+		}, TemplateManifestRules())
 }
 
 // MemberRBAC are the objects that give naas's identity on a member its rights (`naas member-rbac`): the namespace
