@@ -8,7 +8,7 @@ import (
 // LocalClusterName is the Cluster naas registers for the management cluster itself.
 const LocalClusterName = "local"
 
-// AnnotationOrphan set to "true" on a Cluster before deleting it lets the Cluster go while it still holds
+// AnnotationOrphan is the annotation that, set to "true" on a Cluster before deleting it, lets the Cluster go while it still holds
 // naas namespaces: they stay on the member, naas's ownership of them (labels, finalizers) is removed there, and
 // their claims are deleted without deleting the namespaces (`naas cluster remove --orphan`). Without it, the
 // deletion of a Cluster that holds naas namespaces is refused.
