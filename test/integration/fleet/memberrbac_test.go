@@ -60,7 +60,10 @@ func TestMemberRBAC_LeastPrivilegeIsEnough(t *testing.T) {
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
-			return fmt.Errorf("still there (%v)", err)
+			if err != nil {
+				return fmt.Errorf("refused: %w", err)
+			}
+			return errors.New("deleting")
 		})
 	})
 	waitCluster(t, name, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
