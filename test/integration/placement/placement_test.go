@@ -491,7 +491,8 @@ func TestPlacement_UnreachableClusterIsSkippedForNewClaims(t *testing.T) {
 		}
 	}
 	t.Cleanup(resume)
-	testenv.Eventually(t, 2*testenv.WaitTimeout, "member-1 is marked not reachable", func() error {
+	// Generous: how soon a member is marked is the registry's figure (bench 9-unreachable), not this test's.
+	testenv.Eventually(t, 5*testenv.WaitTimeout, "member-1 is marked not reachable", func() error {
 		c := &naasv1alpha1.Cluster{}
 		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: member1}, c); err != nil {
 			return err
