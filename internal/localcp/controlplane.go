@@ -229,6 +229,7 @@ func (cp *ControlPlane) startNodes(ctx context.Context, st state) error {
 	}
 	nodes := cp.opts.Nodes
 	if len(nodes) == 0 {
+		cp.opts.Progress("no simulated nodes: kube-scheduler and kwok not started, pods stay Pending")
 		return ensureNodes(ctx, cs, nil)
 	}
 	dataDir := cp.opts.DataDir
