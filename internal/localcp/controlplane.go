@@ -401,8 +401,9 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, st state, tokenFile 
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		// The lease reconciler publishes the advertise address as the endpoint of the default/kubernetes
-		// Service, which Kubernetes 1.37 refuses for a loopback address. With no nodes and no pods nothing
-		// reaches the API server through that Service: keep its endpoints unmanaged, on every minor alike.
+		// Service, which Kubernetes 1.37 refuses for a loopback address. No kubelet and no running container
+		// (kwok's pods run nothing) reaches the API server through that Service: keep its endpoints unmanaged,
+		// on every minor alike.
 		"--endpoint-reconciler-type=none",
 		fmt.Sprintf("--secure-port=%d", st.APIServerPort),
 		"--cert-dir=" + filepath.Join(cp.opts.DataDir, "pki"),
