@@ -175,6 +175,9 @@ func ownership(c *naasv1alpha1.NamespaceClaim, ns *metav1.PartialObjectMetadata)
 // in the cache is confirmed with a direct read: the namespace may be new, made by someone else a moment ago, and
 // naas must never apply its objects over a namespace it did not make.
 func (r *Reconciler) getNamespace(ctx context.Context, s *scope) (*metav1.PartialObjectMetadata, error) {
+	if s.target == nil {
+		return nil, nil // never placed: nothing was made
+	}
 	ns := &metav1.PartialObjectMetadata{}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	key := client.ObjectKey{Name: s.claim.Name}
