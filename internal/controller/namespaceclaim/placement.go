@@ -25,7 +25,10 @@ const unplacedRetry = time.Minute
 // pass that fails after it finds the same cluster on the next.
 func (r *Reconciler) place(ctx context.Context, s *scope) ([]result, error) {
 	c := s.claim
-	if c.Status.Cluster == "" {
+	// A claim provisioned before naas placed claims is on the management cluster, which an empty
+	// status.cluster means everywhere (cacheindex.ClusterOf, the registry's Resolve): it is left as it is, so
+	// that an upgrade rewrites no claim.
+	if c.Status.Cluster == "" && !meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionNamespace) {
 		d, err := r.decide(ctx, s)
 		if err != nil {
 			return nil, err
