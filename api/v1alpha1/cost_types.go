@@ -50,7 +50,7 @@ type ExchangeRate struct {
 }
 
 // PriceBookSpec is the list prices of a cluster's resources.
-// +kubebuilder:validation:XValidation:rule="!(self.default && (has(self.cluster) || has(self.nodePool)))",message="the default price book applies to every cluster and node pool: it names neither"
+// +kubebuilder:validation:XValidation:rule="!(has(self.default) && self.default && (has(self.cluster) || has(self.nodePool)))",message="the default price book applies to every cluster and node pool: it names neither"
 type PriceBookSpec struct {
 	// default marks the book used where no more specific book applies. At most one book is the default.
 	// +optional
