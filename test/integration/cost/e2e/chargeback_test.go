@@ -156,8 +156,9 @@ func TestCost_ChargebackOfThreeTenantsToThePennyWithPrometheus(t *testing.T) {
 	provisioner.Stop()
 
 	promURL := testenv.StartPrometheus(t, usageSeries(pods, h0.Add(-15*time.Minute), h0.Add(3*time.Hour+15*time.Minute)))
-	// The cost clock: first five minutes into the hour before the window, so that the collector, which starts at
-	// the last complete hour, stores that one; then after the window, so that it fills the window's three.
+	// The cost clock: first five minutes into the window, so that the collector, which starts at the last complete
+	// hour, stores the hour before it; then past the window, so that it fills the window's three hours after that
+	// one (the test waits for each: nothing depends on how fast the collector runs).
 	var now atomic.Int64
 	now.Store(h0.Add(5 * time.Minute).UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()) }
