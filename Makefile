@@ -22,7 +22,8 @@ export NAAS_K8S := $(K8S)
 CP_BIN     := $(BIN)/k8s-$(K8S)
 CP_MODFILE := $(if $(filter $(K8S_DEFAULT),$(K8S)),go.mod,go.$(K8S).mod)
 CP_SOURCES := $(shell find controlplane -name '*.go' 2>/dev/null) controlplane/$(CP_MODFILE) controlplane/$(CP_MODFILE:.mod=.sum)
-CP_BINS    := $(CP_BIN)/etcd $(CP_BIN)/kube-apiserver $(CP_BIN)/kube-controller-manager
+# kube-scheduler and kwok (sigs.k8s.io/kwok, simulated nodes) run only when naas up or a test asks for nodes.
+CP_BINS    := $(CP_BIN)/etcd $(CP_BIN)/kube-apiserver $(CP_BIN)/kube-controller-manager $(CP_BIN)/kube-scheduler $(CP_BIN)/kwok
 TEST_FLAGS ?= -timeout 40m
 DATA_DIR   ?= .naas
 ADDR       ?= 127.0.0.1:8080
@@ -71,7 +72,7 @@ image: ## Build the OCI image of naas (static, non-root, no shell) as bin/naas-i
 		-version $(VERSION) -revision $$(git rev-parse HEAD 2>/dev/null || echo unknown) -licenses $(IMAGE_LICENSES)
 
 .PHONY: controlplane
-controlplane: $(CP_BINS) ## Build etcd, kube-apiserver and kube-controller-manager of Kubernetes $(K8S) into bin/k8s-$(K8S)/ (no-op when up to date).
+controlplane: $(CP_BINS) ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok for Kubernetes $(K8S) into bin/k8s-$(K8S)/ (no-op when up to date).
 
 $(CP_BIN)/%: $(CP_SOURCES)
 	@mkdir -p $(CP_BIN)

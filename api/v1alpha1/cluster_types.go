@@ -8,11 +8,15 @@ import (
 // LocalClusterName is the Cluster naas registers for the management cluster itself.
 const LocalClusterName = "local"
 
-// AnnotationOrphan is the annotation that, set to "true" on a Cluster before deleting it, lets the Cluster go
-// while it still holds naas namespaces: they stay on the member, naas's ownership of them (labels, finalizers)
-// is removed there, and their claims are deleted without deleting the namespaces (`naas cluster remove
-// --orphan`). Without it, the deletion of a Cluster that holds naas namespaces is refused.
+// AnnotationOrphan is the annotation that, set to "true" on a Cluster before deleting it, lets the Cluster go while it still holds
+// naas namespaces: they stay on the member, naas's ownership of them (labels, finalizers) is removed there, and
+// their claims are deleted without deleting the namespaces (`naas cluster remove --orphan`). Without it, the
+// deletion of a Cluster that holds naas namespaces is refused.
 const AnnotationOrphan = "naas.dev/orphan"
+
+// LabelClusterKubeconfig marks a Secret in naas's namespace as the kubeconfig of the Cluster its value names
+// (`naas cluster register` and the API set it; cluster.Register writes such Secrets).
+const LabelClusterKubeconfig = "naas.dev/cluster-kubeconfig"
 
 // FinalizerCluster holds a Cluster until naas has removed its cluster-wide objects from the member.
 const FinalizerCluster = "naas.dev/cluster"
@@ -160,13 +164,15 @@ const (
 
 // Condition reasons of a Cluster.
 const (
-	ReasonClusterReached        = "Reached"
-	ReasonClusterNotAnswering   = "NotAnswering"
-	ReasonKubeconfigInvalid     = "KubeconfigInvalid"
-	ReasonClusterInstalled      = "Installed"
-	ReasonClusterInstallFailed  = "InstallFailed"
-	ReasonClusterManagement     = "ManagementCluster"
-	ReasonClusterRemovalBlocked = "RemovalBlocked"
+	ReasonClusterReached      = "Reached"
+	ReasonClusterNotAnswering = "NotAnswering"
+	ReasonKubeconfigInvalid   = "KubeconfigInvalid"
+	// ReasonClusterCredentialsRejected: the cluster's API server answers, but refuses the kubeconfig's credentials.
+	ReasonClusterCredentialsRejected = "CredentialsRejected"
+	ReasonClusterInstalled           = "Installed"
+	ReasonClusterInstallFailed       = "InstallFailed"
+	ReasonClusterManagement          = "ManagementCluster"
+	ReasonClusterRemovalBlocked      = "RemovalBlocked"
 )
 
 // Cluster is a member cluster naas places namespaces on. The management cluster is registered as "local".

@@ -23,6 +23,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/clusterconfig"
+	"github.com/naas-dev/naas/internal/fleet"
 	"github.com/naas-dev/naas/internal/placement"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
@@ -145,30 +146,18 @@ func usableClusters(u tenancy.User, tenants map[string]*naasv1alpha1.Tenant, clu
 
 // placementCluster is what placement.Admits reads of a Cluster: its labels and taints.
 func placementCluster(c *naasv1alpha1.Cluster) placement.Cluster {
-	out := placement.Cluster{Name: c.Name, Labels: c.Labels, Cordoned: c.Spec.Cordoned}
-	for _, t := range c.Spec.Taints {
-		out.Taints = append(out.Taints, placement.Taint{Key: t.Key, Value: t.Value, Effect: placement.TaintEffect(t.Effect)})
-	}
-	return out
+	return fleet.Candidate(c, placement.Resources{})
 }
 
 func tenantConstraints(t *naasv1alpha1.Tenant) []placement.Constraint {
-	if t.Spec.Placement == nil || t.Spec.Placement.ClusterSelector == nil {
-		return nil
-	}
-	return []placement.Constraint{{From: "tenant " + t.Name, Selector: t.Spec.Placement.ClusterSelector}}
+	return fleet.Constraints(t, nil, nil)
 }
 
 func tenantTolerations(t *naasv1alpha1.Tenant) []placement.Toleration {
 	if t.Spec.Placement == nil {
 		return nil
 	}
-	out := make([]placement.Toleration, 0, len(t.Spec.Placement.Tolerations))
-	for _, tol := range t.Spec.Placement.Tolerations {
-		out = append(out, placement.Toleration{Key: tol.Key, Operator: placement.TolerationOperator(tol.Operator),
-			Value: tol.Value, Effect: placement.TaintEffect(tol.Effect)})
-	}
-	return out
+	return fleet.Tolerations(t.Spec.Placement.Tolerations)
 }
 
 func (s *Server) listClusters(w http.ResponseWriter, r *http.Request) {

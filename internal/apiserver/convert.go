@@ -23,6 +23,8 @@ func namespaceOf(c *naasv1alpha1.NamespaceClaim) restv1.Namespace {
 		Tier:               c.Status.Tier,
 		RequestedTier:      c.Spec.Tier,
 		Parameters:         c.Spec.Parameters,
+		Cluster:            c.Status.Cluster,
+		RequestedCluster:   c.Spec.Cluster,
 		Phase:              c.Status.Phase,
 		Ready:              meta.IsStatusConditionTrue(c.Status.Conditions, naasv1alpha1.ConditionReady),
 		Conditions:         []restv1.Condition{},

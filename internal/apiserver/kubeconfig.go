@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -8,11 +9,15 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	restv1 "github.com/naas-dev/naas/api/rest/v1"
+	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/authn"
+	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -32,6 +37,9 @@ type ClientConfig struct {
 	// ClusterName names the cluster in kubeconfigs, and prefixes their context and user names, so that
 	// kubeconfigs of several naas installations merge without clashes. DefaultClusterName when empty.
 	ClusterName string
+	// Member returns where users reach a member cluster's API server (the server and CA of the member's
+	// kubeconfig Secret), for the kubeconfigs of namespaces placed there; nil knows no members.
+	Member func(ctx context.Context, cluster string) (cluster.Endpoint, error)
 	// OIDCIssuerURL is the issuer of the OIDC tokens the API accepts; empty when OIDC is off.
 	OIDCIssuerURL string
 	// OIDCClientID is the OAuth client id clients sign in with (the CLI's device flow, kubelogin).
@@ -83,7 +91,12 @@ func (s *Server) getKubeconfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := stateOf(r).userName()
-	cfg := s.kubeconfig(c.Name, user, token, mode)
+	ep, name, err := s.endpointOf(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cfg := s.kubeconfig(c.Name, user, token, mode, ep, name)
 	body, err := clientcmd.Write(*cfg)
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("encode the kubeconfig of %s: %w", c.Name, err))
@@ -104,21 +117,42 @@ func (s *Server) getKubeconfig(w http.ResponseWriter, r *http.Request) {
 // kubeconfig builds the kubeconfig of namespace for user, who authenticated with token. An OIDC token gets an
 // exec credential plugin unless mode asks for the token itself; any other token is embedded as is (the static
 // tokens of the token file are the kube-apiserver's too).
-func (s *Server) kubeconfig(namespace, user, token, mode string) *clientcmdapi.Config {
+func (s *Server) kubeconfig(namespace, user, token, mode string, ep cluster.Endpoint, clusterName string) *clientcmdapi.Config {
 	cc := s.cfg.Client
-	cluster := cc.clusterName()
-	userName := cluster + "-" + user
-	contextName := cluster + "-" + namespace
+	userName := cc.clusterName() + "-" + user
+	contextName := cc.clusterName() + "-" + namespace
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters[cluster] = &clientcmdapi.Cluster{Server: cc.ClusterServer, CertificateAuthorityData: cc.ClusterCAData}
+	cfg.Clusters[clusterName] = &clientcmdapi.Cluster{Server: ep.Server, CertificateAuthorityData: ep.CAData}
 	auth := &clientcmdapi.AuthInfo{Token: token}
 	if mode != restv1.KubeconfigAuthToken && cc.OIDCIssuerURL != "" && issuerOf(token) == cc.OIDCIssuerURL {
 		auth = &clientcmdapi.AuthInfo{Exec: oidcExec(cc)}
 	}
 	cfg.AuthInfos[userName] = auth
-	cfg.Contexts[contextName] = &clientcmdapi.Context{Cluster: cluster, AuthInfo: userName, Namespace: namespace}
+	cfg.Contexts[contextName] = &clientcmdapi.Context{Cluster: clusterName, AuthInfo: userName, Namespace: namespace}
 	cfg.CurrentContext = contextName
 	return cfg
+}
+
+// endpointOf is the API server the namespace of claim c lives on, and the cluster's name in kubeconfigs: the
+// management cluster's (ClientConfig.ClusterServer) for "local", else the member's, named <name>-<member> so
+// that kubeconfigs of several members merge without clashes.
+func (s *Server) endpointOf(ctx context.Context, c *naasv1alpha1.NamespaceClaim) (cluster.Endpoint, string, error) {
+	cc := s.cfg.Client
+	member := c.Status.Cluster
+	if member == "" && c.Spec.Cluster != "" {
+		member = c.Spec.Cluster
+	}
+	if placed := meta.FindStatusCondition(c.Status.Conditions, naasv1alpha1.ConditionPlaced); member == "" && placed != nil && placed.Status != metav1.ConditionTrue {
+		return cluster.Endpoint{}, "", conflict("namespace %q is not placed on a cluster yet: %s", c.Name, placed.Message)
+	}
+	if member == "" || member == naasv1alpha1.LocalClusterName || cc.Member == nil {
+		return cluster.Endpoint{Server: cc.ClusterServer, CAData: cc.ClusterCAData}, cc.clusterName(), nil
+	}
+	ep, err := cc.Member(ctx, member)
+	if err != nil {
+		return cluster.Endpoint{}, "", fmt.Errorf("kubeconfig of %s on cluster %s: %w", c.Name, member, err)
+	}
+	return ep, cc.clusterName() + "-" + member, nil
 }
 
 // oidcExec is the exec credential plugin of kubelogin (https://github.com/int128/kubelogin), which signs the

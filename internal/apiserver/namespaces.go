@@ -20,6 +20,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/authn"
 	"github.com/naas-dev/naas/internal/cacheindex"
+	"github.com/naas-dev/naas/internal/fleet"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -86,6 +87,9 @@ func validateNamespaceRequest(req restv1.NamespaceRequest) field.ErrorList {
 	if len(req.Tier) > maxNameLength {
 		errs = append(errs, field.TooLong(field.NewPath("tier"), "", maxNameLength))
 	}
+	if len(req.Cluster) > maxNameLength {
+		errs = append(errs, field.TooLong(field.NewPath("cluster"), "", maxNameLength))
+	}
 	params := field.NewPath("parameters")
 	if len(req.Parameters) > maxParameters {
 		errs = append(errs, field.TooMany(params, len(req.Parameters), maxParameters))
@@ -113,7 +117,7 @@ func sameRequest(c *naasv1alpha1.NamespaceClaim, req restv1.NamespaceRequest, us
 		have = map[string]string{}
 	}
 	return c.DeletionTimestamp == nil && requester == user && c.Spec.Tenant == req.Tenant &&
-		c.Spec.Template == req.Template && c.Spec.Tier == req.Tier && maps.Equal(have, params)
+		c.Spec.Template == req.Template && c.Spec.Tier == req.Tier && c.Spec.Cluster == req.Cluster && maps.Equal(have, params)
 }
 
 func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
@@ -128,6 +132,9 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	st.detail("template", req.Template)
 	if req.Tier != "" {
 		st.detail("tier", req.Tier)
+	}
+	if req.Cluster != "" {
+		st.detail("cluster", req.Cluster)
 	}
 	if errs := validateNamespaceRequest(req); len(errs) > 0 {
 		s.fail(w, r, invalid(errs))
@@ -156,7 +163,7 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	claim := &naasv1alpha1.NamespaceClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: req.Name},
 		Spec: naasv1alpha1.NamespaceClaimSpec{
-			Tenant: req.Tenant, Template: req.Template, Tier: req.Tier, Parameters: req.Parameters,
+			Tenant: req.Tenant, Template: req.Template, Tier: req.Tier, Parameters: req.Parameters, Cluster: req.Cluster,
 			Requester: &naasv1alpha1.Requester{Username: caller.Name, Groups: limitGroups(caller.Groups)},
 		},
 	}
@@ -218,6 +225,16 @@ func (s *Server) requestNamespace(w http.ResponseWriter, r *http.Request) {
 	// everyone alike rather than leave a claim behind that can never be provisioned.
 	if e := tenancy.ValidateExistingNamespace(claim, ns); e != nil {
 		errs = append(errs, e)
+	}
+	if req.Cluster != "" {
+		clusters := &naasv1alpha1.ClusterList{}
+		if err := s.cfg.Cache.List(ctx, clusters); err != nil {
+			s.fail(w, r, fmt.Errorf("list clusters: %w", err))
+			return
+		}
+		if e := fleet.CheckRequested(claim, tn, tpl, tier, clusters.Items); e != nil {
+			errs = append(errs, e)
+		}
 	}
 	if len(errs) > 0 {
 		s.fail(w, r, invalid(withHints(toAPIFields(errs))))

@@ -224,7 +224,7 @@ func TestOpenAPI_RequestSchemaOfNamespaceRequest(t *testing.T) {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	if diff := cmp.Diff([]string{"name", "parameters", "template", "tenant", "tier"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"cluster", "name", "parameters", "template", "tenant", "tier"}, names); diff != "" {
 		t.Errorf("NamespaceRequest properties (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]any{"name", "tenant", "template"}, schema["required"]); diff != "" {

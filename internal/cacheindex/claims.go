@@ -23,6 +23,9 @@ const (
 	// ClaimCluster indexes claims by the cluster their namespace lives on (cluster.ClusterName): the claims a
 	// change to a Cluster's availability affects, and those a cluster's removal must account for.
 	ClaimCluster = "status.cluster"
+	// ClaimUnplaced is "true" for claims not placed yet (no status.cluster): the claims a change to a Cluster may
+	// let placement place.
+	ClaimUnplaced = "status.unplaced"
 )
 
 // SetupClaimIndexes registers the claim field indexes with a cache (indexer is mgr.GetFieldIndexer()).
@@ -32,6 +35,12 @@ func SetupClaimIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 		ClaimTemplate: func(c *naasv1alpha1.NamespaceClaim) string { return c.Spec.Template },
 		ClaimTier:     func(c *naasv1alpha1.NamespaceClaim) string { return c.Status.Tier },
 		ClaimCluster:  ClusterOf,
+		ClaimUnplaced: func(c *naasv1alpha1.NamespaceClaim) string {
+			if c.Status.Cluster == "" && c.DeletionTimestamp.IsZero() {
+				return "true"
+			}
+			return ""
+		},
 		ClaimNotApplicable: func(c *naasv1alpha1.NamespaceClaim) string {
 			for _, cond := range c.Status.Conditions {
 				if cond.Reason == naasv1alpha1.ReasonNotApplicable {

@@ -8,6 +8,7 @@ package cluster
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -32,6 +33,16 @@ type Target struct {
 	// Inventory tracks the namespaces and the objects naas makes on the cluster; its Source tells the
 	// controllers when one changes. Nil for a cluster whose changes naas is not told of.
 	Inventory *inventory.Inventory
+	// Kinds tells which API kinds the cluster serves, from its own discovery API (cached), for the steps of a
+	// namespace that need an add-on's CRDs: a member may serve other add-ons than the management cluster. Nil
+	// for the management cluster, whose kinds the claim controller knows itself.
+	Kinds Kinds
+}
+
+// Kinds tells which API kinds a cluster serves.
+type Kinds interface {
+	// Missing returns the kinds, in order, that the cluster does not serve.
+	Missing(ctx context.Context, kinds []schema.GroupVersionKind) ([]schema.GroupVersionKind, error)
 }
 
 // Resolver decides which cluster a claim's namespace lives on.

@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/platform"
 )
 
 // KubeconfigSecretName is the name Register gives the kubeconfig Secret of the Cluster named cluster.
@@ -79,11 +81,14 @@ func Register(ctx context.Context, c client.Client, r Registration) (*naasv1alph
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Namespace, Name: KubeconfigSecretName(r.Name)}}
 	if err := createOrUpdate(ctx, c, secret, func() {
-		secret.Labels = map[string]string{LabelCluster: r.Name}
+		secret.Labels = map[string]string{naasv1alpha1.LabelClusterKubeconfig: r.Name}
 		secret.Type = corev1.SecretTypeOpaque
 		secret.Data = map[string][]byte{naasv1alpha1.KubeconfigSecretKey: r.Kubeconfig}
 	}); err != nil {
 		return nil, fmt.Errorf("write the kubeconfig Secret of cluster %s: %w", r.Name, err)
+	}
+	if err := allowWatch(ctx, c, r.Namespace, secret.Name); err != nil {
+		return nil, fmt.Errorf("let naas watch the kubeconfig Secret of cluster %s (Role %s/%s): %w", r.Name, r.Namespace, platform.KubeconfigReaderRoleName, err)
 	}
 	cl := &naasv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: r.Name}}
 	if err := createOrUpdate(ctx, c, cl, func() {
@@ -101,8 +106,23 @@ func Register(ctx context.Context, c client.Client, r Registration) (*naasv1alph
 	return cl, nil
 }
 
-// LabelCluster labels the kubeconfig Secret of a Cluster with the Cluster's name.
-const LabelCluster = "naas.dev/cluster"
+// allowWatch names the Secret in naas's Role platform.KubeconfigReaderRoleName, so that naas watches it and uses
+// new credentials within seconds. Whoever registers a cluster grants this: RBAC lets them grant only what they
+// hold on the Secret, which they have just written.
+func allowWatch(ctx context.Context, c client.Client, namespace, secret string) error {
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: platform.KubeconfigReaderRoleName}}
+	return createOrUpdate(ctx, c, role, func() {
+		var names []string
+		for _, rule := range role.Rules {
+			names = append(names, rule.ResourceNames...)
+		}
+		if role.Labels == nil {
+			role.Labels = map[string]string{}
+		}
+		role.Labels["app.kubernetes.io/part-of"] = "naas"
+		role.Rules = platform.KubeconfigReaderRules(append(names, secret))
+	})
+}
 
 func createOrUpdate(ctx context.Context, c client.Client, obj client.Object, mutate func()) error {
 	err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj)
@@ -116,3 +136,6 @@ func createOrUpdate(ctx context.Context, c client.Client, obj client.Object, mut
 	mutate()
 	return c.Update(ctx, obj)
 }
+
+// LabelCluster labels the kubeconfig Secret of a Cluster with the Cluster's name: naasv1alpha1.LabelClusterKubeconfig.
+const LabelCluster = naasv1alpha1.LabelClusterKubeconfig

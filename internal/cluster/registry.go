@@ -42,6 +42,17 @@ func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("cluster %q is not available: %s", e.Cluster, e.Message)
 }
 
+// RejectedError says a cluster's API server answered, but refused naas's credentials (401 Unauthorized, or 403
+// Forbidden on what any authenticated user may read): they expired, were revoked or are not the cluster's.
+type RejectedError struct {
+	// Status is the HTTP status the API server answered with.
+	Status string
+}
+
+func (e *RejectedError) Error() string {
+	return "the API server refused naas's credentials (" + e.Status + ")"
+}
+
 // Registry is the dynamic Resolver of a fleet: the management cluster ("local") and every registered member
 // cluster, each with its own client, reader and inventory once the Cluster controller has reached it. The
 // Cluster controller keeps it (Register, SetTarget, Observe, SetInstalled, Remove); the claim and tenant
@@ -68,6 +79,7 @@ type member struct {
 	failures  int
 	lastSeen  time.Time
 	lastError string
+	rejected  bool
 }
 
 // sink is a controller's queue, told of the changes on every cluster's inventory.
@@ -210,6 +222,8 @@ type Member struct {
 	LastSeen time.Time
 	// LastError is the error of the last heartbeat that failed.
 	LastError string
+	// Rejected: the last heartbeat failed because the API server refused naas's credentials (RejectedError).
+	Rejected bool
 }
 
 // Member returns a snapshot of the cluster named name.
@@ -237,7 +251,7 @@ func (r *Registry) Members() []Member {
 
 func (m *member) snapshot() Member {
 	return Member{Name: m.name, Key: m.key, Config: m.config, Target: m.target, Reachable: m.reachable,
-		Installed: m.installed, Removing: m.removing, LastSeen: m.lastSeen, LastError: m.lastError}
+		Installed: m.installed, Removing: m.removing, LastSeen: m.lastSeen, LastError: m.lastError, Rejected: m.rejected}
 }
 
 // Register records a member cluster reached with config, whose credentials key identifies. A member registered
@@ -307,6 +321,8 @@ func (r *Registry) Observe(name string, err error, now time.Time, threshold int)
 		return false
 	}
 	was := m.reachable
+	var rejected *RejectedError
+	m.rejected = errors.As(err, &rejected)
 	if err == nil {
 		m.failures, m.lastSeen, m.lastError, m.reachable = 0, now, "", true
 	} else {

@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -41,7 +43,7 @@ var AdmissionPlugins = []string{
 // controllers are the kube-controller-manager controllers the local control plane
 // runs: what makes namespaces delete, quotas count and garbage collect, and
 // workloads create their pods. Node, volume and cloud controllers are left out:
-// there are no nodes.
+// there are no kubelets (see nodeControllers for the simulated nodes).
 var controllers = []string{
 	"namespace-controller", "resourcequota-controller", "garbage-collector-controller",
 	"serviceaccount-controller", "serviceaccount-token-controller", "root-ca-certificate-publisher-controller",
@@ -51,6 +53,12 @@ var controllers = []string{
 	"disruption-controller", "ttl-after-finished-controller", "pod-garbage-collector-controller",
 	"validatingadmissionpolicy-status-controller",
 }
+
+// nodeControllers run besides controllers when there are simulated nodes (Options.Nodes). The node lifecycle
+// controller lifts the not-ready taint the API server puts on a new node once kwok reports it Ready, and puts it
+// back on a node whose lease kwok stops renewing. Taint-based eviction stays off: a busy machine that delays
+// kwok's heartbeat must not evict the pods.
+var nodeControllers = []string{"node-lifecycle-controller"}
 
 // Options configure a local control plane.
 type Options struct {
@@ -75,6 +83,10 @@ type Options struct {
 	// ExtraControllerManagerArgs are appended to kube-controller-manager's flags; a flag given here overrides
 	// the same flag set by default (the last one wins).
 	ExtraControllerManagerArgs []string
+	// Nodes are the simulated nodes (DefaultNodes) kwok plays. With any, kube-scheduler and kwok run too, so pods
+	// are scheduled by their requests and become Running; with none, neither runs and pods stay Pending, and
+	// the simulated nodes an earlier run made are removed. For local use only: nothing runs in the pods.
+	Nodes []SimulatedNode
 	// Progress, when set, receives one line per step of the start-up.
 	Progress func(format string, args ...any)
 }
@@ -103,10 +115,14 @@ type state struct {
 	EtcdPeerPort  int    `json:"etcdPeerPort"`
 	AdminToken    string `json:"adminToken"`
 	KCMToken      string `json:"kcmToken"`
+	// SchedulerToken and KwokToken authenticate kube-scheduler and kwok, when Options.Nodes has any.
+	SchedulerToken string `json:"schedulerToken,omitempty"`
+	KwokToken      string `json:"kwokToken,omitempty"`
 }
 
 // Start starts etcd, kube-apiserver and kube-controller-manager and waits until the
-// API server is ready. On error everything started is stopped again, and the error
+// API server is ready; with Options.Nodes, it then starts kube-scheduler and kwok and
+// waits until the simulated nodes are Ready. On error everything started is stopped again, and the error
 // names the component that failed and the log to read.
 //
 // Start does not lock the data directory: a caller whose data directory another
@@ -118,7 +134,14 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if opts.BinDir == "" || opts.DataDir == "" {
 		return nil, errors.New("localcp: BinDir and DataDir are required")
 	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
+	if opts.NoControllerManager && len(opts.Nodes) > 0 {
+		return nil, errors.New("localcp: simulated nodes need kube-controller-manager, whose node lifecycle controller makes them schedulable")
+	}
+	bins := []string{"etcd", "kube-apiserver", "kube-controller-manager"}
+	if len(opts.Nodes) > 0 {
+		bins = append(bins, "kube-scheduler", "kwok")
+	}
+	for _, b := range bins {
 		if _, err := os.Stat(binPath(opts.BinDir, b)); err != nil {
 			return nil, fmt.Errorf("control plane binary %s is missing in %s: run `make controlplane` (first build takes about 5 minutes)", b, opts.BinDir)
 		}
@@ -155,6 +178,11 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	tokenUsers := []TokenUser{
 		{Token: st.AdminToken, Name: AdminUser, UID: AdminUser, Groups: []string{"system:masters", PlatformAdminGroup}},
 		{Token: st.KCMToken, Name: controllerManagerUser, UID: controllerManagerUser, Groups: []string{"system:masters"}},
+		// kube-scheduler has the rights Kubernetes' bootstrap RBAC gives its user.
+		{Token: st.SchedulerToken, Name: schedulerUser, UID: schedulerUser},
+		// kwok writes the status of nodes and pods, nodes' leases and pods' deletions: the rights of every
+		// kubelet together.
+		{Token: st.KwokToken, Name: kwokUser, UID: kwokUser, Groups: []string{"system:masters"}},
 	}
 	tokenUsers = append(tokenUsers, opts.Users...)
 	tokenFile := filepath.Join(dataDir, "tokens.csv")
@@ -189,7 +217,88 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 		}
 		opts.Progress("kube-controller-manager started")
 	}
+	return cp.startNodes(ctx, st)
+}
+
+// startNodes starts kube-scheduler and kwok and makes the simulated nodes, or, with none wanted, removes those
+// an earlier run made.
+func (cp *ControlPlane) startNodes(ctx context.Context, st state) error {
+	cs, err := kubernetes.NewForConfig(cp.Config)
+	if err != nil {
+		return err
+	}
+	nodes := cp.opts.Nodes
+	if len(nodes) == 0 {
+		cp.opts.Progress("no simulated nodes: kube-scheduler and kwok not started, pods stay Pending")
+		return ensureNodes(ctx, cs, nil)
+	}
+	dataDir := cp.opts.DataDir
+	schedulerKubeconfig := filepath.Join(dataDir, "kube-scheduler.kubeconfig")
+	if err := writeKubeconfig(schedulerKubeconfig, cp.Host, cp.pki.CACert, schedulerUser, st.SchedulerToken, ""); err != nil {
+		return err
+	}
+	if err := cp.startScheduler(schedulerKubeconfig); err != nil {
+		return err
+	}
+	cp.opts.Progress("kube-scheduler started")
+	if err := ensureNodes(ctx, cs, nodes); err != nil {
+		return err
+	}
+	kwokKubeconfig := filepath.Join(dataDir, "kwok.kubeconfig")
+	if err := writeKubeconfig(kwokKubeconfig, cp.Host, cp.pki.CACert, kwokUser, st.KwokToken, ""); err != nil {
+		return err
+	}
+	kwok, err := cp.startKwok(kwokKubeconfig)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, nodeReadyTimeout)
+	defer cancel()
+	if err := waitNodesReady(wctx, cs, nodes, kwok, cp.logPath("kwok")); err != nil {
+		return err
+	}
+	cp.opts.Progress("kwok plays %s", DescribeNodes(nodes))
 	return nil
+}
+
+func (cp *ControlPlane) startScheduler(kubeconfig string) error {
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--v=0",
+	}
+	p, err := startProcess("kube-scheduler", binPath(cp.opts.BinDir, "kube-scheduler"), args, cp.logPath("kube-scheduler"))
+	if err != nil {
+		return err
+	}
+	cp.procs = append(cp.procs, p)
+	return nil
+}
+
+// startKwok starts kwok in its controller mode, playing the nodes annotated as kwok's with its default stages
+// (built into controlplane/cmd/kwok). The nodes' and pods' addresses are made up and never dialled: the nodes
+// are at 127.0.0.1, where no kubelet listens, so `kubectl logs` fails at once rather than going anywhere.
+func (cp *ControlPlane) startKwok(kubeconfig string) (*process, error) {
+	workDir := filepath.Join(cp.opts.DataDir, "kwok")
+	if err := os.MkdirAll(workDir, 0o700); err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=" + kwokNodeValue,
+		"--node-lease-duration-seconds=40",
+		"--node-ip=127.0.0.1",
+		"--cidr=10.244.0.0/16",
+	}
+	// kwok reads ~/.kwok/kwok.yaml if there is one; its work directory in the data directory keeps a user's own
+	// kwok configuration out.
+	p, err := startProcess("kwok", binPath(cp.opts.BinDir, "kwok"), args, cp.logPath("kwok"), "KWOK_WORKDIR="+workDir)
+	if err != nil {
+		return nil, err
+	}
+	cp.procs = append(cp.procs, p)
+	return p, nil
 }
 
 func (cp *ControlPlane) loadState() (state, error) {
@@ -233,8 +342,10 @@ func (cp *ControlPlane) loadState() (state, error) {
 	if st.AdminToken == "" {
 		st.AdminToken = NewToken()
 	}
-	if st.KCMToken == "" {
-		st.KCMToken = NewToken()
+	for _, tok := range []*string{&st.KCMToken, &st.SchedulerToken, &st.KwokToken} {
+		if *tok == "" {
+			*tok = NewToken()
+		}
 	}
 	b, _ := json.MarshalIndent(st, "", "  ")
 	if err := writeFileAtomic(path, b, 0o600); err != nil {
@@ -290,8 +401,9 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, st state, tokenFile 
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		// The lease reconciler publishes the advertise address as the endpoint of the default/kubernetes
-		// Service, which Kubernetes 1.37 refuses for a loopback address. With no nodes and no pods nothing
-		// reaches the API server through that Service: keep its endpoints unmanaged, on every minor alike.
+		// Service, which Kubernetes 1.37 refuses for a loopback address. No kubelet and no running container
+		// (kwok's pods run nothing) reaches the API server through that Service: keep its endpoints unmanaged,
+		// on every minor alike.
 		"--endpoint-reconciler-type=none",
 		fmt.Sprintf("--secure-port=%d", st.APIServerPort),
 		"--cert-dir=" + filepath.Join(cp.opts.DataDir, "pki"),
@@ -349,7 +461,7 @@ func (cp *ControlPlane) startControllerManager(kubeconfig string) error {
 		"--leader-elect=false",
 		"--bind-address=127.0.0.1",
 		"--secure-port=0",
-		"--controllers=" + strings.Join(controllers, ","),
+		"--controllers=" + strings.Join(cp.controllers(), ","),
 		"--service-account-private-key-file=" + cp.pki.ServiceAccountKey,
 		"--root-ca-file=" + cp.pki.CACert,
 		"--service-cluster-ip-range=" + serviceCIDR,
@@ -366,6 +478,13 @@ func (cp *ControlPlane) startControllerManager(kubeconfig string) error {
 	}
 	cp.procs = append(cp.procs, p)
 	return nil
+}
+
+func (cp *ControlPlane) controllers() []string {
+	if len(cp.opts.Nodes) == 0 {
+		return controllers
+	}
+	return append(slices.Clone(controllers), nodeControllers...)
 }
 
 // Pids returns the process ids of the running components.

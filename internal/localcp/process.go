@@ -26,8 +26,9 @@ type process struct {
 // startProcess starts binary as a child that dies with naas (see dieWithParent). Start and Wait run on one
 // goroutine locked to its OS thread: on Linux the parent-death signal is tied to the thread that started the
 // child, not to the process, and a thread the Go runtime ended (one whose goroutine exited while locked) would
-// kill the child early; a thread that lives as long as the child kills it exactly when naas dies.
-func startProcess(name, binary string, args []string, logPath string) (*process, error) {
+// kill the child early; a thread that lives as long as the child kills it exactly when naas dies. env, if any, is
+// added to naas's environment.
+func startProcess(name, binary string, args []string, logPath string, env ...string) (*process, error) {
 	if _, err := os.Stat(binary); err != nil {
 		return nil, fmt.Errorf("%s binary not found at %s: build it with `make controlplane`: %w", name, binary, err)
 	}
@@ -36,6 +37,9 @@ func startProcess(name, binary string, args []string, logPath string) (*process,
 		return nil, fmt.Errorf("open %s log: %w", name, err)
 	}
 	cmd := exec.Command(binary, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	// Its own process group, so a terminal's Ctrl-C reaches only naas, which then stops the components in

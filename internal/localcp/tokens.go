@@ -27,6 +27,8 @@ const (
 	// PlatformAdminGroup is the group naas treats as platform admins.
 	PlatformAdminGroup    = "naas:platform-admins"
 	controllerManagerUser = "system:kube-controller-manager"
+	schedulerUser         = "system:kube-scheduler"
+	kwokUser              = "naas:kwok"
 )
 
 // NewToken returns a random bearer token.

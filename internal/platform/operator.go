@@ -66,7 +66,7 @@ func crdNames() []string {
 // (TemplateManifestRules), as do platform-specific additions.
 func OperatorRules() []rbacv1.PolicyRule {
 	g := naasv1alpha1.GroupVersion.Group
-	return []rbacv1.PolicyRule{
+	return slices.Concat([]rbacv1.PolicyRule{
 		// Its own kinds: cached and watched, the defaults seeded, claims' finalizers and status written.
 		// The default PriceBook and CostPolicy are seeded with them; cost allocation reads them and writes the
 		// CostPolicy's status. The Clusters of the fleet: "local" created at start, members' status kept,
@@ -76,6 +76,43 @@ func OperatorRules() []rbacv1.PolicyRule {
 			Verbs: []string{"get", "update", "patch"}},
 		// Admission policy bindings are owned by their Tenant or Tier (garbage collected with it).
 		{APIGroups: []string{g}, Resources: []string{"tenants/finalizers", "tiers/finalizers", "namespaceclaims/finalizers", "clusters/finalizers"}, Verbs: []string{"update"}},
+	},
+		bundleRules(),
+		[]rbacv1.PolicyRule{
+			// The tenant-wide quota counts what tenants' namespaces hold.
+			{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs},
+			// Cost allocation prices what the nodes hold with the price books and the cost policy.
+			{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
+			// Right-sizing reads the workloads' replicas and their pod templates' requests.
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: readVerbs},
+			{APIGroups: []string{g}, Resources: []string{"pricebooks", "costpolicies"}, Verbs: readVerbs},
+		},
+		roleAndPolicyRules(),
+		[]rbacv1.PolicyRule{
+			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
+				Verbs: readAndCreate},
+			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
+				Verbs: []string{"update", "patch"}, ResourceNames: []string{WebhookConfigurationName}},
+			// CRDs: watched as metadata for the add-ons a step needs; naas's own installed and upgraded at start.
+			{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: readAndCreate},
+			{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: []string{"update", "patch"}, ResourceNames: crdNames()},
+		},
+		addOnRules(),
+		[]rbacv1.PolicyRule{
+			// API Priority and Fairness: a priority level per tier and flow schemas per tenant (package fairness).
+			// Per-tenant names again; PolicyControllerScope keeps naas to its own.
+			{APIGroups: []string{"flowcontrol.apiserver.k8s.io"}, Resources: []string{"prioritylevelconfigurations", "flowschemas"}, Verbs: manageVerbs},
+			// Events on claims, for kubectl describe (package namespaceclaim, events.k8s.io/v1 with its series patches).
+			{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
+			// The REST API and the portal act as their caller: every write they make is decided by RBAC and
+			// admission for the caller's user and groups, not naas's. This is the one powerful right naas holds.
+			{APIGroups: []string{""}, Resources: []string{"users", "groups"}, Verbs: []string{"impersonate"}},
+		})
+}
+
+// bundleRules are the rights on namespaces and the objects of their bundles, on every cluster naas provisions on.
+func bundleRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
 		// Namespaces: the inventory watches all of them (admission knows from memory whether one exists); the
 		// claim controller creates, labels and deletes the ones it owns, and the system namespace.
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: manageVerbs},
@@ -84,13 +121,13 @@ func OperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{""}, Resources: []string{"resourcequotas", "limitranges", "configmaps"}, Verbs: manageVerbs},
 		{APIGroups: []string{rbacv1.GroupName}, Resources: []string{"rolebindings"}, Verbs: manageVerbs},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies"}, Verbs: manageVerbs},
-		// The tenant-wide quota counts what tenants' namespaces hold.
-		{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs},
-		// Cost allocation prices what the nodes hold with the price books and the cost policy.
-		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
-		// Right-sizing reads the workloads' replicas and their pod templates' requests.
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: readVerbs},
-		{APIGroups: []string{g}, Resources: []string{"pricebooks", "costpolicies"}, Verbs: readVerbs},
+	}
+}
+
+// roleAndPolicyRules are the rights on naas's ClusterRoles, their bindings and naas's admission policies, on every
+// cluster naas provisions on.
+func roleAndPolicyRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
 		// RoleBindings and ClusterRoleBindings to naas's roles (RBAC asks for bind on the role bound, unless the
 		// binder holds all of its rights), and the roles themselves: escalate, because the tenant roles aggregate
 		// admin, edit and view, and the platform admin role holds every verb on naas's kinds. Only on naas's own
@@ -108,26 +145,16 @@ func OperatorRules() []rbacv1.PolicyRule {
 			"validatingadmissionpolicies", "validatingadmissionpolicybindings",
 			"mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
 		}, Verbs: manageVerbs},
-		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
-			Verbs: readAndCreate},
-		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
-			Verbs: []string{"update", "patch"}, ResourceNames: []string{WebhookConfigurationName}},
-		// CRDs: watched as metadata for the add-ons a step needs; naas's own installed and upgraded at start.
-		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: readAndCreate},
-		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: []string{"update", "patch"}, ResourceNames: crdNames()},
-		// The add-on objects of templates' features (monitoring, gateway, TLS, mesh).
+	}
+}
+
+// addOnRules are the rights on the add-on objects of templates' features (monitoring, gateway, TLS, mesh).
+func addOnRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
 		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"prometheusrules", "alertmanagerconfigs"}, Verbs: manageVerbs},
 		{APIGroups: []string{"gateway.networking.k8s.io"}, Resources: []string{"gateways"}, Verbs: manageVerbs},
 		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: manageVerbs},
 		{APIGroups: []string{"security.istio.io"}, Resources: []string{"peerauthentications", "authorizationpolicies"}, Verbs: manageVerbs},
-		// API Priority and Fairness: a priority level per tier and flow schemas per tenant (package fairness).
-		// Per-tenant names again; PolicyControllerScope keeps naas to its own.
-		{APIGroups: []string{"flowcontrol.apiserver.k8s.io"}, Resources: []string{"prioritylevelconfigurations", "flowschemas"}, Verbs: manageVerbs},
-		// Events on claims, for kubectl describe (package namespaceclaim, events.k8s.io/v1 with its series patches).
-		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
-		// The REST API and the portal act as their caller: every write they make is decided by RBAC and
-		// admission for the caller's user and groups, not naas's. This is the one powerful right naas holds.
-		{APIGroups: []string{""}, Resources: []string{"users", "groups"}, Verbs: []string{"impersonate"}},
 	}
 }
 
@@ -164,6 +191,24 @@ func SystemNamespaceRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "update", "patch"}, ResourceNames: []string{LeaderElectionLeaseName}},
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 	}
+}
+
+// KubeconfigReaderRoleName is the Role, in naas's namespace, that lets naas watch the kubeconfig Secrets of the
+// member clusters, each by name, so that new credentials are used within seconds. Registration (cluster.Register)
+// adds each Secret's name to it; the chart binds it to naas's ServiceAccount and leaves its rules to registration.
+const KubeconfigReaderRoleName = "naas-cluster-kubeconfigs"
+
+// KubeconfigReaderRules are the rules of KubeconfigReaderRoleName for the Secrets named: get, list and watch of
+// those Secrets only. The API server authorizes a list or watch with the field selector metadata.name=<name> as a
+// request for that name, so naas watches each Secret alone and never lists its namespace's Secrets. No names, no
+// rule: a rule without resourceNames would grant every Secret.
+func KubeconfigReaderRules(secrets []string) []rbacv1.PolicyRule {
+	if len(secrets) == 0 {
+		return nil
+	}
+	names := slices.Clone(secrets)
+	slices.Sort(names)
+	return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: readVerbs, ResourceNames: slices.Compact(names)}}
 }
 
 // OperatorClusterRole is the ClusterRole named name with OperatorRules, TemplateManifestRules and extra.

@@ -41,17 +41,12 @@ const (
 
 func exemptExpression(cfg Config) string {
 	users := append([]string{"system:kube-controller-manager"}, cfg.Controllers...)
-	sort.Strings(users)
-	quoted := make([]string, 0, len(users))
-	for _, u := range users {
-		quoted = append(quoted, fmt.Sprintf("%q", u))
-	}
 	// Platform admins and the cluster's own controllers (the namespace controller
 	// empties terminating namespaces) are exempt; tenant users never are.
 	return fmt.Sprintf("!(request.userInfo.username in [%s] || "+
 		"request.userInfo.username.startsWith('system:serviceaccount:kube-system:') || "+
 		"('system:masters' in request.userInfo.groups) || (%q in request.userInfo.groups))",
-		strings.Join(quoted, ", "), naasv1alpha1.PlatformAdminGroupName)
+		quotedUsers(users), naasv1alpha1.PlatformAdminGroupName)
 }
 
 func vap(name string, constraints *admissionregistrationv1.MatchResources, matchConditions []admissionregistrationv1.MatchCondition, validations []admissionregistrationv1.Validation) *admissionregistrationv1.ValidatingAdmissionPolicy {
@@ -138,7 +133,8 @@ func Policies(cfg Config) []runtime.Object {
 		},
 	}, nil, []admissionregistrationv1.Validation{
 		{
-			Expression:        "request.resource.resource != 'namespaceclaims' || !has(oldObject.spec.deletionProtection) || !oldObject.spec.deletionProtection",
+			Expression: "request.resource.resource != 'namespaceclaims' || !has(oldObject.spec.deletionProtection) || !oldObject.spec.deletionProtection || " +
+				orphanedByNaas(cfg),
 			MessageExpression: "'namespace claim ' + request.name + ' has deletion protection on: set spec.deletionProtection to false first'",
 			Reason:            ptr.To(metav1.StatusReasonForbidden),
 		},
@@ -164,16 +160,33 @@ func Policies(cfg Config) []runtime.Object {
 	return objs
 }
 
+// orphanedByNaas is the one exemption from a claim's deletion protection: naas itself deleting a claim it marked
+// orphaned (naasv1alpha1.AnnotationOrphan) while removing its cluster with --orphan, which leaves the namespace on
+// the member. Both must hold: the annotation alone, which a claim's tenant may set, exempts no one else, platform
+// admins included; and naas deletes no other protected claim.
+func orphanedByNaas(cfg Config) string {
+	if len(cfg.Controllers) == 0 {
+		return "false"
+	}
+	return fmt.Sprintf("(request.userInfo.username in [%[1]s] && has(oldObject.metadata.annotations) && (%[2]q in oldObject.metadata.annotations) && "+
+		"oldObject.metadata.annotations[%[2]q] == 'true')", quotedUsers(cfg.Controllers), naasv1alpha1.AnnotationOrphan)
+}
+
+// quotedUsers is a CEL list's items: the user names, quoted and sorted.
+func quotedUsers(users []string) string {
+	quoted := make([]string, 0, len(users))
+	for _, u := range users {
+		quoted = append(quoted, fmt.Sprintf("%q", u))
+	}
+	sort.Strings(quoted)
+	return strings.Join(quoted, ", ")
+}
+
 // controllerScope is PolicyControllerScope: naas's identity updates and deletes only namespaces, ClusterRoles,
 // ClusterRoleBindings, priority levels and flow schemas labelled app.kubernetes.io/managed-by=naas, and creates only
 // such roles, bindings, levels and schemas so labelled (it never adopts a namespace, and creates its system namespace without changing
 // it afterwards). Admission policies do not apply to admission policies: naas's rights on those stay wide.
 func controllerScope(cfg Config) *admissionregistrationv1.ValidatingAdmissionPolicy {
-	quoted := make([]string, 0, len(cfg.Controllers))
-	for _, u := range cfg.Controllers {
-		quoted = append(quoted, fmt.Sprintf("%q", u))
-	}
-	sort.Strings(quoted)
 	update, del := admissionregistrationv1.Update, admissionregistrationv1.Delete
 	return vap(PolicyControllerScope, &admissionregistrationv1.MatchResources{
 		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
@@ -182,7 +195,7 @@ func controllerScope(cfg Config) *admissionregistrationv1.ValidatingAdmissionPol
 			rule("flowcontrol.apiserver.k8s.io", allWrites, "prioritylevelconfigurations", "flowschemas"),
 		},
 	}, []admissionregistrationv1.MatchCondition{{
-		Name: "naas-itself", Expression: fmt.Sprintf("request.userInfo.username in [%s]", strings.Join(quoted, ", ")),
+		Name: "naas-itself", Expression: fmt.Sprintf("request.userInfo.username in [%s]", quotedUsers(cfg.Controllers)),
 	}}, []admissionregistrationv1.Validation{{
 		Expression: "request.operation == 'CREATE' ? (" + fmt.Sprintf(managedByNaas, "object") + ") : (" + fmt.Sprintf(managedByNaas, "oldObject") + ")",
 		MessageExpression: "'naas writes only what it manages (labelled app.kubernetes.io/managed-by=naas); ' + request.resource.resource + ' ' + " +

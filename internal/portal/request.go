@@ -14,9 +14,12 @@ type requestForm struct {
 	Template restv1.Template
 	Tenants  []tenantOption
 	Tiers    []restv1.Tier
-	// Name, Tenant and Tier are the values entered.
-	Name, Tenant, Tier string
-	Params             []paramField
+	// Clusters are the clusters the user may place namespaces on (GET /clusters); the form offers a choice when
+	// there is more than one.
+	Clusters []string
+	// Name, Tenant, Tier and Cluster are the values entered.
+	Name, Tenant, Tier, Cluster string
+	Params                      []paramField
 	// Errors are the API's field errors by form field; General are those of no field, and refusals.
 	Errors  map[string]string
 	General []string
@@ -38,7 +41,7 @@ type paramField struct {
 }
 
 func (f *requestForm) fieldNames() []string {
-	names := []string{"name", "tenant", "template", "tier"}
+	names := []string{"name", "tenant", "template", "tier", "cluster"}
 	for _, p := range f.Params {
 		names = append(names, p.Field)
 	}
@@ -91,6 +94,13 @@ func (p *Portal) loadRequestForm(r *http.Request, sess *Session, templateID stri
 		return nil, err
 	}
 	f.Tiers = tiers.Items
+	// The clusters the user may use; a refusal leaves the choice to naas.
+	var clusters restv1.ClusterList
+	if err := p.api.get(ctx, r, sess, "/clusters", &clusters); err == nil {
+		for _, c := range clusters.Items {
+			f.Clusters = append(f.Clusters, c.Name)
+		}
+	}
 	return f, nil
 }
 
@@ -141,6 +151,7 @@ func (p *Portal) handleRequest(w http.ResponseWriter, r *http.Request, sess *Ses
 		Tenant:   form.Get("tenant"),
 		Template: f.Template.ID,
 		Tier:     form.Get("tier"),
+		Cluster:  form.Get("cluster"),
 	}
 	values := map[string]string{}
 	for _, prm := range f.Template.Parameters {
@@ -153,7 +164,7 @@ func (p *Portal) handleRequest(w http.ResponseWriter, r *http.Request, sess *Ses
 			req.Parameters[prm.Name] = v
 		}
 	}
-	f.Name, f.Tenant, f.Tier = req.Name, req.Tenant, req.Tier
+	f.Name, f.Tenant, f.Tier, f.Cluster = req.Name, req.Tenant, req.Tier, req.Cluster
 	f.Params = paramFields(f.Template, values)
 
 	err = p.api.call(r.Context(), r, sess, http.MethodPost, "/namespaces/request", req, nil)

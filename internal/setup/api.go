@@ -23,6 +23,7 @@ import (
 	"github.com/naas-dev/naas/internal/apiserver"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/authn"
+	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/portal"
 	"github.com/naas-dev/naas/internal/ratelimit"
 )
@@ -337,6 +338,10 @@ func (p *Platform) registerAPI(ctx context.Context) error {
 	cfg.AuthFailures, cfg.TrustedProxies = failures, proxies
 	if cfg.Client, err = p.clientConfig(); err != nil {
 		return err
+	}
+	// Namespaces on members get kubeconfigs of their member's API server, read from its kubeconfig Secret.
+	cfg.Client.Member = func(ctx context.Context, name string) (cluster.Endpoint, error) {
+		return cluster.EndpointOf(ctx, mgr.GetClient(), mgr.GetAPIReader(), p.systemNamespace, name)
 	}
 	// The portal's session cookie authenticates API requests too (the kubeconfig download, say); writes so
 	// authenticated must carry the session's CSRF token (GuardAPI).

@@ -9,6 +9,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +18,7 @@ import (
 	"github.com/naas-dev/naas/config"
 	"github.com/naas-dev/naas/internal/cluster"
 	clustercontroller "github.com/naas-dev/naas/internal/controller/cluster"
+	"github.com/naas-dev/naas/internal/controller/namespaceclaim"
 	"github.com/naas-dev/naas/internal/inventory"
 	"github.com/naas-dev/naas/internal/platform"
 )
@@ -76,15 +78,20 @@ func (p *Platform) registerFleet() error {
 	if err := mgr.Add(p.Clusters); err != nil {
 		return err
 	}
+	md, err := metadata.NewForConfig(p.opts.Config)
+	if err != nil {
+		return err
+	}
 	r := &clustercontroller.Reconciler{
-		Client:      mgr.GetClient(),
-		Secrets:     mgr.GetAPIReader(),
-		Namespace:   p.systemNamespace,
-		Registry:    p.Clusters,
-		Connect:     p.connectMember,
-		Local:       mgr.GetAPIReader(),
-		LocalConfig: p.opts.Config,
-		Heartbeat:   p.opts.Fleet.heartbeat(),
+		Client:          mgr.GetClient(),
+		Secrets:         mgr.GetAPIReader(),
+		SecretsMetadata: md,
+		Namespace:       p.systemNamespace,
+		Registry:        p.Clusters,
+		Connect:         p.connectMember,
+		Local:           mgr.GetAPIReader(),
+		LocalConfig:     p.opts.Config,
+		Heartbeat:       p.opts.Fleet.heartbeat(),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the cluster controller: %w", err)
@@ -135,8 +142,14 @@ func (p *Platform) connectMember(ctx context.Context, name string, cfg *rest.Con
 	if err != nil {
 		return nil, err
 	}
+	// The add-ons a namespace's steps need are those of the member, not of the management cluster.
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &clustercontroller.Connection{
-		Target:           &cluster.Target{Name: name, Client: lean, Reader: direct, Inventory: inv},
+		Target: &cluster.Target{Name: name, Client: lean, Reader: direct, Inventory: inv,
+			Kinds: namespaceclaim.NewServedKinds(disc)},
 		Run:              inv.Start,
 		Direct:           direct,
 		Identity:         identity,

@@ -46,6 +46,7 @@ import (
 	"github.com/naas-dev/naas/internal/controller/tenant"
 	"github.com/naas-dev/naas/internal/controller/tenantaccess"
 	"github.com/naas-dev/naas/internal/cost/collector"
+	"github.com/naas-dev/naas/internal/fleet/fleetledger"
 	"github.com/naas-dev/naas/internal/inventory"
 	"github.com/naas-dev/naas/internal/platform"
 )
@@ -343,11 +344,18 @@ func (p *Platform) registerControllers(ctx context.Context) error {
 	if err := cacheindex.SetupTenantIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("index tenants: %w", err)
 	}
+	// The placement ledger is read and written on the API server, never through the cache (compare-and-swap).
+	direct, err := client.New(p.opts.Config, client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		return fmt.Errorf("create a client for the placement ledger: %w", err)
+	}
 	claims := &namespaceclaim.Reconciler{
-		Client:   mgr.GetClient(),
-		Clusters: p.Clusters,
-		Bundle:   p.opts.Bundle,
-		Metrics:  claimMetrics(),
+		Client:    mgr.GetClient(),
+		Cache:     mgr.GetCache(),
+		Placement: fleetledger.NewStore(direct, p.systemNamespace),
+		Clusters:  p.Clusters,
+		Bundle:    p.opts.Bundle,
+		Metrics:   claimMetrics(),
 		// Provisioning outcomes go to the audit log (api.go).
 		OnOutcome: p.recordOutcome,
 	}

@@ -50,6 +50,10 @@ func installServiceAccount(ctx context.Context, admin *rest.Config, c client.Cli
 		platform.SystemNamespaceRole(SystemNamespace, OperatorRoleName),
 		&rbacv1.RoleBinding{TypeMeta: typed("rbac.authorization.k8s.io/v1", "RoleBinding"),
 			ObjectMeta: metav1.ObjectMeta{Namespace: SystemNamespace, Name: OperatorRoleName}, RoleRef: ref("Role"), Subjects: subjects},
+		// As the chart: bound to the Role that registration (cluster.Register) names the kubeconfig Secrets in.
+		&rbacv1.RoleBinding{TypeMeta: typed("rbac.authorization.k8s.io/v1", "RoleBinding"),
+			ObjectMeta: metav1.ObjectMeta{Namespace: SystemNamespace, Name: platform.KubeconfigReaderRoleName},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: platform.KubeconfigReaderRoleName}, Subjects: subjects},
 	}
 	for _, obj := range objs {
 		u, err := apply.ToUnstructured(obj)

@@ -75,6 +75,9 @@ type Options struct {
 	// ExtraOperatorRules are granted to that ServiceAccount besides naas's own rules, as the chart's
 	// rbac.extraRules do (e.g. the kinds a test's templates create).
 	ExtraOperatorRules []rbacv1.PolicyRule
+	// Nodes starts kube-scheduler and kwok with that many simulated nodes (localcp.DefaultNodes), so that pods are
+	// scheduled by their requests and become Running. Off by default: most tests need no running pods.
+	Nodes int
 	// WebhooksThroughService has StartPlatform register naas's webhooks through a Service (ThroughWebhookService),
 	// as in a real install, rather than at a loopback URL.
 	WebhooksThroughService bool
@@ -147,6 +150,7 @@ func Start(opts Options) (*Environment, error) {
 			ExtraAPIServerArgs:         opts.APIServerArgs,
 			AdmissionPlugins:           opts.AdmissionPlugins,
 			ExtraControllerManagerArgs: opts.ControllerManagerArgs,
+			Nodes:                      localcp.DefaultNodes(opts.Nodes),
 		})
 	}
 	cp, err := start()

@@ -400,8 +400,8 @@ func seedPortalWorld(t *testing.T, c client.Client) {
 	})
 }
 
-// restrictedPod is a pod the dev tier and Pod Security "restricted" admit. It is never scheduled: the local
-// control plane has no nodes, but the quota counts it.
+// restrictedPod is a pod the dev tier and Pod Security "restricted" admit, and the quota counts. naas up
+// schedules it to a simulated node, where kwok shows it Running.
 func restrictedPod(name string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name},

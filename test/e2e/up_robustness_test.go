@@ -111,7 +111,7 @@ func TestUp_ControlPlaneStartFailureSaysWhatFailedAndWhichLogToRead(t *testing.T
 	}
 	// A bin directory whose kube-apiserver fails at once, as one given a bad flag or a taken port does.
 	binDir := t.TempDir()
-	for _, b := range []string{"etcd", "kube-controller-manager"} {
+	for _, b := range []string{"etcd", "kube-controller-manager", "kube-scheduler", "kwok"} {
 		if err := os.Symlink(filepath.Join(cpBin, b), filepath.Join(binDir, b)); err != nil {
 			t.Fatal(err)
 		}

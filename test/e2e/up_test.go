@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +25,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/localcp"
@@ -226,6 +228,17 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 		return nil
 	})
 
+	// The tenant's Deployment, the README tour's example, gets Running pods on the simulated nodes (--nodes,
+	// 3 by default).
+	if err := c.Create(ctx, sampleDeployment(t, "persist-app")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 2*time.Minute, "the tour's Deployment Running under naas up", func() error {
+		_, err := testenv.RunningPods(ctx, c, "persist-app", "web", 3)
+		return err
+	})
+	nodes := simulatedNodes(t, c)
+
 	host := apiServerHost(t, dataDir)
 	webhooks := webhookVersions(t, c)
 	p.stop(t)
@@ -250,6 +263,14 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 	if err := c2.Get(ctx, client.ObjectKey{Name: "persist-app"}, got); err != nil || got.Status.Phase != naasv1alpha1.PhaseReady {
 		t.Errorf("claim after restart: phase %q, %v", got.Status.Phase, err)
 	}
+	// The same simulated nodes, not new ones, and the pods still on them.
+	if diff := cmp.Diff(nodes, simulatedNodes(t, c2)); diff != "" {
+		t.Errorf("simulated nodes changed across a restart (-before +after):\n%s", diff)
+	}
+	testenv.Eventually(t, 2*time.Minute, "the Deployment Running after restart", func() error {
+		_, err := testenv.RunningPods(ctx, c2, "persist-app", "web", 3)
+		return err
+	})
 	// The kubeconfigs handed out keep working: the API server is where it was.
 	if after := apiServerHost(t, dataDir); after != host {
 		t.Errorf("API server after restart at %s, want %s as before: every kubeconfig handed out broke", after, host)
@@ -262,6 +283,42 @@ func TestUp_StartsServesStopsCleanlyAndKeepsState(t *testing.T) {
 	if left := processesMentioning(dataDir); len(left) > 0 {
 		t.Fatalf("processes survived the second naas up:\n%s", strings.Join(left, "\n"))
 	}
+}
+
+// sampleDeployment is the README tour's example Deployment (config/samples/workloads/web.yaml) in namespace.
+func sampleDeployment(t *testing.T, namespace string) *appsv1.Deployment {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "config", "samples", "workloads", "web.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &appsv1.Deployment{}
+	if err := yaml.UnmarshalStrict(b, d); err != nil {
+		t.Fatal(err)
+	}
+	d.Namespace = namespace
+	return d
+}
+
+// simulatedNodes returns the name, UID, pool and instance type of each node naas up made.
+func simulatedNodes(t *testing.T, c client.Client) []string {
+	t.Helper()
+	list := &corev1.NodeList{}
+	if err := c.List(context.Background(), list, client.MatchingLabels{naasv1alpha1.LabelManagedBy: localcp.SimulatedNodeManager}); err != nil {
+		t.Fatal(err)
+	}
+	var nodes []string
+	for _, n := range list.Items {
+		nodes = append(nodes, strings.Join([]string{n.Name, string(n.UID), n.Labels[naasv1alpha1.NodePoolLabel], n.Labels[corev1.LabelInstanceTypeStable]}, " "))
+	}
+	if len(nodes) != 3 {
+		t.Errorf("naas up made nodes %v, want 3 (the default of --nodes)", nodes)
+	}
+	return nodes
 }
 
 // apiServerHost returns the API server address of the data directory's kubeconfig.

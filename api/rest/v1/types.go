@@ -12,6 +12,7 @@ type NamespaceRequest struct {
 	Template   string            `json:"template" required:"true" doc:"Catalog template the namespace is made from (see GET /api/v1/catalog/templates)."`
 	Tier       string            `json:"tier,omitempty" doc:"Tier of quota and policy; the template's default tier when empty."`
 	Parameters map[string]string `json:"parameters,omitempty" doc:"Values of the template's parameters, all as strings."`
+	Cluster    string            `json:"cluster,omitempty" doc:"Member cluster the namespace must be placed on (see GET /api/v1/clusters); naas chooses among the clusters the tenant may use when empty. Never falls back to another: a cluster that cannot take the namespace leaves it unplaced, with the reason."`
 }
 
 // QuotaUpdate is the body of PUT /api/v1/namespaces/{namespace}/quotas. The tier is the unit of quota in naas:
@@ -28,6 +29,8 @@ type Namespace struct {
 	Tier                string            `json:"tier" required:"true" doc:"Effective tier: the requested one, or the template's default."`
 	RequestedTier       string            `json:"requestedTier,omitempty" doc:"Tier named in the request; empty when the template's default applies."`
 	Parameters          map[string]string `json:"parameters,omitempty"`
+	Cluster             string            `json:"cluster,omitempty" doc:"Member cluster the namespace is placed on; empty until it is placed (the Placed condition says where and why, or why no cluster fits). It never changes."`
+	RequestedCluster    string            `json:"requestedCluster,omitempty" doc:"Cluster named in the request; empty when naas chose."`
 	Requester           *Requester        `json:"requester,omitempty"`
 	Phase               string            `json:"phase" required:"true" enum:"Pending|Provisioning|Ready|Failed|Terminating" doc:"One-word summary."`
 	Ready               bool              `json:"ready" required:"true"`

@@ -34,10 +34,14 @@ func newRequestCommand() *cobra.Command {
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "request NAME --template TEMPLATE [--tenant TENANT] [--tier TIER] [--set key=value]... [--wait]",
+		Use:   "request NAME --template TEMPLATE [--tenant TENANT] [--tier TIER] [--cluster CLUSTER] [--set key=value]... [--wait]",
 		Short: "Request a namespace from the catalog",
 		Long: `Request a namespace NAME of tenant --tenant, made from the catalog template --template in tier --tier
 (the template's default tier when omitted), with the template's parameters given by --set.
+
+--cluster places the namespace on that member cluster, which must be one the tenant may use (naas clusters
+lists them); without it naas chooses. A namespace never moves once placed, and a named cluster that cannot
+take it (cordoned, full, unreachable) leaves it unplaced with the reason rather than placing it elsewhere.
 
 --tenant may be left out when you are an admin or developer of exactly one tenant. naas provisions the
 namespace in the background; --wait follows it step by step until it is ready (exit 0) or failed (exit 3).
@@ -51,6 +55,7 @@ Requesting the same namespace again is safe: it shows how far it got.`,
 	f.StringVar(&req.Tenant, "tenant", "", "tenant that will own the namespace (default: your only tenant)")
 	f.StringVar(&req.Template, "template", "", "catalog template (naas catalog lists them)")
 	f.StringVar(&req.Tier, "tier", "", "tier of quota and policy (naas tiers lists them; default: the template's)")
+	f.StringVar(&req.Cluster, "cluster", "", "member cluster to place the namespace on (default: naas chooses)")
 	f.StringArrayVar(&sets, "set", nil, "a template parameter, key=value (repeatable)")
 	f.BoolVar(&wait, "wait", false, "wait until the namespace is ready or failed, showing each step")
 	f.DurationVar(&timeout, "timeout", defaultWaitTimeout, "how long --wait waits")
@@ -82,7 +87,11 @@ Requesting the same namespace again is safe: it shows how far it got.`,
 			if tier == "" {
 				tier = "the template's default"
 			}
-			s.printf("namespace %s requested in tenant %s (template %s, tier %s)\n", ns.Name, ns.Tenant, ns.Template, tier)
+			where := ""
+			if req.Cluster != "" {
+				where = ", cluster " + req.Cluster
+			}
+			s.printf("namespace %s requested in tenant %s (template %s, tier %s%s)\n", ns.Name, ns.Tenant, ns.Template, tier, where)
 		} else {
 			s.printf("namespace %s was requested before with the same settings; it is %s\n", ns.Name, ns.Phase)
 		}
@@ -288,6 +297,18 @@ func newDescribeCommand() *cobra.Command {
 	})
 }
 
+// clusterOf says where a namespace is placed, or that it is not yet.
+func clusterOf(ns *apiclient.Namespace) string {
+	switch {
+	case ns.Cluster != "":
+		return ns.Cluster
+	case ns.RequestedCluster != "":
+		return ns.RequestedCluster + " (requested; not placed yet)"
+	default:
+		return "(not placed yet)"
+	}
+}
+
 func describeNamespace(w io.Writer, ns *apiclient.Namespace, now time.Time) error {
 	t := newTable(w)
 	row(t, "Name:", ns.Name)
@@ -298,6 +319,7 @@ func describeNamespace(w io.Writer, ns *apiclient.Namespace, now time.Time) erro
 		tier += " (the template's default)"
 	}
 	row(t, "Tier:", tier)
+	row(t, "Cluster:", clusterOf(ns))
 	row(t, "Phase:", ns.Phase)
 	row(t, "Requester:", requesterOf(ns))
 	row(t, "Created:", fmt.Sprintf("%s (%s ago)", ns.CreatedAt.Local().Format(time.RFC3339), age(ns.CreatedAt, now)))

@@ -15,6 +15,7 @@ import (
 var stepOrder = []string{
 	naasv1alpha1.ConditionValid,
 	naasv1alpha1.ConditionApproved,
+	naasv1alpha1.ConditionPlaced,
 	naasv1alpha1.ConditionNamespace,
 	naasv1alpha1.ConditionQuota,
 	naasv1alpha1.ConditionLimitRange,
@@ -31,6 +32,7 @@ var stepOrder = []string{
 var stepLabels = map[string]string{
 	naasv1alpha1.ConditionValid:           "Request validated",
 	naasv1alpha1.ConditionApproved:        "Approval",
+	naasv1alpha1.ConditionPlaced:          "Placed on a cluster",
 	naasv1alpha1.ConditionNamespace:       "Namespace",
 	naasv1alpha1.ConditionQuota:           "Resource quota",
 	naasv1alpha1.ConditionLimitRange:      "Limit range",
@@ -67,7 +69,7 @@ var failureReasons = map[string]bool{
 	naasv1alpha1.ReasonUnknownTenant: true, naasv1alpha1.ReasonUnknownTemplate: true, naasv1alpha1.ReasonUnknownTier: true,
 	naasv1alpha1.ReasonInvalidParameters: true, naasv1alpha1.ReasonNamingRules: true, naasv1alpha1.ReasonNotAllowed: true,
 	naasv1alpha1.ReasonForbidden: true, naasv1alpha1.ReasonNamespaceConflict: true, naasv1alpha1.ReasonRejected: true,
-	naasv1alpha1.ReasonTemplateError: true, naasv1alpha1.ReasonFailed: true,
+	naasv1alpha1.ReasonTemplateError: true, naasv1alpha1.ReasonFailed: true, naasv1alpha1.ReasonNoClusterFits: true,
 }
 
 // step is one provisioning step as shown.

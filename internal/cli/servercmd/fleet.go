@@ -18,7 +18,8 @@ import (
 	"github.com/naas-dev/naas/internal/setup"
 )
 
-// maxLocalClusters bounds --clusters: each member is an etcd, a kube-apiserver and a kube-controller-manager.
+// maxLocalClusters bounds --clusters: each member is an etcd, a kube-apiserver and a kube-controller-manager,
+// and a kube-scheduler and kwok with --nodes.
 const maxLocalClusters = 5
 
 // member is a member control plane of the local fleet.

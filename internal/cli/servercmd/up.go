@@ -26,6 +26,7 @@ type upOptions struct {
 	tokenFile     string
 	binDir        string
 	apiServerPort int
+	nodes         int
 	verbose       bool
 	gogc          int
 	clusters      int
@@ -43,6 +44,9 @@ func newUpCommand() *cobra.Command {
 		Long: `Start a real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager) with its
 state in --data-dir, install the naas CRDs, seed the default catalog and tiers, and run the platform:
 controllers, admission webhooks, REST API and portal on --addr.
+
+With --nodes (3 by default), kube-scheduler and kwok run too: pods are scheduled to simulated nodes by their
+requests and shown Running and ready, though nothing runs in them. For local use only.
 
 Writes <data-dir>/kubeconfig (cluster-admin) and <data-dir>/admin-token (a platform-admin token for the
 naas API and portal). State survives a restart. Ctrl-C stops everything.
@@ -65,6 +69,7 @@ labels naas.dev/region and environment. naas up on the same data directory start
 	f.StringVar(&o.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kube-controller-manager (default: k8s-<minor> next to the naas binary or in ./bin, the minor from $NAAS_K8S or "+localcp.DefaultKubernetesMinor+")")
 	f.IntVar(&o.apiServerPort, "apiserver-port", 0, "port of the local kube-apiserver (default: the previous run's port, or a free one)")
 	f.IntVar(&o.clusters, "clusters", 1, fmt.Sprintf("clusters of the local fleet, the management cluster included: 2 to %d start members member-1, ... beside it", maxLocalClusters))
+	f.IntVar(&o.nodes, "nodes", 3, "simulated nodes (kwok) of each cluster that pods are scheduled to and shown Running on, 2 of every 3 in pool general (n2-standard-4), the third in pool highmem (n2-highmem-4); 0: no scheduler, pods stay Pending")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to the terminal as well as to <data-dir>/logs/naas.log")
 	addGOGCFlag(f, &o.gogc)
 	o.webhook.AddFlags(f)
@@ -86,6 +91,9 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	}
 	if err := setGOGC(o.gogc); err != nil {
 		return err
+	}
+	if o.nodes < 0 {
+		return fmt.Errorf("--nodes %d: want 0 (no simulated nodes) or more", o.nodes)
 	}
 	dataDir, err := filepath.Abs(o.dataDir)
 	if err != nil {
@@ -144,7 +152,8 @@ func (o *upOptions) run(cmd *cobra.Command) error {
 	ctx := ctrl.SetupSignalHandler()
 	start := time.Now()
 	fmt.Fprintf(out, "Starting the local control plane in %s\n", dataDir)
-	cpOpts := localcp.Options{BinDir: binDir, DataDir: dataDir, Users: users, APIServerPort: o.apiServerPort, Progress: progress(cmd)}
+	cpOpts := localcp.Options{BinDir: binDir, DataDir: dataDir, Users: users, APIServerPort: o.apiServerPort, Progress: progress(cmd),
+		Nodes: localcp.DefaultNodes(o.nodes)}
 	cp, err := localcp.Start(ctx, cpOpts)
 	if err != nil {
 		holdWebhook()

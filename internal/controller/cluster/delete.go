@@ -86,6 +86,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, c *naasv1alpha1.Cluste
 		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
 	}
 	r.forget(c.Name)
+	r.watches.stop(c.Name)
 	ctrl.LoggerFrom(ctx).Info("Cluster removed", "orphaned", len(claims.Items))
 	return ctrl.Result{}, nil
 }
@@ -122,7 +123,14 @@ func (r *Reconciler) orphan(ctx context.Context, conn *Connection, claims []naas
 				continue
 			}
 		}
-		if controllerutil.RemoveFinalizer(claim, naasv1alpha1.FinalizerNamespace) {
+		// The annotation is the claim's exemption from its deletion protection, for naas's own deletion only
+		// (platform.PolicyDeletionProtection): the namespace it protects stays on the member.
+		released := controllerutil.RemoveFinalizer(claim, naasv1alpha1.FinalizerNamespace)
+		if claim.Annotations[naasv1alpha1.AnnotationOrphan] != "true" {
+			metav1.SetMetaDataAnnotation(&claim.ObjectMeta, naasv1alpha1.AnnotationOrphan, "true")
+			released = true
+		}
+		if released {
 			if err := r.Client.Update(ctx, claim); client.IgnoreNotFound(err) != nil {
 				errs = append(errs, fmt.Errorf("release claim %s: %w", claim.Name, err))
 				continue

@@ -168,6 +168,9 @@ func (h *heartbeat) probe(ctx context.Context, name string, cfg *rest.Config) er
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return &fleet.RejectedError{Status: resp.Status}
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET /readyz: %s: %s", resp.Status, body)
 	}

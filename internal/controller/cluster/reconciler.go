@@ -21,6 +21,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -57,6 +58,9 @@ type Reconciler struct {
 	Client client.Client
 	// Secrets reads the kubeconfig Secrets in Namespace directly (naas does not cache Secrets).
 	Secrets client.Reader
+	// SecretsMetadata watches each kubeconfig Secret by name, for rotated credentials; nil watches none (they are
+	// read at the periodic pass).
+	SecretsMetadata metadata.Interface
 	// Namespace is naas's namespace, which holds the kubeconfig Secrets.
 	Namespace string
 	// Registry is the fleet the claim controller resolves claims against.
@@ -71,9 +75,10 @@ type Reconciler struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
-	mu    sync.Mutex
-	conns map[string]*Connection
-	hb    *heartbeat
+	mu      sync.Mutex
+	conns   map[string]*Connection
+	hb      *heartbeat
+	watches *secretWatches
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -92,6 +97,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.Name)
+			r.watches.stop(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -126,12 +132,15 @@ func (r *Reconciler) connect(ctx context.Context, s *scope) error {
 		s.member, _ = r.Registry.Member(c.Name)
 		return nil
 	}
+	if c.Spec.KubeconfigSecretRef != nil {
+		r.watches.ensure(ctx, c.Name, c.Spec.KubeconfigSecretRef.Name)
+	}
 	cfg, key, err := r.kubeconfig(ctx, c)
 	if err != nil {
 		r.forget(c.Name)
 		setCondition(c, naasv1alpha1.ClusterReachable, metav1.ConditionFalse, naasv1alpha1.ReasonKubeconfigInvalid, err.Error())
 		setCondition(c, naasv1alpha1.ClusterInstalled, metav1.ConditionUnknown, naasv1alpha1.ReasonKubeconfigInvalid, "naas cannot reach the cluster")
-		return nil // a Secret change does not requeue by itself; the heartbeat's periodic pass does
+		return nil // a change of the Secret requeues (secretWatches), else the heartbeat's periodic pass does
 	}
 	if r.Registry.Register(c.Name, key, cfg) {
 		r.setConnection(c.Name, nil)

@@ -28,6 +28,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(hb); err != nil {
 		return err
 	}
+	r.watches = &secretWatches{md: r.SecretsMetadata, namespace: r.Namespace, changed: hb.enqueue}
+	if err := mgr.Add(r.watches); err != nil {
+		return err
+	}
 	allClusters := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
 		var reqs []reconcile.Request
 		for _, m := range r.Registry.Members() {

@@ -96,6 +96,14 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 	if s.member.Name == "" {
 		return nil // no usable kubeconfig: connect said so
 	}
+	if !s.member.Reachable && s.member.Rejected {
+		msg := s.member.LastError
+		if ref := c.Spec.KubeconfigSecretRef; ref != nil {
+			msg += fmt.Sprintf(": put valid credentials for the cluster in the kubeconfig Secret %s/%s (key %s)", r.Namespace, ref.Name, naasv1alpha1.KubeconfigSecretKey)
+		}
+		setCondition(c, naasv1alpha1.ClusterReachable, metav1.ConditionFalse, naasv1alpha1.ReasonClusterCredentialsRejected, msg)
+		return nil
+	}
 	if !s.member.Reachable {
 		msg := "the API server does not answer"
 		if s.member.LastError != "" {

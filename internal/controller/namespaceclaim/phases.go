@@ -26,6 +26,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/apply"
 	"github.com/naas-dev/naas/internal/bundle"
+	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -174,6 +175,9 @@ func ownership(c *naasv1alpha1.NamespaceClaim, ns *metav1.PartialObjectMetadata)
 // in the cache is confirmed with a direct read: the namespace may be new, made by someone else a moment ago, and
 // naas must never apply its objects over a namespace it did not make.
 func (r *Reconciler) getNamespace(ctx context.Context, s *scope) (*metav1.PartialObjectMetadata, error) {
+	if s.target == nil {
+		return nil, nil // never placed: nothing was made
+	}
 	ns := &metav1.PartialObjectMetadata{}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
 	key := client.ObjectKey{Name: s.claim.Name}
@@ -295,14 +299,19 @@ func (r *Reconciler) doStep(ctx context.Context, s *scope, step bundle.Step, wai
 		}
 		return stepOutcome{result: result{condition: step.Name, outcome: off}}
 	}
-	missing, err := r.missingKinds(ctx, step.Requires)
+	missing, err := r.missingKinds(ctx, s.target, step.Requires)
 	if err != nil {
 		o := failed(err)
 		o.result.message = fmt.Sprintf("could not tell whether cluster %s serves %s: %v", s.target.Name, formatKinds(step.Requires), err)
 		return o
 	}
 	if len(missing) > 0 {
-		return stepOutcome{result: notApplicable(step, s.target.Name, missing)}
+		o := stepOutcome{result: notApplicable(step, s.target.Name, missing)}
+		if s.target.Kinds != nil {
+			// A member's CRDs are not watched: look again now and then, so that the step completes by itself.
+			o.result.requeueAfter = memberKindsRecheck
+		}
+		return o
 	}
 	if step.Err != nil {
 		o := stepOutcome{result: resultStalled(step.Name, naasv1alpha1.ReasonFailed, step.Err.Error())}
@@ -335,10 +344,20 @@ func notApplicable(step bundle.Step, cluster string, missing []schema.GroupVersi
 			"not hold Ready back meanwhile", cluster, formatKinds(missing), install)}
 }
 
-// missingKinds returns the kinds of the target cluster that it does not serve. Every kind counts as served
-// when the reconciler has no ServedKinds.
-func (r *Reconciler) missingKinds(ctx context.Context, kinds []schema.GroupVersionKind) ([]schema.GroupVersionKind, error) {
-	if r.Kinds == nil || len(kinds) == 0 {
+// memberKindsRecheck is how often a claim on a member whose step lacks its kinds asks the member's discovery
+// again: naas watches the CRDs of the management cluster only.
+const memberKindsRecheck = time.Minute
+
+// missingKinds returns the kinds that the target cluster does not serve: from the target's own discovery (a
+// member), else the reconciler's (the management cluster). Every kind counts as served when neither is set.
+func (r *Reconciler) missingKinds(ctx context.Context, target *cluster.Target, kinds []schema.GroupVersionKind) ([]schema.GroupVersionKind, error) {
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	if target != nil && target.Kinds != nil {
+		return target.Kinds.Missing(ctx, kinds)
+	}
+	if r.Kinds == nil {
 		return nil, nil
 	}
 	return r.Kinds.Missing(ctx, kinds)
@@ -352,7 +371,7 @@ func (r *Reconciler) missingKinds(ctx context.Context, kinds []schema.GroupVersi
 func (r *Reconciler) remove(ctx context.Context, s *scope, refs []bundle.ObjectRef) error {
 	var errs []error
 	for _, ref := range refs {
-		missing, err := r.missingKinds(ctx, []schema.GroupVersionKind{ref.GVK})
+		missing, err := r.missingKinds(ctx, s.target, []schema.GroupVersionKind{ref.GVK})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", ref, err))
 			continue

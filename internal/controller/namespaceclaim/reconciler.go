@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -25,6 +26,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/bundle"
 	"github.com/naas-dev/naas/internal/cluster"
+	"github.com/naas-dev/naas/internal/fleet/fleetledger"
 )
 
 // Reconciler reconciles NamespaceClaims.
@@ -33,6 +35,11 @@ type Reconciler struct {
 	Client client.Client
 	// Clusters says which cluster each claim's namespace lives on.
 	Clusters cluster.Resolver
+	// Placement holds the placements in flight, so that concurrent decisions see each other; nil places every
+	// claim on the management cluster ("local").
+	Placement *fleetledger.Store
+	// Cache, when set, is the cache behind Client: placement reads the claims of an index in place.
+	Cache cache.Cache
 	// Bundle configures the objects of a namespace.
 	Bundle bundle.Config
 	// Kinds tells which API kinds the target cluster serves, for steps that require an add-on's CRDs; nil
@@ -92,11 +99,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		r.seen.note(claim.Name, claim.UID, r.now())
 	}
 	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("claim", klog.KObj(claim), "tenant", claim.Spec.Tenant))
-	target, err := r.Clusters.Resolve(ctx, claim)
-	if err != nil {
-		return r.reportUnresolved(ctx, claim, err)
+	s := &scope{claim: claim, original: claim.DeepCopy()}
+	switch {
+	case !claim.DeletionTimestamp.IsZero() && claim.Status.Cluster == "" && claim.Spec.Cluster != "":
+		// Never placed, so nothing was made: placement records the cluster before anything is.
+	case claim.DeletionTimestamp.IsZero() && !placed(claim):
+		// Placed by the place phase, which resolves the target once the claim has a cluster.
+	default:
+		if s.target, err = r.Clusters.Resolve(ctx, claim); err != nil {
+			return r.reportUnresolved(ctx, claim, err)
+		}
 	}
-	s := &scope{claim: claim, original: claim.DeepCopy(), target: target}
 	defer func() { err = errors.Join(err, r.patchStatus(ctx, s)) }()
 
 	if !claim.DeletionTimestamp.IsZero() {
@@ -109,7 +122,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		}
 		s.original = claim.DeepCopy()
 	}
-	return s.run(ctx, r.resolve, r.authorize, r.approve, r.ownNamespace, r.applyBundle)
+	return s.run(ctx, r.resolve, r.authorize, r.approve, r.place, r.ownNamespace, r.applyBundle)
 }
 
 // run runs the phases in order, reporting their results, until one blocks or fails. The pass is complete, and
@@ -126,7 +139,8 @@ func (s *scope) run(ctx context.Context, phases ...phase) (ctrl.Result, error) {
 		}
 	}
 	s.complete = true
-	return ctrl.Result{}, nil
+	// A result that does not block may still ask to be looked at again (a step a member cannot do yet).
+	return ctrl.Result{RequeueAfter: requeueAfter(s.results)}, nil
 }
 
 // unresolvedRequeue is how soon a claim whose cluster naas cannot act on is looked at again; a change of the

@@ -100,7 +100,7 @@ func requeueAfter(rs []result) time.Duration {
 
 // gates are conditions that decide whether provisioning may start, rather than steps of it: their messages speak
 // for themselves in Ready's.
-var gates = map[string]bool{naasv1alpha1.ConditionValid: true, naasv1alpha1.ConditionApproved: true}
+var gates = map[string]bool{naasv1alpha1.ConditionValid: true, naasv1alpha1.ConditionApproved: true, naasv1alpha1.ConditionPlaced: true}
 
 // summary is the claim's Ready condition and phase, as the results of a pass make them.
 type summary struct {

@@ -3,8 +3,10 @@ package namespaceclaim
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -63,6 +65,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 		Watches(&naasv1alpha1.Tenant{}, r.claimsBy(cacheindex.ClaimCollaborator), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.NamespaceTemplate{}, r.claimsBy(cacheindex.ClaimTemplate), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&naasv1alpha1.Tier{}, r.claimsBy(cacheindex.ClaimTier), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&naasv1alpha1.Cluster{}, r.unplacedClaims(), builder.WithPredicates(placementInputChanged{})).
 		WatchesRawSource(source.Channel(requeue, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
@@ -107,6 +110,38 @@ func (r *Reconciler) claimsBy(index string) handler.EventHandler {
 		}
 		return reqs
 	})
+}
+
+// unplacedClaims enqueues the claims not placed yet, whichever Cluster changed: a new cluster, a label, an uncordon
+// or room freed may let them be placed.
+func (r *Reconciler) unplacedClaims() handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
+		claims := &naasv1alpha1.NamespaceClaimList{}
+		if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimUnplaced: "true"}, client.UnsafeDisableDeepCopy); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "List unplaced claims to requeue")
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(claims.Items))
+		for _, c := range claims.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKey{Name: c.Name}})
+		}
+		return reqs
+	})
+}
+
+// placementInputChanged passes the Cluster events that may change a placement decision: not a heartbeat alone.
+type placementInputChanged struct{ predicate.Funcs }
+
+// Update implements predicate.Predicate.
+func (placementInputChanged) Update(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*naasv1alpha1.Cluster)
+	n, ok2 := e.ObjectNew.(*naasv1alpha1.Cluster)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return o.Generation != n.Generation || !maps.Equal(o.Labels, n.Labels) ||
+		meta.IsStatusConditionTrue(o.Status.Conditions, naasv1alpha1.ClusterReachable) != meta.IsStatusConditionTrue(n.Status.Conditions, naasv1alpha1.ClusterReachable) ||
+		!apiequality.Semantic.DeepEqual(o.Status.Allocatable, n.Status.Allocatable)
 }
 
 // crdGroup is the API group of a CustomResourceDefinition, from its name <plural>.<group>.

@@ -166,6 +166,13 @@ func (v *Validator) resolve(ctx context.Context, r *Request, c *naasv1alpha1.Nam
 	if r.Operation != admissionv1.Create {
 		return nil
 	}
+	if c.Spec.Cluster != "" {
+		clusters := &naasv1alpha1.ClusterList{}
+		if err := v.Client.List(ctx, clusters); err != nil {
+			return fmt.Errorf("list clusters: %w", err)
+		}
+		r.Clusters = clusters.Items
+	}
 	if r.Tenant == nil && !r.Privileged {
 		tenants := &naasv1alpha1.TenantList{}
 		if err := v.Client.List(ctx, tenants, client.UnsafeDisableDeepCopy); err != nil {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/fleet"
 	"github.com/naas-dev/naas/internal/tenancy"
 )
 
@@ -48,6 +49,8 @@ type Request struct {
 	MemberOf []string
 	// Templates and Tiers are the names that exist, for the messages about a template or tier that does not.
 	Templates, Tiers []string
+	// Clusters are the registered Clusters (CREATE of a claim that names a cluster).
+	Clusters []naasv1alpha1.Cluster
 }
 
 // Result is the decision on a request.
@@ -101,6 +104,9 @@ func validateCreate(r Request) Result {
 	if err := checkNamespace(c, r.Namespace); err != nil {
 		errs = append(errs, err)
 	}
+	if err := fleet.CheckRequested(c, r.Tenant, r.Template, r.Tier, r.Clusters); err != nil {
+		errs = append(errs, err)
+	}
 	// A name another tenant's prefix reserves is refused to platform admins too (they are told which tenant holds
 	// it): naas would provision it, and the name is that tenant's.
 	if err := tenancy.CheckReservedName(c.Name, c.Spec.Tenant, r.Prefixes, r.Privileged); err != nil {
@@ -112,6 +118,9 @@ func validateCreate(r Request) Result {
 func validateUpdate(r Request) Result {
 	c, old := r.Claim, r.Old
 	if r.Privileged {
+		if err := clusterUnchanged(old, c); err != nil {
+			return Result{Err: apierrors.NewInvalid(claimKind, c.Name, field.ErrorList{err})}
+		}
 		// Platform admins may grow a namespace over a hard budget; they are told it is over.
 		res := decide(r, c.Name, newProblems(r))
 		if err := tenancy.CheckTierGrowth(old, r.Tenant, r.OldTier, r.Tier); err != nil {
@@ -123,6 +132,9 @@ func validateUpdate(r Request) Result {
 		return Result{Err: apierrors.NewForbidden(claimResource, c.Name, errors.New(d.Reason))}
 	}
 	var errs field.ErrorList
+	if err := clusterUnchanged(old, c); err != nil {
+		errs = append(errs, err)
+	}
 	if !apiequality.Semantic.DeepEqual(old.Spec.Requester, c.Spec.Requester) {
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "requester"),
 			"is set by naas to the user who created the claim and cannot be set or changed"))
@@ -172,6 +184,17 @@ func newProblems(r Request) field.ErrorList {
 		}
 	}
 	return out
+}
+
+// clusterUnchanged refuses a change of spec.cluster, setting it included (the CRD's rule compares only values
+// that are both set): a placed namespace never moves, and a claim's cluster is chosen when it is made.
+func clusterUnchanged(old, c *naasv1alpha1.NamespaceClaim) *field.Error {
+	if old.Spec.Cluster == c.Spec.Cluster {
+		return nil
+	}
+	return field.Forbidden(field.NewPath("spec", "cluster"), fmt.Sprintf(
+		"is immutable (from %q to %q): a namespace is placed once and never moves; to have it elsewhere, request a new namespace with that cluster",
+		old.Spec.Cluster, c.Spec.Cluster))
 }
 
 // checkNamespace refuses a claim for a namespace that exists and is not a naas namespace of the claim's

@@ -929,6 +929,9 @@ type Namespace struct {
 	// Approval Approval decision, for templates that require one.
 	Approval *Approval `json:"approval,omitempty"`
 
+	// Cluster Member cluster the namespace is placed on; empty until it is placed (the Placed condition says where and why, or why no cluster fits). It never changes.
+	Cluster *string `json:"cluster,omitempty"`
+
 	// Conditions One condition per provisioning step (Valid, Approved, NamespaceReady, QuotaReady, ...) and Ready.
 	Conditions          []Condition        `json:"conditions"`
 	CreatedAt           time.Time          `json:"createdAt"`
@@ -940,6 +943,9 @@ type Namespace struct {
 	// Phase One-word summary.
 	Phase NamespacePhase `json:"phase"`
 	Ready bool           `json:"ready"`
+
+	// RequestedCluster Cluster named in the request; empty when naas chose.
+	RequestedCluster *string `json:"requestedCluster,omitempty"`
 
 	// RequestedTier Tier named in the request; empty when the template's default applies.
 	RequestedTier *string    `json:"requestedTier,omitempty"`
@@ -973,6 +979,9 @@ type NamespaceList struct {
 
 // NamespaceRequest defines model for NamespaceRequest.
 type NamespaceRequest struct {
+	// Cluster Member cluster the namespace must be placed on (see GET /api/v1/clusters); naas chooses among the clusters the tenant may use when empty. Never falls back to another: a cluster that cannot take the namespace leaves it unplaced, with the reason.
+	Cluster *string `json:"cluster,omitempty"`
+
 	// Name Name of the namespace: a DNS-1123 label of at most 63 characters that also satisfies the tenant's naming rules.
 	Name string `json:"name"`
 

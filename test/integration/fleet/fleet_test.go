@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,7 +227,7 @@ func TestGuardrails_HoldOnMemberWithNaasStopped(t *testing.T) {
 	env.WaitReady(t, "guard-app")
 	onMember(t, member1, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: "guard-app", Name: bundle.QuotaName}})
 
-	naas.Stop()
+	stopIdle(t)
 	t.Cleanup(func() {
 		if err := startNaas(); err != nil {
 			t.Fatalf("restart naas: %v", err)
@@ -332,8 +333,30 @@ func TestRemoval_RefusedWithNamespacesOrphanLeavesThem(t *testing.T) {
 	waitCluster(t, memberTwo, naasv1alpha1.ClusterReady, metav1.ConditionTrue)
 	testenv.Tenant("leave").Admin("alice").Create(t, env)
 	claimOn("leave-app", "leave", memberTwo).Create(t, env)
+	claimOn("leave-db", "leave", memberTwo).Protected().Create(t, env)
 	env.WaitReady(t, "leave-app")
-	waitCount(t, memberTwo, 1+countOtherClaims(t, memberTwo, "leave-app"))
+	env.WaitReady(t, "leave-db")
+	waitCount(t, memberTwo, 2+countOtherClaims(t, memberTwo, "leave-app", "leave-db"))
+
+	// Attackers: the orphan annotation is naas's exemption from deletion protection, not the tenant's nor a
+	// platform admin's. (A tenant admin deletes claims through naas's API, as herself: RBAC may refuse her the
+	// direct deletion before the policy does; either way the claim stays.)
+	for _, user := range []string{"alice", "platform-admin"} {
+		c := env.UserClient(user)
+		protected := env.GetClaim(t, "leave-db")
+		patch := client.MergeFrom(protected.DeepCopy())
+		metav1.SetMetaDataAnnotation(&protected.ObjectMeta, naasv1alpha1.AnnotationOrphan, "true")
+		if err := c.Patch(ctx, protected, patch); err != nil && !apierrors.IsForbidden(err) {
+			t.Fatalf("%s annotating her protected claim: %v", user, err)
+		}
+		err := c.Delete(ctx, protected)
+		if !apierrors.IsForbidden(err) || (user == "platform-admin" && !strings.Contains(err.Error(), "deletion protection")) {
+			t.Errorf("%s deleting a protected claim marked orphaned: %v, want refused by deletion protection", user, err)
+		}
+		if !env.ClaimExists(t, "leave-db") {
+			t.Fatalf("%s deleted the protected claim leave-db", user)
+		}
+	}
 
 	admin := env.UserClient("platform-admin")
 	err := admin.Delete(ctx, &naasv1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: memberTwo}})
@@ -360,22 +383,25 @@ func TestRemoval_RefusedWithNamespacesOrphanLeavesThem(t *testing.T) {
 		}
 		return fmt.Errorf("still there: %w", err)
 	})
-	testenv.Eventually(t, testenv.WaitTimeout, "claim leave-app gone", func() error {
-		if env.ClaimExists(t, "leave-app") {
-			return errors.New("still there")
+	// The protected claim goes too (naas's orphan path is exempt from its protection), its namespace stays.
+	for _, name := range []string{"leave-app", "leave-db"} {
+		testenv.Eventually(t, testenv.WaitTimeout, "claim "+name+" gone", func() error {
+			if env.ClaimExists(t, name) {
+				return errors.New("still there")
+			}
+			return nil
+		})
+		ns := &corev1.Namespace{}
+		if err := member2.Client.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+			t.Fatalf("namespace %s on member-2 after the orphaning removal: %v", name, err)
 		}
-		return nil
-	})
-	ns := &corev1.Namespace{}
-	if err := member2.Client.Get(ctx, client.ObjectKey{Name: "leave-app"}, ns); err != nil {
-		t.Fatalf("namespace leave-app on member-2 after the orphaning removal: %v", err)
-	}
-	if !ns.DeletionTimestamp.IsZero() {
-		t.Error("namespace leave-app on member-2 is being deleted")
-	}
-	for k := range ns.Labels {
-		if k == naasv1alpha1.LabelManagedBy || strings.HasPrefix(k, "naas.dev/") {
-			t.Errorf("namespace leave-app on member-2 keeps naas's label %s", k)
+		if !ns.DeletionTimestamp.IsZero() {
+			t.Errorf("namespace %s on member-2 is being deleted", name)
+		}
+		for k := range ns.Labels {
+			if k == naasv1alpha1.LabelManagedBy || strings.HasPrefix(k, "naas.dev/") {
+				t.Errorf("namespace %s on member-2 keeps naas's label %s", name, k)
+			}
 		}
 	}
 	if err := member2.Client.Get(ctx, client.ObjectKey{Name: platform.PolicyProtectManagedObjects}, &admissionregistrationv1.ValidatingAdmissionPolicy{}); !apierrors.IsNotFound(err) {
@@ -388,7 +414,7 @@ func TestRemoval_RefusedWithNamespacesOrphanLeavesThem(t *testing.T) {
 }
 
 // countOtherClaims counts the claims placed on the cluster other than except.
-func countOtherClaims(t *testing.T, name, except string) int32 {
+func countOtherClaims(t *testing.T, name string, except ...string) int32 {
 	t.Helper()
 	claims := &naasv1alpha1.NamespaceClaimList{}
 	if err := env.Client.List(context.Background(), claims); err != nil {
@@ -396,7 +422,7 @@ func countOtherClaims(t *testing.T, name, except string) int32 {
 	}
 	var n int32
 	for _, c := range claims.Items {
-		if c.Name != except && (c.Status.Cluster == name || c.Spec.Cluster == name) {
+		if !slices.Contains(except, c.Name) && (c.Status.Cluster == name || c.Spec.Cluster == name) {
 			n++
 		}
 	}

@@ -67,8 +67,11 @@ func run(m *testing.M) int {
 }
 
 // startNaas starts naas against the management cluster, as the tests' global naas.
-func startNaas() error {
-	p, stop, err := env.StartPlatform(func(o *setup.Options) { o.Fleet.HeartbeatStatusPeriod = statusPeriod })
+func startNaas() error { return startNaasWith(statusPeriod) }
+
+// startNaasWith starts the tests' global naas with the HeartbeatStatusPeriod period.
+func startNaasWith(period time.Duration) error {
+	p, stop, err := env.StartPlatform(func(o *setup.Options) { o.Fleet.HeartbeatStatusPeriod = period })
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,36 @@ const previousCRDs = "test/fixtures/crds/naas-62249a3"
 
 // upgradedCRDs are the CRDs whose schema this release changes: the upgrade writes each once, and nothing else
 // of what the previous release left.
-var upgradedCRDs = []string{"namespaceclaims.naas.dev", "tenants.naas.dev", "tiers.naas.dev"}
+var upgradedCRDs = []string{"namespaceclaims.naas.dev", "namespacetemplates.naas.dev", "tenants.naas.dev", "tiers.naas.dev"}
+
+// newKindsCRDs copies into a temporary directory the CRDs of config/crd whose kinds the previous release did
+// not have, and returns it.
+func newKindsCRDs(t *testing.T, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	current, err := os.ReadDir(filepath.Join(root, "config/crd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := 0
+	for _, f := range current {
+		if _, err := os.Stat(filepath.Join(root, previousCRDs, f.Name())); err == nil || !strings.HasSuffix(f.Name(), ".yaml") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(root, "config/crd", f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		copied++
+	}
+	if copied == 0 {
+		t.Fatal("config/crd has no kind the previous release lacked: the fixture is stale")
+	}
+	return dir
+}
 
 // An upgrade from the previous release rewrites nothing that release wrote: naas updates the CRDs whose schema
 // changed, and makes no other write, neither to the tenants, claims, templates and tiers, nor to the namespaces
@@ -43,6 +72,12 @@ func TestUpgrade_FromThePreviousReleaseUpdatesTheCRDsAndRewritesNothingElse(t *t
 	// The previous release installed its CRDs with the same installer naas has today.
 	if err := setup.InstallCRDs(ctx, naas, os.DirFS(filepath.Join(env.RepoRoot, previousCRDs)), "."); err != nil {
 		t.Fatalf("install the previous release's CRDs: %v", err)
+	}
+	// The kinds this release adds (Cluster, PriceBook, CostPolicy) had no CRD before. The "previous release"
+	// below is today's platform run on the previous schemas, and today's platform needs these kinds, so their
+	// CRDs are installed as they are today; the kinds the previous release had keep its schemas.
+	if err := setup.InstallCRDs(ctx, naas, os.DirFS(newKindsCRDs(t, env.RepoRoot)), "."); err != nil {
+		t.Fatalf("install the CRDs of the kinds this release adds: %v", err)
 	}
 	if crdHasField(t, "tenants.naas.dev", "acceptedCollaborations") {
 		t.Fatal("the fixture is not the previous release's: its Tenant CRD has spec.acceptedCollaborations")
