@@ -53,6 +53,19 @@ const (
 	sharesTier    = 2
 )
 
+// Queuing of naas's levels. Fair queuing shares a level's seats between its queues, not its flows: a flow
+// that keeps many requests waiting spreads them over its whole hand of queues and gets that many shares, so a
+// hand of 6 (Kubernetes' default) gave a flooding namespace 6 of every 7 seat-times against one quiet
+// neighbour, and the neighbour's request waited for several of the flood's lists. A hand of 2 gives the flood
+// 2 shares and the neighbour its next turn after at most two of them; the neighbour shares both its queues with
+// a flood only if both are taken, (2k/128)^2 with k flooding flows (about 0.1% with one, 1% with three). A
+// flow's requests beyond 2*50 waiting are rejected with 429.
+const (
+	queues           = 128
+	handSize         = 2
+	queueLengthLimit = 50
+)
+
 // LabelFairnessFor is set on naas's per-tenant FlowSchemas and per-tier levels: "tenant.<name>" or "tier.<name>".
 const LabelFairnessFor = "naas.dev/fairness-for"
 
@@ -95,7 +108,7 @@ func TenantsLevel() *flowcontrolv1.PriorityLevelConfiguration {
 // that borrows lets a flood of lists take idle seats, and with them the CPU the other levels' requests need
 // (a seat is not a CPU); a level that lends gets its seats back only as the borrowers' requests end. Within
 // the level, each namespace is a flow: a flooding namespace waits in its own queues, and another namespace's
-// request is served at the next free seat.
+// request gets one of the next free seats (see handSize).
 func TierLevel(t *naasv1alpha1.Tier) *flowcontrolv1.PriorityLevelConfiguration {
 	l := level(TierLevelName(t.Name), sharesTier, 0, ptr.To[int32](0), map[string]string{LabelFairnessFor: "tier." + t.Name})
 	l.OwnerReferences = []metav1.OwnerReference{ownerRef(t, "Tier")}
@@ -113,10 +126,8 @@ func level(name string, shares, lendable int32, borrowing *int32, labels map[str
 				LendablePercent:          ptr.To(lendable),
 				BorrowingLimitPercent:    borrowing,
 				LimitResponse: flowcontrolv1.LimitResponse{
-					Type: flowcontrolv1.LimitResponseTypeQueue,
-					// 64 queues, a hand of 6: two flows (namespaces, users) share all their queues with a
-					// probability of about 1 in 75 million, so a flooding flow hardly ever blocks another.
-					Queuing: &flowcontrolv1.QueuingConfiguration{Queues: 64, HandSize: 6, QueueLengthLimit: 50},
+					Type:    flowcontrolv1.LimitResponseTypeQueue,
+					Queuing: &flowcontrolv1.QueuingConfiguration{Queues: queues, HandSize: handSize, QueueLengthLimit: queueLengthLimit},
 				},
 			},
 		},
