@@ -62,9 +62,11 @@ type UnreadableError struct {
 	Err     error
 }
 
+// Error says what happened and what it means for the tenant; it leaves out Err, which may name the member's
+// address or naas's credentials there (Counter logs it).
 func (e *UnreadableError) Error() string {
-	return fmt.Sprintf("tenant %q has namespaces on cluster %s, which naas cannot read now (%v): its tenant-wide usage "+
-		"cannot be counted, so nothing that grows it is admitted until the cluster answers again", e.Tenant, e.Cluster, e.Err)
+	return fmt.Sprintf("tenant %q has namespaces on cluster %s, which naas cannot read now: its tenant-wide usage "+
+		"cannot be counted, so nothing that grows it is admitted until the cluster answers again", e.Tenant, e.Cluster)
 }
 
 func (e *UnreadableError) Unwrap() error { return e.Err }
@@ -127,6 +129,7 @@ func (c *Counter) onMember(ctx context.Context, n *count, tenant string, m Membe
 		err = errors.New("no client")
 	}
 	if m.Holds {
+		ctrl.LoggerFrom(ctx).Info("Cannot count tenant usage on a cluster that holds its namespaces", "tenant", tenant, "cluster", m.Cluster, "error", err.Error())
 		return &UnreadableError{Tenant: tenant, Cluster: m.Cluster, Err: err}
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Count tenant usage without a cluster that holds none of its namespaces", "cluster", m.Cluster, "error", err.Error())

@@ -92,4 +92,3 @@ func clustersReady(ctx context.Context) error {
 
 // waitTimeout bounds what waits on naas and three control planes on a busy machine.
 const waitTimeout = 2 * testenv.WaitTimeout
-
