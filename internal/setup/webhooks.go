@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -529,7 +530,9 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte, pullPolicy bool) 
 			},
 		},
 	}
-	validating.Webhooks = append(validating.Webhooks, platform.TenantQuotaWebhooks(cc(pathTenantQuota), managedNamespaces)...)
+	// The tenant quota's creates after tenants, its deletions last: the order of earlier releases.
+	quota := platform.TenantQuotaWebhooks(cc(pathTenantQuota), managedNamespaces)
+	validating.Webhooks = append(slices.Insert(validating.Webhooks, 2, quota[0]), quota[1])
 	return []runtime.Object{mutating, validating}
 }
 
