@@ -75,16 +75,7 @@ func TestWebhookOptions_Resolve(t *testing.T) {
 			if got != tt.wantURL {
 				t.Errorf("client config = %q, want %q", got, tt.wantURL)
 			}
-			var ips []string
-			for _, ip := range e.hosts.IPs {
-				ips = append(ips, ip.String())
-			}
-			if diff := cmp.Diff(tt.wantDNS, e.hosts.DNSNames); diff != "" {
-				t.Errorf("certificate DNS names (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantIPs, ips); diff != "" {
-				t.Errorf("certificate IPs (-want +got):\n%s", diff)
-			}
+			checkHosts(t, e, tt.wantDNS, tt.wantIPs)
 		})
 	}
 }
@@ -208,19 +199,25 @@ func TestWebhookEndpoint_MemberQuotaURL(t *testing.T) {
 			if got := e.memberQuotaURL("member-1"); got != tt.want {
 				t.Errorf("memberQuotaURL = %q, want %q", got, tt.want)
 			}
-			var ips []string
-			for _, ip := range e.hosts.IPs {
-				ips = append(ips, ip.String())
-			}
-			if diff := cmp.Diff(tt.wantDNS, e.hosts.DNSNames); diff != "" {
-				t.Errorf("certificate DNS names (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantIPs, ips); diff != "" {
-				t.Errorf("certificate IPs (-want +got):\n%s", diff)
-			}
+			checkHosts(t, e, tt.wantDNS, tt.wantIPs)
 		})
 	}
 	if _, err := (WebhookOptions{MemberURL: "http://naas:9443"}).resolve(); err == nil || !strings.Contains(err.Error(), "--member-webhook-url") {
 		t.Errorf("a plain HTTP member URL: %v, want refused naming the flag", err)
+	}
+}
+
+// checkHosts checks the names and addresses the serving certificate of e names.
+func checkHosts(t *testing.T, e webhookEndpoint, wantDNS, wantIPs []string) {
+	t.Helper()
+	var ips []string
+	for _, ip := range e.hosts.IPs {
+		ips = append(ips, ip.String())
+	}
+	if diff := cmp.Diff(wantDNS, e.hosts.DNSNames); diff != "" {
+		t.Errorf("certificate DNS names (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantIPs, ips); diff != "" {
+		t.Errorf("certificate IPs (-want +got):\n%s", diff)
 	}
 }

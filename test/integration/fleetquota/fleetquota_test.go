@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
-	"github.com/naas-dev/naas/internal/bundle"
 	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/testenv"
 )
@@ -44,18 +43,9 @@ func namespaceOn(t *testing.T, name, tenant, cluster string) {
 	}
 	ctx := context.Background()
 	m := members[cluster]
-	testenv.Eventually(t, waitTimeout, "namespace "+name+" usable on "+cluster, func() error {
-		if err := m.Client.Get(ctx, client.ObjectKey{Namespace: name, Name: "default"}, &corev1.ServiceAccount{}); err != nil {
-			return err
-		}
-		rq := &corev1.ResourceQuota{}
-		if err := m.Client.Get(ctx, client.ObjectKey{Namespace: name, Name: bundle.QuotaName}, rq); err != nil {
-			return err
-		}
-		if rq.Status.Hard == nil {
-			return errors.New("quota status not filled in yet")
-		}
-		// bob's role binding is there: a dry run passes RBAC and every admission step without a side effect.
+	m.WaitUsable(t, name)
+	// bob's role binding is there: a dry run passes RBAC and every admission step without a side effect.
+	testenv.Eventually(t, waitTimeout, "bob may create pods in "+name+" on "+cluster, func() error {
 		return m.UserClient("bob").Create(ctx, testenv.RestrictedPod(name, "probe"), client.DryRunAll)
 	})
 }
