@@ -59,7 +59,7 @@ func TestMemberObjects_TenantQuotaWebhookSelectsOnlyTenantsWithAQuota(t *testing
 					t.Errorf("%s calls %s with CA %q", w.Name, *w.ClientConfig.URL, w.ClientConfig.CABundle)
 				}
 				want := &metav1.LabelSelector{
-					MatchLabels: map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue},
+					MatchLabels:      map[string]string{naasv1alpha1.LabelManagedBy: naasv1alpha1.ManagedByValue},
 					MatchExpressions: []metav1.LabelSelectorRequirement{{Key: naasv1alpha1.LabelTenant, Operator: metav1.LabelSelectorOpIn, Values: tt.want}},
 				}
 				if diff := cmp.Diff(want, w.NamespaceSelector); diff != "" {

@@ -86,7 +86,7 @@ func deletePod(t *testing.T, cluster, namespace, name string) {
 	}
 	testenv.Eventually(t, waitTimeout, "pod "+namespace+"/"+name+" gone", func() error {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{}); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("still there (%v)", err)
+			return testenv.Errorf("still there (%v)", err)
 		}
 		return nil
 	})
