@@ -17,6 +17,7 @@ import (
 var (
 	reportDir  = flag.String("report-dir", "results", "directory BenchmarkSuite writes results.md and results.json to")
 	profileDir = flag.String("profile-dir", "", "directory BenchmarkSuite saves pprof profiles of naas and kube-apiserver to (heap at scale, CPU and allocations under the admission load); none when empty")
+	figures    = flag.String("figures", "", "comma-separated IDs of the figures BenchmarkSuite runs alone on a fresh cluster, e.g. 7 (all when empty)")
 	sizesJSON  = flag.String("sizes", "", `JSON that overrides BenchmarkSuite's sizes, for trying things out, e.g. {"Burst":200,"BurstRuns":1}; durations in nanoseconds`)
 )
 
@@ -86,7 +87,11 @@ func BenchmarkSuite(b *testing.B) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, b.TempDir(), mode, sizes, *profileDir, logf)
+	var only []string
+	if *figures != "" {
+		only, mode = strings.Split(*figures, ","), "figures "+*figures
+	}
+	rep, err := Run(ctx, b.TempDir(), mode, sizes, *profileDir, logf, only...)
 	if err != nil {
 		if rep != nil {
 			rep.Finish()
@@ -98,9 +103,12 @@ func BenchmarkSuite(b *testing.B) {
 		b.Fatal(err)
 	}
 	logf("wrote %s and %s", filepath.Join(*reportDir, "results.md"), filepath.Join(*reportDir, "results.json"))
-	if err := rep.Check(FigureIDs); err != nil {
-		b.Fatalf("the report is incomplete:\n%v", err)
+	if len(only) == 0 {
+		if err := rep.Check(FigureIDs); err != nil {
+			b.Fatalf("the report is incomplete:\n%v", err)
+		}
 	}
+	logf("summary:\n%s", rep.SummaryTable())
 	for _, id := range []string{"1a", "2", "4-pass", "4-rss"} {
 		if f := rep.Figure(id); f != nil && f.Value != nil {
 			b.ReportMetric(f.Value.P99, id+"-p99-"+f.Unit)

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/naas-dev/naas/bench/report"
+	"github.com/naas-dev/naas/internal/platform"
 	"github.com/naas-dev/naas/internal/testenv"
 )
 
@@ -62,11 +63,21 @@ func (s *Suite) figureFairness(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	before, err := testenv.APIServerMetrics(ctx, s.c.Env.Config)
+	if err != nil {
+		return err
+	}
 	flood := testenv.Flood{Workers: fairnessWorkers, For: fairnessFloodFor, Max: 1 << 40}
 	flooded, res, err := flood.LatenciesUnder(ctx, bob, calmPath, s.Sizes.FairnessRequests, alice, floodPath)
 	if err != nil {
 		return err
 	}
+	after, err := testenv.APIServerMetrics(ctx, s.c.Env.Config)
+	if err != nil {
+		return err
+	}
+	apf := testenv.APFWaits(before, after, platform.TierLevelName(benchTier),
+		platform.TenantSchemaName(flooder, benchTier), platform.TenantSchemaName(calm, benchTier))
 	v := report.Summarize(seconds(flooded))
 	s.add(report.Figure{
 		ID: "7", Title: "API Priority and Fairness: a tenant's requests while another tenant floods the API server with lists", Unit: "s",
@@ -77,7 +88,10 @@ func (s *Suite) figureFairness(ctx context.Context) error {
 		Value:    &v,
 		Baseline: &report.Baseline{Name: "the same requests without the flood", Value: report.Summarize(seconds(quiet))},
 		Target:   &report.Target{Text: "p99 within 3x of the same requests without the flood", Stat: report.StatRatioP99, Max: 3},
-		Notes:    []string{fmt.Sprintf("the flood had %d lists answered, %d of them with 429", res.Answered, res.Throttled)},
+		Notes: []string{
+			fmt.Sprintf("the flood had %d lists answered, %d of them with 429", res.Answered, res.Throttled),
+			fmt.Sprintf("kube-apiserver's priority and fairness (apiserver_flowcontrol_*): %s", apf),
+		},
 	})
 	return nil
 }

@@ -2,11 +2,7 @@ package bench
 
 import (
 	"bufio"
-	"context"
 	"debug/buildinfo"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"k8s.io/client-go/rest"
-
 	"github.com/naas-dev/naas/bench/report"
-	"github.com/naas-dev/naas/bench/scrape"
 )
 
 // DetectMachine describes the computer from /proc.
@@ -110,26 +103,4 @@ func gitRevision(root string) string {
 		rev += "-dirty"
 	}
 	return rev
-}
-
-// APIServerMetrics scrapes kube-apiserver's /metrics with the admin's credentials.
-func APIServerMetrics(ctx context.Context, cfg *rest.Config) (scrape.Metrics, error) {
-	hc, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("scrape kube-apiserver metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("scrape kube-apiserver metrics: %s: %s", resp.Status, body)
-	}
-	return scrape.Parse(resp.Body)
 }

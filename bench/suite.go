@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,8 +126,9 @@ type Suite struct {
 
 // Run runs the suite in dir (the run's scratch space) and returns the report. When profileDir is not empty,
 // pprof profiles of naas and kube-apiserver are saved there: naas's heap at scale (4-naas.heap.pb.gz) and CPU
-// and allocation profiles during the admission load (5-*.pb.gz).
-func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, logf func(string, ...any)) (rep *report.Report, err error) {
+// and allocation profiles during the admission load (5-*.pb.gz). With figures, only the steps of those figures
+// run ("7" runs figure 7 alone, on a fresh cluster), and the report holds only them.
+func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, logf func(string, ...any), figures ...string) (rep *report.Report, err error) {
 	// The harness's own informers log through controller-runtime; their logs are not wanted.
 	ctrllog.SetLogger(logr.Discard())
 	s := &Suite{Sizes: sizes, Log: logf, tenants: map[string]*naasv1alpha1.Tenant{}, claims: sets.New[string](),
@@ -175,6 +177,9 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 		{"figure 8: two replicas", s.figureReplicas},
 		{"figure 10: cost", s.figureCost},
 	} {
+		if !selected(step.name, figures) {
+			continue
+		}
 		start := time.Now()
 		s.Log("%s", step.name)
 		if err := step.run(ctx); err != nil {
@@ -186,6 +191,19 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 	s.rep.Machine.LoadAverageEnd = LoadAverage()
 	s.rep.Finish()
 	return s.rep, nil
+}
+
+// selected reports whether the step named name runs when only figures are asked for (all when none are).
+func selected(name string, figures []string) bool {
+	if len(figures) == 0 {
+		return true
+	}
+	for _, id := range figures {
+		if strings.HasPrefix(name, "figure "+id+":") {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Suite) add(f report.Figure) { s.rep.Figures = append(s.rep.Figures, f) }
@@ -217,7 +235,7 @@ func (s *Suite) settle(ctx context.Context) error {
 		return err
 	}
 	writes := func() (float64, error) {
-		ms, err := APIServerMetrics(ctx, s.c.Env.Config)
+		ms, err := testenv.APIServerMetrics(ctx, s.c.Env.Config)
 		if err != nil {
 			return 0, err
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/naas-dev/naas/bench/report"
 	"github.com/naas-dev/naas/bench/scrape"
+	"github.com/naas-dev/naas/internal/testenv"
 )
 
 // naasWebhooks lists the admission webhooks naas registers: those of configurations it labels as
@@ -119,7 +120,7 @@ func (s *Suite) figureWebhooks(ctx context.Context) error {
 	dave := s.userClient(scaleAdmin)
 	claim := claimObject("scale-0000-dry-run", "scale-0000")
 	histogram := func() (scrape.Histogram, error) {
-		ms, err := APIServerMetrics(ctx, s.c.Env.Config)
+		ms, err := testenv.APIServerMetrics(ctx, s.c.Env.Config)
 		if err != nil {
 			return scrape.Histogram{}, err
 		}
@@ -283,7 +284,7 @@ func (s *Suite) cpu(ctx context.Context) (cpuSeconds, error) {
 	if err != nil {
 		return cpuSeconds{}, err
 	}
-	as, err := APIServerMetrics(ctx, s.c.Env.Config)
+	as, err := testenv.APIServerMetrics(ctx, s.c.Env.Config)
 	if err != nil {
 		return cpuSeconds{}, err
 	}

@@ -24,6 +24,22 @@ type Hosts struct {
 	IPs      []net.IP
 }
 
+// With returns the names and addresses of h and of o, each once.
+func (h Hosts) With(o Hosts) Hosts {
+	out := Hosts{DNSNames: slices.Clone(h.DNSNames), IPs: slices.Clone(h.IPs)}
+	for _, n := range o.DNSNames {
+		if !slices.Contains(out.DNSNames, n) {
+			out.DNSNames = append(out.DNSNames, n)
+		}
+	}
+	for _, ip := range o.IPs {
+		if !slices.ContainsFunc(out.IPs, ip.Equal) {
+			out.IPs = append(out.IPs, ip)
+		}
+	}
+	return out
+}
+
 // Bundle is the webhook server's PKI, PEM encoded.
 type Bundle struct {
 	// CACert and CAKey are the current CA.

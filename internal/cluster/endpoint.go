@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -25,14 +24,7 @@ func EndpointOf(ctx context.Context, clusters, secrets client.Reader, namespace,
 	if err := clusters.Get(ctx, client.ObjectKey{Name: name}, cl); err != nil {
 		return Endpoint{}, fmt.Errorf("read cluster %s: %w", name, err)
 	}
-	if cl.Spec.KubeconfigSecretRef == nil {
-		return Endpoint{}, fmt.Errorf("cluster %s names no kubeconfig Secret", name)
-	}
-	secret := &corev1.Secret{}
-	if err := secrets.Get(ctx, client.ObjectKey{Namespace: namespace, Name: cl.Spec.KubeconfigSecretRef.Name}, secret); err != nil {
-		return Endpoint{}, fmt.Errorf("read the kubeconfig Secret of cluster %s: %w", name, err)
-	}
-	cfg, err := RESTConfig(secret.Data[naasv1alpha1.KubeconfigSecretKey])
+	cfg, _, err := ReadKubeconfig(ctx, secrets, namespace, cl)
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("cluster %s: %w", name, err)
 	}

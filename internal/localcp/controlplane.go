@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -421,6 +422,8 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, st state, tokenFile 
 		"--profiling=false",
 		"--v=0",
 	}
+	// Sized to the machine's CPUs; ExtraAPIServerArgs may override (the last flag wins).
+	args = append(args, concurrencyArgs(runtime.NumCPU())...)
 	args = append(args, cp.opts.ExtraAPIServerArgs...)
 	p, err := startProcess("kube-apiserver", binPath(cp.opts.BinDir, "kube-apiserver"), args, cp.logPath("kube-apiserver"))
 	if err != nil {

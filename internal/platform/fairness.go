@@ -42,12 +42,28 @@ const (
 	PrecedenceTenantElsewhere = 5100
 
 	// Nominal concurrency shares. Kubernetes' built-in limited levels have 245 together (system 30,
-	// leader-election 10, node-high 40, workload-high 40, workload-low 100, global-default 20, catch-all 5): with
-	// three tiers naas adds 65, so the built-in levels keep about 80% of the seats they had, and the tenants'
-	// levels get what service accounts had in workload-low and users in global-default before.
+	// leader-election 10, node-high 40, workload-high 40, workload-low 100, global-default 20, catch-all 5); with
+	// three tiers naas adds 31, so the built-in levels keep about 90% of the seats. A tier's level gets
+	// serverSeats*2/276 seats, rounded up: 5 of kube-apiserver's default 600, 1 of the 130 that the local
+	// control plane gives a 2-core machine (localcp.ServerConcurrency, 65 per CPU): about one per two CPUs.
+	// Priority and fairness shares seats, not CPU: a level that may hold more CPU-bound requests at once than
+	// the server has spare CPUs slows every other level down (docs/benchmarks.md, figure 7).
 	sharesSystem  = 20
-	sharesTenants = 15
-	sharesTier    = 10
+	sharesTenants = 5
+	sharesTier    = 2
+)
+
+// Queuing of naas's levels. Fair queuing shares a level's seats between its queues, not its flows: a flow
+// that keeps many requests waiting spreads them over its whole hand of queues and gets that many shares, so a
+// hand of 6 (Kubernetes' default) gave a flooding namespace 6 of every 7 seat-times against one quiet
+// neighbour, and the neighbour's request waited for several of the flood's lists. A hand of 2 gives the flood
+// 2 shares and the neighbour its next turn after at most two of them; the neighbour shares both its queues with
+// a flood only if both are taken, (2k/128)^2 with k flooding flows (about 0.1% with one, 1% with three). A
+// flow's requests beyond 2*50 waiting are rejected with 429.
+const (
+	queues           = 128
+	handSize         = 2
+	queueLengthLimit = 50
 )
 
 // LabelFairnessFor is set on naas's per-tenant FlowSchemas and per-tier levels: "tenant.<name>" or "tier.<name>".
@@ -82,15 +98,19 @@ func SystemLevel() *flowcontrolv1.PriorityLevelConfiguration {
 	return level(LevelSystem, sharesSystem, 50, nil, nil)
 }
 
-// TenantsLevel is LevelTenants.
+// TenantsLevel is LevelTenants. Like a tier's level it neither lends nor borrows (see TierLevel).
 func TenantsLevel() *flowcontrolv1.PriorityLevelConfiguration {
-	return level(LevelTenants, sharesTenants, 50, ptr.To[int32](100), nil)
+	return level(LevelTenants, sharesTenants, 0, ptr.To[int32](0), nil)
 }
 
-// TierLevel is the level of tier t's namespaces. It lends half its seats when idle and borrows at most as many
-// as it has, so that one busy tier cannot take the whole server.
+// TierLevel is the level of tier t's namespaces. It neither lends nor borrows: its seats are a hard cap on how
+// many of the tier's requests kube-apiserver serves at once, even when the server is otherwise idle. A level
+// that borrows lets a flood of lists take idle seats, and with them the CPU the other levels' requests need
+// (a seat is not a CPU); a level that lends gets its seats back only as the borrowers' requests end. Within
+// the level, each namespace is a flow: a flooding namespace waits in its own queues, and another namespace's
+// request gets one of the next free seats (see handSize).
 func TierLevel(t *naasv1alpha1.Tier) *flowcontrolv1.PriorityLevelConfiguration {
-	l := level(TierLevelName(t.Name), sharesTier, 50, ptr.To[int32](100), map[string]string{LabelFairnessFor: "tier." + t.Name})
+	l := level(TierLevelName(t.Name), sharesTier, 0, ptr.To[int32](0), map[string]string{LabelFairnessFor: "tier." + t.Name})
 	l.OwnerReferences = []metav1.OwnerReference{ownerRef(t, "Tier")}
 	return l
 }
@@ -106,10 +126,8 @@ func level(name string, shares, lendable int32, borrowing *int32, labels map[str
 				LendablePercent:          ptr.To(lendable),
 				BorrowingLimitPercent:    borrowing,
 				LimitResponse: flowcontrolv1.LimitResponse{
-					Type: flowcontrolv1.LimitResponseTypeQueue,
-					// 64 queues, a hand of 6: two flows (namespaces, users) share all their queues with a
-					// probability of about 1 in 75 million, so a flooding flow hardly ever blocks another.
-					Queuing: &flowcontrolv1.QueuingConfiguration{Queues: 64, HandSize: 6, QueueLengthLimit: 50},
+					Type:    flowcontrolv1.LimitResponseTypeQueue,
+					Queuing: &flowcontrolv1.QueuingConfiguration{Queues: queues, HandSize: handSize, QueueLengthLimit: queueLengthLimit},
 				},
 			},
 		},

@@ -160,7 +160,19 @@ func TestFairness_SharesLeaveTheBuiltinLevelsMostOfTheServer(t *testing.T) {
 			t.Errorf("%s must be a limited level that queues", l.Name)
 		}
 	}
-	if b := tier.Spec.Limited.BorrowingLimitPercent; b == nil || *b > 100 {
-		t.Errorf("a tier may borrow at most its own seats again, has borrowing limit %v", b)
+	// A tier's level and tenants' requests elsewhere are hard caps: a flood must not take idle seats, and with
+	// them CPU, from other levels, nor lend seats it gets back only as the borrowers' requests end.
+	for _, l := range []*flowcontrolv1.PriorityLevelConfiguration{TenantsLevel(), tier} {
+		lim := l.Spec.Limited
+		if b := lim.BorrowingLimitPercent; b == nil || *b != 0 {
+			t.Errorf("%s must not borrow, has borrowing limit %v", l.Name, b)
+		}
+		if lp := lim.LendablePercent; lp == nil || *lp != 0 {
+			t.Errorf("%s must not lend, has lendable percent %v", l.Name, lp)
+		}
+		// A flooding flow gets as many fair-queuing shares as its hand has queues.
+		if h := lim.LimitResponse.Queuing.HandSize; h > 2 {
+			t.Errorf("%s has a hand of %d queues: a flooding namespace would get %d shares of its seats against a quiet one's 1", l.Name, h, h)
+		}
 	}
 }

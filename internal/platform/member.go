@@ -26,6 +26,9 @@ type MemberState struct {
 	Tenants []naasv1alpha1.Tenant
 	// Namespaces are the member's naas namespaces, by tenant and then by tier (their claims' status.tier).
 	Namespaces map[string]map[string][]string
+	// QuotaWebhook reaches naas's tenant quota webhook from the member; nil when the member cannot reach naas
+	// (tenant-wide quotas are then not held there).
+	QuotaWebhook *MemberQuotaWebhook
 }
 
 // MemberObjects are the cluster-wide objects naas keeps on a member cluster, so that each namespace placed there
@@ -33,7 +36,8 @@ type MemberState struct {
 // installs (naas's ClusterRoles, the admission policies that protect managed objects and hold workloads to their
 // tenant's and tier's policies, the fairness levels), and what the management cluster's controllers keep per Tier
 // (its priority level, its workload policy bindings) and per Tenant (its workload policy binding, its FlowSchemas
-// for its namespaces on the member, the policy that holds RoleBindings in its namespaces). The policies take the
+// for its namespaces on the member, the policy that holds RoleBindings in its namespaces), and the webhook that sends
+// the requests in the namespaces of tenants with a tenant-wide quota to naas (memberTenantQuota). The policies take the
 // Tenants and Tiers as parameters: they are mirrored too (metadata and spec only).
 //
 // Owner references are left out: they name objects of the management cluster, and a member's garbage collector
@@ -74,6 +78,9 @@ func MemberObjects(cfg Config, st MemberState) []runtime.Object {
 				objs = append(objs, o)
 			}
 		}
+	}
+	if hook := memberTenantQuota(st.QuotaWebhook, tenants); hook != nil {
+		objs = append(objs, hook)
 	}
 	for _, o := range objs {
 		m, ok := o.(metav1.Object)

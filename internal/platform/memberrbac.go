@@ -13,9 +13,9 @@ import (
 
 // MemberRules are the cluster-wide rights naas needs on a member cluster, rule by rule: what the Cluster
 // controller keeps there (MemberObjects), what the claim controller provisions there (the namespaces and their
-// bundles), and what status reads. Less than OperatorRules: on a member naas serves no webhooks, impersonates no
-// one (the REST API runs on the management cluster), records no Events and keeps no claims, templates or
-// Clusters.
+// bundles), and what status and the tenant-wide quota's count read. Less than OperatorRules: on a member naas
+// keeps only the tenant quota's webhook configuration, impersonates no one (the REST API runs on the management
+// cluster), records no Events and keeps no claims, templates or Clusters.
 func MemberRules() []rbacv1.PolicyRule {
 	g := naasv1alpha1.GroupVersion.Group
 	return slices.Concat([]rbacv1.PolicyRule{
@@ -36,7 +36,12 @@ func MemberRules() []rbacv1.PolicyRule {
 		[]rbacv1.PolicyRule{
 			// The Cluster's status.allocatable sums its nodes'.
 			{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
-		}, TemplateManifestRules())
+			// The tenant-wide quota counts what tenants' namespaces there hold.
+			tenantQuotaRule(),
+		},
+		// The members' API servers call naas's tenant quota webhook (MemberObjects).
+		webhookConfigurationRules("validatingwebhookconfigurations"),
+		TemplateManifestRules())
 }
 
 // MemberRBAC are the objects that give naas's identity on a member its rights (`naas member-rbac`): the namespace

@@ -79,8 +79,7 @@ func OperatorRules() []rbacv1.PolicyRule {
 	},
 		bundleRules(),
 		[]rbacv1.PolicyRule{
-			// The tenant-wide quota counts what tenants' namespaces hold.
-			{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs},
+			tenantQuotaRule(),
 			// Cost allocation prices what the nodes hold with the price books and the cost policy.
 			{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: readVerbs},
 			// Right-sizing reads the workloads' replicas and their pod templates' requests.
@@ -88,11 +87,8 @@ func OperatorRules() []rbacv1.PolicyRule {
 			{APIGroups: []string{g}, Resources: []string{"pricebooks", "costpolicies"}, Verbs: readVerbs},
 		},
 		roleAndPolicyRules(),
+		webhookConfigurationRules("validatingwebhookconfigurations", "mutatingwebhookconfigurations"),
 		[]rbacv1.PolicyRule{
-			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
-				Verbs: readAndCreate},
-			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
-				Verbs: []string{"update", "patch"}, ResourceNames: []string{WebhookConfigurationName}},
 			// CRDs: watched as metadata for the add-ons a step needs; naas's own installed and upgraded at start.
 			{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: readAndCreate},
 			{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: []string{"update", "patch"}, ResourceNames: crdNames()},
@@ -145,6 +141,22 @@ func roleAndPolicyRules() []rbacv1.PolicyRule {
 			"validatingadmissionpolicies", "validatingadmissionpolicybindings",
 			"mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
 		}, Verbs: manageVerbs},
+	}
+}
+
+// tenantQuotaRule lets naas count what tenants' namespaces hold, for the tenant-wide quota, on every cluster.
+func tenantQuotaRule() rbacv1.PolicyRule {
+	return rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods", "persistentvolumeclaims", "services"}, Verbs: readVerbs}
+}
+
+// webhookConfigurationRules are the rights on naas's webhook configurations of the resources given (named
+// WebhookConfigurationName; create cannot be limited by name): patched with the CA bundle at every certificate
+// check; on a member, the tenant quota's, deleted when no tenant has a tenant-wide quota.
+func webhookConfigurationRules(resources ...string) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: resources, Verbs: readAndCreate},
+		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: resources, Verbs: []string{"update", "patch", "delete"},
+			ResourceNames: []string{WebhookConfigurationName}},
 	}
 }
 

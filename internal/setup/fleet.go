@@ -92,6 +92,8 @@ func (p *Platform) registerFleet() error {
 		Local:           mgr.GetAPIReader(),
 		LocalConfig:     p.opts.Config,
 		Heartbeat:       p.opts.Fleet.heartbeat(),
+		// The tenant quota webhook, as members reach it.
+		QuotaWebhook: p.memberQuotaWebhook,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the cluster controller: %w", err)

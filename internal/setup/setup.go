@@ -126,9 +126,13 @@ type Platform struct {
 	systemNamespace string
 	// mutatingPolicies: the API server serves MutatingAdmissionPolicy (platform.Config.MutatingPolicies).
 	mutatingPolicies bool
-	listener         net.Listener
-	ready            atomic.Bool
-	api              apiState
+	// fleet: the management cluster serves the Cluster kind.
+	fleet bool
+	// memberQuota is how members reach the tenant quota webhook; set when the webhooks are registered.
+	memberQuota atomic.Pointer[memberQuota]
+	listener    net.Listener
+	ready       atomic.Bool
+	api         apiState
 	// collector is the cost collector; nil without an audit store that keeps cost rows.
 	collector *collector.Collector
 }
@@ -277,6 +281,7 @@ func New(ctx context.Context, opts Options) (*Platform, error) {
 		systemNamespace: endpoint.namespace,
 		// Without MutatingAdmissionPolicy, the tiers' image pull policy is set by a webhook of naas.
 		mutatingPolicies: mutatingPolicies,
+		fleet:            fleet,
 		Target:           &cluster.Target{Name: cluster.Local, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Inventory: inv},
 	}
 	p.Clusters = cluster.NewRegistry(p.Target)

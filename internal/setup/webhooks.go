@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,6 +35,7 @@ import (
 	"github.com/naas-dev/naas/internal/apply"
 	"github.com/naas-dev/naas/internal/audit"
 	"github.com/naas-dev/naas/internal/certs"
+	"github.com/naas-dev/naas/internal/cluster"
 	"github.com/naas-dev/naas/internal/controller/fairness"
 	"github.com/naas-dev/naas/internal/controller/workloadpolicy"
 	"github.com/naas-dev/naas/internal/domains"
@@ -61,7 +63,7 @@ const (
 	DefaultSystemNamespace = "naas-system"
 	// WebhookTimeoutSeconds bounds every call of the API server to naas: a slow naas slows requests on what naas
 	// manages by at most this much.
-	WebhookTimeoutSeconds = 3
+	WebhookTimeoutSeconds = platform.WebhookTimeoutSeconds
 
 	defaultInClusterWebhookAddr = ":9443"
 	defaultServicePort          = 443
@@ -74,6 +76,8 @@ const (
 	pathValidateClaims = "/validate/namespaceclaims"
 	pathValidateTenant = "/validate/tenants"
 	pathTenantQuota    = "/validate/tenant-quota"
+	// The tenant quota webhook as member clusters' API servers call it: the path names the member.
+	pathMemberTenantQuota = pathTenantQuota + "/clusters/{cluster}"
 	// Image pull policy Always where the tier asks for it, on API servers without MutatingAdmissionPolicy.
 	pathMutatePullPolicy = "/mutate/pull-policy"
 	// The hostnames and collaborators of claims (package webhook/hostnames).
@@ -97,6 +101,10 @@ type WebhookOptions struct {
 	// the API server reaches by another name than Addr, e.g. https://naas.example.com:9443. The serving
 	// certificate names its host.
 	URL string
+	// MemberURL is the base URL member clusters' API servers call naas's tenant quota webhook at, e.g.
+	// https://naas.example.com:9443. Default: URL, or the local address naas listens on, unless naas is reached
+	// through Service (which members cannot reach): then tenant-wide quotas are not held on members.
+	MemberURL string
 	// SystemNamespace holds naas's own state: the webhook certificates and the tenants' ledgers. Default: the
 	// namespace of the Service, else POD_NAMESPACE, else naas-system. It is created when missing.
 	SystemNamespace string
@@ -114,6 +122,7 @@ func (o *WebhookOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Service, "webhook-service", "", "namespace/name of the Service through which the API server reaches naas's pods (naas running in the cluster)")
 	f.Int32Var(&o.ServicePort, "webhook-service-port", defaultServicePort, "port of the --webhook-service that the API server calls")
 	f.StringVar(&o.URL, "webhook-url", "", "base URL the API server calls the webhooks at, when it reaches naas by another name than --webhook-addr (e.g. https://naas.example.com:9443)")
+	f.StringVar(&o.MemberURL, "member-webhook-url", "", "base URL member clusters' API servers call naas's tenant quota webhook at (default: --webhook-url, or the local address without --webhook-service)")
 	f.StringVar(&o.SystemNamespace, "system-namespace", "", `namespace for naas's own state: webhook certificates and tenant ledgers (default: the --webhook-service namespace, else $POD_NAMESPACE, else "naas-system")`)
 	f.DurationVar(&o.CertCheckInterval, "webhook-cert-check-interval", certs.DefaultCheckInterval, "how often the webhook serving certificate is checked for renewal")
 }
@@ -126,6 +135,8 @@ type webhookEndpoint struct {
 	baseURL     string
 	hosts       certs.Hosts
 	namespace   string
+	// memberURL is the base URL members call the tenant quota webhook at; empty when they cannot reach naas.
+	memberURL string
 }
 
 // resolve works out the listen address, how the API server reaches it, what the certificate names and the
@@ -165,12 +176,25 @@ func (o WebhookOptions) resolve() (webhookEndpoint, error) {
 			return e, fmt.Errorf("--webhook-url %q must start with https://: the API server calls webhooks over TLS only", o.URL)
 		}
 		e.baseURL = "https://" + host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
+		e.hosts = hostsFor(hostOf(host))
+	}
+	if o.MemberURL != "" {
+		host, ok := strings.CutPrefix(strings.TrimSuffix(o.MemberURL, "/"), "https://")
+		if !ok {
+			return e, fmt.Errorf("--member-webhook-url %q must start with https://: the API server calls webhooks over TLS only", o.MemberURL)
 		}
-		e.hosts = hostsFor(host)
+		e.memberURL = "https://" + host
+		e.hosts = e.hosts.With(hostsFor(hostOf(host)))
 	}
 	return e, nil
+}
+
+// hostOf is the host of host:port, or host when it has no port.
+func hostOf(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 func hostsFor(host string) certs.Hosts {
@@ -195,10 +219,25 @@ func (e *webhookEndpoint) listening(addr net.Addr) {
 		port = tcp.Port
 	}
 	e.baseURL = "https://" + net.JoinHostPort(host, strconv.Itoa(port))
-	e.hosts = hostsFor(host)
+	hosts := hostsFor(host)
 	if host == "127.0.0.1" {
-		e.hosts.DNSNames = []string{"localhost"}
+		hosts.DNSNames = []string{"localhost"}
 	}
+	e.hosts = hosts.With(e.hosts)
+}
+
+// memberQuotaURL is the URL of the tenant quota webhook as the member cluster named cluster calls it; empty when
+// members cannot reach naas. Members call the base URL naas is called at unless --member-webhook-url says
+// otherwise; through a Service, only with it.
+func (e webhookEndpoint) memberQuotaURL(cluster string) string {
+	base := e.memberURL
+	if base == "" && e.service == nil {
+		base = e.baseURL
+	}
+	if base == "" {
+		return ""
+	}
+	return base + strings.Replace(pathMemberTenantQuota, "{cluster}", cluster, 1)
 }
 
 func (e webhookEndpoint) clientConfig(path string) admissionregistrationv1.WebhookClientConfig {
@@ -243,6 +282,10 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 	privileged := webhook.Privileged([]string{p.Identity})
 	ledgers := tenantledger.NewStore(direct, e.namespace)
 	counter := &tenantledger.Counter{Reader: mgr.GetAPIReader()}
+	if p.fleet {
+		// The tenant-wide quota is counted over every cluster of the fleet, from every replica.
+		counter.Fleet = &cluster.Readers{Cache: mgr.GetClient(), Secrets: mgr.GetAPIReader(), Namespace: e.namespace, Scheme: mgr.GetScheme()}
+	}
 	mux := http.NewServeMux()
 	claimsDefaulter := &namespaceclaim.Defaulter{Privileged: privileged, Decoder: decoder}
 	claimsValidator := &namespaceclaim.Validator{
@@ -259,6 +302,9 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: hostLedgers,
 		BaseDomain: p.opts.Bundle.BaseDomain, Privileged: privileged, Decoder: decoder, Indexed: true,
 	}
+	quotaValidator := &tenantquota.Validator{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Counter: counter, Decoder: decoder,
+	}
 	createUpdate := []string{string(admissionv1.Create), string(admissionv1.Update)}
 	for path, h := range map[string]admission.Handler{
 		// A claim passes one mutating and one validating webhook: each call costs kube-apiserver a round trip
@@ -267,9 +313,7 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		pathValidateClaims: webhook.Chain(webhook.Step{Handler: claimsValidator},
 			webhook.Step{Handler: hostnamesValidator, Operations: createUpdate}),
 		pathValidateTenant: &tenant.Validator{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Decoder: decoder},
-		pathTenantQuota: &tenantquota.Validator{
-			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Ledgers: ledgers, Counter: counter, Decoder: decoder,
-		},
+		pathTenantQuota:    quotaValidator,
 		// Served whether registered or not: a replica may be serving a configuration another replica wrote.
 		pathMutatePullPolicy: &pullpolicy.Defaulter{Client: mgr.GetClient(), Decoder: decoder},
 		pathValidateRoleBindings: &rolebinding.Validator{
@@ -288,6 +332,14 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		}
 		mux.Handle(path, handler)
 	}
+	// The tenant quota as members' API servers call it: the same validator, told which member calls.
+	memberQuotaHandler, err := admission.StandaloneWebhook(&admission.Webhook{
+		Handler: quotaValidator, LogConstructor: requestLogger, WithContextFunc: tenantquota.WithClusterFromPath,
+	}, admission.StandaloneOptions{MetricsPath: pathMemberTenantQuota})
+	if err != nil {
+		return err
+	}
+	mux.Handle(pathMemberTenantQuota, memberQuotaHandler)
 
 	certManager := &certs.Manager{
 		Client:   direct,
@@ -295,6 +347,8 @@ func (p *Platform) registerWebhooks(ctx context.Context) error {
 		Policy:   certs.Policy{Hosts: e.hosts},
 		Interval: o.CertCheckInterval,
 		Publish: func(ctx context.Context, caBundle []byte) error {
+			// Members get the CA at their Cluster's next pass.
+			p.memberQuota.Store(&memberQuota{endpoint: e, caBundle: caBundle})
 			return applyObjects(ctx, direct, webhookConfigurations(e, caBundle, !p.mutatingPolicies)...)
 		},
 	}
@@ -388,7 +442,6 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte, pullPolicy bool) 
 	create := []admissionregistrationv1.OperationType{admissionregistrationv1.Create}
 	update := []admissionregistrationv1.OperationType{admissionregistrationv1.Update}
 	createUpdate := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
-	del := []admissionregistrationv1.OperationType{admissionregistrationv1.Delete}
 	all := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}
 	cc := func(path string) admissionregistrationv1.WebhookClientConfig {
 		c := e.clientConfig(path)
@@ -460,21 +513,6 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte, pullPolicy bool) 
 				AdmissionReviewVersions: []string{"v1"},
 			},
 			{
-				Name:         "tenant-quota.validate.naas.dev",
-				ClientConfig: cc(pathTenantQuota),
-				Rules: []admissionregistrationv1.RuleWithOperations{
-					rule("", create, "pods"),
-					rule("", update, "pods/resize"),
-					rule("", createUpdate, "persistentvolumeclaims", "services"),
-				},
-				NamespaceSelector:       managedNamespaces,
-				FailurePolicy:           fail,
-				MatchPolicy:             equivalent,
-				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun), // reserves tenant quota
-				TimeoutSeconds:          timeout,
-				AdmissionReviewVersions: []string{"v1"},
-			},
-			{
 				// Every RoleBinding a tenant user creates or changes in a naas namespace is decided and audited;
 				// naas's own (labelled managed-by=naas, which tenant users cannot set) are not sent.
 				Name:              "rolebindings.validate.naas.dev",
@@ -490,22 +528,32 @@ func webhookConfigurations(e webhookEndpoint, caBundle []byte, pullPolicy bool) 
 				TimeoutSeconds:          timeout,
 				AdmissionReviewVersions: []string{"v1"},
 			},
-			{
-				// Deletions only tell naas that a charged object was written; they are never refused, and
-				// while naas is down they go ahead (the charge is released when it expires instead).
-				Name:                    "tenant-quota-deletions.validate.naas.dev",
-				ClientConfig:            cc(pathTenantQuota),
-				Rules:                   []admissionregistrationv1.RuleWithOperations{rule("", del, "pods", "persistentvolumeclaims", "services")},
-				NamespaceSelector:       managedNamespaces,
-				FailurePolicy:           ptr.To(admissionregistrationv1.Ignore),
-				MatchPolicy:             equivalent,
-				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
-				TimeoutSeconds:          ptr.To[int32](1),
-				AdmissionReviewVersions: []string{"v1"},
-			},
 		},
 	}
+	// The tenant quota's creates after tenants, its deletions last: the order of earlier releases.
+	quota := platform.TenantQuotaWebhooks(cc(pathTenantQuota), managedNamespaces)
+	validating.Webhooks = append(slices.Insert(validating.Webhooks, 2, quota[0]), quota[1])
 	return []runtime.Object{mutating, validating}
+}
+
+// memberQuota is how member clusters reach naas's tenant quota webhook.
+type memberQuota struct {
+	endpoint webhookEndpoint
+	caBundle []byte
+}
+
+// memberQuotaWebhook is how the member cluster named cluster reaches the tenant quota webhook (its URL and the CA
+// of naas's serving certificate); nil before the webhooks are registered, or when members cannot reach naas.
+func (p *Platform) memberQuotaWebhook(name string) *platform.MemberQuotaWebhook {
+	m := p.memberQuota.Load()
+	if m == nil {
+		return nil
+	}
+	url := m.endpoint.memberQuotaURL(name)
+	if url == "" {
+		return nil
+	}
+	return &platform.MemberQuotaWebhook{URL: url, CABundle: m.caBundle}
 }
 
 // webhookServer serves the admission webhooks over TLS on their own listener, on every replica.

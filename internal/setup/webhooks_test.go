@@ -75,16 +75,7 @@ func TestWebhookOptions_Resolve(t *testing.T) {
 			if got != tt.wantURL {
 				t.Errorf("client config = %q, want %q", got, tt.wantURL)
 			}
-			var ips []string
-			for _, ip := range e.hosts.IPs {
-				ips = append(ips, ip.String())
-			}
-			if diff := cmp.Diff(tt.wantDNS, e.hosts.DNSNames); diff != "" {
-				t.Errorf("certificate DNS names (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantIPs, ips); diff != "" {
-				t.Errorf("certificate IPs (-want +got):\n%s", diff)
-			}
+			checkHosts(t, e, tt.wantDNS, tt.wantIPs)
 		})
 	}
 }
@@ -160,5 +151,73 @@ func TestWebhookConfigurations_PullPolicyWebhookOnlyWithoutMutatingPolicies(t *t
 		if !slices.Contains(resources, want) {
 			t.Errorf("%s does not see %s (sees %v)", w.Name, want, resources)
 		}
+	}
+}
+
+func TestWebhookEndpoint_MemberQuotaURL(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    WebhookOptions
+		listen  string
+		want    string
+		wantDNS []string
+		wantIPs []string
+	}{
+		{
+			name: "naas up: members call the local address", listen: "127.0.0.1:43210",
+			want: "https://127.0.0.1:43210/validate/tenant-quota/clusters/member-1", wantDNS: []string{"localhost"}, wantIPs: []string{"127.0.0.1"},
+		},
+		{
+			name: "outside the clusters at a public name", opts: WebhookOptions{Addr: "0.0.0.0:9443", URL: "https://naas.example.com:9443"}, listen: "0.0.0.0:9443",
+			want: "https://naas.example.com:9443/validate/tenant-quota/clusters/member-1", wantDNS: []string{"naas.example.com"},
+		},
+		{
+			name: "behind a Service, which members cannot reach: no member webhook", opts: WebhookOptions{Service: "naas/webhook"}, listen: "[::]:9443",
+			wantDNS: []string{"webhook.naas.svc", "webhook.naas.svc.cluster.local"},
+		},
+		{
+			name: "behind a Service, with the address members reach", opts: WebhookOptions{Service: "naas/webhook", MemberURL: "https://10.0.0.5:9443/"}, listen: "[::]:9443",
+			want:    "https://10.0.0.5:9443/validate/tenant-quota/clusters/member-1",
+			wantDNS: []string{"webhook.naas.svc", "webhook.naas.svc.cluster.local"}, wantIPs: []string{"10.0.0.5"},
+		},
+		{
+			name: "naas up with a member address of its own", opts: WebhookOptions{MemberURL: "https://naas.lan:8443"}, listen: "127.0.0.1:43210",
+			want: "https://naas.lan:8443/validate/tenant-quota/clusters/member-1", wantDNS: []string{"localhost", "naas.lan"}, wantIPs: []string{"127.0.0.1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := tt.opts.resolve()
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr, err := net.ResolveTCPAddr("tcp", tt.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.listening(addr)
+			if got := e.memberQuotaURL("member-1"); got != tt.want {
+				t.Errorf("memberQuotaURL = %q, want %q", got, tt.want)
+			}
+			checkHosts(t, e, tt.wantDNS, tt.wantIPs)
+		})
+	}
+	if _, err := (WebhookOptions{MemberURL: "http://naas:9443"}).resolve(); err == nil || !strings.Contains(err.Error(), "--member-webhook-url") {
+		t.Errorf("a plain HTTP member URL: %v, want refused naming the flag", err)
+	}
+}
+
+// checkHosts checks the names and addresses the serving certificate of e names.
+func checkHosts(t *testing.T, e webhookEndpoint, wantDNS, wantIPs []string) {
+	t.Helper()
+	var ips []string
+	for _, ip := range e.hosts.IPs {
+		ips = append(ips, ip.String())
+	}
+	if diff := cmp.Diff(wantDNS, e.hosts.DNSNames); diff != "" {
+		t.Errorf("certificate DNS names (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantIPs, ips); diff != "" {
+		t.Errorf("certificate IPs (-want +got):\n%s", diff)
 	}
 }

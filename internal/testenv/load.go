@@ -33,21 +33,37 @@ func NewCaller(cfg *rest.Config) (*Caller, error) {
 	return &Caller{host: strings.TrimSuffix(cfg.Host, "/"), http: hc}, nil
 }
 
+// Classified is the answer to a GET: its status and where API Priority and Fairness put the request, from the
+// response headers X-Kubernetes-PF-FlowSchema-UID and X-Kubernetes-PF-PriorityLevel-UID.
+type Classified struct {
+	Status                    int
+	FlowSchema, PriorityLevel types.UID
+}
+
 // Get sends GET path and returns the status and the UID of the FlowSchema that classified the request.
 func (c *Caller) Get(ctx context.Context, path string) (int, types.UID, error) {
+	r, err := c.Classify(ctx, path)
+	return r.Status, r.FlowSchema, err
+}
+
+// Classify sends GET path and returns the status, and the FlowSchema and priority level of the request.
+func (c *Caller) Classify(ctx context.Context, path string) (Classified, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.host+path, nil)
 	if err != nil {
-		return 0, "", err
+		return Classified{}, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, "", err
+		return Classified{}, err
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, "", err
+		return Classified{}, err
 	}
-	return resp.StatusCode, types.UID(resp.Header.Get(flowcontrolv1.ResponseHeaderMatchedFlowSchemaUID)), nil
+	return Classified{Status: resp.StatusCode,
+		FlowSchema:    types.UID(resp.Header.Get(flowcontrolv1.ResponseHeaderMatchedFlowSchemaUID)),
+		PriorityLevel: types.UID(resp.Header.Get(flowcontrolv1.ResponseHeaderMatchedPriorityLevelConfigurationUID)),
+	}, nil
 }
 
 // Latencies times n sequential GETs of path, each of which must answer 200.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,8 +19,10 @@ import (
 	"github.com/naas-dev/naas/internal/kubeaudit"
 )
 
-// MemberIdentity is the user naas acts as on the members StartMember starts (a cluster admin): their audit log
-// records its requests, and RegisterMember registers them with its credentials.
+// MemberIdentity is the user naas acts as on the members StartMember starts: their audit log records its
+// requests, and RegisterMember registers them with its credentials. It is a cluster admin through a
+// ClusterRoleBinding to cluster-admin, as a member's registration credentials would be, not through the group
+// system:masters, whose requests API Priority and Fairness exempts before naas's own FlowSchema could match.
 const MemberIdentity = "naas-member"
 
 // StartMember starts another local control plane to serve as a member cluster of a fleet: etcd, kube-apiserver
@@ -39,12 +42,20 @@ func StartMember(opts Options) (*Environment, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	opts.Users = append(opts.Users, User{Name: MemberIdentity, Groups: []string{"system:masters"}})
+	opts.Users = append(opts.Users, User{Name: MemberIdentity})
 	opts.APIServerArgs = append(opts.APIServerArgs, args...)
 	env, err := Start(opts)
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start a member control plane: %w", err)
+	}
+	admin := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: MemberIdentity + "-cluster-admin"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: MemberIdentity}}}
+	if err := env.Client.Create(context.Background(), admin); err != nil {
+		env.Stop()
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("make %s a cluster admin of the member: %w", MemberIdentity, err)
 	}
 	env.AuditLog = &kubeaudit.Log{Path: logPath}
 	env.memberIdentity = MemberIdentity

@@ -27,6 +27,7 @@ func MemberKinds(mutatingPolicies bool) []KindResource {
 		{rbac.WithKind("ClusterRoleBinding"), "clusterrolebindings"},
 		{adm.WithKind("ValidatingAdmissionPolicy"), "validatingadmissionpolicies"},
 		{adm.WithKind("ValidatingAdmissionPolicyBinding"), "validatingadmissionpolicybindings"},
+		{adm.WithKind("ValidatingWebhookConfiguration"), "validatingwebhookconfigurations"},
 		{fc.WithKind("PriorityLevelConfiguration"), "prioritylevelconfigurations"},
 		{fc.WithKind("FlowSchema"), "flowschemas"},
 		{naasv1alpha1.GroupVersion.WithKind("Tenant"), "tenants"},
@@ -151,6 +152,9 @@ func (r *Reconciler) memberState(ctx context.Context, cluster string) (platform.
 		return st, fmt.Errorf("list the claims of cluster %s: %w", cluster, err)
 	}
 	st.Tiers, st.Tenants = tiers.Items, tenants.Items
+	if r.QuotaWebhook != nil {
+		st.QuotaWebhook = r.QuotaWebhook(cluster)
+	}
 	for i := range claims.Items {
 		c := &claims.Items[i]
 		if c.Status.Tier == "" {

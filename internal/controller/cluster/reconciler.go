@@ -9,14 +9,11 @@ package cluster
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -32,6 +29,7 @@ import (
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
 	"github.com/naas-dev/naas/internal/cacheindex"
 	fleet "github.com/naas-dev/naas/internal/cluster"
+	"github.com/naas-dev/naas/internal/platform"
 )
 
 // Connection is a member cluster reached with one set of credentials.
@@ -72,6 +70,9 @@ type Reconciler struct {
 	LocalConfig *rest.Config
 	// Heartbeat configures how reachability is decided and recorded.
 	Heartbeat HeartbeatOptions
+	// QuotaWebhook returns how the member named by its argument reaches naas's tenant quota webhook; nil when it
+	// cannot (tenant-wide quotas are then not held there). Nil: never.
+	QuotaWebhook func(cluster string) *platform.MemberQuotaWebhook
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
@@ -169,24 +170,7 @@ func (r *Reconciler) connect(ctx context.Context, s *scope) error {
 // kubeconfig reads the Cluster's kubeconfig Secret, and returns the client configuration and a key identifying the
 // credentials.
 func (r *Reconciler) kubeconfig(ctx context.Context, c *naasv1alpha1.Cluster) (*rest.Config, string, error) {
-	if c.Spec.KubeconfigSecretRef == nil {
-		return nil, "", errors.New("spec.kubeconfigSecretRef is required for a member cluster")
-	}
-	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: r.Namespace, Name: c.Spec.KubeconfigSecretRef.Name}
-	if err := r.Secrets.Get(ctx, key, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", fmt.Errorf("the kubeconfig Secret %s/%s does not exist", key.Namespace, key.Name)
-		}
-		return nil, "", fmt.Errorf("read the kubeconfig Secret %s/%s: %w", key.Namespace, key.Name, err)
-	}
-	data := secret.Data[naasv1alpha1.KubeconfigSecretKey]
-	cfg, err := fleet.RESTConfig(data)
-	if err != nil {
-		return nil, "", fmt.Errorf("the kubeconfig Secret %s/%s: %w", key.Namespace, key.Name, err)
-	}
-	sum := sha256.Sum256(data)
-	return cfg, hex.EncodeToString(sum[:]), nil
+	return fleet.ReadKubeconfig(ctx, r.Secrets, r.Namespace, c)
 }
 
 // patchStatus writes the status when it changed. The heartbeat time alone is written at a coarse cadence

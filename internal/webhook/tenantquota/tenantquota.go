@@ -5,10 +5,15 @@
 // When a charge does not fit, the tenant's usage is counted afresh first, so that deleted objects free their
 // share at once. Deletions are seen too (through a webhook that never blocks them): a charge whose object was
 // written and deleted before any count saw it is released by the next count instead of when it expires.
+//
+// In a fleet, each member cluster's API server calls the same webhook, at a path that names the member
+// (WithClusterFromPath), for the namespaces there of tenants with a quota; the tenant of such a namespace is its
+// claim's, and the count reads every cluster (tenantledger.Counter), so one ledger holds the quota over the fleet.
 package tenantquota
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -45,7 +50,7 @@ var _ admission.Handler = (*Validator)(nil)
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	tenant, err := v.tenantOf(ctx, req.Namespace)
+	tenant, err := v.tenantOf(ctx, clusterOf(ctx), req.Namespace)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
@@ -85,6 +90,9 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		})
 		return changed, err
 	})
+	if unreadable := (*tenantledger.UnreadableError)(nil); errors.As(err, &unreadable) {
+		return webhook.Deny(apierrors.NewForbidden(schema.GroupResource{Resource: req.Resource.Resource}, obj.GetName(), unreadable))
+	}
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("reserve tenant quota of tenant %s: %w", tenant.Name, err))
 	}
@@ -116,8 +124,53 @@ func (v *Validator) deleted(ctx context.Context, req admission.Request, tenant *
 	return admission.Allowed("")
 }
 
-// tenantOf returns the tenant of a naas namespace, nil for a namespace of no tenant or a tenant that is gone.
-func (v *Validator) tenantOf(ctx context.Context, namespace string) (*naasv1alpha1.Tenant, error) {
+type clusterKey struct{}
+
+// WithCluster returns ctx for a request sent by the API server of the member cluster named cluster.
+func WithCluster(ctx context.Context, cluster string) context.Context {
+	return context.WithValue(ctx, clusterKey{}, cluster)
+}
+
+// WithClusterFromPath is an admission.Webhook's WithContextFunc for the members' path, whose wildcard
+// {cluster} names the member whose API server calls.
+func WithClusterFromPath(ctx context.Context, r *http.Request) context.Context {
+	return WithCluster(ctx, r.PathValue("cluster"))
+}
+
+// clusterOf is the cluster whose API server sent the request: the management cluster unless WithCluster says
+// otherwise.
+func clusterOf(ctx context.Context) string {
+	if c, _ := ctx.Value(clusterKey{}).(string); c != "" {
+		return c
+	}
+	return naasv1alpha1.LocalClusterName
+}
+
+// tenantOf returns the tenant of a naas namespace on cluster, nil for a namespace of no tenant or a tenant that
+// is gone.
+func (v *Validator) tenantOf(ctx context.Context, cluster, namespace string) (*naasv1alpha1.Tenant, error) {
+	var name string
+	var err error
+	if cluster == naasv1alpha1.LocalClusterName {
+		name, err = v.localTenantOf(ctx, namespace)
+	} else {
+		name, err = v.memberTenantOf(ctx, cluster, namespace)
+	}
+	if name == "" || err != nil {
+		return nil, err
+	}
+	t := &naasv1alpha1.Tenant{}
+	if err := v.Client.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get tenant %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// localTenantOf returns the tenant label of a naas namespace of the management cluster.
+func (v *Validator) localTenantOf(ctx context.Context, namespace string) (string, error) {
 	// Only the labels are read: the metadata, which the cache holds for every namespace (a typed read would go to
 	// the API server on every pod created). The webhook sees only naas's namespaces, which exist: a miss is a
 	// namespace made a moment ago, confirmed with the API server.
@@ -128,23 +181,40 @@ func (v *Validator) tenantOf(ctx context.Context, namespace string) (*naasv1alph
 		err = v.Reader.Get(ctx, client.ObjectKey{Name: namespace}, ns)
 	}
 	if apierrors.IsNotFound(err) {
-		return nil, nil
+		return "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
+		return "", fmt.Errorf("get namespace %s: %w", namespace, err)
 	}
-	name := ns.Labels[naasv1alpha1.LabelTenant]
-	if name == "" || ns.Labels[naasv1alpha1.LabelManagedBy] != naasv1alpha1.ManagedByValue {
-		return nil, nil
+	if ns.Labels[naasv1alpha1.LabelManagedBy] != naasv1alpha1.ManagedByValue {
+		return "", nil
 	}
-	t := &naasv1alpha1.Tenant{}
-	if err := v.Client.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("get tenant %s: %w", name, err)
+	return ns.Labels[naasv1alpha1.LabelTenant], nil
+}
+
+// memberTenantOf returns the tenant of a naas namespace of a member cluster: that of its claim (named as the
+// namespace, on the management cluster), when the claim is placed on that member. The member's webhook selects
+// only naas's namespaces of tenants with a quota; a namespace whose claim naas does not know there is not the
+// tenant's.
+func (v *Validator) memberTenantOf(ctx context.Context, cluster, namespace string) (string, error) {
+	claim := &naasv1alpha1.NamespaceClaim{}
+	err := v.Client.Get(ctx, client.ObjectKey{Name: namespace}, claim)
+	if err == nil && claim.Status.Cluster != cluster {
+		// The cache may not show the placement yet: the namespace is made on the member after it is written.
+		err = v.Reader.Get(ctx, client.ObjectKey{Name: namespace}, claim)
+	} else if apierrors.IsNotFound(err) {
+		err = v.Reader.Get(ctx, client.ObjectKey{Name: namespace}, claim)
 	}
-	return t, nil
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get the claim of namespace %s: %w", namespace, err)
+	}
+	if claim.Status.Cluster != cluster {
+		return "", nil
+	}
+	return claim.Spec.Tenant, nil
 }
 
 func (v *Validator) decode(req admission.Request, kind quota.Kind) (client.Object, runtime.Object, error) {

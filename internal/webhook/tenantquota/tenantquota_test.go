@@ -3,6 +3,7 @@ package tenantquota
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,58 @@ func TestValidator_DeletionMarksTheChargeWrittenAndIsNeverRefused(t *testing.T) 
 	}
 	if l := ledger(t, v); len(l.Pending) != 1 || !l.Pending[0].Persisted {
 		t.Errorf("pending = %+v, want the charge marked as written, for the next count to release", l.Pending)
+	}
+}
+
+// fleet is a tenantledger.Fleet of fixed members.
+type fleet []tenantledger.Member
+
+func (f fleet) Members(context.Context, string) ([]tenantledger.Member, error) { return f, nil }
+
+func placed(name, tenant, cluster string) *naasv1alpha1.NamespaceClaim {
+	return &naasv1alpha1.NamespaceClaim{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: naasv1alpha1.NamespaceClaimSpec{Tenant: tenant}, Status: naasv1alpha1.NamespaceClaimStatus{Cluster: cluster}}
+}
+
+func TestValidator_MemberRequestsAreChargedToTheClaimsTenantAndCountedOverTheFleet(t *testing.T) {
+	ctx := context.Background()
+	v, c := validator(t, placed("m", "acme", "member-1"))
+	s := c.Scheme()
+	member := fake.NewClientBuilder().WithScheme(s).WithObjects(namespace("m", "acme"), pod("m", "there", "900m")).Build()
+	v.Counter.Fleet = fleet{{Cluster: "member-1", Reader: member, Holds: true}}
+
+	// The pod on member-1 counts: 900m there, 200m more would take acme over 1 CPU.
+	res := v.Handle(WithCluster(ctx, "member-1"), request(t, admissionv1.Create, pod("m", "more", "200m"), false))
+	if res.Allowed || !strings.Contains(res.Result.Message, "already used requests.cpu=900m") {
+		t.Errorf("a pod on member-1 over the quota counted over the fleet: allowed=%v %+v", res.Allowed, res.Result)
+	}
+	if res := v.Handle(WithCluster(ctx, "member-1"), request(t, admissionv1.Create, pod("m", "fits", "100m"), false)); !res.Allowed {
+		t.Errorf("a pod on member-1 within the quota: %+v", res.Result)
+	}
+	// A namespace of that name on another member is not the claim's: nothing is charged to acme.
+	before := ledger(t, v)
+	if res := v.Handle(WithCluster(ctx, "member-2"), request(t, admissionv1.Create, pod("m", "big", "5"), false)); !res.Allowed {
+		t.Errorf("a pod in a namespace whose claim is placed elsewhere: %+v", res.Result)
+	}
+	if after := ledger(t, v); len(after.Pending) != len(before.Pending) {
+		t.Errorf("a pod on member-2 was charged to acme: %+v", after.Pending)
+	}
+}
+
+func TestValidator_RefusesGrowthWhenAMemberHoldingTheTenantCannotBeRead(t *testing.T) {
+	ctx := context.Background()
+	v, _ := validator(t, placed("m", "acme", "member-1"))
+	v.Counter.Fleet = fleet{
+		{Cluster: "member-1", Err: errors.New("dial tcp 10.0.0.1:6443: i/o timeout"), Holds: true},
+	}
+	res := v.Handle(WithCluster(ctx, "member-1"), request(t, admissionv1.Create, pod("m", "p", "100m"), false))
+	if res.Allowed || res.Result.Code != 403 || !strings.Contains(res.Result.Message, "cluster member-1, which naas cannot read now") ||
+		strings.Contains(res.Result.Message, "10.0.0.1") {
+		t.Errorf("a pod while member-1 cannot be read: allowed=%v %+v, want 403 saying why without the member's address", res.Allowed, res.Result)
+	}
+	// A member that holds none of the tenant's namespaces does not stop it.
+	v.Counter.Fleet = fleet{{Cluster: "member-2", Err: errors.New("timeout")}}
+	if res := v.Handle(ctx, request(t, admissionv1.Create, pod("a", "p", "100m"), false)); !res.Allowed {
+		t.Errorf("a pod while a member without the tenant's namespaces cannot be read: %+v", res.Result)
 	}
 }

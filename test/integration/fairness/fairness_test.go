@@ -3,6 +3,7 @@ package fairness
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -42,25 +43,42 @@ func newCaller(t *testing.T, cfg *rest.Config) *testenv.Caller {
 	return c
 }
 
-// p99 times samples sequential requests of c and returns their 99th percentile.
-func p99(t *testing.T, ctx context.Context, c *testenv.Caller, path string) time.Duration {
+// latencies times samples sequential requests of c.
+func latencies(t *testing.T, ctx context.Context, c *testenv.Caller, path string) []time.Duration {
 	t.Helper()
 	d, err := c.Latencies(ctx, path, samples)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testenv.P99(d)
+	return d
 }
 
-// underFlood measures calm's p99 while flooder floods.
-func underFlood(t *testing.T, ctx context.Context, calm, flooder *testenv.Caller, calmPath, floodPath string) time.Duration {
+// underFlood times calm's requests while flooder floods, and returns them with what kube-apiserver's priority
+// and fairness did in level with the FlowSchemas schemas meanwhile.
+func underFlood(t *testing.T, ctx context.Context, calm, flooder *testenv.Caller, calmPath, floodPath, level string, schemas ...string) ([]time.Duration, testenv.APFLevel) {
 	t.Helper()
+	before, err := testenv.APIServerMetrics(ctx, env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	d, r, err := flood.LatenciesUnder(ctx, calm, calmPath, samples, flooder, floodPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("flood: %d lists answered, %d of them 429", r.Answered, r.Throttled)
-	return testenv.P99(d)
+	after, err := testenv.APIServerMetrics(ctx, env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apf := testenv.APFWaits(before, after, level, schemas...)
+	t.Logf("flood: %d lists answered, %d of them 429; %s", r.Answered, r.Throttled, apf)
+	return d, apf
+}
+
+// median is the 50th percentile of d.
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
 
 func waitReady(t *testing.T, name string) {
@@ -120,8 +138,9 @@ func TestFairness_TenantsRequestsLandInTheirTiersLevelsAndAFloodSparesOtherTenan
 		}
 	}()
 
-	// Tenant "flood" (alice) has a dev namespace full of ConfigMaps; tenant "calm" (bob) a prod namespace.
-	for _, tn := range []struct{ name, owner, tier string }{{"flood", "alice", "dev"}, {"calm", "bob", "prod"}} {
+	// Tenant "flood" (alice) has a dev namespace full of ConfigMaps; tenant "calm" (bob) a namespace of the same
+	// tier: their requests share the dev tier's level and differ by flow (namespace).
+	for _, tn := range []struct{ name, owner, tier string }{{"flood", "alice", "dev"}, {"calm", "bob", "dev"}} {
 		tenant := &naasv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: tn.name}, Spec: naasv1alpha1.TenantSpec{
 			Owners: []naasv1alpha1.Owner{{Kind: naasv1alpha1.SubjectUser, Name: tn.owner, Role: naasv1alpha1.RoleAdmin}},
 		}}
@@ -151,14 +170,14 @@ func TestFairness_TenantsRequestsLandInTheirTiersLevelsAndAFloodSparesOtherTenan
 	saCfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:calm-web:default"}
 	calmSA := newCaller(t, saCfg)
 
-	calmProd := schemaUID(t, platform.TenantSchemaName("calm", "prod"))
+	calmDev := schemaUID(t, platform.TenantSchemaName("calm", "dev"))
 	floodDev := schemaUID(t, platform.TenantSchemaName("flood", "dev"))
 	floodElsewhere := schemaUID(t, platform.TenantSchemaName("flood", ""))
 	globalDefault := schemaUID(t, "global-default")
 
 	t.Run("classification", func(t *testing.T) {
-		classifiedAs(t, ctx, bob, configMaps("calm-web"), calmProd, "bob in his prod namespace: calm's prod schema")
-		classifiedAs(t, ctx, calmSA, configMaps("calm-web"), calmProd, "calm-web's service account in its namespace: calm's prod schema")
+		classifiedAs(t, ctx, bob, configMaps("calm-web"), calmDev, "bob in his dev namespace: calm's dev schema")
+		classifiedAs(t, ctx, calmSA, configMaps("calm-web"), calmDev, "calm-web's service account in its namespace: calm's dev schema")
 		classifiedAs(t, ctx, alice, configMaps("flood-web"), floodDev, "alice in her dev namespace: flood's dev schema")
 		// Another tenant's user sending requests at calm's namespace (refused by RBAC, but counted by APF first)
 		// stays in her own flow: she cannot fill calm's queues.
@@ -167,11 +186,31 @@ func TestFairness_TenantsRequestsLandInTheirTiersLevelsAndAFloodSparesOtherTenan
 		classifiedAs(t, ctx, mallory, configMaps("calm-web"), globalDefault, "mallory (no tenant) at calm's namespace: global-default")
 	})
 
-	// With naas's objects: the calm tenant's p99 without and with the flood.
-	quiet := p99(t, ctx, bob, configMaps("calm-web"))
-	flooded := underFlood(t, ctx, bob, alice, configMaps("calm-web"), configMaps("flood-web"))
-	ratio := float64(flooded) / float64(quiet)
-	t.Logf("with naas's priority levels: calm p99 %v quiet, %v under the flood: %.1fx", quiet, flooded, ratio)
+	// With naas's objects: the calm tenant's requests without and with the flood.
+	level := platform.TierLevelName("dev")
+	floodSchema, calmSchema := platform.TenantSchemaName("flood", "dev"), platform.TenantSchemaName("calm", "dev")
+	quiet := latencies(t, ctx, bob, configMaps("calm-web"))
+	flooded, apf := underFlood(t, ctx, bob, alice, configMaps("calm-web"), configMaps("flood-web"), level, floodSchema, calmSchema)
+	t.Logf("with naas's priority levels: calm median %v, p99 %v quiet; median %v, p99 %v under the flood: p99 %.1fx",
+		median(quiet), testenv.P99(quiet), median(flooded), testenv.P99(flooded), float64(testenv.P99(flooded))/float64(testenv.P99(quiet)))
+
+	// The flood was held in its own flow of the dev tier's level: the level does not borrow, and the flood's
+	// lists waited in their queues (or were rejected), while calm's, in the same level, were served at the next
+	// turn. Generous factors: the flood's lists wait about 30 times as long as calm's (32 workers, one or two
+	// seats), and without the cap they never wait at all.
+	if apf.UpperSeats != apf.NominalSeats || apf.NominalSeats < 1 {
+		t.Errorf("level %s: %v nominal seats, up to %v with borrowing; want a hard cap", level, apf.NominalSeats, apf.UpperSeats)
+	}
+	f, c := apf.Schemas[floodSchema], apf.Schemas[calmSchema]
+	if c.Dispatched < samples {
+		t.Errorf("calm's requests dispatched in %s by %s: %v, want at least %d", level, calmSchema, c.Dispatched, samples)
+	}
+	if f.Dispatched+f.Rejected < floodWorkers {
+		t.Errorf("the flood's requests in %s by %s: %v dispatched, %v rejected; want at least %d", level, floodSchema, f.Dispatched, f.Rejected, floodWorkers)
+	}
+	if f.Rejected == 0 && (f.MeanWait < 0.005 || f.MeanWait < 5*c.MeanWait) {
+		t.Errorf("the flood was neither rejected nor held in its queues: mean wait %.1f ms, calm's %.1f ms", 1000*f.MeanWait, 1000*c.MeanWait)
+	}
 
 	// Without them: naas stopped, its FlowSchemas deleted, so both tenants' requests go to global-default.
 	stop()
@@ -181,14 +220,21 @@ func TestFairness_TenantsRequestsLandInTheirTiersLevelsAndAFloodSparesOtherTenan
 		t.Fatal(err)
 	}
 	classifiedAs(t, ctx, bob, configMaps("calm-web"), globalDefault, "bob in global-default once naas's FlowSchemas are gone")
-	quietWithout := p99(t, ctx, bob, configMaps("calm-web"))
-	floodedWithout := underFlood(t, ctx, bob, alice, configMaps("calm-web"), configMaps("flood-web"))
-	ratioWithout := float64(floodedWithout) / float64(quietWithout)
-	t.Logf("without naas's priority levels: calm p99 %v quiet, %v under the flood: %.1fx", quietWithout, floodedWithout, ratioWithout)
+	quietWithout := latencies(t, ctx, bob, configMaps("calm-web"))
+	floodedWithout, _ := underFlood(t, ctx, bob, alice, configMaps("calm-web"), configMaps("flood-web"), "global-default", "global-default")
+	t.Logf("without naas's priority levels: calm median %v, p99 %v quiet; median %v, p99 %v under the flood: p99 %.1fx",
+		median(quietWithout), testenv.P99(quietWithout), median(floodedWithout), testenv.P99(floodedWithout),
+		float64(testenv.P99(floodedWithout))/float64(testenv.P99(quietWithout)))
 
-	// A generous bound: a busy test machine adds noise the figure in bench does not pretend to remove. The
-	// absolute floor keeps a quiet p99 of a few milliseconds from turning one scheduling hiccup into a failure.
-	if bound := max(10*quiet, 250*time.Millisecond); flooded > bound {
-		t.Errorf("calm tenant's p99 under another tenant's flood is %v (%.1fx its %v without), over %v", flooded, ratio, quiet, bound)
+	// Generous bounds: a busy test machine adds noise the figure in bench does not pretend to remove. The median
+	// under the flood was 4-6 times the quiet one on two busy cores, and 40-60 times without the cap (kube-
+	// apiserver's default seats and a borrowing level); the absolute floors keep a quiet median under a
+	// millisecond from turning scheduling noise into a failure. The p99 is mostly that noise with 100 samples:
+	// it is bounded only against a pathological wait (bench figure 7 reports it).
+	if bound := max(15*median(quiet), 15*time.Millisecond); median(flooded) > bound {
+		t.Errorf("calm tenant's median under another tenant's flood is %v (quiet %v), over %v", median(flooded), median(quiet), bound)
+	}
+	if bound := max(20*testenv.P99(quiet), 250*time.Millisecond); testenv.P99(flooded) > bound {
+		t.Errorf("calm tenant's p99 under another tenant's flood is %v (quiet %v), over %v", testenv.P99(flooded), testenv.P99(quiet), bound)
 	}
 }

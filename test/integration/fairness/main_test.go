@@ -11,12 +11,8 @@ import (
 
 var env *testenv.Environment
 
-// The API server runs with few seats (60, where the default is 600), as a busy production server has few to
-// spare: the flood then fills its level's seats rather than only the machine's CPU, which is what priority and
-// fairness decides about.
+// The API server runs with the local control plane's seats, sized to the machine's CPUs
+// (localcp.ServerConcurrency), as naas up runs it.
 func TestMain(m *testing.M) {
-	testenv.Main(m, &env, testenv.Options{APIServerArgs: []string{
-		"--max-requests-inflight=40",
-		"--max-mutating-requests-inflight=20",
-	}})
+	testenv.Main(m, &env, testenv.Options{})
 }
