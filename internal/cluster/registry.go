@@ -80,6 +80,20 @@ type member struct {
 	lastSeen  time.Time
 	lastError string
 	rejected  bool
+	// reach ends (unreach) when the member turns unreachable or is removed; calls through a Guard end with it.
+	reach   context.Context
+	unreach context.CancelFunc
+}
+
+// setReachable records whether the member answers, and starts or ends its reach context accordingly.
+func (m *member) setReachable(reachable bool) {
+	m.reachable = reachable
+	switch {
+	case reachable && (m.reach == nil || m.reach.Err() != nil):
+		m.reach, m.unreach = context.WithCancel(context.Background())
+	case !reachable && m.unreach != nil:
+		m.unreach()
+	}
 }
 
 // sink is a controller's queue, told of the changes on every cluster's inventory.
@@ -270,7 +284,8 @@ func (r *Registry) Register(name, key string, config *rest.Config) (changed bool
 	if ok {
 		m.stop()
 	} else {
-		m = &member{name: name, reachable: true}
+		m = &member{name: name}
+		m.setReachable(true)
 		r.members[name] = m
 	}
 	m.key, m.config, m.installed = key, config, false
@@ -324,12 +339,13 @@ func (r *Registry) Observe(name string, err error, now time.Time, threshold int)
 	var rejected *RejectedError
 	m.rejected = errors.As(err, &rejected)
 	if err == nil {
-		m.failures, m.lastSeen, m.lastError, m.reachable = 0, now, "", true
+		m.failures, m.lastSeen, m.lastError = 0, now, ""
+		m.setReachable(true)
 	} else {
 		m.failures++
 		m.lastError = err.Error()
 		if m.failures >= max(threshold, 1) {
-			m.reachable = false
+			m.setReachable(false)
 		}
 	}
 	return was != m.reachable
@@ -363,6 +379,9 @@ func (r *Registry) Remove(name string) {
 	defer r.mu.Unlock()
 	if m, ok := r.members[name]; ok {
 		m.stop()
+		if m.unreach != nil {
+			m.unreach()
+		}
 		delete(r.members, name)
 	}
 }

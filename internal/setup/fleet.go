@@ -32,7 +32,14 @@ type FleetOptions struct {
 	UnreachableAfter  int
 	// HeartbeatStatusPeriod is how often a Cluster's status.lastHeartbeatTime is written while nothing changes.
 	HeartbeatStatusPeriod time.Duration
+	// RequestTimeout bounds each of naas's calls to a member's API server (watches aside); calls in flight also
+	// end when the heartbeat finds the member not Reachable (cluster.Registry.Guard).
+	RequestTimeout time.Duration
 }
+
+// DefaultMemberRequestTimeout is FleetOptions.RequestTimeout's default: kube-apiserver's own limit for a request
+// is 60 s; a call to a member that answers at all answers well within 30.
+const DefaultMemberRequestTimeout = 30 * time.Second
 
 // AddFlags registers the fleet flags.
 func (o *FleetOptions) AddFlags(f *pflag.FlagSet) {
@@ -40,6 +47,7 @@ func (o *FleetOptions) AddFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.HeartbeatTimeout, "cluster-heartbeat-timeout", clustercontroller.DefaultHeartbeatTimeout, "how long a cluster's API server has to answer a probe")
 	f.IntVar(&o.UnreachableAfter, "cluster-unreachable-after", clustercontroller.DefaultHeartbeatThreshold, "probes in a row without an answer after which a cluster is marked not Reachable and its claims report ClusterUnreachable")
 	f.DurationVar(&o.HeartbeatStatusPeriod, "cluster-heartbeat-status-period", clustercontroller.DefaultHeartbeatStatusPeriod, "how often a cluster's status.lastHeartbeatTime is written while nothing else changes")
+	f.DurationVar(&o.RequestTimeout, "cluster-request-timeout", DefaultMemberRequestTimeout, "how long each of naas's calls to a member cluster's API server may take (watches aside); calls in flight also end when the cluster is marked not Reachable")
 }
 
 func (o FleetOptions) heartbeat() clustercontroller.HeartbeatOptions {
@@ -104,11 +112,19 @@ func (p *Platform) registerFleet() error {
 // connectMember reaches a member cluster: it installs the CRDs its policies take as parameters, learns who naas is
 // there and whether it serves MutatingAdmissionPolicy, and builds its target, with an inventory of naas's
 // namespaces and objects there (as the management cluster's) and of naas's cluster-wide objects there.
+//
+// Every call naas makes there goes through the registry's guard (a deadline, and an end when the heartbeat finds
+// the member not Reachable), except the inventory's lists and watches, which keep themselves.
 func (p *Platform) connectMember(ctx context.Context, name string, cfg *rest.Config) (*clustercontroller.Connection, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = ClientQPS, ClientBurst
+	timeout := p.opts.Fleet.RequestTimeout
+	if timeout == 0 {
+		timeout = DefaultMemberRequestTimeout
+	}
+	calls := p.Clusters.Guard(name, cfg, timeout)
 	scheme := p.Manager.GetScheme()
-	direct, err := client.New(cfg, client.Options{Scheme: scheme})
+	direct, err := client.New(calls, client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +135,7 @@ func (p *Platform) connectMember(ctx context.Context, name string, cfg *rest.Con
 	if err != nil {
 		return nil, err
 	}
-	mutating, err := ServesMutatingPolicies(cfg)
+	mutating, err := ServesMutatingPolicies(calls)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +170,7 @@ func (p *Platform) connectMember(ctx context.Context, name string, cfg *rest.Con
 			Kinds: namespaceclaim.NewServedKinds(disc)},
 		Run:              inv.Start,
 		Direct:           direct,
+		Config:           calls,
 		Identity:         identity,
 		MutatingPolicies: mutating,
 	}, nil

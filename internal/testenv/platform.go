@@ -73,6 +73,7 @@ func (e *Environment) StartPlatform(mutate ...func(*setup.Options)) (*setup.Plat
 		if err := <-done; err != nil {
 			fmt.Fprintf(os.Stderr, "platform stopped with error: %v\n", err)
 		}
+		recordResidual()
 	}
 	return p, stop, nil
 }

@@ -66,6 +66,9 @@ func (r *Reconciler) install(ctx context.Context, s *scope) error {
 		return nil // what is installed stays as it was
 	}
 	n, err := r.keepMemberObjects(ctx, c.Name, s.conn)
+	if now, _ := r.Registry.Member(c.Name); err != nil && !now.Reachable {
+		return nil // the member stopped answering during the pass: what is installed stays as it was
+	}
 	if err != nil {
 		r.Registry.SetInstalled(c.Name, false)
 		setCondition(c, naasv1alpha1.ClusterInstalled, metav1.ConditionFalse, naasv1alpha1.ReasonClusterInstallFailed, err.Error())

@@ -40,6 +40,9 @@ type Connection struct {
 	Run func(ctx context.Context) error
 	// Direct reads and writes the member without caches.
 	Direct client.Client
+	// Config reaches the member for calls outside Direct (its version); like Direct's, its calls have a deadline
+	// and end when the member is found not Reachable (cluster.Registry.Guard).
+	Config *rest.Config
 	// Identity is the user name naas acts as on the member (exempt from, and held by, its admission policies).
 	Identity string
 	// MutatingPolicies: the member serves MutatingAdmissionPolicy.
@@ -120,6 +123,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if err := phase(ctx, s); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if now, ok := r.Registry.Member(c.Name); ok && s.member.Reachable && !now.Reachable {
+		// The member stopped answering during the pass, and the heartbeat cut its calls there short: the status
+		// says so now rather than after the pass the heartbeat queued.
+		s.member = now
+		_ = r.observe(ctx, s)
 	}
 	summarize(c)
 	return ctrl.Result{}, errors.Join(errs...)

@@ -6,6 +6,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -18,6 +19,9 @@ import (
 
 // ControllerName names the controller in logs and metrics.
 const ControllerName = "cluster"
+
+// Workers is how many Clusters are reconciled at once.
+const Workers = 4
 
 // SetupWithManager registers the controller and its heartbeat. A Cluster is reconciled when it changes; when its
 // reachability changes, and once a HeartbeatOptions.StatusPeriod (heartbeat); when a Tenant or Tier changes (every
@@ -61,6 +65,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&naasv1alpha1.NamespaceClaim{}, ofClaim, builder.WithPredicates(claimCounts)).
 		WatchesRawSource(r.Registry.Source(memberObjectChanged)).
 		WatchesRawSource(source.Channel(hb.events, &handler.EnqueueRequestForObject{})).
+		// One worker per cluster, up to Workers: a pass over a slow member does not hold the others' (their
+		// status, a heartbeat's verdict).
+		WithOptions(controller.Options{MaxConcurrentReconciles: Workers}).
 		Complete(r)
 }
 

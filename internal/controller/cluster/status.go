@@ -118,7 +118,7 @@ func (r *Reconciler) observe(ctx context.Context, s *scope) error {
 	setCondition(c, naasv1alpha1.ClusterReachable, metav1.ConditionTrue, naasv1alpha1.ReasonClusterReached, "the API server answers naas's heartbeats")
 	reader, cfg := r.Local, r.LocalConfig
 	if s.conn != nil {
-		reader, cfg = s.conn.Direct, s.member.Config
+		reader, cfg = s.conn.Direct, s.conn.Config
 	}
 	if reader == nil || cfg == nil {
 		return nil
