@@ -24,7 +24,7 @@ var (
 // TestBenchSmoke runs the whole harness at small sizes and checks that the report holds every
 // figure, measured or with the reason why not: the harness must not rot between full runs.
 func TestBenchSmoke(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
 	start := time.Now()
 	rep, err := Run(ctx, t.TempDir(), "smoke", SmokeSizes(), "", t.Logf)
@@ -64,7 +64,7 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 	// Figures measured on every build must have been measured, not excused.
-	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7", "8-admission", "8-ready", "10-hour", "10-report-sqlite"} {
+	for _, id := range []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "7", "8-admission", "8-ready", "9-unreachable", "10-hour", "10-report-sqlite", "11", "12-rss", "12-heap"} {
 		if f := back.Figure(id); f == nil || f.NotAvailable != "" {
 			t.Errorf("figure %s was not measured: %+v", id, f)
 		}
@@ -85,7 +85,7 @@ func BenchmarkSuite(b *testing.B) {
 		}
 		mode = "custom"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 85*time.Minute)
 	defer cancel()
 	var only []string
 	if *figures != "" {
@@ -127,5 +127,43 @@ func BenchmarkCost(b *testing.B) {
 		rep := report.Report{Figures: figures}
 		rep.Finish()
 		b.Logf("figure 10:\n%s", rep.SummaryTable())
+	}
+}
+
+// BenchmarkFleet measures the fleet figures alone (11 and 12: a management cluster and two members of its own) at
+// the sizes, or at -sizes (only its Fleet, FloorWorkers and SteadyWindow matter), in about 15 minutes:
+// go test -run '^$' -bench BenchmarkFleet -benchtime 1x -timeout 60m ./bench/
+// It prints its report; -report-dir, when given, receives it too (a report of these figures alone).
+func BenchmarkFleet(b *testing.B) {
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+	sizes, mode := FullSizes(), "full"
+	if *sizesJSON != "" {
+		if err := json.Unmarshal([]byte(*sizesJSON), &sizes); err != nil {
+			b.Fatalf("-sizes: %v", err)
+		}
+		mode = "custom"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
+	defer cancel()
+	rep, err := RunFleet(ctx, b.TempDir(), mode, sizes, *profileDir, logf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if flag.Lookup("report-dir").Value.String() != flag.Lookup("report-dir").DefValue {
+		dir = *reportDir
+	}
+	if err := rep.WriteFiles(dir); err != nil {
+		b.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "results.md"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "%s\n", md)
+	if err := rep.Check([]string{"11", "12-rss", "12-heap"}); err != nil {
+		b.Fatalf("the report is incomplete:\n%v", err)
 	}
 }

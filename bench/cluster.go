@@ -83,6 +83,7 @@ type Cluster struct {
 	mu          sync.Mutex
 	catalog     map[string]client.Object // template and tier, read once
 	webhookPort int
+	stop        sync.Once
 }
 
 // StartCluster starts the local control plane with the audit log on and naasUser and floorUser
@@ -141,8 +142,8 @@ func (c *Cluster) FloorConfig() *rest.Config {
 	return cfg
 }
 
-// Stop stops the control plane.
-func (c *Cluster) Stop() { c.Env.Stop() }
+// Stop stops the control plane; a second call does nothing.
+func (c *Cluster) Stop() { c.stop.Do(c.Env.Stop) }
 
 // NaasKubeconfig writes a kubeconfig that authenticates as naasUser.
 func (c *Cluster) NaasKubeconfig() (string, error) {
@@ -194,17 +195,25 @@ func claimObject(name, tenant string) *naasv1alpha1.NamespaceClaim {
 	}
 }
 
-// CreateClaim creates a benchmark claim. A call the server could not complete (a webhook connection that broke,
+// CreateClaim creates a benchmark claim; naas places it (on the management cluster when it is alone).
+func (c *Cluster) CreateClaim(ctx context.Context, name, tenant string) error {
+	return c.CreateClaimOn(ctx, name, tenant, "")
+}
+
+// CreateClaimOn creates a benchmark claim that names the cluster its namespace goes to (spec.cluster; none when
+// empty). A call the server could not complete (a webhook connection that broke,
 // a timeout) is tried again: one such error must not end a run of many minutes. A claim found already there, after
 // such a retry, is the one this call created.
-func (c *Cluster) CreateClaim(ctx context.Context, name, tenant string) error {
+func (c *Cluster) CreateClaimOn(ctx context.Context, name, tenant, cluster string) error {
 	transient := func(err error) bool {
 		return apierrors.IsInternalError(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
 			apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err)
 	}
 	tried := false
 	err := retry.OnError(retry.DefaultBackoff, transient, func() error {
-		err := c.Admin.Create(ctx, claimObject(name, tenant))
+		claim := claimObject(name, tenant)
+		claim.Spec.Cluster = cluster
+		err := c.Admin.Create(ctx, claim)
 		if tried && apierrors.IsAlreadyExists(err) {
 			return nil
 		}
@@ -292,9 +301,15 @@ func (c *Cluster) WriteFloor(ctx context.Context, objs []*unstructured.Unstructu
 // ApplyFloor applies the objects one after the other with server-side apply, as naas does, with
 // the floor's client, and returns how long that took.
 func (c *Cluster) ApplyFloor(ctx context.Context, objs []*unstructured.Unstructured) (time.Duration, error) {
+	return applyFloor(ctx, c.Floor, objs)
+}
+
+// applyFloor applies the objects one after the other with server-side apply as floorUser, with floor (a client of
+// floorUser with naas's client settings, on any cluster of the run), and returns how long that took.
+func applyFloor(ctx context.Context, floor client.Client, objs []*unstructured.Unstructured) (time.Duration, error) {
 	start := time.Now()
 	for _, o := range objs {
-		if err := c.Floor.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner(floorUser), client.ForceOwnership); err != nil {
+		if err := floor.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner(floorUser), client.ForceOwnership); err != nil {
 			return 0, fmt.Errorf("floor: apply %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
 		}
 	}

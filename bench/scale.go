@@ -23,7 +23,8 @@ import (
 const scaleAdmin = "dave"
 
 // topUp brings the cluster to ScaleNamespaces naas namespaces across ScaleTenants tenants, the
-// existing ones included, and waits until every claim is Ready. To save time it writes each new
+// existing ones included, and waits until every claim is Ready. In a fleet (s.places) each new namespace goes to
+// the cluster that holds the fewest, its claim naming it. To save time it writes each new
 // namespace's objects directly first, with many workers, and then creates the claims: naas finds
 // its objects as it would have made them (stamped, applied by its field manager) and adopts them,
 // writing only the claims' finalizers and status. The figures measured at this scale (restart,
@@ -45,12 +46,26 @@ func (s *Suite) topUp(ctx context.Context) error {
 	if len(tenants) == 0 {
 		return fmt.Errorf("the earlier figures already use %d tenants, as many as the scale figure's %d: raise ScaleTenants", len(s.tenants), s.Sizes.ScaleTenants)
 	}
+	places := s.places
+	if len(places) == 0 {
+		places = []place{{writer: s.c.Admin}}
+	}
 	var names []string
 	var owners []*naasv1alpha1.Tenant
+	var where []place
 	for i := 0; s.claims.Len()+len(names) < s.Sizes.ScaleNamespaces; i++ {
 		t := tenants[i%len(tenants)]
 		names = append(names, fmt.Sprintf("%s-%03d", t.Name, i/len(tenants)))
 		owners = append(owners, t)
+		// To the cluster that holds the fewest so far, the first of them on a tie.
+		p := 0
+		for j := range places {
+			if places[j].namespaces < places[p].namespaces {
+				p = j
+			}
+		}
+		places[p].namespaces++
+		where = append(where, places[p])
 	}
 	start := time.Now()
 	if err := parallel(ctx, len(names), 32, func(ctx context.Context, i int) error {
@@ -64,11 +79,11 @@ func (s *Suite) topUp(ctx context.Context) error {
 			if _, err := apply.Stamp(o); err != nil {
 				return err
 			}
-			if err := s.c.Admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner(apply.FieldOwner), client.ForceOwnership); err != nil {
+			if err := where[i].writer.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner(apply.FieldOwner), client.ForceOwnership); err != nil {
 				return fmt.Errorf("apply %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
 			}
 		}
-		return s.c.CreateClaim(ctx, names[i], owners[i].Name)
+		return s.c.CreateClaimOn(ctx, names[i], owners[i].Name, where[i].cluster)
 	}); err != nil {
 		return err
 	}
@@ -119,6 +134,21 @@ func (s *Suite) syncFloor(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
+// startPass starts naas (stopped before) and waits until its caches are synced and its first pass over claims
+// claims is done; it returns both times since the process started.
+func (s *Suite) startPass(ctx context.Context, claims int) (synced, pass time.Duration, err error) {
+	if s.naas, err = s.c.StartNaas(s.bin); err != nil {
+		return 0, 0, err
+	}
+	if synced, err = s.naas.WaitReady(ctx, 5*time.Minute); err != nil {
+		return 0, 0, err
+	}
+	if pass, err = s.naas.WaitIdle(ctx, claims, 10*time.Minute); err != nil {
+		return 0, 0, err
+	}
+	return synced, pass, nil
+}
+
 func (s *Suite) figureScale(ctx context.Context) error {
 	if err := s.topUp(ctx); err != nil {
 		return err
@@ -142,14 +172,7 @@ func (s *Suite) figureScale(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if s.naas, err = s.c.StartNaas(s.bin); err != nil {
-			return err
-		}
-		synced, err := s.naas.WaitReady(ctx, 5*time.Minute)
-		if err != nil {
-			return err
-		}
-		pass, err := s.naas.WaitIdle(ctx, claims, 10*time.Minute)
+		synced, pass, err := s.startPass(ctx, claims)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -54,6 +55,8 @@ type Sizes struct {
 	FairnessRequests int
 	// Cost: figure 10's sizes.
 	Cost CostSizes
+	// Fleet: figures 11 and 12's sizes.
+	Fleet FleetSizes
 }
 
 // FullSizes are the issue's sizes; `make bench` finishes in about 25 minutes on 2 cores.
@@ -65,6 +68,7 @@ func FullSizes() Sizes {
 		WebhookRate: 200, WebhookDuration: 30 * time.Second, ListRequests: 500, PostRequests: 50,
 		FairnessRequests: 1000,
 		Cost:             FullCostSizes(),
+		Fleet:            FleetSizes{Burst: 1000, ScaleNamespaces: 10000, ScaleTenants: 1000},
 	}
 }
 
@@ -84,6 +88,7 @@ func SmokeSizes() Sizes {
 		WebhookRate: 50, WebhookDuration: 2 * time.Second, ListRequests: 20, PostRequests: 4,
 		FairnessRequests: 100,
 		Cost:             CostSizes{HourNamespaces: 200, ReportNamespaces: 20, ReportHours: 48, Runs: 3, Reports: 5},
+		Fleet:            FleetSizes{Burst: 20, ScaleNamespaces: 60, ScaleTenants: 10},
 	}
 }
 
@@ -96,11 +101,12 @@ func (s Sizes) asMap() map[string]int {
 		"webhookSeconds": int(s.WebhookDuration.Seconds()), "listRequests": s.ListRequests, "postRequests": s.PostRequests,
 		"fairnessRequests": s.FairnessRequests, "costHourNamespaces": s.Cost.HourNamespaces,
 		"costReportNamespaces": s.Cost.ReportNamespaces, "costReportHours": s.Cost.ReportHours,
+		"fleetBurstClaims": s.Fleet.Burst, "fleetScaleNamespaces": s.Fleet.ScaleNamespaces, "fleetScaleTenants": s.Fleet.ScaleTenants,
 	}
 }
 
 // FigureIDs are the figures every report holds, measured or with the reason why not.
-var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7", "8-admission", "8-ready", "10-hour", "10-report-sqlite", "10-report-postgres"}
+var FigureIDs = []string{"1a", "1b", "1c", "2", "3", "4-sync", "4-pass", "4-writes", "4-rss", "4-heap", "5-server", "5-client", "6-list", "6-post", "7", "8-admission", "8-ready", "9-unreachable", "10-hour", "10-report-sqlite", "10-report-postgres", "11", "12-rss", "12-heap"}
 
 // Suite runs the figures in order on one cluster: the sequential series in an empty tenant, the
 // bursts, the series in the first burst's tenant, idle, the scale figures, and the API figures.
@@ -120,6 +126,13 @@ type Suite struct {
 
 	prof *profiler
 
+	// dir is the run's scratch space.
+	dir string
+	// places are the clusters topUp deals namespaces to, in a fleet; the management cluster alone when empty.
+	places []place
+	// quiet are the API servers settle waits for, besides the management cluster's: a fleet's members.
+	quiet []*rest.Config
+
 	startRSS, startHeap []float64
 	seqEmpty            []float64
 }
@@ -129,22 +142,8 @@ type Suite struct {
 // and allocation profiles during the admission load (5-*.pb.gz). With figures, only the steps of those figures
 // run ("7" runs figure 7 alone, on a fresh cluster), and the report holds only them.
 func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, logf func(string, ...any), figures ...string) (rep *report.Report, err error) {
-	// The harness's own informers log through controller-runtime; their logs are not wanted.
-	ctrllog.SetLogger(logr.Discard())
-	s := &Suite{Sizes: sizes, Log: logf, tenants: map[string]*naasv1alpha1.Tenant{}, claims: sets.New[string](),
-		users: map[string]client.Client{}, prof: &profiler{dir: profileDir, log: logf}}
-	root, err := testenv.RepoRoot()
+	s, err := newSuite(ctx, dir, mode, sizes, profileDir, logf)
 	if err != nil {
-		return nil, err
-	}
-	binDir, err := testenv.ControlPlaneBinDir(root)
-	if err != nil {
-		return nil, err
-	}
-	s.rep = &report.Report{Mode: mode, Started: time.Now(), Machine: DetectMachine(),
-		Versions: DetectVersions(root, binDir), Sizes: sizes.asMap()}
-	s.Log("building naas")
-	if s.bin, err = BuildNaas(ctx, root, dir); err != nil {
 		return nil, err
 	}
 	s.Log("starting the local control plane")
@@ -176,6 +175,8 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 		{"figure 9: unreachable member", s.figureUnreachable},
 		{"figure 8: two replicas", s.figureReplicas},
 		{"figure 10: cost", s.figureCost},
+		// Last: it stops the cluster and naas of the figures above, and starts a fleet of its own.
+		{"figures 11 and 12: fleet", s.figureFleet},
 	} {
 		if !selected(step.name, figures) {
 			continue
@@ -199,11 +200,35 @@ func selected(name string, figures []string) bool {
 		return true
 	}
 	for _, id := range figures {
-		if strings.HasPrefix(name, "figure "+id+":") {
+		if strings.Contains(name, "figure "+id+":") {
 			return true
 		}
 	}
 	return false
+}
+
+// newSuite builds naas from the tree at the repository's root into dir and returns a suite with its report
+// started; Run or RunFleet starts what the figures need.
+func newSuite(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, logf func(string, ...any)) (*Suite, error) {
+	// The harness's own informers log through controller-runtime; their logs are not wanted.
+	ctrllog.SetLogger(logr.Discard())
+	s := &Suite{Sizes: sizes, Log: logf, tenants: map[string]*naasv1alpha1.Tenant{}, claims: sets.New[string](),
+		users: map[string]client.Client{}, prof: &profiler{dir: profileDir, log: logf}, dir: dir}
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	binDir, err := testenv.ControlPlaneBinDir(root)
+	if err != nil {
+		return nil, err
+	}
+	s.rep = &report.Report{Mode: mode, Started: time.Now(), Machine: DetectMachine(),
+		Versions: DetectVersions(root, binDir), Sizes: sizes.asMap()}
+	s.Log("building naas")
+	if s.bin, err = BuildNaas(ctx, root, dir); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *Suite) add(f report.Figure) { s.rep.Figures = append(s.rep.Figures, f) }
@@ -226,7 +251,8 @@ func (s *Suite) waitNaasIdle(ctx context.Context) error {
 	return err
 }
 
-// settle waits until the cluster is quiet, fewer than 3 writes in each of two half seconds in kube-apiserver, so
+// settle waits until the cluster is quiet, fewer than 3 writes in each of two half seconds in kube-apiserver (in
+// a fleet, in all its API servers together), so
 // that one measurement does not pay for the aftermath of the previous one (kube-controller-manager
 // creating service accounts and filling in quota status for new namespaces). It gives up
 // quietly after two minutes: a busy cluster makes the next figure slower, not wrong.
@@ -235,13 +261,15 @@ func (s *Suite) settle(ctx context.Context) error {
 		return err
 	}
 	writes := func() (float64, error) {
-		ms, err := testenv.APIServerMetrics(ctx, s.c.Env.Config)
-		if err != nil {
-			return 0, err
-		}
 		var n float64
-		for _, verb := range []string{"POST", "PUT", "PATCH", "DELETE", "APPLY"} {
-			n += ms.Sum("apiserver_request_total", scrape.Labels{"verb": verb})
+		for _, cfg := range append([]*rest.Config{s.c.Env.Config}, s.quiet...) {
+			ms, err := testenv.APIServerMetrics(ctx, cfg)
+			if err != nil {
+				return 0, err
+			}
+			for _, verb := range []string{"POST", "PUT", "PATCH", "DELETE", "APPLY"} {
+				n += ms.Sum("apiserver_request_total", scrape.Labels{"verb": verb})
+			}
 		}
 		return n, nil
 	}
