@@ -72,19 +72,27 @@ func TestBenchSmoke(t *testing.T) {
 	t.Logf("smoke report:\n%s", back.SummaryTable())
 }
 
+// logf prints a benchmark's progress lines.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// benchSizes are the sizes, or -sizes over them ("custom").
+func benchSizes(b *testing.B) (Sizes, string) {
+	sizes := FullSizes()
+	if *sizesJSON == "" {
+		return sizes, "full"
+	}
+	if err := json.Unmarshal([]byte(*sizesJSON), &sizes); err != nil {
+		b.Fatalf("-sizes: %v", err)
+	}
+	return sizes, "custom"
+}
+
 // BenchmarkSuite runs the full suite once (make bench: -benchtime 1x) and writes the report to
 // -report-dir.
 func BenchmarkSuite(b *testing.B) {
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-	}
-	sizes, mode := FullSizes(), "full"
-	if *sizesJSON != "" {
-		if err := json.Unmarshal([]byte(*sizesJSON), &sizes); err != nil {
-			b.Fatalf("-sizes: %v", err)
-		}
-		mode = "custom"
-	}
+	sizes, mode := benchSizes(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 85*time.Minute)
 	defer cancel()
 	var only []string
@@ -135,16 +143,7 @@ func BenchmarkCost(b *testing.B) {
 // go test -run '^$' -bench BenchmarkFleet -benchtime 1x -timeout 60m ./bench/
 // It prints its report; -report-dir, when given, receives it too (a report of these figures alone).
 func BenchmarkFleet(b *testing.B) {
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-	}
-	sizes, mode := FullSizes(), "full"
-	if *sizesJSON != "" {
-		if err := json.Unmarshal([]byte(*sizesJSON), &sizes); err != nil {
-			b.Fatalf("-sizes: %v", err)
-		}
-		mode = "custom"
-	}
+	sizes, mode := benchSizes(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
 	defer cancel()
 	rep, err := RunFleet(ctx, b.TempDir(), mode, sizes, *profileDir, logf)

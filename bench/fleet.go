@@ -235,24 +235,11 @@ func (s *Suite) fleetBurst(ctx context.Context, members []fleetMember) error {
 	if err := s.settle(ctx); err != nil {
 		return err
 	}
-	start := time.Now()
-	if err := parallel(ctx, len(names), 16, func(ctx context.Context, i int) error {
-		return s.c.CreateClaim(ctx, names[i], t.Name)
-	}); err != nil {
+	run, err := s.burst(ctx, names, t.Name)
+	if err != nil {
 		return err
 	}
-	created := time.Since(start)
-	s.claims.Insert(names...)
-	if err := s.watch.Wait(ctx, 20*time.Minute, names...); err != nil {
-		return err
-	}
-	var last time.Time
-	for _, n := range names {
-		if at, _ := s.watch.ReadyAt(n); at.After(last) {
-			last = at
-		}
-	}
-	took := last.Sub(start)
+	took := run.took
 	split, err := s.split(ctx, names)
 	if err != nil {
 		return err
@@ -262,7 +249,7 @@ func (s *Suite) fleetBurst(ctx context.Context, members []fleetMember) error {
 	if err := s.settle(ctx); err != nil {
 		return err
 	}
-	start = time.Now()
+	start := time.Now()
 	if err := parallel(ctx, len(floors), s.Sizes.FloorWorkers, func(ctx context.Context, i int) error {
 		_, err := applyFloor(ctx, members[i%len(members)].floor, floors[i])
 		return err
@@ -286,7 +273,7 @@ func (s *Suite) fleetBurst(ctx context.Context, members []fleetMember) error {
 		},
 		Target: &report.Target{Text: "at most 2x the floor, as one cluster's burst (figure 2)", Stat: report.StatRatioMedian, Max: 2},
 		Notes: []string{
-			fmt.Sprintf("The claims were created in %s. Placement: %s.", created.Round(time.Millisecond), split),
+			fmt.Sprintf("Placement: %s; %s", split, run.note()),
 			"One run; the floor's bundles are split evenly over the members by construction.",
 		},
 	})
