@@ -235,7 +235,9 @@ func (s *Suite) fleetBurst(ctx context.Context, members []fleetMember) error {
 	if err := s.settle(ctx); err != nil {
 		return err
 	}
+	waitProfiles := s.prof.during(ctx, "11", s.naas, s.c.Env.Config, 20*time.Second)
 	run, err := s.burst(ctx, names, t.Name)
+	waitProfiles()
 	if err != nil {
 		return err
 	}
