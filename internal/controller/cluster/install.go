@@ -151,7 +151,7 @@ func (r *Reconciler) memberState(ctx context.Context, cluster string) (platform.
 		return st, fmt.Errorf("list tenants: %w", err)
 	}
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimCluster: cluster}); err != nil {
+	if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimCluster: cluster}, client.UnsafeDisableDeepCopy); err != nil {
 		return st, fmt.Errorf("list the claims of cluster %s: %w", cluster, err)
 	}
 	st.Tiers, st.Tenants = tiers.Items, tenants.Items

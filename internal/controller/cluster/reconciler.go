@@ -210,7 +210,8 @@ func (r *Reconciler) patchStatus(ctx context.Context, s *scope) error {
 // count records the naas namespaces placed on the cluster and what their quotas reserve.
 func (r *Reconciler) count(ctx context.Context, s *scope) error {
 	claims := &naasv1alpha1.NamespaceClaimList{}
-	if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimCluster: s.cluster.Name}); err != nil {
+	// Read, not changed: the cache's objects, not copies of thousands of claims at every pass.
+	if err := r.Client.List(ctx, claims, client.MatchingFields{cacheindex.ClaimCluster: s.cluster.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("list the claims of cluster %s: %w", s.cluster.Name, err)
 	}
 	tiers := &naasv1alpha1.TierList{}
