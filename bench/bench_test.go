@@ -137,32 +137,3 @@ func BenchmarkCost(b *testing.B) {
 		b.Logf("figure 10:\n%s", rep.SummaryTable())
 	}
 }
-
-// BenchmarkFleet measures the fleet figures alone (11 and 12: a management cluster and two members of its own) at
-// the sizes, or at -sizes (only its Fleet, FloorWorkers and SteadyWindow matter), in about 15 minutes:
-// go test -run '^$' -bench BenchmarkFleet -benchtime 1x -timeout 60m ./bench/
-// It prints its report; -report-dir, when given, receives it too (a report of these figures alone).
-func BenchmarkFleet(b *testing.B) {
-	sizes, mode := benchSizes(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Minute)
-	defer cancel()
-	rep, err := RunFleet(ctx, b.TempDir(), mode, sizes, *profileDir, logf)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	if flag.Lookup("report-dir").Value.String() != flag.Lookup("report-dir").DefValue {
-		dir = *reportDir
-	}
-	if err := rep.WriteFiles(dir); err != nil {
-		b.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, "results.md"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fmt.Fprintf(os.Stderr, "%s\n", md)
-	if err := rep.Check([]string{"11", "12-rss", "12-heap"}); err != nil {
-		b.Fatalf("the report is incomplete:\n%v", err)
-	}
-}

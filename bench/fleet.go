@@ -381,20 +381,3 @@ func (s *Suite) fleetScale(ctx context.Context, rep *report.Report) error {
 	})
 	return nil
 }
-
-// RunFleet runs the fleet figures alone (11 and 12), in dir, and returns their report.
-func RunFleet(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, logf func(string, ...any)) (*report.Report, error) {
-	s, err := newSuite(ctx, dir, mode, sizes, profileDir, logf)
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	if err := s.figureFleet(ctx); err != nil {
-		return s.rep, err
-	}
-	s.Log("fleet figures done in %s", time.Since(start).Round(time.Millisecond))
-	s.rep.Duration = report.Duration(time.Since(s.rep.Started))
-	s.rep.Machine.LoadAverageEnd = LoadAverage()
-	s.rep.Finish()
-	return s.rep, nil
-}

@@ -146,38 +146,46 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 	if err != nil {
 		return nil, err
 	}
-	s.Log("starting the local control plane")
-	if s.c, err = StartCluster(dir); err != nil {
-		return nil, err
-	}
-	defer s.c.Stop()
-	if s.watch, err = WatchReady(ctx, s.c.Env.Config); err != nil {
-		return nil, err
-	}
-	if err := s.startNaas(ctx); err != nil {
-		return nil, err
-	}
-	defer func() { err = errors.Join(err, s.naas.Stop()) }()
-
-	for _, step := range []struct {
+	steps := []struct {
 		name string
 		run  func(context.Context) error
+		// own: the step runs on clusters of its own, not the run's cluster.
+		own bool
 	}{
-		{"memory at start", s.measureStartMemory},
-		{"figure 1a: claim to Ready in an empty tenant", s.figureSequentialEmpty},
-		{"figure 2: burst", s.figureBurst},
-		{"figure 1b: claim to Ready in a large tenant", s.figureSequentialLarge},
-		{"figure 3: idle", s.figureIdle},
-		{"figure 4: scale", s.figureScale},
-		{"figure 6: REST API", s.figureREST},
-		{"figure 5: admission webhooks", s.figureWebhooks},
-		{"figure 7: fairness between tenants", s.figureFairness},
-		{"figure 9: unreachable member", s.figureUnreachable},
-		{"figure 8: two replicas", s.figureReplicas},
-		{"figure 10: cost", s.figureCost},
+		{name: "memory at start", run: s.measureStartMemory},
+		{name: "figure 1a: claim to Ready in an empty tenant", run: s.figureSequentialEmpty},
+		{name: "figure 2: burst", run: s.figureBurst},
+		{name: "figure 1b: claim to Ready in a large tenant", run: s.figureSequentialLarge},
+		{name: "figure 3: idle", run: s.figureIdle},
+		{name: "figure 4: scale", run: s.figureScale},
+		{name: "figure 6: REST API", run: s.figureREST},
+		{name: "figure 5: admission webhooks", run: s.figureWebhooks},
+		{name: "figure 7: fairness between tenants", run: s.figureFairness},
+		{name: "figure 9: unreachable member", run: s.figureUnreachable},
+		{name: "figure 8: two replicas", run: s.figureReplicas},
+		{name: "figure 10: cost", run: s.figureCost},
 		// Last: it stops the cluster and naas of the figures above, and starts a fleet of its own.
-		{"figures 11 and 12: fleet", s.figureFleet},
-	} {
+		{name: "figure 11: fleet burst, and figure 12: fleet memory", run: s.figureFleet, own: true},
+	}
+	cluster := false
+	for _, step := range steps {
+		cluster = cluster || (!step.own && selected(step.name, figures))
+	}
+	if cluster {
+		s.Log("starting the local control plane")
+		if s.c, err = StartCluster(dir); err != nil {
+			return nil, err
+		}
+		defer s.c.Stop()
+		if s.watch, err = WatchReady(ctx, s.c.Env.Config); err != nil {
+			return nil, err
+		}
+		if err := s.startNaas(ctx); err != nil {
+			return nil, err
+		}
+		defer func() { err = errors.Join(err, s.naas.Stop()) }()
+	}
+	for _, step := range steps {
 		if !selected(step.name, figures) {
 			continue
 		}
@@ -194,7 +202,8 @@ func Run(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, 
 	return s.rep, nil
 }
 
-// selected reports whether the step named name runs when only figures are asked for (all when none are).
+// selected reports whether the step named name runs when only figures are asked for (all when none are): the
+// name says "figure <id>:" for each figure the step measures.
 func selected(name string, figures []string) bool {
 	if len(figures) == 0 {
 		return true
@@ -208,7 +217,7 @@ func selected(name string, figures []string) bool {
 }
 
 // newSuite builds naas from the tree at the repository's root into dir and returns a suite with its report
-// started; Run or RunFleet starts what the figures need.
+// started; Run starts what the figures need.
 func newSuite(ctx context.Context, dir, mode string, sizes Sizes, profileDir string, logf func(string, ...any)) (*Suite, error) {
 	// The harness's own informers log through controller-runtime; their logs are not wanted.
 	ctrllog.SetLogger(logr.Discard())
