@@ -3,12 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
-	"time"
-
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
