@@ -24,7 +24,7 @@ var (
 // TestBenchSmoke runs the whole harness at small sizes and checks that the report holds every
 // figure, measured or with the reason why not: the harness must not rot between full runs.
 func TestBenchSmoke(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	start := time.Now()
 	rep, err := Run(ctx, t.TempDir(), "smoke", SmokeSizes(), "", t.Logf)
