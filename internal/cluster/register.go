@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	naasv1alpha1 "github.com/naas-dev/naas/api/v1alpha1"
+	"github.com/naas-dev/naas/internal/clusterconfig"
 	"github.com/naas-dev/naas/internal/platform"
 )
 
@@ -43,14 +44,16 @@ func Kubeconfig(cfg *rest.Config) ([]byte, error) {
 	return clientcmd.Write(*kc)
 }
 
-// RESTConfig parses a Cluster's kubeconfig (the value of its Secret) into a client configuration.
+// RESTConfig parses a Cluster's kubeconfig (the value of its Secret) into a client configuration, with the same
+// rules as the REST API and the CLI apply on registration (clusterconfig.ParseKubeconfig): a Secret written
+// directly, with kubectl or GitOps, must not make naas run a credential plugin or read its own files either.
 func RESTConfig(kubeconfig []byte) (*rest.Config, error) {
 	if len(kubeconfig) == 0 {
 		return nil, fmt.Errorf("the kubeconfig is empty (key %q of the Secret)", naasv1alpha1.KubeconfigSecretKey)
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	cfg, err := clusterconfig.ParseKubeconfig(kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("parse the kubeconfig: %w", err)
+		return nil, fmt.Errorf("key %q of the Secret: %w", naasv1alpha1.KubeconfigSecretKey, err)
 	}
 	return cfg, nil
 }
